@@ -1,0 +1,38 @@
+"""Rich progress bars for the CLI: one helper so every command looks and behaves the same."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+console = Console(stderr=True)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, unit: str = "frames", quiet: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """Yield an ``update(done, total)`` callback driving a bar (a no-op when ``quiet``)."""
+    if quiet:
+        yield lambda done, total: None
+        return
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TextColumn("[cyan]{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(description, total=None, rate="")
+
+        def update(done: int, total: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = f"{done / elapsed:5.1f}/s" if elapsed > 0.5 else ""
+            bar.update(task, completed=done, total=max(total, done), rate=rate)
+
+        yield update

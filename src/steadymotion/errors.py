@@ -1,0 +1,64 @@
+"""The one error hierarchy of steadymotion.
+
+Every error a user can cause derives from :class:`SteadyMotionError` *and* from the matching
+built-in exception, so callers may catch either (``except ValueError`` keeps working). The CLI
+turns any of them into one red line and exit code 2. Messages say what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class SteadyMotionError(Exception):
+    """Base class of every error steadymotion raises on purpose."""
+
+
+class InputNotFoundError(SteadyMotionError, FileNotFoundError):
+    """An input path does not exist or is not a regular file."""
+
+
+class NotAVideoError(SteadyMotionError, ValueError):
+    """The file exists but holds no decodable video stream."""
+
+
+class UnsupportedCodecError(SteadyMotionError, ValueError):
+    """The video stream uses a codec this FFmpeg build cannot decode."""
+
+
+class NoFramesError(SteadyMotionError, ValueError):
+    """The video opened but not a single frame could be decoded."""
+
+
+class TruncatedVideoError(SteadyMotionError, ValueError):
+    """Decoding stopped early; raised only in strict mode (by default a warning is issued)."""
+
+
+class NotAnImageError(SteadyMotionError, ValueError):
+    """The file is not a readable image."""
+
+
+class ImageTooLargeError(SteadyMotionError, ValueError):
+    """The image (or video frame) is larger than steadymotion will process."""
+
+
+class InvalidPoseDataError(SteadyMotionError, ValueError):
+    """Pose arrays have the wrong shape/dtype, or a pose file is malformed."""
+
+
+class NoPersonError(SteadyMotionError, ValueError):
+    """No person could be found where one is required."""
+
+
+class OutputError(SteadyMotionError, OSError):
+    """An output file or folder cannot be written."""
+
+
+class MissingDependencyError(SteadyMotionError, ImportError):
+    """An optional dependency is not installed; the message gives the pip line."""
+
+
+class SteadyMotionWarning(UserWarning):
+    """Base class of warnings (e.g. a truncated video that was still partly usable)."""
+
+
+class TruncatedVideoWarning(SteadyMotionWarning):
+    """Decoding stopped before the container's stated end; what decoded is kept."""

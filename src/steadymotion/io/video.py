@@ -1,0 +1,580 @@
+"""Streaming video reading and writing on PyAV (FFmpeg).
+
+:class:`VideoReader` yields frames one at a time as ``(H, W, 3) uint8`` RGB with their exact
+timestamps (variable frame rate honoured), rotated upright when the container carries a display
+rotation (phone videos), optionally downscaled on the fly. It never holds more than one frame.
+
+:class:`VideoWriter` writes H.264 ``yuv420p`` MP4 (BT.709, ``+faststart``) that plays in browsers,
+phones and editors, optionally carrying the audio of a source video, to a temporary file that is
+renamed only when everything succeeded.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from steadymotion.errors import (
+    ImageTooLargeError,
+    InputNotFoundError,
+    NoFramesError,
+    NotAVideoError,
+    OutputError,
+    TruncatedVideoError,
+    TruncatedVideoWarning,
+    UnsupportedCodecError,
+)
+from steadymotion.io.atomic import PendingFile
+
+#: Largest frame steadymotion decodes (8K UHD); larger streams are refused with a clear error.
+MAX_VIDEO_PIXELS = 7680 * 4320
+#: Audio codecs the MP4 muxer takes as they are; anything else is re-encoded to AAC.
+MP4_AUDIO_CODECS = {"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"}
+
+av.logging.set_level(av.logging.PANIC)  # FFmpeg's own chatter would drown our one-line errors
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a video container says about its main video stream.
+
+    Attributes
+    ----------
+    path : Path
+    width, height : int
+        Display size in pixels, i.e. after the display rotation is applied.
+    fps : Fraction
+        Average frame rate, exact (``30000/1001`` stays ``30000/1001``).
+    frame_count : int or None
+        Frame count stated by the container (``None`` when it does not say). The frames a decoder
+        really delivers can differ; :class:`VideoReader` reports what it decoded.
+    duration_s : float or None
+        Stream duration in seconds as stated by the container.
+    rotation : int
+        Counter-clockwise degrees (0, 90, 180, 270) applied to decoded frames to show them upright.
+    codec : str
+        Video codec name (``h264``, ``hevc``, ``vp9`` ...).
+    audio_codec : str or None
+        Codec of the first audio stream, ``None`` when the file is silent.
+    """
+
+    path: Path
+    width: int
+    height: int
+    fps: Fraction
+    frame_count: int | None
+    duration_s: float | None
+    rotation: int
+    codec: str
+    audio_codec: str | None
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio_codec is not None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(width, height)`` after rotation."""
+        return (self.width, self.height)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame.
+
+    Attributes
+    ----------
+    index : int
+        0-based position among the frames this reader delivered.
+    t : float
+        Presentation time in seconds from the start of the stream.
+    pts : int or None
+        Raw presentation timestamp in the stream's time base (for exact bookkeeping).
+    image : ndarray, (H, W, 3) uint8
+        RGB pixels, upright.
+    """
+
+    index: int
+    t: float
+    pts: int | None
+    image: np.ndarray
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """Where decoding stopped early: after ``frames`` frames, at ``stopped_at_s`` of ``expected_s``."""
+
+    frames: int
+    stopped_at_s: float
+    expected_s: float | None
+    reason: str
+
+    def message(self, path: Path) -> str:
+        expect = f" of {self.expected_s:.2f} s" if self.expected_s else ""
+        return (
+            f"video {path.name!r} is truncated or damaged: decoding stopped at {self.stopped_at_s:.2f} s"
+            f"{expect} after {self.frames} frames ({self.reason}); the frames before that point are used"
+        )
+
+
+def _check_input(path: str | Path) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputNotFoundError(f"video {str(p)!r} not found; check the path")
+    if p.is_dir():
+        raise InputNotFoundError(f"{str(p)!r} is a folder, not a video file")
+    if p.stat().st_size == 0:
+        raise NotAVideoError(f"video {str(p)!r} is empty (0 bytes); the download or copy probably failed")
+    return p
+
+
+def _open(p: Path) -> av.container.InputContainer:
+    try:
+        return av.open(str(p), mode="r", metadata_errors="ignore")
+    except av.error.FileNotFoundError:
+        raise InputNotFoundError(f"video {str(p)!r} not found; check the path") from None
+    except av.error.PermissionError:
+        raise InputNotFoundError(f"video {str(p)!r} cannot be read (permission denied)") from None
+    except (av.error.InvalidDataError, av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise NotAVideoError(
+            f"{str(p)!r} is not a video FFmpeg can read ({_reason(exc)}); if it is a video, it may be "
+            "truncated (an incomplete download): re-export it as MP4 (H.264)"
+        ) from None
+
+
+def _reason(exc: Exception) -> str:
+    return (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).strip().rstrip(".")
+
+
+def _video_stream(container: av.container.InputContainer, p: Path) -> av.video.stream.VideoStream:
+    streams = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+    if not streams:
+        kinds = sorted({s.type for s in container.streams}) or ["nothing"]
+        raise NotAVideoError(f"{str(p)!r} holds no video stream (it holds {', '.join(kinds)}); give a video file")
+    stream = streams[0]
+    ctx = stream.codec_context
+    if ctx is None or not getattr(ctx, "name", None) or ctx.name == "none":
+        raise UnsupportedCodecError(
+            f"{str(p)!r}: its video codec is not supported by this FFmpeg build; re-encode it to H.264 MP4"
+        )
+    return stream
+
+
+def _stream_rotation(container: av.container.InputContainer, stream) -> int:
+    """Display rotation, counter-clockwise degrees in {0, 90, 180, 270}, read from the first frame.
+
+    PyAV exposes the display matrix per frame (``VideoFrame.rotation``, CCW degrees), as FFmpeg's
+    own auto-rotation uses it; we read one frame and seek back.
+    """
+    rot = 0
+    try:
+        for frame in container.decode(stream):
+            rot = int(frame.rotation or 0)
+            break
+    except av.error.FFmpegError:
+        rot = 0
+    try:
+        container.seek(0, stream=stream)  # rewinds the demuxer and flushes the decoder
+    except av.error.FFmpegError:
+        pass
+    return int(round(rot / 90.0)) % 4 * 90
+
+
+def _info(container, stream, p: Path, rotation: int) -> VideoInfo:
+    ctx = stream.codec_context
+    fps = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = Fraction(fps) if fps else Fraction(25)
+    duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
+    if duration is None and container.duration:
+        duration = container.duration / av.time_base
+    w, h = ctx.width, ctx.height
+    if rotation in (90, 270):
+        w, h = h, w
+    audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+    return VideoInfo(
+        path=p,
+        width=w,
+        height=h,
+        fps=fps,
+        frame_count=int(stream.frames) if stream.frames else None,
+        duration_s=duration,
+        rotation=rotation,
+        codec=ctx.name,
+        audio_codec=audio,
+    )
+
+
+def probe_video(path: str | Path) -> VideoInfo:
+    """Read a video's header without decoding it all (one frame is decoded to learn its rotation)."""
+    p = _check_input(path)
+    with _open(p) as container:
+        stream = _video_stream(container, p)
+        return _info(container, stream, p, _stream_rotation(container, stream))
+
+
+def _fit_size(w: int, h: int, max_side: int | None) -> tuple[int, int]:
+    if not max_side or max(w, h) <= max_side:
+        return w, h
+    s = max_side / max(w, h)
+    return max(2, int(round(w * s))), max(2, int(round(h * s)))
+
+
+class VideoReader:
+    """Iterate over the frames of a video, streaming.
+
+    Parameters
+    ----------
+    path : str or Path
+    start_s, end_s : float, optional
+        Deliver only frames with ``start_s <= t < end_s`` (seconds). Seeking lands on the keyframe
+        before ``start_s`` and decodes forward, so frame selection is exact.
+    max_side : int, optional
+        Downscale (area filter) so the longer side is at most this many pixels.
+    strict : bool
+        When decoding stops before the stated end, raise :class:`TruncatedVideoError` instead of
+        warning (:class:`TruncatedVideoWarning`) and keeping what decoded.
+
+    Examples
+    --------
+    >>> with VideoReader("clip.mp4") as video:           # doctest: +SKIP
+    ...     for frame in video:
+    ...         print(frame.index, frame.t, frame.image.shape)
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        start_s: float | None = None,
+        end_s: float | None = None,
+        max_side: int | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.path = _check_input(path)
+        self._container = _open(self.path)
+        try:
+            self._stream = _video_stream(self._container, self.path)
+            self._stream.thread_type = "AUTO"
+            self.info = _info(self._container, self._stream, self.path, _stream_rotation(self._container, self._stream))
+        except BaseException:
+            self._container.close()
+            raise
+        if self.info.width * self.info.height > MAX_VIDEO_PIXELS and not max_side:
+            self._container.close()
+            raise ImageTooLargeError(
+                f"video {self.path.name!r} is {self.info.width}x{self.info.height}, larger than 8K; "
+                "downscale it first or pass a smaller working size"
+            )
+        self.start_s, self.end_s, self.max_side, self.strict = start_s, end_s, max_side, strict
+        self.truncation: Truncation | None = None
+        self.frames_read = 0
+        self.corrupt_packets = 0
+
+    # -- context manager -------------------------------------------------------------------------
+    def __enter__(self) -> VideoReader:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._container.close()
+
+    @property
+    def fps(self) -> Fraction:
+        return self.info.fps
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        """``(width, height)`` of delivered frames (after rotation and ``max_side``)."""
+        return _fit_size(self.info.width, self.info.height, self.max_side)
+
+    def _to_rgb(self, frame: av.VideoFrame) -> np.ndarray:
+        rot = self.info.rotation
+        ow, oh = self.output_size
+        cw, ch = (oh, ow) if rot in (90, 270) else (ow, oh)
+        if (cw, ch) != (frame.width, frame.height):
+            img = frame.to_ndarray(format="rgb24", width=cw, height=ch, interpolation="AREA")
+        else:
+            img = frame.to_ndarray(format="rgb24")
+        if rot:
+            img = np.ascontiguousarray(np.rot90(img, k=rot // 90))
+        return img
+
+    def __iter__(self) -> Iterator[Frame]:
+        stream, tb = self._stream, self._stream.time_base
+        origin = stream.start_time or 0
+        start_pts = None if self.start_s is None else origin + int(math.floor(self.start_s / tb))
+        end_pts = None if self.end_s is None else origin + int(math.floor(self.end_s / tb))
+        if start_pts is not None and start_pts > origin:
+            self._container.seek(start_pts, stream=stream, backward=True, any_frame=False)
+        index = 0
+        last_t = 0.0
+        reason = None
+        demux = self._container.demux(stream)
+        done = False
+        while not done:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as exc:
+                reason = f"read error: {_reason(exc)}"
+                break
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                self.corrupt_packets += 1
+                if self.corrupt_packets > 50 and index == 0:
+                    reason = "undecodable data"
+                    break
+                continue
+            for frame in frames:
+                pts = frame.pts
+                if pts is not None:
+                    if start_pts is not None and pts < start_pts:
+                        continue
+                    if end_pts is not None and pts >= end_pts:
+                        done = True
+                        break
+                    t = float((pts - origin) * tb)
+                else:
+                    t = (index / float(self.info.fps)) + (self.start_s or 0.0)
+                last_t = t
+                yield Frame(index=index, t=t, pts=pts, image=self._to_rgb(frame))
+                index += 1
+        self.frames_read = index
+        if index == 0:
+            where = f" between {self.start_s} s and {self.end_s} s" if self.start_s or self.end_s else ""
+            raise NoFramesError(
+                f"no frame of {self.path.name!r} could be decoded{where}; the file is damaged or empty "
+                "— re-export it as MP4 (H.264)"
+            )
+        expected_end = self.info.duration_s
+        if self.end_s is not None and expected_end is not None:
+            expected_end = min(expected_end, self.end_s)
+        frame_dt = 1.0 / float(self.info.fps)
+        if reason is None and not done and expected_end is not None and last_t + frame_dt < expected_end - max(0.5, 3 * frame_dt):
+            reason = "file ends early"
+        if reason is not None and not done:
+            self.truncation = Truncation(index, last_t + frame_dt, self.info.duration_s, reason)
+            if self.strict:
+                raise TruncatedVideoError(self.truncation.message(self.path))
+            warnings.warn(self.truncation.message(self.path), TruncatedVideoWarning, stacklevel=2)
+
+
+def read_frames(path: str | Path, **kwargs) -> Iterator[np.ndarray]:
+    """Convenience generator over RGB frames only (see :class:`VideoReader` for the options)."""
+    with VideoReader(path, **kwargs) as reader:
+        for frame in reader:
+            yield frame.image
+
+
+class VideoWriter:
+    """Write RGB frames to an H.264 MP4 that plays everywhere.
+
+    Output is ``yuv420p``, BT.709, ``+faststart``, with even dimensions: an odd width or height is
+    padded by one pixel on the right/bottom (edge pixels repeated), so coordinates stay valid.
+    Everything goes to a temporary file renamed onto ``path`` by :meth:`close`; on an exception
+    inside a ``with`` block, or on :meth:`abort`, nothing is left behind.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output ``.mp4`` (``.mov``/``.mkv`` also work).
+    fps : Fraction, float or int
+    audio_from : str or Path, optional
+        Copy the first audio stream of this file (remuxed as is when MP4 accepts its codec, else
+        re-encoded to AAC), cut at the video's end.
+    crf : int
+        x264 constant rate factor (lower is better quality; 18 is visually lossless).
+    preset : str
+        x264 speed preset.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        fps: Fraction | float | int,
+        *,
+        audio_from: str | Path | None = None,
+        crf: int = 18,
+        preset: str = "veryfast",
+    ) -> None:
+        self.path = Path(path)
+        self.fps = Fraction(fps).limit_denominator(1_000_000) if not isinstance(fps, Fraction) else fps
+        if self.fps <= 0:
+            raise ValueError(f"fps must be positive, got {fps!r}")
+        self._pending = PendingFile(self.path)
+        self._closed = False
+        try:
+            self._out = av.open(str(self._pending.tmp), mode="w", options={"movflags": "+faststart"})
+        except av.error.FFmpegError as exc:
+            self._closed = True
+            self._pending.discard()
+            raise OutputError(f"cannot create video {str(self.path)!r}: {_reason(exc)}") from None
+        self._vstream = None
+        self._crf, self._preset = crf, preset
+        self._size: tuple[int, int] | None = None
+        self.frames_written = 0
+        self._audio_src = None
+        self._audio_in = self._audio_out = None
+        self._audio_packets = None
+        self._audio_transcode = False
+        self._pending_audio = None
+        if audio_from is not None:
+            self._setup_audio(Path(audio_from))
+
+    # -- audio -----------------------------------------------------------------------------------
+    def _setup_audio(self, src: Path) -> None:
+        src = _check_input(src)
+        self._audio_src = _open(src)
+        if not self._audio_src.streams.audio:
+            self._audio_src.close()
+            self._audio_src = None
+            return
+        ain = self._audio_src.streams.audio[0]
+        self._audio_in = ain
+        if ain.codec_context.name in MP4_AUDIO_CODECS:
+            self._audio_out = self._out.add_stream_from_template(ain)
+        else:
+            self._audio_transcode = True
+            self._audio_out = self._out.add_stream("aac", rate=ain.codec_context.sample_rate or 44100)
+            self._audio_out.layout = ain.codec_context.layout.name if ain.codec_context.layout else "stereo"
+        self._audio_packets = self._audio_src.demux(ain)
+
+    def _mux_audio_until(self, t_end: float | None) -> None:
+        """Mux source audio packets whose time is before ``t_end`` (all remaining when ``None``)."""
+        if self._audio_packets is None:
+            return
+        ain, tb = self._audio_in, self._audio_in.time_base
+        origin = ain.start_time or 0
+        limit = self.frames_written / float(self.fps)  # never beyond the video written so far
+        if t_end is not None:
+            limit = min(limit, t_end)
+        while True:
+            if self._pending_audio is None:
+                try:
+                    self._pending_audio = next(self._audio_packets)
+                except (StopIteration, av.error.FFmpegError):
+                    self._audio_packets = None
+                    return
+            pkt = self._pending_audio
+            if pkt.pts is None or pkt.size == 0:
+                self._pending_audio = None
+                continue
+            t = float((pkt.pts - origin) * tb)
+            if t >= limit:
+                return
+            self._pending_audio = None
+            if self._audio_transcode:
+                for frame in pkt.decode():
+                    frame.pts = None
+                    for out_pkt in self._audio_out.encode(frame):
+                        self._out.mux(out_pkt)
+            else:
+                pkt.pts -= origin
+                if pkt.dts is not None:
+                    pkt.dts -= origin
+                pkt.stream = self._audio_out
+                self._out.mux(pkt)
+
+    # -- video -----------------------------------------------------------------------------------
+    def _open_video(self, w: int, h: int) -> None:
+        ew, eh = w + (w % 2), h + (h % 2)
+        s = self._out.add_stream("libx264", rate=self.fps)
+        s.width, s.height, s.pix_fmt = ew, eh, "yuv420p"
+        s.options = {"crf": str(self._crf), "preset": self._preset, "movflags": "+faststart"}
+        cc = s.codec_context
+        cc.color_primaries = 1  # BT.709
+        cc.color_trc = 1
+        cc.colorspace = 1
+        cc.color_range = 1  # limited ("tv") range, what players expect
+        self._vstream, self._size = s, (w, h)
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """``(width, height)`` of the frames given (before even-padding); ``None`` before the first."""
+        return self._size
+
+    def write(self, image: np.ndarray) -> None:
+        """Append one ``(H, W, 3) uint8`` RGB frame."""
+        if self._closed:
+            raise OutputError("VideoWriter is closed")
+        img = np.asarray(image)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f"frame must be (H, W, 3) uint8 RGB, got shape {img.shape} dtype {img.dtype}")
+        h, w = img.shape[:2]
+        if self._vstream is None:
+            if w * h > MAX_VIDEO_PIXELS:
+                raise ImageTooLargeError(f"frame {w}x{h} is larger than 8K; render at a smaller size")
+            self._open_video(w, h)
+        elif (w, h) != self._size:
+            raise ValueError(f"frame {self.frames_written} is {w}x{h}, the video is {self._size[0]}x{self._size[1]}")
+        if w % 2 or h % 2:
+            img = np.pad(img, ((0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+        frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
+        frame.pts = self.frames_written
+        frame.time_base = 1 / self.fps
+        try:
+            for packet in self._vstream.encode(frame):
+                self._out.mux(packet)
+        except (av.error.FFmpegError, OSError) as exc:
+            self.abort()
+            raise OutputError(f"writing {str(self.path)!r} failed: {_reason(exc)} (disk full?)") from None
+        self.frames_written += 1
+        self._mux_audio_until(None)
+
+    def close(self) -> Path:
+        """Flush the encoder, add the remaining audio and move the file into place."""
+        if self._closed:
+            return self.path
+        if self._vstream is None:
+            self.abort()
+            raise NoFramesError(f"no frames were written to {str(self.path)!r}; nothing to save")
+        try:
+            for packet in self._vstream.encode(None):
+                self._out.mux(packet)
+            self._mux_audio_until(self.frames_written / float(self.fps))
+            if self._audio_transcode and self._audio_out is not None:
+                for packet in self._audio_out.encode(None):
+                    self._out.mux(packet)
+            self._out.close()
+        except (av.error.FFmpegError, OSError) as exc:
+            self.abort()
+            raise OutputError(f"finishing {str(self.path)!r} failed: {_reason(exc)}") from None
+        finally:
+            if self._audio_src is not None:
+                self._audio_src.close()
+        self._closed = True
+        return self._pending.commit()
+
+    def abort(self) -> None:
+        """Drop everything written; the output path is left as it was."""
+        if self._closed:
+            return
+        try:
+            self._out.close()
+        except Exception:  # noqa: BLE001 - the file is being thrown away anyway
+            pass
+        if self._audio_src is not None:
+            self._audio_src.close()
+        self._closed = True
+        self._pending.discard()
+
+    def __enter__(self) -> VideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()

@@ -1,0 +1,9 @@
+"""Motion extraction (MediaPipe Holistic), clean-up, and OpenPose/DWPose exports."""
+
+from steadymotion.pose.clean import clean_sequence, fill_pose_gaps, one_euro, repair_hand_swaps, smooth_pose
+from steadymotion.pose.extract import HolisticOptions, HolisticTracker, extract_pose
+
+__all__ = [
+    "clean_sequence", "fill_pose_gaps", "one_euro", "repair_hand_swaps", "smooth_pose",
+    "HolisticOptions", "HolisticTracker", "extract_pose",
+]

@@ -1,0 +1,409 @@
+"""Motion extraction: MediaPipe Holistic over a video, streamed, in parallel chunks.
+
+MediaPipe Holistic (Grishchenko & Bazarevsky 2020; BlazePose, Bazarevsky et al. 2020; MediaPipe
+Hands, Zhang et al. 2020; Attention Mesh / face mesh with iris, Grishchenko et al. 2020) from the
+legacy ``solutions`` API of ``mediapipe==0.10.21``, whose wheel bundles every model it runs
+(pose ``model_complexity=1``). Nothing is downloaded.
+
+One Holistic graph is sequential (tracking mode reuses the previous frame's regions) and keeps
+about 1.4 of our 2 cores busy, so the video is cut into contiguous time chunks, one per worker
+process, each with its own graph; the chunks are joined in order. The only cost is one fresh
+detection at each chunk start. Frames are decoded inside each worker, so no frame ever crosses a
+process boundary and memory stays flat with clip length.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from steadymotion.errors import NoFramesError, TruncatedVideoWarning
+from steadymotion.io.video import Truncation, VideoReader, probe_video
+from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
+from steadymotion.types import PoseSequence
+
+#: Frames are downscaled so their long side is at most this before Holistic sees them. Holistic
+#: crops and resizes regions to 256 px (body), 224 px (hands) and 192 px (face) anyway, so 1280
+#: keeps full detail for a person filling a 720p/1080p frame while capping decode+resize cost.
+DEFAULT_WORK_SIDE = 1280
+#: A chunk shorter than this is not worth a worker process (start-up costs ~1.5 s).
+MIN_CHUNK_S = 3.0
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class HolisticOptions:
+    """Settings passed to ``mediapipe.solutions.holistic.Holistic``.
+
+    ``min_detection_confidence`` / ``min_tracking_confidence`` are MediaPipe's (0.5 default).
+    MediaPipe's internal landmark smoothing is on (it also steadies the hand/face regions it
+    tracks); our own One Euro filter (:mod:`steadymotion.pose.clean`) is applied on top and can be
+    switched off.
+    """
+
+    min_detection_confidence: float = 0.5
+    min_tracking_confidence: float = 0.5
+    smooth_landmarks: bool = True
+    work_side: int = DEFAULT_WORK_SIDE
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence MediaPipe/TFLite's native start-up chatter (glog, absl, XNNPACK) on fd 2."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no real stderr (e.g. some notebook kernels)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _new_holistic(opts: HolisticOptions):
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import mediapipe as mp_lib  # heavy: imported only where used
+    except ImportError as exc:  # pragma: no cover - a core dependency
+        from steadymotion.errors import MissingDependencyError
+
+        raise MissingDependencyError("mediapipe is missing: pip install mediapipe==0.10.21") from exc
+    return mp_lib.solutions.holistic.Holistic(
+        static_image_mode=False,
+        model_complexity=1,
+        smooth_landmarks=opts.smooth_landmarks,
+        refine_face_landmarks=True,
+        enable_segmentation=False,
+        min_detection_confidence=opts.min_detection_confidence,
+        min_tracking_confidence=opts.min_tracking_confidence,
+    )
+
+
+def _landmarks(lms, n: int, w: int, h: int, with_visibility: bool = False) -> np.ndarray | None:
+    """MediaPipe normalised landmarks -> (n, 3|4) float32 pixels (z scaled like x)."""
+    if lms is None:
+        return None
+    pts = lms.landmark
+    if len(pts) < n:
+        return None
+    if with_visibility:
+        a = np.array([(p.x, p.y, p.z, p.visibility) for p in pts[:n]], np.float32)
+    else:
+        a = np.array([(p.x, p.y, p.z) for p in pts[:n]], np.float32)
+    a[:, 0] *= w
+    a[:, 1] *= h
+    a[:, 2] *= w
+    return a
+
+
+class HolisticTracker:
+    """Per-frame Holistic inference in tracking mode, returning pixel arrays.
+
+    Use one tracker per continuous shot; call :meth:`close` (or use ``with``) when done.
+    """
+
+    def __init__(self, options: HolisticOptions | None = None) -> None:
+        self.options = options or HolisticOptions()
+        with _quiet_native_stderr():
+            self._h = _new_holistic(self.options)
+        self._warm = False
+
+    def __enter__(self) -> HolisticTracker:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._h.close()
+
+    def process(self, rgb: np.ndarray, size: tuple[int, int]):
+        """Run Holistic on ``rgb`` (any scale); return body, left hand, right hand, face in ``size`` pixels."""
+        if not self._warm:  # the graph logs its set-up on the first frame
+            with _quiet_native_stderr():
+                r = self._h.process(rgb)
+            self._warm = True
+        else:
+            r = self._h.process(rgb)
+        w, h = size
+        body = _landmarks(r.pose_landmarks, N_BODY, w, h, with_visibility=True)
+        left = _landmarks(r.left_hand_landmarks, N_HAND, w, h)
+        right = _landmarks(r.right_hand_landmarks, N_HAND, w, h)
+        face = _landmarks(r.face_landmarks, N_FACE, w, h)
+        return body, left, right, face
+
+
+@dataclass
+class _ChunkResult:
+    body: np.ndarray
+    hands: np.ndarray
+    face: np.ndarray
+    body_present: np.ndarray
+    hands_present: np.ndarray
+    face_present: np.ndarray
+    times: np.ndarray
+    truncation: Truncation | None
+
+
+def _extract_range(
+    path: str,
+    start_s: float | None,
+    end_s: float | None,
+    opts: HolisticOptions,
+    report: Callable[[int], None] | None = None,
+) -> _ChunkResult:
+    body, hands, face, times = [], [], [], []
+    bp, hp, fp = [], [], []
+    nan_body = np.full((N_BODY, 4), np.nan, np.float32)
+    nan_hand = np.full((N_HAND, 3), np.nan, np.float32)
+    nan_face = np.full((N_FACE, 3), np.nan, np.float32)
+    truncation = None
+    pending = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TruncatedVideoWarning)  # reported once, by the caller
+        with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side) as reader, HolisticTracker(opts) as tracker:
+            size = reader.info.size
+            try:
+                for frame in reader:
+                    b, lh, rh, f = tracker.process(frame.image, size)
+                    body.append(nan_body if b is None else b)
+                    hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
+                    face.append(nan_face if f is None else f)
+                    bp.append(b is not None)
+                    hp.append((lh is not None, rh is not None))
+                    fp.append(f is not None)
+                    times.append(frame.t)
+                    pending += 1
+                    if report is not None and pending >= 8:
+                        report(pending)
+                        pending = 0
+            except NoFramesError:
+                if start_s is None:
+                    raise
+            truncation = reader.truncation
+    if report is not None and pending:
+        report(pending)
+    n = len(times)
+    return _ChunkResult(
+        body=np.array(body, np.float32).reshape(n, N_BODY, 4),
+        hands=np.array(hands, np.float32).reshape(n, 2, N_HAND, 3),
+        face=np.array(face, np.float32).reshape(n, N_FACE, 3),
+        body_present=np.array(bp, bool).reshape(n),
+        hands_present=np.array(hp, bool).reshape(n, 2),
+        face_present=np.array(fp, bool).reshape(n),
+        times=np.array(times, np.float64),
+        truncation=truncation,
+    )
+
+
+def plan_chunks(duration_s: float | None, workers: int) -> list[tuple[float | None, float | None]]:
+    """Split ``[0, duration)`` into ``workers`` contiguous ranges, none shorter than :data:`MIN_CHUNK_S`.
+
+    The first range starts at ``None`` (the very beginning, including frames before time 0) and
+    the last ends at ``None`` (through the end), so no frame is lost at either edge.
+    """
+    if not duration_s or workers <= 1:
+        return [(None, None)]
+    n = max(1, min(workers, int(duration_s // MIN_CHUNK_S)))
+    if n == 1:
+        return [(None, None)]
+    cuts = [duration_s * k / n for k in range(1, n)]
+    starts = [None] + cuts
+    ends = cuts + [None]
+    return list(zip(starts, ends))
+
+
+def default_workers() -> int:
+    """Worker processes: one per CPU core available to us (at most 8)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def extract_pose(
+    video: str | Path,
+    *,
+    smooth: bool = True,
+    fill_gaps: bool = True,
+    repair_hands: bool = True,
+    workers: int | None = None,
+    options: HolisticOptions | None = None,
+    progress: ProgressFn | None = None,
+) -> PoseSequence:
+    """Extract body (33), hands (2x21) and face (478, with iris) landmarks from every frame.
+
+    Parameters
+    ----------
+    video : str or Path
+    smooth : bool
+        Apply One Euro filtering (Casiez et al. 2012) to reduce jitter.
+    fill_gaps : bool
+        Interpolate dropouts of at most 0.2 s between detections.
+    repair_hands : bool
+        Fix frames where the left and right hand were swapped.
+    workers : int, optional
+        Parallel chunk processes; default one per core. ``1`` runs in this process.
+    options : HolisticOptions, optional
+    progress : callable(done, total), optional
+        Called as frames complete; ``total`` is the container's frame count (or an estimate).
+
+    Returns
+    -------
+    PoseSequence
+        Coordinates in pixels of the source video as displayed (rotation applied). When the file
+        is truncated, the frames before the damage are returned and a
+        :class:`~steadymotion.errors.TruncatedVideoWarning` is issued.
+
+    Raises
+    ------
+    InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError
+    """
+    from steadymotion.pose.clean import clean_sequence
+
+    opts = options or HolisticOptions()
+    info = probe_video(video)
+    total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
+    chunks = plan_chunks(info.duration_s, workers or default_workers())
+    done = 0
+
+    def bump(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(min(done, total), total)
+
+    if len(chunks) == 1:
+        results = [_extract_range(str(info.path), None, None, opts, bump)]
+    else:
+        results = _run_parallel(str(info.path), chunks, opts, bump)
+
+    # join in time order, stopping after the first chunk that ended early (damaged file)
+    kept: list[_ChunkResult] = []
+    truncation = None
+    for r in results:
+        if len(r.times):
+            kept.append(r)
+        if r.truncation is not None or (not len(r.times) and kept):
+            truncation = r.truncation or Truncation(sum(len(k.times) for k in kept), float(kept[-1].times[-1]), info.duration_s, "damaged data")
+            break
+    if not kept:
+        raise NoFramesError(f"no frame of {info.path.name!r} could be decoded; re-export it as MP4 (H.264)")
+    if truncation is not None:
+        warnings.warn(truncation.message(info.path), TruncatedVideoWarning, stacklevel=2)
+    seq = PoseSequence(
+        body=np.concatenate([r.body for r in kept]),
+        hands=np.concatenate([r.hands for r in kept]),
+        face=np.concatenate([r.face for r in kept]),
+        body_present=np.concatenate([r.body_present for r in kept]),
+        hands_present=np.concatenate([r.hands_present for r in kept]),
+        face_present=np.concatenate([r.face_present for r in kept]),
+        times=np.concatenate([r.times for r in kept]),
+        fps=info.fps,
+        size=info.size,
+        source=str(video),
+        meta={"chunks": len(chunks), "truncated": truncation is not None, "rotation": info.rotation},
+    )
+    if progress is not None:
+        progress(len(seq), len(seq))
+    return clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
+
+
+def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None]) -> list[_ChunkResult]:
+    """Run each chunk in its own ``python -m steadymotion.pose._chunk`` process.
+
+    Plain subprocesses rather than ``multiprocessing``: they need no ``if __name__ == "__main__"``
+    guard in the caller's script, never fork a process holding MediaPipe's threads, and work the
+    same from a script, a notebook or the web UI. Progress arrives as lines on stdout; the result
+    as an ``.npz`` file in a private temporary folder.
+    """
+    import steadymotion
+
+    env = dict(os.environ)
+    pkg_root = str(Path(steadymotion.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.setdefault("GLOG_minloglevel", "2")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with tempfile.TemporaryDirectory(prefix="steadymotion-pose-") as tmp:
+        procs = []
+        try:
+            for i, (s, e) in enumerate(chunks):
+                out = Path(tmp) / f"chunk{i}.npz"
+                cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(out), json.dumps(
+                    {"start_s": s, "end_s": e, "options": asdict(opts)})]
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+                procs.append((proc, out))
+            sel = selectors.DefaultSelector()
+            for proc, _ in procs:
+                sel.register(proc.stdout, selectors.EVENT_READ)
+            open_streams = len(procs)
+            while open_streams:
+                for key, _ in sel.select(timeout=0.5):
+                    line = key.fileobj.readline()
+                    if not line:
+                        sel.unregister(key.fileobj)
+                        open_streams -= 1
+                    elif line.startswith("progress "):
+                        bump(int(line.split()[1]))
+            results = []
+            for proc, out in procs:
+                err = proc.stderr.read()
+                if proc.wait() != 0:
+                    raise _chunk_error(err)
+                results.append(_load_chunk(out))
+            return results
+        finally:
+            for proc, _ in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+                for stream in (proc.stdout, proc.stderr):
+                    stream.close()
+
+
+def _chunk_error(stderr: str) -> Exception:
+    """Re-raise a worker's SteadyMotionError with its own message, anything else as RuntimeError."""
+    from steadymotion import errors
+
+    for line in reversed(stderr.strip().splitlines()):
+        if line.startswith("steadymotion-error "):
+            _, name, message = line.split(" ", 2)
+            cls = getattr(errors, name, None)
+            if isinstance(cls, type) and issubclass(cls, errors.SteadyMotionError):
+                return cls(message)
+    tail = "\n".join(stderr.strip().splitlines()[-5:])
+    return RuntimeError(f"pose extraction worker failed:\n{tail}")
+
+
+def _save_chunk(r: _ChunkResult, path: Path) -> None:
+    arrays = {k: v for k, v in asdict(r).items() if isinstance(v, np.ndarray)}
+    if r.truncation is not None:
+        arrays["truncation"] = np.array(json.dumps(asdict(r.truncation)))
+    with open(path, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def _load_chunk(path: Path) -> _ChunkResult:
+    with np.load(path, allow_pickle=False) as z:
+        trunc = Truncation(**json.loads(str(z["truncation"]))) if "truncation" in z else None
+        return _ChunkResult(**{k: z[k] for k in z.files if k != "truncation"}, truncation=trunc)
