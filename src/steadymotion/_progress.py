@@ -35,4 +35,8 @@ def progress_bar(description: str, unit: str = "frames", quiet: bool = False) ->
             rate = f"{done / elapsed:5.1f}/s" if elapsed > 0.5 else ""
             bar.update(task, completed=done, total=max(total, done), rate=rate)
 
-        yield update
+        try:
+            yield update
+        except BaseException:
+            bar.update(task, visible=False)  # an error is one line, not a half-filled bar above it
+            raise

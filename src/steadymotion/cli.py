@@ -111,6 +111,7 @@ def pose(
     fps and size; optionally OpenPose JSON and a pose video for ControlNet-style models.
     """
     from steadymotion.io.atomic import check_writable
+    from steadymotion.io.video import probe_video
     from steadymotion.pose.extract import extract_pose
     from steadymotion.pose.openpose import render_pose_video, write_openpose_json
 
@@ -121,13 +122,10 @@ def pose(
         check_writable(render)
     if openpose_json is not None:
         check_writable(openpose_json.parent / f".{openpose_json.name}.probe")
+    probe_video(video)  # a missing or unreadable video fails here, before any progress bar
     t0 = time.perf_counter()
     with progress_bar("extracting motion", quiet=quiet) as update:
         seq = extract_pose(video, smooth=smooth, fill_gaps=fill, repair_hands=hand_repair, workers=workers, progress=update)
-    if not seq.body_present.any():
-        from steadymotion.errors import NoPersonError
-
-        raise NoPersonError(f"no person was found in any frame of {video.name!r}; use a video where one person is clearly visible")
     elapsed = time.perf_counter() - t0
     outputs = [("motion", seq.save(output))]
     if openpose_json is not None:

@@ -397,6 +397,9 @@ class VideoWriter:
         x264 constant rate factor (lower is better quality; 18 is visually lossless).
     preset : str
         x264 speed preset.
+    display_rotation : int
+        Counter-clockwise degrees stored in the container's display matrix (as phones do); frames
+        are encoded as given and players rotate them. 0 (default) writes no rotation.
     """
 
     def __init__(
@@ -407,8 +410,12 @@ class VideoWriter:
         audio_from: str | Path | None = None,
         crf: int = 18,
         preset: str = "veryfast",
+        display_rotation: int = 0,
     ) -> None:
         self.path = Path(path)
+        if display_rotation % 90:
+            raise ValueError(f"display_rotation must be a multiple of 90 degrees, got {display_rotation}")
+        self._display_rotation = display_rotation
         self.fps = Fraction(fps).limit_denominator(1_000_000) if not isinstance(fps, Fraction) else fps
         if self.fps <= 0:
             raise ValueError(f"fps must be positive, got {fps!r}")
@@ -447,7 +454,8 @@ class VideoWriter:
         else:
             self._audio_transcode = True
             self._audio_out = self._out.add_stream("aac", rate=ain.codec_context.sample_rate or 44100)
-            self._audio_out.layout = ain.codec_context.layout.name if ain.codec_context.layout else "stereo"
+            channels = ain.codec_context.channels or 2
+            self._audio_out.layout = "mono" if channels == 1 else "stereo"  # AAC wants a named layout
         self._audio_packets = self._audio_src.demux(ain)
 
     def _mux_audio_until(self, t_end: float | None) -> None:
@@ -497,6 +505,8 @@ class VideoWriter:
         cc.color_trc = 1
         cc.colorspace = 1
         cc.color_range = 1  # limited ("tv") range, what players expect
+        if self._display_rotation:
+            s.set_display_rotation(self._display_rotation)
         self._vstream, self._size = s, (w, h)
 
     @property

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from steadymotion.errors import NoFramesError, TruncatedVideoWarning
+from steadymotion.errors import NoFramesError, NoPersonError, TruncatedVideoWarning
 from steadymotion.io.video import Truncation, VideoReader, probe_video
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
 from steadymotion.types import PoseSequence
@@ -250,6 +250,7 @@ def extract_pose(
     workers: int | None = None,
     options: HolisticOptions | None = None,
     progress: ProgressFn | None = None,
+    require_person: bool = True,
 ) -> PoseSequence:
     """Extract body (33), hands (2x21) and face (478, with iris) landmarks from every frame.
 
@@ -267,6 +268,8 @@ def extract_pose(
     options : HolisticOptions, optional
     progress : callable(done, total), optional
         Called as frames complete; ``total`` is the container's frame count (or an estimate).
+    require_person : bool
+        Raise :class:`~steadymotion.errors.NoPersonError` when no frame holds a body.
 
     Returns
     -------
@@ -277,7 +280,7 @@ def extract_pose(
 
     Raises
     ------
-    InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError
+    InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError, NoPersonError
     """
     from steadymotion.pose.clean import clean_sequence
 
@@ -293,10 +296,9 @@ def extract_pose(
         if progress is not None:
             progress(min(done, total), total)
 
-    if len(chunks) == 1:
-        results = [_extract_range(str(info.path), None, None, opts, bump)]
-    else:
-        results = _run_parallel(str(info.path), chunks, opts, bump)
+    # Even a single chunk runs in a worker process: MediaPipe's native logging and any crash in
+    # native code stay there, and the caller (CLI, web UI, notebook) gets a clean error instead.
+    results = _run_parallel(str(info.path), chunks, opts, bump)
 
     # join in time order, stopping after the first chunk that ended early (damaged file)
     kept: list[_ChunkResult] = []
@@ -326,6 +328,11 @@ def extract_pose(
     )
     if progress is not None:
         progress(len(seq), len(seq))
+    if require_person and not seq.body_present.any():
+        raise NoPersonError(
+            f"no person was found in any of the {len(seq)} frames of {info.path.name!r}; "
+            "use a video in which one person is clearly visible (head to at least the hips)"
+        )
     return clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
 
 

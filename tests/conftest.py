@@ -1,0 +1,80 @@
+"""Shared fixtures: the real media in ../shared/media and small clips the tests make themselves."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from steadymotion.io.video import VideoWriter
+
+REPO = Path(__file__).resolve().parents[1]
+MEDIA = REPO.parent / "shared" / "media"
+
+
+def media_path(name: str) -> Path:
+    """Path of a file in ../shared/media, or skip the test with the reason."""
+    p = MEDIA / name
+    if not p.is_file():
+        pytest.skip(f"needs ../shared/media/{name} (the shared test media is not present here)")
+    return p
+
+
+@pytest.fixture
+def media():
+    return media_path
+
+
+def pattern_frame(i: int, w: int = 96, h: int = 64) -> np.ndarray:
+    """A smooth gradient with a bright square moving one step per frame: easy to verify after H.264."""
+    y, x = np.mgrid[0:h, 0:w]
+    img = np.zeros((h, w, 3), np.uint8)
+    img[..., 0] = (x * 255 // max(w - 1, 1)).astype(np.uint8)
+    img[..., 1] = (y * 255 // max(h - 1, 1)).astype(np.uint8)
+    img[..., 2] = 90
+    s = max(4, min(w, h) // 5)
+    x0 = (4 * i) % max(w - s, 1)
+    img[h // 3 : h // 3 + s, x0 : x0 + s] = 255
+    return img
+
+
+def write_pattern_clip(path: Path, n: int = 30, fps=Fraction(30), w: int = 96, h: int = 64, **kwargs) -> Path:
+    with VideoWriter(path, fps, **kwargs) as writer:
+        for i in range(n):
+            writer.write(pattern_frame(i, w, h))
+    return path
+
+
+@pytest.fixture
+def pattern_clip(tmp_path) -> Path:
+    return write_pattern_clip(tmp_path / "pattern.mp4")
+
+
+def synthetic_motion(n: int = 60, fps: int = 30, w: int = 640, h: int = 480, seed: int = 0):
+    """A PoseSequence of a figure waving its right arm, all parts present, small noise."""
+    from steadymotion.skeleton import N_FACE
+    from steadymotion.types import PoseSequence
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / fps
+    body = np.zeros((n, 33, 4), np.float32)
+    base = rng.uniform([200, 100], [440, 400], size=(33, 2))
+    body[:, :, :2] = base
+    body[:, 11, :2], body[:, 12, :2] = (350, 200), (290, 200)  # shoulders (subject left on image right)
+    body[:, 23, :2], body[:, 24, :2] = (340, 320), (300, 320)  # hips
+    body[:, 15, :2], body[:, 16, :2] = (380, 300), (260, 300)  # wrists
+    body[:, 16, 0] += 40 * np.sin(2 * np.pi * t)  # the right wrist waves
+    body[:, :, 3] = 0.9
+    hands = np.zeros((n, 2, 21, 3), np.float32)
+    hands[:, 0, :, :2] = body[:, 15, None, :2] + rng.normal(0, 8, (21, 2))
+    hands[:, 1, :, :2] = body[:, 16, None, :2] + rng.normal(0, 8, (21, 2))
+    hands[:, :, 0, :2] = body[:, [15, 16], :2]
+    face = np.zeros((n, N_FACE, 3), np.float32)
+    face[:, :, :2] = np.array([320, 140]) + rng.normal(0, 15, (N_FACE, 2))
+    return PoseSequence(
+        body=body, hands=hands, face=face,
+        body_present=np.ones(n, bool), hands_present=np.ones((n, 2), bool), face_present=np.ones(n, bool),
+        times=t, fps=Fraction(fps), size=(w, h), source="synthetic",
+    )

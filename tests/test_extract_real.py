@@ -1,0 +1,145 @@
+"""Motion extraction on the real footage in ../shared/media (MediaPipe Holistic, bundled models)."""
+
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from steadymotion.errors import NoPersonError, TruncatedVideoWarning
+from steadymotion.io.video import VideoReader, VideoWriter
+from steadymotion.pose.extract import extract_pose, plan_chunks
+from steadymotion.skeleton import BODY
+from tests.conftest import media_path, write_pattern_clip
+from tests.test_clean import jerk
+
+_cache: dict = {}
+
+
+def extracted(name: str, **kw):
+    """Extract once per test session (MediaPipe over a whole clip takes seconds)."""
+    key = (name, tuple(sorted(kw.items())))
+    if key not in _cache:
+        _cache[key] = extract_pose(media_path(name), **kw)
+    return _cache[key]
+
+
+def longest_gap_s(present: np.ndarray, times: np.ndarray) -> float:
+    idx = np.flatnonzero(present)
+    if idx.size == 0:
+        return float(times[-1] - times[0])
+    edges = np.concatenate([[times[0]], times[idx], [times[-1]]])
+    return float(np.diff(edges).max())
+
+
+def test_full_body_dance_is_tracked(media):
+    seq = extracted("unianimate__source_video.mp4")
+    cov = seq.coverage()
+    assert len(seq) == 150 and seq.fps == 16 and seq.size == (692, 1108)
+    assert cov["body"] >= 0.98 and cov["face"] >= 0.95 and cov["hands"] >= 0.85
+    # coordinates are source pixels: the person stands inside the frame, feet below the head
+    nose, ankle = seq.body[:, BODY["nose"], :2], seq.body[:, BODY["left_ankle"], :2]
+    assert np.nanmedian(nose[:, 1]) < np.nanmedian(ankle[:, 1])
+    assert 0 < np.nanmedian(nose[:, 0]) < 692 and np.nanmax(ankle[:, 1]) < 1108 * 1.1
+
+
+def test_half_body_dance_to_a_phone(media):
+    seq = extracted("mimicmotion__raw_0.mp4")
+    cov = seq.coverage()
+    assert len(seq) == 155
+    assert cov["body"] >= 0.95 and cov["face"] >= 0.90
+
+
+def test_portrait_clip_has_a_face_with_iris(media):
+    seq = extracted("liveportrait__d13.mp4")
+    assert seq.coverage()["face"] >= 0.95
+    f = seq.face[seq.face_present]
+    # iris centres (468 right, 473 left) sit between the corners of their own eye
+    right = np.linalg.norm(f[:, 468, :2] - (f[:, 33, :2] + f[:, 133, :2]) / 2, axis=1)
+    eye_w = np.linalg.norm(f[:, 33, :2] - f[:, 133, :2], axis=1)
+    assert np.median(right / eye_w) < 0.3
+    assert np.median(np.linalg.norm(f[:, 473, :2] - f[:, 468, :2], axis=1) / eye_w) > 1.5
+
+
+def test_body_track_survives_a_360_turn(media):
+    seq = extracted("musepose__UBC_fashion_test_91BjuE6irxS.mp4")
+    assert len(seq) == 345 and seq.fps == Fraction(30000, 1001)
+    assert seq.coverage()["body"] >= 0.97
+    assert longest_gap_s(seq.body_present, seq.times) <= 0.5
+    middle = seq.body_present[len(seq) // 3 : 2 * len(seq) // 3]
+    assert middle.mean() >= 0.95
+
+
+def test_hands_sit_on_their_own_wrists(media):
+    seq = extracted("unianimate__source_video.mp4")
+    for k, wrist in ((0, BODY["left_wrist"]), (1, BODY["right_wrist"])):
+        ok = seq.hands_present[:, k] & seq.body_present
+        own = np.linalg.norm(seq.hands[ok, k, 0, :2] - seq.body[ok, wrist, :2], axis=1)
+        other = np.linalg.norm(seq.hands[ok, k, 0, :2] - seq.body[ok, 31 - wrist, :2], axis=1)
+        assert (own < other).mean() > 0.95
+
+
+def test_parallel_chunks_equal_one_pass(media):
+    # given the same clip extracted in one process and in two time chunks
+    one = extracted("mimicmotion__raw_0.mp4", workers=1, smooth=False)
+    two = extracted("mimicmotion__raw_0.mp4", workers=2, smooth=False)
+    assert len(plan_chunks(10.33, 2)) == 2
+    # then the frames are the same, in order, with the same timestamps
+    np.testing.assert_array_equal(one.times, two.times)
+    both = one.body_present & two.body_present
+    diff = np.linalg.norm(one.body[both, :25, :2] - two.body[both, :25, :2], axis=-1)
+    assert np.median(diff) < 2.0  # only the frames after the chunk start are re-detected
+
+
+def test_rotated_phone_video_gives_upright_coordinates(media, tmp_path):
+    # given the first 3 s of a real clip, stored rotated with a display matrix (as a phone does)
+    src = media_path("mimicmotion__raw_0.mp4")
+    upright, rotated = tmp_path / "upright.mp4", tmp_path / "rotated.mp4"
+    with VideoReader(src, end_s=3.0) as r, VideoWriter(upright, r.fps) as a, VideoWriter(rotated, r.fps, display_rotation=-90) as b:
+        for f in r:
+            a.write(f.image)
+            b.write(np.ascontiguousarray(np.rot90(f.image, k=1)))  # stored sideways
+    # when both are extracted
+    seq_u = extract_pose(upright, workers=1)
+    seq_r = extract_pose(rotated, workers=1)
+    # then the rotated file is read upright and gives the same skeleton in the same pixel frame
+    assert seq_r.size == seq_u.size == (604, 604) and seq_r.meta["rotation"] == 270
+    both = seq_u.body_present & seq_r.body_present
+    assert both.mean() > 0.9
+    diff = np.linalg.norm(seq_u.body[both, :25, :2] - seq_r.body[both, :25, :2], axis=-1)
+    assert np.median(diff) < 3.0
+
+
+def test_smoothing_lowers_jerk_without_lagging(media):
+    raw = extracted("unianimate__source_video.mp4", smooth=False)
+    smooth = extracted("unianimate__source_video.mp4")
+    for j in (BODY["left_wrist"], BODY["right_wrist"], BODY["nose"]):
+        r, s = raw.body[:, j, :2], smooth.body[:, j, :2]
+        assert jerk(s) < 0.8 * jerk(r), j
+        # the lag that best aligns smoothed with raw is at most 1 frame
+        errs = [np.nanmean((s[k:] - r[: len(r) - k]) ** 2) for k in range(5)]
+        assert int(np.argmin(errs)) <= 1
+
+
+def test_a_clip_without_people(tmp_path):
+    clip = write_pattern_clip(tmp_path / "nobody.mp4", n=20, w=320, h=240)
+    with pytest.raises(NoPersonError, match="no person"):
+        extract_pose(clip, workers=1)
+
+
+def test_truncated_real_clip_keeps_the_decoded_part(media, tmp_path):
+    src = media_path("mimicmotion__raw_0.mp4")
+    copy = tmp_path / "copy.mp4"
+    with VideoReader(src, end_s=6.0) as r, VideoWriter(copy, r.fps) as w:
+        for f in r:
+            w.write(f.image)
+    data = copy.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        seq = extract_pose(cut, workers=2)
+    assert any(issubclass(w.category, TruncatedVideoWarning) for w in caught)
+    assert 20 < len(seq) < 90 and seq.coverage()["body"] > 0.9
