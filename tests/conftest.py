@@ -47,6 +47,21 @@ def write_pattern_clip(path: Path, n: int = 30, fps=Fraction(30), w: int = 96, h
     return path
 
 
+def truncated_copy(src: Path, folder: Path, seconds: float, keep: float) -> Path:
+    """Re-encode the first ``seconds`` of ``src`` (faststart MP4), then keep only ``keep`` of its bytes,
+    as an interrupted download would."""
+    from steadymotion.io.video import VideoReader
+
+    copy = folder / "copy.mp4"
+    with VideoReader(src, end_s=seconds) as r, VideoWriter(copy, r.fps) as w:
+        for f in r:
+            w.write(f.image)
+    data = copy.read_bytes()
+    cut = folder / "cut.mp4"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    return cut
+
+
 @pytest.fixture
 def pattern_clip(tmp_path) -> Path:
     return write_pattern_clip(tmp_path / "pattern.mp4")

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from steadymotion.cli import app
 from steadymotion.io.video import VideoReader
-from tests.conftest import media_path, write_pattern_clip
+from tests.conftest import media_path, truncated_copy, write_pattern_clip
 
 runner = CliRunner()
 
@@ -87,16 +87,7 @@ def test_unusable_output_is_refused_before_work(tmp_path, pattern_clip, target, 
 
 
 def test_truncated_video_warns_and_still_works(tmp_path):
-    src = media_path("mimicmotion__raw_0.mp4")
-    from steadymotion.io.video import VideoWriter
-
-    copy = tmp_path / "copy.mp4"
-    with VideoReader(src, end_s=4.0) as r, VideoWriter(copy, r.fps) as w:
-        for f in r:
-            w.write(f.image)
-    data = copy.read_bytes()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: int(len(data) * 0.6)])
+    cut = truncated_copy(media_path("mimicmotion__raw_0.mp4"), tmp_path, seconds=4.0, keep=0.6)
     result = run("pose", cut, "-o", tmp_path / "m.npz", "--workers", "1")
     assert result.exit_code == 0, result.output
     assert "warning:" in result.output and "truncated" in result.output

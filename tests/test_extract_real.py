@@ -12,7 +12,7 @@ from steadymotion.errors import NoPersonError, TruncatedVideoWarning
 from steadymotion.io.video import VideoReader, VideoWriter
 from steadymotion.pose.extract import extract_pose, plan_chunks
 from steadymotion.skeleton import BODY
-from tests.conftest import media_path, write_pattern_clip
+from tests.conftest import media_path, truncated_copy, write_pattern_clip
 from tests.test_clean import jerk
 
 _cache: dict = {}
@@ -130,14 +130,7 @@ def test_a_clip_without_people(tmp_path):
 
 
 def test_truncated_real_clip_keeps_the_decoded_part(media, tmp_path):
-    src = media_path("mimicmotion__raw_0.mp4")
-    copy = tmp_path / "copy.mp4"
-    with VideoReader(src, end_s=6.0) as r, VideoWriter(copy, r.fps) as w:
-        for f in r:
-            w.write(f.image)
-    data = copy.read_bytes()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: len(data) // 2])
+    cut = truncated_copy(media_path("mimicmotion__raw_0.mp4"), tmp_path, seconds=6.0, keep=0.5)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         seq = extract_pose(cut, workers=2)

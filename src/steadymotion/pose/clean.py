@@ -69,38 +69,38 @@ def one_euro(x: np.ndarray, t: np.ndarray, params: OneEuroParams, scale: float =
 
     Returns
     -------
-    ndarray, same shape as ``x``
+    ndarray, same shape as ``x``, float32
     """
-    x = np.asarray(x, np.float64)
-    out = np.full_like(x, np.nan)
-    flat = x.reshape(len(x), -1) / scale
-    res = out.reshape(len(x), -1)
+    x = np.asarray(x, np.float32)
+    flat = x.reshape(len(x), -1)  # a view: no copy of the (possibly long) input
+    out = np.full(flat.shape, np.nan, np.float32)
+    inv = np.float32(1.0 / scale)
     prev = dprev = None
     t_prev = None
     for i in range(len(x)):
-        xi = flat[i]
+        xi = flat[i] * inv
         ok = np.isfinite(xi)
         if not ok.any():
             prev = dprev = None
             continue
         if prev is None:
-            prev, dprev, t_prev = xi.copy(), np.zeros_like(xi), t[i]
-            res[i] = xi
+            prev, dprev, t_prev = xi, np.zeros_like(xi), t[i]
+            out[i] = xi
             continue
         dt = max(float(t[i] - t_prev), 1e-6)
         dx = (xi - prev) / dt
         a_d = _alpha(params.d_cutoff, dt)
-        dhat = np.where(np.isfinite(dx), a_d * dx + (1 - a_d) * dprev, 0.0)
-        cutoff = params.min_cutoff + params.beta * np.abs(dhat)
-        a = _alpha(cutoff, dt)
-        xhat = np.where(ok, a * xi + (1 - a) * prev, np.nan)
+        dhat = np.where(np.isfinite(dx), a_d * dx + (1 - a_d) * dprev, 0.0).astype(np.float32)
+        a = _alpha(params.min_cutoff + params.beta * np.abs(dhat), dt)
+        xhat = np.where(ok, a * xi + (1 - a) * prev, np.nan).astype(np.float32)
         # a landmark that re-appears starts from its raw value
         restart = ok & ~np.isfinite(prev)
         xhat[restart] = xi[restart]
         dhat[restart] = 0.0
-        res[i] = xhat
+        out[i] = xhat
         prev, dprev, t_prev = np.where(ok, xhat, prev), dhat, t[i]
-    return out * scale
+    out *= np.float32(scale)
+    return out.reshape(x.shape)
 
 
 def _part_scale(points: np.ndarray, a: int | tuple, b: int | tuple) -> float:
@@ -120,12 +120,12 @@ def smooth_pose(seq: PoseSequence, body: OneEuroParams = BODY_FILTER, hands: One
     t = seq.times
     shoulders, hips = (BODY["left_shoulder"], BODY["right_shoulder"]), (BODY["left_hip"], BODY["right_hip"])
     torso = _part_scale(seq.body, shoulders, hips)
-    out.body[..., :3] = one_euro(seq.body[..., :3], t, body, torso).astype(np.float32)
+    out.body[..., :3] = one_euro(seq.body[..., :3], t, body, torso)
     for k in range(2):
         palm = _part_scale(seq.hands[:, k], 0, 9)  # wrist to middle-finger base
-        out.hands[:, k] = one_euro(seq.hands[:, k], t, hands, palm).astype(np.float32)
+        out.hands[:, k] = one_euro(seq.hands[:, k], t, hands, palm)
     eyes = _part_scale(seq.face, 33, 263) * 3.0  # outer eye corners, ~ face width
-    out.face = one_euro(seq.face, t, face, eyes).astype(np.float32)
+    out.face = one_euro(seq.face, t, face, eyes)
     return out
 
 
