@@ -11,6 +11,7 @@ renamed only when everything succeeded.
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from collections.abc import Iterator
@@ -308,48 +309,66 @@ class VideoReader:
             img = np.ascontiguousarray(np.rot90(img, k=rot // 90))
         return img
 
+    def _decoded(self, seek_pts: int | None) -> Iterator[av.VideoFrame]:
+        """Decoded frames from ``seek_pts`` (keyframe at or before it) on; read errors end the
+        stream and are recorded in ``self._stop_reason``."""
+        self._stop_reason = None
+        if seek_pts is not None:
+            self._container.seek(seek_pts, stream=self._stream, backward=True, any_frame=False)
+        demux = self._container.demux(self._stream)
+        bad = 0
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except av.error.FFmpegError as exc:
+                self._stop_reason = f"read error: {_reason(exc)}"
+                return
+            try:
+                frames = packet.decode()
+            except av.error.FFmpegError:
+                self.corrupt_packets += 1
+                bad += 1
+                if bad > 50:
+                    self._stop_reason = "undecodable data"
+                    return
+                continue
+            bad = 0
+            yield from frames
+
     def __iter__(self) -> Iterator[Frame]:
         stream, tb = self._stream, self._stream.time_base
         origin = stream.start_time or 0
         start_pts = None if self.start_s is None else origin + int(math.floor(self.start_s / tb))
         end_pts = None if self.end_s is None else origin + int(math.floor(self.end_s / tb))
-        if start_pts is not None and start_pts > origin:
-            self._container.seek(start_pts, stream=stream, backward=True, any_frame=False)
+        seek = start_pts if start_pts is not None and start_pts > origin else None
+        frames = self._decoded(seek)
+        if seek is not None:
+            # a container with a poor index can land *after* the start; then decode from the top
+            first = next(frames, None)
+            if first is not None and first.pts is not None and first.pts > start_pts:
+                frames = self._decoded(origin)
+            elif first is not None:
+                frames = itertools.chain([first], frames)
         index = 0
         last_t = 0.0
-        reason = None
-        demux = self._container.demux(stream)
         done = False
-        while not done:
-            try:
-                packet = next(demux)
-            except StopIteration:
-                break
-            except av.error.FFmpegError as exc:
-                reason = f"read error: {_reason(exc)}"
-                break
-            try:
-                frames = packet.decode()
-            except av.error.FFmpegError:
-                self.corrupt_packets += 1
-                if self.corrupt_packets > 50 and index == 0:
-                    reason = "undecodable data"
+        for frame in frames:
+            pts = frame.pts
+            if pts is not None:
+                if start_pts is not None and pts < start_pts:
+                    continue
+                if end_pts is not None and pts >= end_pts:
+                    done = True
                     break
-                continue
-            for frame in frames:
-                pts = frame.pts
-                if pts is not None:
-                    if start_pts is not None and pts < start_pts:
-                        continue
-                    if end_pts is not None and pts >= end_pts:
-                        done = True
-                        break
-                    t = float((pts - origin) * tb)
-                else:
-                    t = (index / float(self.info.fps)) + (self.start_s or 0.0)
-                last_t = t
-                yield Frame(index=index, t=t, pts=pts, image=self._to_rgb(frame))
-                index += 1
+                t = float((pts - origin) * tb)
+            else:
+                t = (index / float(self.info.fps)) + (self.start_s or 0.0)
+            last_t = t
+            yield Frame(index=index, t=t, pts=pts, image=self._to_rgb(frame))
+            index += 1
+        reason = self._stop_reason
         self.frames_read = index
         if index == 0:
             where = f" between {self.start_s} s and {self.end_s} s" if self.start_s or self.end_s else ""
