@@ -40,3 +40,35 @@ def progress_bar(description: str, unit: str = "frames", quiet: bool = False) ->
         except BaseException:
             bar.update(task, visible=False)  # an error is one line, not a half-filled bar above it
             raise
+
+
+class StagedProgress:
+    """One bar per stage, shown one after another: ``update(stage, done, total)``."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self._stage: str | None = None
+        self._ctx = None
+        self._update = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self._stage:
+            self.close()
+            self._stage = stage
+            self._ctx = progress_bar(stage, quiet=self.quiet)
+            self._update = self._ctx.__enter__()
+        self._update(done, total)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        if self._ctx is not None:
+            ctx, self._ctx = self._ctx, None
+            if exc is None:
+                ctx.__exit__(None, None, None)
+            else:
+                ctx.__exit__(type(exc), exc, exc.__traceback__)
+
+    def __enter__(self) -> StagedProgress:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)

@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from steadymotion import __version__
-from steadymotion._progress import console, progress_bar
+from steadymotion._progress import StagedProgress, console, progress_bar
 from steadymotion.errors import OutputError, SteadyMotionError, SteadyMotionWarning
 
 app = typer.Typer(
@@ -136,6 +136,94 @@ def pose(
             outputs.append(("pose video", render_pose_video(seq, render, progress=update)))
     if not quiet:
         console.print(_pose_summary(seq, elapsed, outputs))
+
+
+SEVERITY_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
+
+
+def _findings_table(findings, title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("code", no_wrap=True, style="bold")
+    table.add_column("what was found")
+    table.add_column("fix")
+    for f in findings:
+        sev = f.severity.value
+        table.add_row(f"[{SEVERITY_STYLE[sev]}]{sev}[/]", f.code, f.message, f.fix)
+    if not findings:
+        table.add_row("[green]ok[/]", "-", "nothing to report", "")
+    return table
+
+
+def _write_json(path: Path, data: dict) -> Path:
+    import json
+
+    from steadymotion.io.atomic import atomic_output
+
+    with atomic_output(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
+@app.command()
+@_edge
+def check(
+    image: Annotated[Path, typer.Option("--image", help="The character image.", show_default=False)],
+    motion: Annotated[Path, typer.Option("--motion", help="The motion reference video.", show_default=False)],
+    orientation: Annotated[str, typer.Option("--orientation", help="video: follow the video's position/scale/facing; image: keep the image's.")] = "video",
+    prompt: Annotated[Optional[str], typer.Option("--prompt", help="Also lint this prompt.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the findings as JSON here.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Preflight: check a character image and a motion video before generating anything.
+
+    Prints findings (framing, people, clutter, speed, spins, turning away, camera, cuts, hands,
+    duration, sizes) with what to do about each; exits 2 when any finding is an error.
+    """
+    from steadymotion.io.atomic import check_writable
+    from steadymotion.preflight import ORIENTATIONS, check_inputs
+
+    if orientation not in ORIENTATIONS:
+        raise typer.BadParameter(f"must be one of {', '.join(ORIENTATIONS)}", param_hint="--orientation")
+    if json_out is not None:
+        check_writable(json_out)
+    from steadymotion.io.image import read_image
+    from steadymotion.io.video import probe_video
+
+    read_image(image)  # unreadable inputs fail here, as one line, before any progress bar
+    probe_video(motion)
+    with StagedProgress(quiet=quiet) as progress:
+        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress)
+    console.print(_findings_table(report.findings, f"preflight: {image.name} + {motion.name} (orientation {orientation})"))
+    if json_out is not None:
+        console.print(f"findings written to {_write_json(json_out, report.to_dict())}")
+    if not report.ok:
+        raise typer.Exit(EXIT_USER_ERROR)
+
+
+@app.command("prompt")
+@_edge
+def prompt_cmd(
+    text: Annotated[str, typer.Argument(help="The prompt to check (quote it).", show_default=False)],
+    target: Annotated[str, typer.Option("--for", help="motion-control (motion from a video) or text-to-video.")] = "motion-control",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON instead of a table.")] = False,
+) -> None:
+    """Lint a generation prompt and suggest a better one plus a negative prompt (suggestions only)."""
+    import json
+
+    from steadymotion.prompt import TARGETS, lint_prompt
+
+    if target not in TARGETS:
+        raise typer.BadParameter(f"must be one of {', '.join(TARGETS)}", param_hint="--for")
+    report = lint_prompt(text, target)
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        console.print(_findings_table(report.findings, f"prompt ({target})"))
+        console.print(f"[bold]suggested prompt:[/] {report.suggested_prompt}", highlight=False)
+        console.print(f"[bold]negative prompt:[/] {report.negative_prompt}", highlight=False)
+    if any(f.severity.value == "error" for f in report.findings):
+        raise typer.Exit(EXIT_USER_ERROR)
 
 
 @app.command("sample-clip")

@@ -14,7 +14,6 @@ process boundary and memory stays flat with clip length.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import selectors
@@ -24,10 +23,13 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 
+from steadymotion._native import quiet_native_stderr
 from steadymotion.errors import NoFramesError, NoPersonError, TruncatedVideoWarning
 from steadymotion.io.video import Truncation, VideoReader, probe_video
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
@@ -59,26 +61,7 @@ class HolisticOptions:
     work_side: int = DEFAULT_WORK_SIDE
 
 
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Silence MediaPipe/TFLite's native start-up chatter (glog, absl, XNNPACK) on fd 2."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (e.g. some notebook kernels)
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _new_holistic(opts: HolisticOptions):
+def _new_holistic(opts: HolisticOptions, static: bool = False):
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
@@ -88,7 +71,7 @@ def _new_holistic(opts: HolisticOptions):
 
         raise MissingDependencyError("mediapipe is missing: pip install mediapipe==0.10.21") from exc
     return mp_lib.solutions.holistic.Holistic(
-        static_image_mode=False,
+        static_image_mode=static,
         model_complexity=1,
         smooth_landmarks=opts.smooth_landmarks,
         refine_face_landmarks=True,
@@ -119,12 +102,13 @@ class HolisticTracker:
     """Per-frame Holistic inference in tracking mode, returning pixel arrays.
 
     Use one tracker per continuous shot; call :meth:`close` (or use ``with``) when done.
+    ``static=True`` treats every image independently (for single photos).
     """
 
-    def __init__(self, options: HolisticOptions | None = None) -> None:
+    def __init__(self, options: HolisticOptions | None = None, static: bool = False) -> None:
         self.options = options or HolisticOptions()
-        with _quiet_native_stderr():
-            self._h = _new_holistic(self.options)
+        with quiet_native_stderr():
+            self._h = _new_holistic(self.options, static=static)
         self._warm = False
 
     def __enter__(self) -> HolisticTracker:
@@ -139,7 +123,7 @@ class HolisticTracker:
     def process(self, rgb: np.ndarray, size: tuple[int, int]):
         """Run Holistic on ``rgb`` (any scale); return body, left hand, right hand, face in ``size`` pixels."""
         if not self._warm:  # the graph logs its set-up on the first frame
-            with _quiet_native_stderr():
+            with quiet_native_stderr():
                 r = self._h.process(rgb)
             self._warm = True
         else:
@@ -213,6 +197,31 @@ def _extract_range(
         times=np.array(times, np.float64),
         truncation=truncation,
     )
+
+
+def pose_from_image(rgb: np.ndarray, options: HolisticOptions | None = None) -> PoseSequence:
+    """Landmarks of the person in one image (Holistic in static-image mode) as a 1-frame sequence.
+
+    Runs in this process (a photo is quick); coordinates are pixels of ``rgb``. The person
+    detector's confidence threshold defaults to 0.3 rather than 0.5: the user says a character is
+    there, and stylised characters (the anime and 3D-cartoon references in ../shared/media) score
+    between the two.
+    """
+    h, w = rgb.shape[:2]
+    opts = options or HolisticOptions(min_detection_confidence=0.3)
+    scale = min(1.0, opts.work_side / max(h, w))
+    work = rgb if scale >= 1.0 else cv2.resize(rgb, (int(round(w * scale)), int(round(h * scale))), interpolation=cv2.INTER_AREA)
+    with quiet_native_stderr(), HolisticTracker(opts, static=True) as tracker:
+        b, lh, rh, f = tracker.process(np.ascontiguousarray(work), (w, h))
+    seq = PoseSequence.empty(1, Fraction(1), (w, h))
+    if b is not None:
+        seq.body[0], seq.body_present[0] = b, True
+    for k, hand in enumerate((lh, rh)):
+        if hand is not None:
+            seq.hands[0, k], seq.hands_present[0, k] = hand, True
+    if f is not None:
+        seq.face[0], seq.face_present[0] = f, True
+    return seq
 
 
 def plan_chunks(duration_s: float | None, workers: int) -> list[tuple[float | None, float | None]]:

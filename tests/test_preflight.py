@@ -1,0 +1,200 @@
+"""Preflight (`steadymotion check`): measures on data the tests build, findings on real media."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from steadymotion.cli import app
+from steadymotion.findings import Severity
+from steadymotion.io.image import read_image, write_image
+from steadymotion.io.video import VideoReader, VideoWriter
+from steadymotion.preflight import (
+    FAST_LIMB_DEG_S,
+    SPIN_DEG_S,
+    _motion_findings,
+    _scene_findings,
+    check_inputs,
+)
+from steadymotion.preflight import measures as M
+from steadymotion.pose.extract import extract_pose, pose_from_image
+from tests.conftest import media_path, synthetic_motion
+
+_poses: dict = {}
+
+
+def motion_of(name: str):
+    if name not in _poses:
+        _poses[name] = extract_pose(media_path(name))
+    return _poses[name]
+
+
+def image_pose(name: str):
+    key = "img:" + name
+    if key not in _poses:
+        _poses[key] = pose_from_image(read_image(media_path(name)).rgb)
+    return _poses[key]
+
+
+def by_code(findings, code):
+    return [f for f in findings if f.code == code]
+
+
+# --- measures on synthetic motion ------------------------------------------------------------------
+def test_runs_merges_and_filters():
+    t = np.arange(20) / 10
+    mask = np.zeros(20, bool)
+    mask[2:5] = mask[6:9] = mask[15:16] = True
+    assert M.runs(mask, t, min_s=0.25, join_s=0.15) == [[pytest.approx(0.2), pytest.approx(0.9)]]
+
+
+def test_framing_levels():
+    seq = synthetic_motion(1)
+    body = seq.body[0].copy()
+    size = seq.size
+    body[:, 3] = 0.9
+    body[[25, 26, 27, 28], 1] = 400  # knees and ankles inside the 480-px frame
+    assert M.framing_level(body, size) == 2
+    body[[27, 28], 1] = 900  # ankles below the frame
+    assert M.framing_level(body, size) == 1
+    body[[23, 24], 3] = 0.1  # hips hidden
+    assert M.framing_level(body, size) == 0
+
+
+def test_fast_limb_is_flagged_and_slow_is_not():
+    seq = synthetic_motion(90, fps=30)
+    for k in (11, 12, 13, 14, 15, 16):
+        seq.body[:, k, 3] = 0.95
+    # the right forearm whips round at 1500 deg/s between 1.0 and 1.4 s
+    t = seq.times
+    ang = np.radians(np.where((t >= 1.0) & (t < 1.4), (t - 1.0) * 1500, 0) + np.where(t >= 1.4, 600, 0))
+    seq.body[:, 16, :2] = seq.body[:, 14, :2] + 80 * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    speed = M.limb_angular_speed(seq)
+    assert np.nanmax(speed) > FAST_LIMB_DEG_S
+    found, _ = _motion_findings(seq, None, "video")
+    (fast,) = by_code(found, "FAST_MOTION")
+    assert fast.time_ranges[0][0] == pytest.approx(1.0, abs=0.1)
+    calm, _ = _motion_findings(synthetic_motion(90), None, "video")  # the 1-Hz wave
+    assert not by_code(calm, "FAST_MOTION")
+
+
+def _turning(deg_per_s: float, n: int = 90):
+    seq = synthetic_motion(n, fps=30)
+    theta = np.radians(deg_per_s * seq.times)
+    centre = np.array([320.0, 200.0])
+    half = 45 * np.cos(theta)
+    seq.body[:, 11, :2] = centre + np.stack([half, np.zeros(n)], axis=1)  # subject's left on the image right
+    seq.body[:, 12, :2] = centre - np.stack([half, np.zeros(n)], axis=1)
+    seq.body[:, 23, :2] = centre + [20, 120]
+    seq.body[:, 24, :2] = centre + [-20, 120]
+    return seq
+
+
+def test_spin_and_turn_away():
+    fast, _ = _motion_findings(_turning(720), None, "video")
+    assert by_code(fast, "SPIN") and by_code(fast, "TURN_AWAY")
+    slow, _ = _motion_findings(_turning(120), None, "video")
+    assert not by_code(slow, "SPIN")
+    (away,) = by_code(slow, "TURN_AWAY")
+    # at 120 deg/s the back (turn > 90 deg) shows from 0.75 s to 2.25 s
+    assert away.time_ranges[0][0] == pytest.approx(0.75, abs=0.15) and away.time_ranges[0][1] == pytest.approx(2.25, abs=0.15)
+    assert SPIN_DEG_S > 200
+
+
+def test_hands_hidden():
+    seq = synthetic_motion(90)
+    seq.body[:, [23, 24], 1] = 300
+    seq.hands[10:70, 1] = np.nan
+    seq.hands_present[10:70, 1] = False
+    found, _ = _motion_findings(seq, None, "video")
+    (hidden,) = by_code(found, "HANDS_HIDDEN")
+    assert hidden.time_ranges[0][0] == pytest.approx(10 / 30, abs=0.05)
+
+
+# --- real media ------------------------------------------------------------------------------------
+def test_half_body_image_against_full_body_dance_mismatches():
+    dance = motion_of("unianimate__source_video.mp4")
+    assert M.needed_framing(dance) == 2
+    half, _ = _motion_findings(dance, image_pose("infinitetalk__human.png"), "video")
+    (mismatch,) = by_code(half, "FRAMING_MISMATCH")
+    assert mismatch.severity is Severity.WARN and "full-body image" in mismatch.fix
+    full, _ = _motion_findings(dance, image_pose("mooreanimateanyone__anyone-3.png"), "video")
+    assert not by_code(full, "FRAMING_MISMATCH") and not by_code(full, "CROPPED_OR_OCCLUDED")
+
+
+def test_360_turn_turns_away_in_the_middle_only():
+    turn = motion_of("musepose__UBC_fashion_test_91BjuE6irxS.mp4")
+    found, meas = _motion_findings(turn, image_pose("mooreanimateanyone__anyone-3.png"), "video")
+    (away,) = by_code(found, "TURN_AWAY")
+    start, end = away.time_ranges[0][0], away.time_ranges[-1][1]
+    assert 3.0 < start and end < 10.0 and end - start > 1.5  # the middle of an 11.5-s clip
+    assert not by_code(found, "SPIN")  # a slow, model-friendly turn
+
+
+def test_scene_of_a_plain_studio_and_a_street():
+    studio = M.scene_pass(media_path("musepose__UBC_fashion_test_91BjuE6irxS.mp4"))
+    found, meas = _scene_findings(studio, 29.97)
+    assert meas["clutter"] < 0.01 and not found  # plain, static, one person, no cut
+    street = M.scene_pass(media_path("openpose__video.avi"))
+    found, meas = _scene_findings(street, 50.0)
+    assert {"MULTIPLE_PEOPLE", "CLUTTERED_BACKGROUND", "CAMERA_MOVES"} <= {f.code for f in found}
+    assert not by_code(found, "CUT")
+
+
+def test_cut_between_two_real_shots(tmp_path):
+    joined = tmp_path / "joined.mp4"
+    with VideoWriter(joined, 15) as w:
+        for name in ("musepose__UBC_fashion_test_91BjuE6irxS.mp4", "unianimate__source_video.mp4"):
+            with VideoReader(media_path(name), end_s=2.0) as r:
+                for f in r:
+                    if f.index % 2 == 0:
+                        w.write(cv2.resize(f.image, (360, 480), interpolation=cv2.INTER_AREA))
+    found, meas = _scene_findings(M.scene_pass(joined), 15.0)
+    (cut,) = by_code(found, "CUT")
+    assert cut.time_ranges[0][0] == pytest.approx(2.0, abs=0.1)
+
+
+def test_panning_camera_over_a_real_photo(tmp_path):
+    photo = read_image(media_path("mimicmotion__demo1.jpg")).rgb
+    clip = tmp_path / "pan.mp4"
+    with VideoWriter(clip, 25) as w:
+        for i in range(75):
+            x = 100 + 6 * i  # 150 px/s across a 1080-px photo
+            w.write(cv2.resize(photo[400:1600, x : x + 500], (250, 600)))
+    found, meas = _scene_findings(M.scene_pass(clip), 25.0)
+    assert by_code(found, "CAMERA_MOVES")
+
+
+def test_no_person_in_the_image(tmp_path):
+    rng = np.random.default_rng(3)
+    blank = write_image(tmp_path / "wall.png", cv2.GaussianBlur(rng.integers(0, 255, (480, 480, 3), dtype=np.uint8), (31, 31), 0))
+    report = check_inputs(blank, media_path("magicanimate__running.mp4"))
+    assert not report.ok and by_code(report.findings, "NO_PERSON")
+    assert by_code(report.findings, "DURATION")  # the 1.7-s reference is too short
+
+
+def test_cli_check_end_to_end(tmp_path):
+    out = tmp_path / "check.json"
+    result = CliRunner().invoke(app, ["check", "--image", media_path("mimicmotion__demo1.jpg"),
+                                      "--motion", media_path("musepose__UBC_fashion_test_91BjuE6irxS.mp4"),
+                                      "--prompt", "a woman in a navy dress, zoom in", "--json", out])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert doc["version"] == 1 and doc["ok"] is True and doc["orientation"] == "video"
+    codes = {f["code"] for f in doc["findings"]}
+    assert "TURN_AWAY" in codes and "UNTARGETED_CAMERA" in codes and "FRAMING_MISMATCH" not in codes
+    assert doc["measurements"]["image"]["framing"] == "full-body"
+    assert "TURN_AWAY" in result.output
+
+
+def test_cli_check_bad_inputs(tmp_path):
+    runner = CliRunner()
+    missing = runner.invoke(app, ["check", "--image", tmp_path / "none.png", "--motion", tmp_path / "none.mp4"])
+    assert missing.exit_code == 2 and "not found" in missing.output
+    bad = runner.invoke(app, ["check", "--image", media_path("mimicmotion__demo1.jpg"), "--motion",
+                              media_path("mimicmotion__raw_0.mp4"), "--orientation", "sideways"])
+    assert bad.exit_code == 2
