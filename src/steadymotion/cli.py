@@ -226,6 +226,67 @@ def prompt_cmd(
         raise typer.Exit(EXIT_USER_ERROR)
 
 
+EXIT_DRIFT = 3
+
+
+@app.command()
+@_edge
+def analyze(
+    video: Annotated[Path, typer.Argument(help="Any video: ours or another generator's.", show_default=False)],
+    reference: Annotated[Optional[Path], typer.Option("--reference", help="Image of the subject as they should look (default: the opening frames).")] = None,
+    motion: Annotated[Optional[Path], typer.Option("--motion", help="The driving video, to measure motion fidelity.")] = None,
+    json_out: Annotated[Optional[Path], typer.Option("--json", help="Write the full report (series, events, scores) as JSON.")] = None,
+    html_out: Annotated[Optional[Path], typer.Option("--html", help="Write a readable HTML report with plots and thumbnails.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", help="Exit 3 when an event of this severity or worse is found: minor, major or severe.")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Measure drift: identity, colour, flicker, structure, jitter, skeleton, hands, physics, fidelity, cuts.
+
+    Prints the scores (0-100, 100 = no drift) and the top events; exit 3 when --fail-on is met.
+    """
+    from steadymotion.drift import analyze_video
+    from steadymotion.drift.series import SEVERITIES
+    from steadymotion.io.atomic import check_writable
+    from steadymotion.io.video import probe_video
+
+    if fail_on is not None and fail_on not in SEVERITIES:
+        raise typer.BadParameter(f"must be one of {', '.join(SEVERITIES)}", param_hint="--fail-on")
+    for out in (json_out, html_out):
+        if out is not None:
+            check_writable(out)
+    probe_video(video)
+    if reference is not None:
+        from steadymotion.io.image import read_image
+
+        read_image(reference)
+    if motion is not None:
+        probe_video(motion)
+    with StagedProgress(quiet=quiet) as progress:
+        report = analyze_video(video, reference=reference, motion=motion, progress=progress)
+    table = Table(title=f"drift in {video.name}", title_justify="left")
+    table.add_column("kind", style="bold")
+    table.add_column("score", justify="right")
+    for kind, score in report.scores.items():
+        table.add_row(kind, "n/a" if score is None else f"{score:.0f}")
+    console.print(table)
+    if report.events:
+        ev = Table(title="top events", title_justify="left")
+        for col in ("kind", "severity", "start", "end", "what"):
+            ev.add_column(col)
+        top = sorted(report.events, key=lambda e: (-SEVERITIES.index(e.severity), -e.score))[:8]
+        for e in sorted(top, key=lambda e: e.start_s):
+            ev.add_row(e.kind, f"[{ {'minor': 'yellow', 'major': 'dark_orange', 'severe': 'bold red'}[e.severity]}]{e.severity}[/]",
+                       f"{e.start_s:.2f} s", f"{e.end_s:.2f} s", e.detail)
+        console.print(ev)
+    console.print(report.verdict(), highlight=False)
+    if json_out is not None:
+        console.print(f"JSON report: {report.write_json(json_out)}")
+    if html_out is not None:
+        console.print(f"HTML report: {report.write_html(html_out)}")
+    if fail_on is not None and report.fails(fail_on):
+        raise typer.Exit(EXIT_DRIFT)
+
+
 @app.command("sample-clip")
 @_edge
 def sample_clip(

@@ -24,6 +24,7 @@ def main(argv: list[str]) -> int:
             spec["end_s"],
             HolisticOptions(**spec["options"]),
             lambda n: print(f"progress {n}", flush=True),
+            int(spec.get("stride", 1)),
         )
         _save_chunk(result, out)
     except SteadyMotionError as exc:

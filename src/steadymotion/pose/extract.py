@@ -154,6 +154,7 @@ def _extract_range(
     end_s: float | None,
     opts: HolisticOptions,
     report: Callable[[int], None] | None = None,
+    stride: int = 1,
 ) -> _ChunkResult:
     body, hands, face, times = [], [], [], []
     bp, hp, fp = [], [], []
@@ -167,7 +168,10 @@ def _extract_range(
         with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side) as reader, HolisticTracker(opts) as tracker:
             size = reader.info.size
             try:
+                fps = float(reader.info.fps)
                 for frame in reader:
+                    if stride > 1 and int(round(frame.t * fps)) % stride:
+                        continue
                     b, lh, rh, f = tracker.process(frame.image, size)
                     body.append(nan_body if b is None else b)
                     hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
@@ -176,7 +180,7 @@ def _extract_range(
                     hp.append((lh is not None, rh is not None))
                     fp.append(f is not None)
                     times.append(frame.t)
-                    pending += 1
+                    pending += stride
                     if report is not None and pending >= 8:
                         report(pending)
                         pending = 0
@@ -260,6 +264,7 @@ def extract_pose(
     options: HolisticOptions | None = None,
     progress: ProgressFn | None = None,
     require_person: bool = True,
+    stride: int = 1,
 ) -> PoseSequence:
     """Extract body (33), hands (2x21) and face (478, with iris) landmarks from every frame.
 
@@ -279,6 +284,10 @@ def extract_pose(
         Called as frames complete; ``total`` is the container's frame count (or an estimate).
     require_person : bool
         Raise :class:`~steadymotion.errors.NoPersonError` when no frame holds a body.
+    stride : int
+        Track every ``stride``-th frame only (by frame number ``round(t * fps)``); the sequence then
+        holds those frames, with their true timestamps. For measures that need a sampled skeleton
+        rather than every frame (the drift meter).
 
     Returns
     -------
@@ -307,7 +316,7 @@ def extract_pose(
 
     # Even a single chunk runs in a worker process: MediaPipe's native logging and any crash in
     # native code stay there, and the caller (CLI, web UI, notebook) gets a clean error instead.
-    results = _run_parallel(str(info.path), chunks, opts, bump)
+    results = _run_parallel(str(info.path), chunks, opts, bump, stride)
 
     # join in time order, stopping after the first chunk that ended early (damaged file)
     kept: list[_ChunkResult] = []
@@ -330,7 +339,7 @@ def extract_pose(
         hands_present=np.concatenate([r.hands_present for r in kept]),
         face_present=np.concatenate([r.face_present for r in kept]),
         times=np.concatenate([r.times for r in kept]),
-        fps=info.fps,
+        fps=info.fps / max(1, stride),
         size=info.size,
         source=str(video),
         meta={"chunks": len(chunks), "truncated": truncation is not None, "rotation": info.rotation},
@@ -345,7 +354,7 @@ def extract_pose(
     return clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
 
 
-def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None]) -> list[_ChunkResult]:
+def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None], stride: int = 1) -> list[_ChunkResult]:
     """Run each chunk in its own ``python -m steadymotion.pose._chunk`` process.
 
     Plain subprocesses rather than ``multiprocessing``: they need no ``if __name__ == "__main__"``
@@ -366,7 +375,7 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
             for i, (s, e) in enumerate(chunks):
                 out = Path(tmp) / f"chunk{i}.npz"
                 cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(out), json.dumps(
-                    {"start_s": s, "end_s": e, "options": asdict(opts)})]
+                    {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride})]
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
                 procs.append((proc, out))
             sel = selectors.DefaultSelector()

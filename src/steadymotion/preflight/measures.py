@@ -312,9 +312,7 @@ def scene_pass(video, progress: Callable[[int, int], None] | None = None) -> Sce
             for frame in reader:
                 rgb = frame.image
                 gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-                hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
-                hist = cv2.calcHist([hsv], [0, 1], None, [32, 16], [0, 180, 0, 256])
-                cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1)
+                hist = hsv_histogram(rgb)
                 if frame.t >= next_sample or mask is None:
                     mask = person_mask(segmenter, rgb)
                     bg = ~cv2.dilate(mask.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)
@@ -345,6 +343,14 @@ def scene_pass(video, progress: Callable[[int, int], None] | None = None) -> Sce
         sample_times=np.array(s_times), clutter=np.array(clutter), people=np.array(people, int), faces=np.array(faces, int),
         size=(w, h),
     )
+
+
+def hsv_histogram(rgb: np.ndarray) -> np.ndarray:
+    """Normalised 32x16 hue-saturation histogram, compared between frames to find cuts."""
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [32, 16], [0, 180, 0, 256])
+    cv2.normalize(hist, hist, 1.0, 0.0, cv2.NORM_L1)
+    return hist
 
 
 def _camera_step(prev: np.ndarray, cur: np.ndarray, bg: np.ndarray) -> tuple[float, float]:

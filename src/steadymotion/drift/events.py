@@ -1,0 +1,143 @@
+"""From series to events and scores.
+
+Each series is segmented with PELT change-point detection (Killick, Fearnhead & Eckley 2012, as
+implemented by ``ruptures``) under an L2 cost, with a BIC-like penalty scaled by the series' own
+noise level; a segment whose level departs from "no drift" by at least the series' ``minor``
+threshold, for at least ``min_event_s``, becomes an event whose severity follows the thresholds.
+Cuts come straight from the pixel pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from steadymotion.drift.series import KINDS, SEVERITIES, Series
+
+SEVERITY_WEIGHT = {"minor": 8.0, "major": 25.0, "severe": 50.0}
+
+
+@dataclass
+class DriftEvent:
+    """``{kind, start_s, end_s, severity, score, detail}``: what drifted, when, how badly.
+
+    ``score`` is how far past the ``minor`` threshold the segment went (1.0 = at the threshold).
+    """
+
+    kind: str
+    start_s: float
+    end_s: float
+    severity: str
+    score: float
+    detail: str
+    series: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["start_s"], d["end_s"], d["score"] = round(self.start_s, 2), round(self.end_s, 2), round(self.score, 3)
+        return d
+
+
+def _fill(v: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(v)
+    if ok.all():
+        return v.astype(float)
+    idx = np.arange(len(v))
+    return np.interp(idx, idx[ok], v[ok])
+
+
+def segments(values: np.ndarray, min_size: int = 3) -> list[tuple[int, int]]:
+    """Change-point segments ``[(start, end), ...]`` (end exclusive) of a 1-D signal (ruptures PELT)."""
+    import ruptures as rpt
+
+    n = len(values)
+    if n < 2 * min_size:
+        return [(0, n)]
+    x = _fill(values)
+    noise = np.median(np.abs(np.diff(x))) / (0.6745 * np.sqrt(2)) if n > 2 else 0.0
+    sigma2 = max(noise**2, 1e-4 * (np.var(x) + 1e-12), 1e-12)
+    pen = 3.0 * sigma2 * np.log(n)
+    bkps = rpt.Pelt(model="l2", min_size=min_size, jump=1).fit(x.reshape(-1, 1)).predict(pen=pen)
+    starts = [0] + bkps[:-1]
+    return list(zip(starts, bkps))
+
+
+def series_events(s: Series) -> list[DriftEvent]:
+    """Events of one series (see the module docstring)."""
+    spec = s.spec
+    v = s.values.astype(float)
+    ok = np.isfinite(v)
+    if ok.sum() < 3:
+        return []
+    t = s.t
+    base = 0.0
+    if spec.baseline == "start":
+        opening = t <= t[0] + max(1.0, 0.15 * (t[-1] - t[0]))
+        base = float(np.nanmedian(v[opening])) if np.isfinite(v[opening]).any() else 0.0
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    # 1) level of each change-point segment; 2) neighbouring segments past the minor threshold are
+    # joined into one run (PELT may cut one drift into pieces); 3) the run's severity follows its
+    # median departure, and only runs lasting min_event_s count
+    runs: list[list] = []  # [start_s, end_s, [departures], [weights]]
+    for a, b in segments(v, min_size=max(2, int(round(min(spec.min_event_s, 0.5) / max(dt, 1e-6))))):
+        seg = v[a:b][np.isfinite(v[a:b])]
+        if seg.size < max(2, 0.5 * (b - a)):
+            continue  # mostly a gap: not measurable there, which is not drift
+        level = float(np.median(seg))
+        departure = abs(level - base) if spec.baseline == "start" else level
+        if spec.severity(departure) is None:
+            continue
+        start, end = float(t[a]), float(t[b - 1]) + dt
+        if runs and start - runs[-1][1] <= 2 * dt + 1e-6:
+            runs[-1][1] = end
+            runs[-1][2].append(departure)
+            runs[-1][3].append(b - a)
+        else:
+            runs.append([start, end, [departure], [b - a]])
+    ref_words = "the opening" if spec.baseline == "start" else "reference"
+    events = []
+    for start, end, deps, weights in runs:
+        if end - start < spec.min_event_s - 1e-9:
+            continue
+        order = np.argsort(deps)
+        cum = np.cumsum(np.array(weights)[order])
+        typical = float(np.array(deps)[order][np.searchsorted(cum, cum[-1] / 2)])  # duration-weighted median
+        sev = spec.severity(typical) or "minor"
+        events.append(DriftEvent(spec.kind, start, end, sev, max(deps) / spec.minor,
+                                 f"{spec.what} {typical:.2f} {spec.unit} vs {ref_words} (peak {max(deps):.2f}; minor from {spec.minor:g})",
+                                 s.name))
+    return events
+
+
+def cut_events(cuts: list[float]) -> list[DriftEvent]:
+    return [DriftEvent("cut", t, t, "major", 1.0, f"hard cut at {t:.2f} s (the scene changes between two frames)", "cut") for t in cuts]
+
+
+def kind_scores(events: list[DriftEvent], duration_s: float, measured: set[str]) -> dict[str, float | None]:
+    """Score per kind, 0-100 (100 = no drift); ``None`` for kinds that could not be measured.
+
+    Each event takes ``weight(severity) x (0.4 + 0.6 x share of the clip it covers)`` points off
+    its kind (minor 8, major 25, severe 50), so one brief minor event costs ~3 points and a severe
+    drift over the whole clip costs 50. The overall score is the mean of the measured kinds pulled
+    halfway towards the worst one, so a single collapsed kind cannot hide behind good ones.
+    """
+    scores: dict[str, float | None] = {}
+    for kind in KINDS:
+        if kind not in measured and kind != "cut":
+            scores[kind] = None
+            continue
+        penalty = 0.0
+        for e in events:
+            if e.kind == kind:
+                share = min(1.0, max(e.end_s - e.start_s, 0.0) / max(duration_s, 1e-6))
+                penalty += SEVERITY_WEIGHT[e.severity] * (0.4 + 0.6 * share)
+        scores[kind] = round(max(0.0, 100.0 - penalty), 1)
+    vals = [v for v in scores.values() if v is not None]
+    scores["overall"] = round(0.5 * (float(np.mean(vals)) + min(vals)), 1) if vals else 100.0
+    return scores
+
+
+def worst_severity(events: list[DriftEvent]) -> str | None:
+    ranks = [SEVERITIES.index(e.severity) for e in events]
+    return SEVERITIES[max(ranks)] if ranks else None

@@ -1,0 +1,435 @@
+"""The measurements behind the drift meter: one pose pass and one pixel pass over the video.
+
+Pose pass: MediaPipe Holistic (the ``pose`` extraction) on every ``stride``-th frame (about 12 per
+second) — skeleton, hands, physics, body jitter, fidelity, and the landmarks that place the colour
+regions and the face. Pixel pass: every frame, streamed once, at a small working size for flow
+(DIS, Kroeger et al. 2016) — flicker, background structure, camera shake, exposure, cuts — and at
+full size, on the pose frames, for colours and (a few times per second) face descriptors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+from steadymotion.drift.identity import REGIONS, FaceIdentity, delta_e, median_lab, region_pixels
+from steadymotion.drift.series import Series
+from steadymotion.io.video import VideoReader
+from steadymotion.preflight.measures import hsv_histogram, visible
+from steadymotion.skeleton import BODY
+from steadymotion.types import PoseSequence
+
+#: Long side of the frames used for optical flow (pixels).
+FLOW_SIDE = 256
+#: Face descriptors per second (each costs 50-150 ms on a 2-core CPU).
+IDENTITY_RATE = 1.0
+#: Frames are decoded with their long side at most this for colours and faces (and thumbnails).
+WORK_SIDE = 640
+#: Thumbnails kept for the report (per second, height in pixels).
+THUMB_RATE, THUMB_H = 2.0, 144
+#: The opening of the clip that stands in for the reference when none is given (share, min seconds).
+OPENING_SHARE, OPENING_MIN_S = 0.15, 1.0
+
+
+@dataclass
+class Reference:
+    """What the subject should look like: a face descriptor and region colours (CIELAB)."""
+
+    descriptor: np.ndarray | None = None
+    colors: dict[str, np.ndarray] = field(default_factory=dict)
+    thumb: np.ndarray | None = None
+    source: str = "opening frames"
+
+
+@dataclass
+class PixelPass:
+    series: list[Series]
+    thumbs: list[tuple[float, np.ndarray]]
+    cuts: list[float]
+    descriptors: list[tuple[float, np.ndarray]]
+    colors: dict[str, list[tuple[float, np.ndarray]]]
+
+
+def _torso(seq: PoseSequence) -> np.ndarray:
+    b = seq.body
+    neck = (b[:, 11, :2] + b[:, 12, :2]) / 2
+    pelvis = (b[:, 23, :2] + b[:, 24, :2]) / 2
+    return np.linalg.norm(neck - pelvis, axis=1)
+
+
+def _person_mask(shape: tuple[int, int], body: np.ndarray | None, face: np.ndarray | None, scale: float, margin: float) -> np.ndarray:
+    """Filled, dilated convex hull of the body and face landmarks, in a ``shape`` frame scaled by ``scale``."""
+    mask = np.zeros(shape, np.uint8)
+    pts = []
+    if body is not None and np.isfinite(body[:, :2]).all():
+        pts.append(body[body[:, 3] > 0.2, :2])
+    if face is not None and np.isfinite(face[:, :2]).all():
+        pts.append(face[::8, :2])
+    if pts:
+        p = np.concatenate(pts) * scale
+        if len(p) >= 3:
+            hull = cv2.convexHull(p.astype(np.float32)).astype(np.int32)
+            cv2.fillConvexPoly(mask, hull, 1)
+            k = max(3, int(margin * max(shape)))
+            mask = cv2.dilate(mask, np.ones((k, k), np.uint8))
+    return mask.astype(bool)
+
+
+def pixel_pass(video, seq: PoseSequence, reference: Reference | None, progress: Callable[[int, int], None] | None = None) -> PixelPass:
+    """Stream the video once and measure flicker, structure, camera shake, exposure, colours, identity."""
+    ident = FaceIdentity()
+    pose_t = seq.times
+    t_list, bright, warp, bg_warp, cam = [], [], [], [], []
+    light, chroma = [], []
+    thumbs: list[tuple[float, np.ndarray]] = []
+    cuts: list[float] = []
+    descriptors: list[tuple[float, np.ndarray]] = []
+    colors: dict[str, list[tuple[float, np.ndarray]]] = {r: [] for r in REGIONS}
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    segmenter = _segmenter()
+    seg_mask = None
+    next_seg = 0.0
+    prev_grey = prev_hist = None
+    cam_pos = np.zeros(2)
+    next_thumb = next_id = 0.0
+    from steadymotion.preflight import CUT_SCORE
+
+    with VideoReader(video, max_side=WORK_SIDE) as reader:
+        W, H = reader.info.size  # source pixels, where the landmarks live
+        w, h = reader.output_size
+        to_work = w / W
+        s = FLOW_SIDE / max(w, h)
+        fw, fh = max(8, int(round(w * s))), max(8, int(round(h * s)))
+        diag = float(np.hypot(fw, fh))
+        total = reader.info.frame_count or 0
+        for frame in reader:
+            rgb = frame.image
+            small = cv2.resize(rgb, (fw, fh), interpolation=cv2.INTER_LINEAR)
+            grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+            lab_small = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+            light.append(float(lab_small[::2, ::2, 0].mean() * 100 / 255))
+            chroma.append(float(np.hypot(lab_small[::2, ::2, 1] - 128, lab_small[::2, ::2, 2] - 128).mean()))
+            hist = hsv_histogram(small)
+            # nearest pose frame: places the person mask, colour regions, face
+            k = int(np.clip(np.searchsorted(pose_t, frame.t), 0, len(pose_t) - 1))
+            if k > 0 and abs(pose_t[k - 1] - frame.t) < abs(pose_t[k] - frame.t):
+                k -= 1
+            body = _scaled(seq.body[k], to_work) if seq.body_present[k] else None
+            face = _scaled(seq.face[k], to_work) if seq.face_present[k] else None
+            is_pose_frame = abs(pose_t[k] - frame.t) < 1e-3
+            if frame.t >= next_seg or seg_mask is None:
+                seg_mask = _segment(segmenter, small)
+                next_seg = frame.t + 1.0 / SEG_RATE
+            person = seg_mask | _person_mask((fh, fw), body, face, s, 0.03)
+            b = f = wv = np.nan
+            if prev_grey is not None:
+                if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_SCORE:
+                    cuts.append(frame.t)
+                else:
+                    b, f, wv, step = _flow_measures(dis, prev_grey, grey, person, diag)
+                    if np.isfinite(step).all():
+                        cam_pos = cam_pos + step
+            t_list.append(frame.t)
+            bright.append(b)
+            warp.append(f)
+            bg_warp.append(wv)
+            cam.append(cam_pos.copy())
+            if is_pose_frame:
+                regions = region_pixels(rgb, body, face)
+                for name, px in regions.items():
+                    colors[name].append((frame.t, median_lab(px)))
+                if face is not None and frame.t >= next_id:
+                    d = ident.descriptor(rgb, face)
+                    if d is not None:
+                        descriptors.append((frame.t, d))
+                        next_id = frame.t + 1.0 / IDENTITY_RATE
+            if frame.t >= next_thumb:
+                tw = int(round(w * THUMB_H / h))
+                thumbs.append((frame.t, cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA)))
+                next_thumb = frame.t + 1.0 / THUMB_RATE
+            prev_grey, prev_hist = grey, hist
+            if progress is not None and frame.index % 10 == 0:
+                progress(frame.index + 1, max(total, frame.index + 1))
+    t = np.array(t_list)
+    series = [
+        Series("flicker.brightness", t, np.array(bright)),
+        Series("flicker.warp_error", t, np.array(warp)),
+        Series("structure.background_warp", t, _running_median(t, 100 * np.array(bg_warp), 0.5)),
+        Series("jitter.camera", t, _shake(t, np.array(cam), diag)),
+        Series("color.exposure", t, _from_opening(t, np.array(light))),
+        Series("color.saturation", t, _from_opening(t, np.array(chroma))),
+    ]
+    return PixelPass(series=series, thumbs=thumbs, cuts=cuts, descriptors=descriptors, colors=colors)
+
+
+def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
+    """Landmarks (x, y, ...) scaled to another frame size; other channels (visibility) untouched."""
+    out = points.copy()
+    out[..., :2] *= factor
+    return out
+
+
+#: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
+SEG_RATE = 8.0
+
+
+def _segmenter():
+    import mediapipe as mp
+
+    from steadymotion._native import quiet_native_stderr
+
+    with quiet_native_stderr():
+        seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
+        seg.process(np.zeros((64, 64, 3), np.uint8))
+    return seg
+
+
+def _segment(segmenter, rgb: np.ndarray) -> np.ndarray:
+    """Person mask (dilated ~4 %) from selfie segmentation: hair and clothes included, unlike a landmark hull."""
+    r = segmenter.process(rgb)
+    if r.segmentation_mask is None:
+        return np.zeros(rgb.shape[:2], bool)
+    k = max(3, int(0.04 * max(rgb.shape[:2])))
+    return cv2.dilate((r.segmentation_mask > 0.3).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+
+
+_GRIDS: dict = {}
+
+
+def _grid(w: int, h: int):
+    if (w, h) not in _GRIDS:
+        _GRIDS[(w, h)] = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return _GRIDS[(w, h)]
+
+
+def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float):
+    """Brightness pulse, warping error, background non-rigid warp and camera step between two frames.
+
+    Backward flow warps the previous frame onto the current one; forward-backward consistency
+    (Sundaram et al. 2010) masks occlusions, as in Lai et al. 2018's warping error.
+    """
+    fwd = dis.calc(prev, cur, None)
+    bwd = dis.calc(cur, prev, None)
+    h, w = cur.shape
+    gx, gy = _grid(w, h)
+    mx, my = gx + bwd[..., 0], gy + bwd[..., 1]
+    warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    fwd_at = cv2.remap(fwd, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    err = np.sum((fwd_at + bwd) ** 2, axis=-1)
+    mag = np.sum(fwd_at**2, axis=-1) + np.sum(bwd**2, axis=-1)
+    inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+    valid = (err < 0.01 * mag + 0.5) & inside
+    if valid.mean() < 0.2:
+        return np.nan, np.nan, np.nan, np.array([np.nan, np.nan])
+    diff = cur.astype(np.float32) - warped
+    brightness = abs(float(diff[valid].mean()))
+    warp_error = float(np.abs(diff[valid]).mean())
+    # background: fit a homography to the flow outside the person; what it cannot explain is warping
+    # textured background only: on flat walls flow is guesswork (the aperture problem), not evidence
+    gmag = cv2.magnitude(cv2.Sobel(cur, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(cur, cv2.CV_32F, 0, 1, ksize=3))
+    bg = valid & ~person & (gmag > 40)
+    step = np.array([np.nan, np.nan])
+    bg_resid = np.nan
+    ys, xs = np.nonzero(bg[::4, ::4])
+    if len(xs) >= max(30, 0.05 * bg[::4, ::4].size):  # too little textured background: not measurable
+        ys, xs = ys * 4, xs * 4
+        src = np.stack([xs + bwd[ys, xs, 0], ys + bwd[ys, xs, 1]], axis=1).astype(np.float32)
+        dst = np.stack([xs, ys], axis=1).astype(np.float32)
+        H, inl = cv2.findHomography(src, dst, cv2.RANSAC, 1.0)
+        if H is not None:
+            pred = cv2.perspectiveTransform(src[None], H)[0]
+            resid = np.linalg.norm(pred - dst, axis=1)
+            bg_resid = float(np.percentile(resid, 75)) / diag
+            centre = np.array([[[w / 2, h / 2]]], np.float32)
+            step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]) / diag
+    return brightness, warp_error, bg_resid, step
+
+
+def _shake(t: np.ndarray, path: np.ndarray, diag: float) -> np.ndarray:
+    """High-frequency part of the camera path: distance from its 0.5-s running mean (% of diagonal)."""
+    if len(t) < 3:
+        return np.zeros(len(t))
+    fps = 1.0 / max(float(np.median(np.diff(t))), 1e-6)
+    win = max(3, int(round(0.5 * fps)) | 1)
+    smooth = uniform_filter1d(path, win, axis=0, mode="nearest")
+    return 100 * np.linalg.norm(path - smooth, axis=1)
+
+
+def _opening(t: np.ndarray) -> np.ndarray:
+    span = max(OPENING_MIN_S, OPENING_SHARE * (t[-1] - t[0] if len(t) else 0))
+    return t <= t[0] + span if len(t) else np.zeros(0, bool)
+
+
+def _from_opening(t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``|v - median(v over the opening)|``."""
+    base = np.nanmedian(v[_opening(t)]) if len(v) else 0.0
+    return np.abs(v - base)
+
+
+# --- pose-derived series -----------------------------------------------------------------------------
+LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28))
+
+
+def pose_series(seq: PoseSequence) -> list[Series]:
+    """Skeleton, hands, physics and body-jitter series from the sampled skeleton."""
+    t = seq.times
+    vis = visible(seq.body, seq.size) & seq.body_present[:, None]
+    torso = _torso(seq)
+    torso_med = float(np.nanmedian(torso)) if np.isfinite(torso).any() else np.nan
+    out = []
+
+    # limb stretch: each limb against its own long (95th-percentile) length; foreshortening only shortens
+    ratios = []
+    for a, b in LIMBS:
+        length = np.linalg.norm(seq.body[:, a, :2] - seq.body[:, b, :2], axis=1)
+        length[~(vis[:, a] & vis[:, b])] = np.nan
+        if np.isfinite(length).sum() >= 5:
+            ratios.append(length / np.nanpercentile(length, 95))
+    stretch = _nanmax(ratios, len(seq))
+    out.append(Series("skeleton.limb_stretch", t, stretch))
+
+    # body jitter: third difference of visible joints, in torso lengths
+    pts = seq.body[:, :25, :2] / torso_med if np.isfinite(torso_med) else np.full((len(seq), 25, 2), np.nan)
+    jerk = np.full(len(seq), np.nan)
+    if len(seq) >= 4:
+        d3 = np.linalg.norm(np.diff(pts, n=3, axis=0), axis=-1)  # (T-3, 25)
+        ok = vis[3:, :25] & vis[:-3, :25]
+        d3[~ok] = np.nan
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                jerk[2:-1] = np.nanmedian(d3, axis=1)
+    out.append(Series("jitter.body", t, _running_mean(t, jerk, 0.5)))
+
+    # hands: share of visible wrists without a resolved hand (1-s running mean)
+    wrists = vis[:, [BODY["left_wrist"], BODY["right_wrist"]]]
+    missing = np.where(wrists.sum(axis=1) > 0, (wrists & ~seq.hands_present).sum(axis=1) / np.maximum(wrists.sum(axis=1), 1), np.nan)
+    out.append(Series("hands.missing", t, _running_mean(t, missing, 1.0)))
+
+    # physics: a planted foot (near its lowest point, barely moving vertically) should not slide
+    skate = np.full(len(seq), np.nan)
+    if len(seq) >= 3 and np.isfinite(torso_med):
+        for ankle, toe in ((27, 31), (28, 32)):
+            y = seq.body[:, toe, 1]
+            x = seq.body[:, toe, 0]
+            ok = vis[:, ankle] & vis[:, toe]
+            if ok.sum() < 5:
+                continue
+            ground = np.nanpercentile(np.where(ok, y, np.nan), 90)
+            vy = np.abs(np.gradient(y, t)) / torso_med
+            vx = np.abs(np.gradient(x, t)) / torso_med
+            planted = ok & (y >= ground - 0.08 * torso_med) & (vy < 0.5)
+            skate = np.fmax(skate, np.where(planted, vx, np.nan))
+    out.append(Series("physics.foot_skate", t, _running_mean(t, skate, 0.3)))
+    return out
+
+
+def fidelity_series(seq: PoseSequence, ref: PoseSequence) -> Series:
+    """Mean limb-direction difference (degrees) to the driving motion, frame times aligned by time.
+
+    Directions are compared per limb (upper arms, forearms, thighs, shins), which removes position
+    and scale; the driving clip is matched by relative time when the two lengths differ.
+    """
+    t = seq.times
+    rel = (t - t[0]) / max(t[-1] - t[0], 1e-6)
+    rt = (ref.times - ref.times[0]) / max(ref.times[-1] - ref.times[0], 1e-6)
+    k = np.clip(np.searchsorted(rt, rel), 0, len(rt) - 1)
+    vis_a = visible(seq.body, seq.size) & seq.body_present[:, None]
+    vis_b = visible(ref.body, ref.size) & ref.body_present[:, None]
+    errs = []
+    for a, b in LIMBS:
+        va = seq.body[:, b, :2] - seq.body[:, a, :2]
+        vb = ref.body[k, b, :2] - ref.body[k, a, :2]
+        ang = np.degrees(np.abs(np.angle(np.exp(1j * (np.arctan2(va[:, 1], va[:, 0]) - np.arctan2(vb[:, 1], vb[:, 0]))))))
+        ok = vis_a[:, a] & vis_a[:, b] & vis_b[k, a] & vis_b[k, b]
+        errs.append(np.where(ok, ang, np.nan))
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return Series("fidelity.angle_error", t, np.nanmean(np.array(errs), axis=0))
+
+
+def color_identity_series(pp: PixelPass, reference: Reference) -> list[Series]:
+    """Colour ΔE00 per region and face-descriptor distance against the reference."""
+    out = []
+    for name in REGIONS:
+        samples = pp.colors.get(name, [])
+        if not samples:
+            continue
+        t = np.array([s[0] for s in samples])
+        labs = np.array([s[1] for s in samples])
+        ref = reference.colors.get(name)
+        if ref is None:
+            ref = np.median(labs[_opening(t)], axis=0)
+        de = np.array([delta_e(lab, ref) for lab in labs])
+        out.append(Series(f"color.{name}", t, _running_median(t, de, 1.0)))
+    if pp.descriptors:
+        t = np.array([d[0] for d in pp.descriptors])
+        desc = np.array([d[1] for d in pp.descriptors])
+        ref = reference.descriptor
+        if ref is None:
+            ref = np.median(desc[_opening(t)][:8], axis=0)
+        dist = np.linalg.norm(desc - ref, axis=1)
+        out.append(Series("identity.face_distance", t, _running_median(t, dist, 1.0)))
+    return out
+
+
+def reference_from_image(rgb: np.ndarray, pose: PoseSequence, source: str) -> Reference:
+    """Descriptor and region colours of the subject in a reference image."""
+    ref = Reference(source=source)
+    body = pose.body[0] if pose.body_present[0] else None
+    face = pose.face[0] if pose.face_present[0] else None
+    if face is not None:
+        ref.descriptor = FaceIdentity().descriptor(rgb, face)
+    ref.colors = {k: median_lab(v) for k, v in region_pixels(rgb, body, face).items()}
+    ref.thumb = cv2.resize(rgb, (int(round(rgb.shape[1] * THUMB_H / rgb.shape[0])), THUMB_H), interpolation=cv2.INTER_AREA)
+    return ref
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+def _nanmax(arrays: list[np.ndarray], n: int) -> np.ndarray:
+    if not arrays:
+        return np.full(n, np.nan)
+    a = np.array(arrays)
+    out = np.full(n, np.nan)
+    ok = np.isfinite(a).any(axis=0)
+    out[ok] = np.nanmax(a[:, ok], axis=0)
+    return out
+
+
+def _window(t: np.ndarray, seconds: float) -> int:
+    if len(t) < 2:
+        return 1
+    return max(1, int(round(seconds / max(float(np.median(np.diff(t))), 1e-6))))
+
+
+def _running_mean(t: np.ndarray, v: np.ndarray, seconds: float) -> np.ndarray:
+    """Centred running mean ignoring NaN; NaN where the whole window is NaN."""
+    win = _window(t, seconds)
+    ok = np.isfinite(v)
+    num = uniform_filter1d(np.where(ok, v, 0.0), win, mode="nearest")
+    den = uniform_filter1d(ok.astype(float), win, mode="nearest")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 1e-9, num / den, np.nan)
+
+
+def _running_median(t: np.ndarray, v: np.ndarray, seconds: float) -> np.ndarray:
+    """Centred running median (robust to single bad samples)."""
+    win = _window(t, seconds)
+    if win <= 1:
+        return v
+    half = win // 2
+    out = np.empty_like(v)
+    for i in range(len(v)):
+        seg = v[max(0, i - half) : i + half + 1]
+        seg = seg[np.isfinite(seg)]
+        out[i] = np.median(seg) if seg.size else np.nan
+    return out
