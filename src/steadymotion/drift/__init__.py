@@ -8,7 +8,9 @@ documented JSON and a readable HTML page (:mod:`.report`).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from steadymotion.drift.meter import (
     Reference,
     color_identity_series,
     fidelity_series,
-    pixel_pass,
+    frame_pass,
     pose_series,
     reference_from_image,
 )
@@ -128,7 +130,7 @@ def analyze_video(
     DriftReport
     """
     from steadymotion.io.image import read_image
-    from steadymotion.pose.extract import extract_pose, pose_from_image
+    from steadymotion.pose.extract import Appearance, extract_pose, extract_pose_and_appearance, pose_from_image
 
     info = probe_video(video)
     notes: list[str] = []
@@ -143,18 +145,34 @@ def analyze_video(
         ref = reference_from_image(img.rgb, pose_from_image(img.rgb), str(reference))
         if ref.descriptor is None:
             notes.append("no usable face in the reference image: identity is compared with the opening frames")
-    try:
-        seq = extract_pose(video, stride=stride, progress=stage("tracking the subject"))
-    except NoPersonError:
-        from steadymotion.types import PoseSequence
+    # the pose workers (other processes) track the subject while this process reads every frame
+    total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
+    done = {"pose": 0, "frames": 0}
+    lock = threading.Lock()
 
-        notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply")
-        seq = PoseSequence.empty(1, info.fps, info.size)
-    pp = pixel_pass(video, seq, ref, progress=stage("measuring frames"))
+    def bump(part: str):
+        def update(n: int, _total: int) -> None:
+            with lock:
+                done[part] = n
+                if progress is not None:
+                    progress("tracking and measuring", done["pose"] + done["frames"], 2 * total)
+        return update
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"))
+        pp = frame_pass(video, progress=bump("frames"))
+        try:
+            seq, app = tracking.result()
+        except NoPersonError:
+            from steadymotion.types import PoseSequence
+
+            notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply")
+            seq = PoseSequence.empty(1, info.fps, info.size)
+            app = Appearance(times=np.zeros(0), colors=np.zeros((0, 4, 3)), descriptors=np.zeros((0, 128)))
     series = list(pp.series)
     if seq.body_present.any():
         series += pose_series(seq)
-    series += color_identity_series(pp, ref)
+    series += color_identity_series(app, ref)
     if motion is not None:
         driving = extract_pose(motion, stride=max(1, int(round(float(probe_video(motion).fps) / POSE_RATE))), progress=stage("tracking the driving motion"))
         series.append(fidelity_series(seq, driving))

@@ -1,10 +1,11 @@
-"""The measurements behind the drift meter: one pose pass and one pixel pass over the video.
+"""The measurements behind the drift meter: one pose pass and one frame pass over the video.
 
-Pose pass: MediaPipe Holistic (the ``pose`` extraction) on every ``stride``-th frame (about 12 per
-second) — skeleton, hands, physics, body jitter, fidelity, and the landmarks that place the colour
-regions and the face. Pixel pass: every frame, streamed once, at a small working size for flow
-(DIS, Kroeger et al. 2016) — flicker, background structure, camera shake, exposure, cuts — and at
-full size, on the pose frames, for colours and (a few times per second) face descriptors.
+Pose pass (worker processes): MediaPipe Holistic on every ``stride``-th frame (about 8 per second)
+— skeleton, hands, physics, body jitter, fidelity — plus, on those same decoded frames, the
+subject's appearance: region colours and once-a-second face descriptors
+(:func:`steadymotion.pose.extract.extract_pose_and_appearance`). Frame pass (this process, at the
+same time): every frame at a small working size for optical flow (DIS, Kroeger et al. 2016) —
+flicker, background structure, camera shake, exposure, cuts, thumbnails.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import cv2
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from steadymotion.drift.identity import REGIONS, FaceIdentity, delta_e, median_lab, region_pixels
+from steadymotion.identity import REGIONS, FaceIdentity, delta_e, median_lab, region_pixels
 from steadymotion.drift.series import Series
 from steadymotion.io.video import VideoReader
 from steadymotion.preflight.measures import hsv_histogram, visible
@@ -25,8 +26,6 @@ from steadymotion.types import PoseSequence
 
 #: Long side of the frames used for optical flow (pixels).
 FLOW_SIDE = 256
-#: Face descriptors per second (each costs 50-150 ms on a 2-core CPU).
-IDENTITY_RATE = 1.0
 #: Frames are decoded with their long side at most this for colours and faces (and thumbnails).
 WORK_SIDE = 640
 #: Thumbnails kept for the report (per second, height in pixels).
@@ -50,8 +49,6 @@ class PixelPass:
     series: list[Series]
     thumbs: list[tuple[float, np.ndarray]]
     cuts: list[float]
-    descriptors: list[tuple[float, np.ndarray]]
-    colors: dict[str, list[tuple[float, np.ndarray]]]
 
 
 def _torso(seq: PoseSequence) -> np.ndarray:
@@ -79,81 +76,61 @@ def _person_mask(shape: tuple[int, int], body: np.ndarray | None, face: np.ndarr
     return mask.astype(bool)
 
 
-def pixel_pass(video, seq: PoseSequence, reference: Reference | None, progress: Callable[[int, int], None] | None = None) -> PixelPass:
-    """Stream the video once and measure flicker, structure, camera shake, exposure, colours, identity."""
-    ident = FaceIdentity()
-    pose_t = seq.times
+def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> PixelPass:
+    """Stream every frame once: flicker, background structure, camera shake, exposure, cuts, thumbnails.
+
+    Needs no skeleton (the person is masked by selfie segmentation), so it runs while the pose
+    workers track the subject.
+    """
     t_list, bright, warp, bg_warp, cam = [], [], [], [], []
     light, chroma = [], []
     thumbs: list[tuple[float, np.ndarray]] = []
     cuts: list[float] = []
-    descriptors: list[tuple[float, np.ndarray]] = []
-    colors: dict[str, list[tuple[float, np.ndarray]]] = {r: [] for r in REGIONS}
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     segmenter = _segmenter()
     seg_mask = None
-    next_seg = 0.0
+    next_seg = next_thumb = 0.0
     prev_grey = prev_hist = None
     cam_pos = np.zeros(2)
-    next_thumb = next_id = 0.0
     from steadymotion.preflight import CUT_SCORE
 
-    with VideoReader(video, max_side=WORK_SIDE) as reader:
-        W, H = reader.info.size  # source pixels, where the landmarks live
-        w, h = reader.output_size
-        to_work = w / W
-        s = FLOW_SIDE / max(w, h)
-        fw, fh = max(8, int(round(w * s))), max(8, int(round(h * s)))
-        diag = float(np.hypot(fw, fh))
-        total = reader.info.frame_count or 0
-        for frame in reader:
-            rgb = frame.image
-            small = cv2.resize(rgb, (fw, fh), interpolation=cv2.INTER_LINEAR)
-            grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-            lab_small = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
-            light.append(float(lab_small[::2, ::2, 0].mean() * 100 / 255))
-            chroma.append(float(np.hypot(lab_small[::2, ::2, 1] - 128, lab_small[::2, ::2, 2] - 128).mean()))
-            hist = hsv_histogram(small)
-            # nearest pose frame: places the person mask, colour regions, face
-            k = int(np.clip(np.searchsorted(pose_t, frame.t), 0, len(pose_t) - 1))
-            if k > 0 and abs(pose_t[k - 1] - frame.t) < abs(pose_t[k] - frame.t):
-                k -= 1
-            body = _scaled(seq.body[k], to_work) if seq.body_present[k] else None
-            face = _scaled(seq.face[k], to_work) if seq.face_present[k] else None
-            is_pose_frame = abs(pose_t[k] - frame.t) < 1e-3
-            if frame.t >= next_seg or seg_mask is None:
-                seg_mask = _segment(segmenter, small)
-                next_seg = frame.t + 1.0 / SEG_RATE
-            person = seg_mask | _person_mask((fh, fw), body, face, s, 0.03)
-            b = f = wv = np.nan
-            if prev_grey is not None:
-                if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_SCORE:
-                    cuts.append(frame.t)
-                else:
-                    b, f, wv, step = _flow_measures(dis, prev_grey, grey, person, diag)
-                    if np.isfinite(step).all():
-                        cam_pos = cam_pos + step
-            t_list.append(frame.t)
-            bright.append(b)
-            warp.append(f)
-            bg_warp.append(wv)
-            cam.append(cam_pos.copy())
-            if is_pose_frame:
-                regions = region_pixels(rgb, body, face)
-                for name, px in regions.items():
-                    colors[name].append((frame.t, median_lab(px)))
-                if face is not None and frame.t >= next_id:
-                    d = ident.descriptor(rgb, face)
-                    if d is not None:
-                        descriptors.append((frame.t, d))
-                        next_id = frame.t + 1.0 / IDENTITY_RATE
-            if frame.t >= next_thumb:
-                tw = int(round(w * THUMB_H / h))
-                thumbs.append((frame.t, cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA)))
-                next_thumb = frame.t + 1.0 / THUMB_RATE
-            prev_grey, prev_hist = grey, hist
-            if progress is not None and frame.index % 10 == 0:
-                progress(frame.index + 1, max(total, frame.index + 1))
+    try:
+        with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
+            w, h = reader.output_size
+            diag = float(np.hypot(w, h))
+            total = reader.info.frame_count or 0
+            for frame in reader:
+                rgb = small = frame.image
+                grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+                lab_small = cv2.cvtColor(small[::2, ::2], cv2.COLOR_RGB2LAB).astype(np.float32)
+                light.append(float(lab_small[..., 0].mean() * 100 / 255))
+                chroma.append(float(np.hypot(lab_small[..., 1] - 128, lab_small[..., 2] - 128).mean()))
+                hist = hsv_histogram(small)
+                if frame.t >= next_seg or seg_mask is None:
+                    seg_mask = _segment(segmenter, small)
+                    next_seg = frame.t + 1.0 / SEG_RATE
+                b = f = wv = np.nan
+                if prev_grey is not None:
+                    if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_SCORE:
+                        cuts.append(frame.t)
+                    else:
+                        b, f, wv, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
+                        if np.isfinite(step).all():
+                            cam_pos = cam_pos + step
+                t_list.append(frame.t)
+                bright.append(b)
+                warp.append(f)
+                bg_warp.append(wv)
+                cam.append(cam_pos.copy())
+                if frame.t >= next_thumb:
+                    tw = int(round(w * THUMB_H / h))
+                    thumbs.append((frame.t, cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA)))
+                    next_thumb = frame.t + 1.0 / THUMB_RATE
+                prev_grey, prev_hist = grey, hist
+                if progress is not None and frame.index % 10 == 0:
+                    progress(frame.index + 1, max(total, frame.index + 1))
+    finally:
+        segmenter.close()
     t = np.array(t_list)
     series = [
         Series("flicker.brightness", t, np.array(bright)),
@@ -163,14 +140,7 @@ def pixel_pass(video, seq: PoseSequence, reference: Reference | None, progress: 
         Series("color.exposure", t, _from_opening(t, np.array(light))),
         Series("color.saturation", t, _from_opening(t, np.array(chroma))),
     ]
-    return PixelPass(series=series, thumbs=thumbs, cuts=cuts, descriptors=descriptors, colors=colors)
-
-
-def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
-    """Landmarks (x, y, ...) scaled to another frame size; other channels (visibility) untouched."""
-    out = points.copy()
-    out[..., :2] *= factor
-    return out
+    return PixelPass(series=series, thumbs=thumbs, cuts=cuts)
 
 
 #: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
@@ -357,28 +327,35 @@ def fidelity_series(seq: PoseSequence, ref: PoseSequence) -> Series:
             return Series("fidelity.angle_error", t, np.nanmean(np.array(errs), axis=0))
 
 
-def color_identity_series(pp: PixelPass, reference: Reference) -> list[Series]:
-    """Colour ΔE00 per region and face-descriptor distance against the reference."""
+def color_identity_series(app, reference: Reference) -> list[Series]:
+    """Colour ΔE00 per region and face-descriptor distance against the reference.
+
+    ``app`` is the :class:`~steadymotion.pose.extract.Appearance` measured with the pose pass;
+    without a reference image, the opening of the clip is the reference.
+    """
     out = []
-    for name in REGIONS:
-        samples = pp.colors.get(name, [])
-        if not samples:
+    t = app.times
+    for r, name in enumerate(REGIONS):
+        labs = app.colors[:, r]
+        ok = np.isfinite(labs).all(axis=1)
+        if ok.sum() < 3:
             continue
-        t = np.array([s[0] for s in samples])
-        labs = np.array([s[1] for s in samples])
         ref = reference.colors.get(name)
         if ref is None:
-            ref = np.median(labs[_opening(t)], axis=0)
-        de = np.array([delta_e(lab, ref) for lab in labs])
-        out.append(Series(f"color.{name}", t, _running_median(t, de, 1.0)))
-    if pp.descriptors:
-        t = np.array([d[0] for d in pp.descriptors])
-        desc = np.array([d[1] for d in pp.descriptors])
+            opening = ok & _opening(t)
+            ref = np.median(labs[opening if opening.any() else ok][:12], axis=0)
+        de = np.full(len(t), np.nan)
+        de[ok] = [delta_e(lab, ref) for lab in labs[ok]]
+        out.append(Series(f"color.{name}", t[ok], _running_median(t[ok], de[ok], 1.0)))
+    ok = np.isfinite(app.descriptors).all(axis=1)
+    if ok.sum() >= 2:
+        desc, td = app.descriptors[ok], t[ok]
         ref = reference.descriptor
         if ref is None:
-            ref = np.median(desc[_opening(t)][:8], axis=0)
+            opening = _opening(td)
+            ref = np.median(desc[opening if opening.any() else slice(0, 1)][:8], axis=0)
         dist = np.linalg.norm(desc - ref, axis=1)
-        out.append(Series("identity.face_distance", t, _running_median(t, dist, 1.0)))
+        out.append(Series("identity.face_distance", td, _running_median(td, dist, 1.0)))
     return out
 
 

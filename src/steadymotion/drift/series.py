@@ -30,7 +30,7 @@ class SeriesSpec:
     severe: float
     baseline: str = "zero"  # "zero": the value is the departure; "start": departure from the opening level
     min_event_s: float = 0.5
-    what: str = ""  # words for event details ("eye colour ΔE00")
+    what: str = ""  # words for event details ("eye colour"), followed by the value and unit
 
     def severity(self, departure: float) -> str | None:
         if departure >= self.severe:
@@ -47,17 +47,17 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
                "distance of the face descriptor to the reference face (same person < 0.6)",
                0.55, 0.65, 0.75, what="face descriptor distance"),
     SeriesSpec("color.iris", "color", "ΔE00", "eye colour difference to the reference (CIEDE2000)",
-               20.0, 28.0, 38.0, what="eye colour ΔE00"),
+               20.0, 28.0, 38.0, what="eye colour"),
     SeriesSpec("color.skin", "color", "ΔE00", "skin colour difference to the reference (CIEDE2000)",
-               16.0, 22.0, 32.0, what="skin colour ΔE00"),
+               16.0, 22.0, 32.0, what="skin colour"),
     SeriesSpec("color.hair", "color", "ΔE00", "hair colour difference to the reference (CIEDE2000)",
-               28.0, 38.0, 50.0, min_event_s=1.0, what="hair colour ΔE00"),
+               28.0, 38.0, 50.0, min_event_s=1.0, what="hair colour"),
     SeriesSpec("color.clothing", "color", "ΔE00", "clothing colour difference to the reference (CIEDE2000)",
-               15.0, 22.0, 32.0, min_event_s=1.0, what="clothing colour ΔE00"),
+               15.0, 22.0, 32.0, min_event_s=1.0, what="clothing colour"),
     SeriesSpec("color.exposure", "color", "ΔL*", "whole-frame lightness change against the opening seconds",
-               10.0, 16.0, 25.0, baseline="start", min_event_s=1.0, what="frame lightness ΔL*"),
+               10.0, 16.0, 25.0, baseline="start", min_event_s=1.0, what="frame lightness change"),
     SeriesSpec("color.saturation", "color", "ΔC*", "whole-frame chroma change against the opening seconds",
-               8.0, 12.0, 18.0, baseline="start", min_event_s=1.0, what="frame saturation ΔC*"),
+               8.0, 12.0, 18.0, baseline="start", min_event_s=1.0, what="frame saturation change"),
     SeriesSpec("flicker.brightness", "flicker", "grey levels",
                "frame-to-frame brightness change not explained by motion (flow-compensated)",
                3.0, 6.0, 12.0, min_event_s=0.3, what="unexplained brightness pulsing"),

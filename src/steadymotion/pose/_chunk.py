@@ -25,6 +25,7 @@ def main(argv: list[str]) -> int:
             HolisticOptions(**spec["options"]),
             lambda n: print(f"progress {n}", flush=True),
             int(spec.get("stride", 1)),
+            bool(spec.get("appearance", False)),
         )
         _save_chunk(result, out)
     except SteadyMotionError as exc:

@@ -146,6 +146,29 @@ class _ChunkResult:
     face_present: np.ndarray
     times: np.ndarray
     truncation: Truncation | None
+    colors: np.ndarray | None = None  # (n, len(REGIONS), 3) CIELAB, NaN where not seen
+    descriptors: np.ndarray | None = None  # (n, 128), NaN where not computed
+
+
+@dataclass
+class Appearance:
+    """What the subject looks like on each tracked frame (see :mod:`steadymotion.identity`).
+
+    Attributes
+    ----------
+    times : ndarray, (T,)
+    colors : ndarray, (T, R, 3)
+        Median CIELAB colour of each region in :data:`steadymotion.identity.REGIONS` (NaN = not seen).
+    descriptors : ndarray, (T, 128)
+        dlib face descriptors, computed about once per second (NaN elsewhere).
+    """
+
+    times: np.ndarray
+    colors: np.ndarray
+    descriptors: np.ndarray
+
+#: Face descriptors per second when appearance is measured (each costs 50-150 ms).
+IDENTITY_RATE = 1.0
 
 
 def _extract_range(
@@ -155,8 +178,15 @@ def _extract_range(
     opts: HolisticOptions,
     report: Callable[[int], None] | None = None,
     stride: int = 1,
+    appearance: bool = False,
 ) -> _ChunkResult:
     body, hands, face, times = [], [], [], []
+    colors, descriptors = [], []
+    if appearance:
+        from steadymotion.identity import REGIONS, FaceIdentity, median_lab, region_pixels
+
+        ident = FaceIdentity()
+        next_id = -1.0
     bp, hp, fp = [], [], []
     nan_body = np.full((N_BODY, 4), np.nan, np.float32)
     nan_hand = np.full((N_HAND, 3), np.nan, np.float32)
@@ -180,6 +210,18 @@ def _extract_range(
                     hp.append((lh is not None, rh is not None))
                     fp.append(f is not None)
                     times.append(frame.t)
+                    if appearance:
+                        scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
+                        bw = None if b is None else _scaled(b, scale)
+                        fw = None if f is None else _scaled(f, scale)
+                        regions = region_pixels(frame.image, bw, fw)
+                        colors.append([median_lab(regions[r]) if r in regions else (np.nan,) * 3 for r in REGIONS])
+                        d = None
+                        if fw is not None and frame.t >= next_id:
+                            d = ident.descriptor(frame.image, fw)
+                            if d is not None:
+                                next_id = frame.t + 1.0 / IDENTITY_RATE
+                        descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
                     pending += stride
                     if report is not None and pending >= 8:
                         report(pending)
@@ -200,7 +242,18 @@ def _extract_range(
         face_present=np.array(fp, bool).reshape(n),
         times=np.array(times, np.float64),
         truncation=truncation,
+        colors=np.array(colors, np.float32).reshape(n, -1, 3) if appearance else None,
+        descriptors=np.array(descriptors, np.float32).reshape(n, 128) if appearance else None,
     )
+
+
+def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
+    """Landmarks (x, y, ...) scaled to another frame size; other channels (visibility) untouched."""
+    if factor == 1.0:
+        return points
+    out = points.copy()
+    out[..., :2] *= factor
+    return out
 
 
 def pose_from_image(rgb: np.ndarray, options: HolisticOptions | None = None) -> PoseSequence:
@@ -300,6 +353,32 @@ def extract_pose(
     ------
     InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError, NoPersonError
     """
+    return _extract(video, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands, workers=workers, options=options,
+                    progress=progress, require_person=require_person, stride=stride)[0]
+
+
+def extract_pose_and_appearance(video: str | Path, *, stride: int = 1, workers: int | None = None,
+                                progress: ProgressFn | None = None) -> tuple[PoseSequence, Appearance]:
+    """Like :func:`extract_pose`, and also measure the subject's appearance on each tracked frame
+    (region colours, face descriptors) inside the same worker processes, on the frames they decode
+    anyway. Used by the drift meter. Raises :class:`~steadymotion.errors.NoPersonError` likewise."""
+    seq, app = _extract(video, stride=stride, workers=workers, progress=progress, appearance=True)
+    return seq, app
+
+
+def _extract(
+    video: str | Path,
+    *,
+    smooth: bool = True,
+    fill_gaps: bool = True,
+    repair_hands: bool = True,
+    workers: int | None = None,
+    options: HolisticOptions | None = None,
+    progress: ProgressFn | None = None,
+    require_person: bool = True,
+    stride: int = 1,
+    appearance: bool = False,
+) -> tuple[PoseSequence, Appearance | None]:
     from steadymotion.pose.clean import clean_sequence
 
     opts = options or HolisticOptions()
@@ -316,7 +395,7 @@ def extract_pose(
 
     # Even a single chunk runs in a worker process: MediaPipe's native logging and any crash in
     # native code stay there, and the caller (CLI, web UI, notebook) gets a clean error instead.
-    results = _run_parallel(str(info.path), chunks, opts, bump, stride)
+    results = _run_parallel(str(info.path), chunks, opts, bump, stride, appearance)
 
     # join in time order, stopping after the first chunk that ended early (damaged file)
     kept: list[_ChunkResult] = []
@@ -351,10 +430,15 @@ def extract_pose(
             f"no person was found in any of the {len(seq)} frames of {info.path.name!r}; "
             "use a video in which one person is clearly visible (head to at least the hips)"
         )
-    return clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
+    app = None
+    if appearance:
+        app = Appearance(times=seq.times.copy(), colors=np.concatenate([r.colors for r in kept]),
+                         descriptors=np.concatenate([r.descriptors for r in kept]))
+    return clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands), app
 
 
-def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None], stride: int = 1) -> list[_ChunkResult]:
+def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None], stride: int = 1,
+                  appearance: bool = False) -> list[_ChunkResult]:
     """Run each chunk in its own ``python -m steadymotion.pose._chunk`` process.
 
     Plain subprocesses rather than ``multiprocessing``: they need no ``if __name__ == "__main__"``
@@ -375,7 +459,7 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
             for i, (s, e) in enumerate(chunks):
                 out = Path(tmp) / f"chunk{i}.npz"
                 cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(out), json.dumps(
-                    {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride})]
+                    {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride, "appearance": appearance})]
                 proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
                 procs.append((proc, out))
             sel = selectors.DefaultSelector()
@@ -421,7 +505,7 @@ def _chunk_error(stderr: str) -> Exception:
 
 
 def _save_chunk(r: _ChunkResult, path: Path) -> None:
-    arrays = {k: v for k, v in asdict(r).items() if isinstance(v, np.ndarray)}
+    arrays = {f: getattr(r, f) for f in r.__dataclass_fields__ if isinstance(getattr(r, f), np.ndarray)}
     if r.truncation is not None:
         arrays["truncation"] = np.array(json.dumps(asdict(r.truncation)))
     with open(path, "wb") as fh:
