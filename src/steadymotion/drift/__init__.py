@@ -48,7 +48,7 @@ class DriftReport:
     reference: str = "opening frames"
     notes: list[str] = field(default_factory=list)
     thumbs: list = field(default_factory=list, repr=False)
-    reference_thumb: np.ndarray | None = field(default=None, repr=False)
+    reference_thumb: bytes | None = field(default=None, repr=False)  # JPEG
 
     def worst(self) -> str | None:
         return worst_severity(self.events)
@@ -179,6 +179,8 @@ def analyze_video(
     events = [e for s in series for e in series_events(s)] + cut_events(pp.cuts)
     events.sort(key=lambda e: (e.start_s, -SEVERITIES.index(e.severity)))
     duration = info.duration_s or (float(pp.series[0].t[-1]) if len(pp.series[0].t) else 0.0)
+    for e in events:  # a series sampled once a second must not report past the end of the clip
+        e.end_s = min(e.end_s, duration)
     measured = {s.spec.kind for s in series if np.isfinite(s.values).sum() >= 3}
     if not any(s.name == "identity.face_distance" for s in series):
         notes.append("no face was measurable (none found, too small or side-on): identity not scored")

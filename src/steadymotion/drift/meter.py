@@ -29,7 +29,7 @@ FLOW_SIDE = 256
 #: Frames are decoded with their long side at most this for colours and faces (and thumbnails).
 WORK_SIDE = 640
 #: Thumbnails kept for the report (per second, height in pixels).
-THUMB_RATE, THUMB_H = 2.0, 144
+THUMB_RATE, THUMB_H = 4.0, 144
 #: The opening of the clip that stands in for the reference when none is given (share, min seconds).
 OPENING_SHARE, OPENING_MIN_S = 0.15, 1.0
 
@@ -40,14 +40,14 @@ class Reference:
 
     descriptor: np.ndarray | None = None
     colors: dict[str, np.ndarray] = field(default_factory=dict)
-    thumb: np.ndarray | None = None
+    thumb: bytes | None = None  # JPEG
     source: str = "opening frames"
 
 
 @dataclass
 class PixelPass:
     series: list[Series]
-    thumbs: list[tuple[float, np.ndarray]]
+    thumbs: list[tuple[float, bytes]]  # (time, JPEG)
     cuts: list[float]
 
 
@@ -84,7 +84,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     """
     t_list, bright, warp, bg_warp, cam = [], [], [], [], []
     light, chroma = [], []
-    thumbs: list[tuple[float, np.ndarray]] = []
+    thumbs: list[tuple[float, bytes]] = []
     cuts: list[float] = []
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     segmenter = _segmenter()
@@ -122,9 +122,9 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 warp.append(f)
                 bg_warp.append(wv)
                 cam.append(cam_pos.copy())
-                if frame.t >= next_thumb:
+                if frame.t >= next_thumb or (cuts and cuts[-1] == frame.t):  # and the first frame after a cut
                     tw = int(round(w * THUMB_H / h))
-                    thumbs.append((frame.t, cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA)))
+                    thumbs.append((frame.t, jpeg(cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA))))
                     next_thumb = frame.t + 1.0 / THUMB_RATE
                 prev_grey, prev_hist = grey, hist
                 if progress is not None and frame.index % 10 == 0:
@@ -367,11 +367,15 @@ def reference_from_image(rgb: np.ndarray, pose: PoseSequence, source: str) -> Re
     if face is not None:
         ref.descriptor = FaceIdentity().descriptor(rgb, face)
     ref.colors = {k: median_lab(v) for k, v in region_pixels(rgb, body, face).items()}
-    ref.thumb = cv2.resize(rgb, (int(round(rgb.shape[1] * THUMB_H / rgb.shape[0])), THUMB_H), interpolation=cv2.INTER_AREA)
+    ref.thumb = jpeg(cv2.resize(rgb, (int(round(rgb.shape[1] * THUMB_H / rgb.shape[0])), THUMB_H), interpolation=cv2.INTER_AREA))
     return ref
 
 
 # --- helpers -------------------------------------------------------------------------------------------
+def jpeg(rgb: np.ndarray, quality: int = 85) -> bytes:
+    """JPEG bytes of an RGB image: thumbnails are kept compressed so memory stays small on long clips."""
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return buf.tobytes() if ok else b""
 def _nanmax(arrays: list[np.ndarray], n: int) -> np.ndarray:
     if not arrays:
         return np.full(n, np.nan)

@@ -55,12 +55,8 @@ def _png(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _img(rgb: np.ndarray) -> str:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="JPEG", quality=85)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode()
+def _img(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
 
 
 def _plots(report) -> list[tuple[str, str]]:
@@ -96,11 +92,13 @@ def _plots(report) -> list[tuple[str, str]]:
     return out
 
 
-def _thumb_at(report, t: float) -> np.ndarray | None:
+def _thumb_at(report, t: float) -> bytes | None:
+    """The first kept frame at or after ``t`` (so a frame after a cut shows the new scene)."""
     if not report.thumbs:
         return None
     times = np.array([x[0] for x in report.thumbs])
-    return report.thumbs[int(np.argmin(np.abs(times - t)))][1]
+    k = int(np.searchsorted(times, t - 1e-3))
+    return report.thumbs[min(k, len(times) - 1)][1]
 
 
 def render_html(report) -> str:
@@ -133,7 +131,7 @@ h1{{font-size:1.4em}} .verdict{{font-size:1.05em;line-height:1.5;background:#f5f
 table{{border-collapse:collapse;margin:.5em 0}} td,th{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums}}
 .event{{display:flex;gap:1em;align-items:center;margin:.4em 0;padding:.4em;border-left:6px solid #ccc;background:#fafafa}}
 .event.minor{{border-color:{SEVERITY_COLORS['minor']}}} .event.major{{border-color:{SEVERITY_COLORS['major']}}} .event.severe{{border-color:{SEVERITY_COLORS['severe']}}}
-.event img{{height:96px;margin-right:4px;border-radius:3px}} .plot{{max-width:100%}} .meta{{color:#666}}
+.pics{{display:flex;gap:4px;flex-shrink:0}} .event img{{height:96px;border-radius:3px}} .plot{{max-width:100%}} .meta{{color:#666}}
 </style></head><body>
 <h1>Drift report: {esc(Path(v['path']).name)}</h1>
 <p class='meta'>{v['width']}×{v['height']}, {v['fps']:.3f} fps, {v['frames']} frames, {v['duration_s']:.2f} s · reference: {esc(report.reference)}</p>
