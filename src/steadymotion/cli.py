@@ -311,11 +311,13 @@ def demo(
     if not os.access(out, os.W_OK):
         raise OutputError(f"cannot write into {str(out)!r}; choose another --out folder")
     clip = make_sample_clip(out / "sample.mp4")
-    console.print(f"[bold]1/2[/] built-in sample clip: {clip}")
-    console.print("[bold]2/2[/] extracting its motion")
+    console.print(f"[bold]1/3[/] built-in sample clip: {clip}")
+    console.print("[bold]2/3[/] extracting its motion")
     pose(clip, output=out / "motion.npz", openpose_json=out / "openpose", render=out / "pose.mp4",
          smooth=True, fill=True, hand_repair=True, workers=None, quiet=False)
-    console.print(f"[green]demo finished:[/] open {out / 'pose.mp4'} next to {clip}")
+    console.print("[bold]3/3[/] measuring its drift")
+    analyze(clip, reference=None, motion=None, json_out=out / "drift.json", html_out=out / "drift.html", fail_on=None, quiet=False)
+    console.print(f"[green]demo finished:[/] open {out / 'pose.mp4'} next to {clip}, and {out / 'drift.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

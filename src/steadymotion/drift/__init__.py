@@ -172,7 +172,7 @@ def analyze_video(
     series = list(pp.series)
     if seq.body_present.any():
         series += pose_series(seq)
-    series += color_identity_series(app, ref)
+    series += color_identity_series(app, ref, seq)
     if motion is not None:
         driving = extract_pose(motion, stride=max(1, int(round(float(probe_video(motion).fps) / POSE_RATE))), progress=stage("tracking the driving motion"))
         series.append(fidelity_series(seq, driving))

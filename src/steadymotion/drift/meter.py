@@ -327,17 +327,23 @@ def fidelity_series(seq: PoseSequence, ref: PoseSequence) -> Series:
             return Series("fidelity.angle_error", t, np.nanmean(np.array(errs), axis=0))
 
 
-def color_identity_series(app, reference: Reference) -> list[Series]:
+def color_identity_series(app, reference: Reference, seq: PoseSequence | None = None) -> list[Series]:
     """Colour ΔE00 per region and face-descriptor distance against the reference.
 
     ``app`` is the :class:`~steadymotion.pose.extract.Appearance` measured with the pose pass;
-    without a reference image, the opening of the clip is the reference.
+    without a reference image, the opening of the clip is the reference. Frames where the subject
+    shows their back (``seq``) are gaps: the chest patch then lies on the back, often under hair.
     """
     out = []
     t = app.times
+    back = np.zeros(len(t), bool)
+    if seq is not None and len(seq) == len(t) and seq.body_present.any():
+        from steadymotion.preflight.measures import facing
+
+        back = facing(seq).back
     for r, name in enumerate(REGIONS):
         labs = app.colors[:, r]
-        ok = np.isfinite(labs).all(axis=1)
+        ok = np.isfinite(labs).all(axis=1) & ~back
         if ok.sum() < 3:
             continue
         ref = reference.colors.get(name)
