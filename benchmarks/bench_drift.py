@@ -6,14 +6,14 @@ with clip length (the 60-s clips well under 2 GB). Each clip runs in a fresh pro
 
 from __future__ import annotations
 
-import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import run_clips  # noqa: E402
+
 CLIPS = [
     ("720p 24 fps, 10 s", "longlive__no-cache-man_web.mp4"),
     ("720p 24 fps, 60 s", "longlive__skyreel-lady_web.mp4"),
@@ -38,17 +38,9 @@ def measure(path: str) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--measure":
-        print(json.dumps(measure(sys.argv[2])))
-        return
+    rows = run_clips(__file__, CLIPS, measure)
     print(f"{'clip':44s} {'frames':>6s} {'decode fps':>10s} {'analyze fps':>11s} {'time/dur':>8s} {'RSS MiB':>8s} {'worker':>7s} {'overall':>7s}")
-    for label, name in CLIPS:
-        path = MEDIA / name
-        if not path.exists():
-            print(f"{label}: {name} missing (needs ../shared/media)")
-            continue
-        out = subprocess.run([sys.executable, __file__, "--measure", str(path)], capture_output=True, text=True, check=True)
-        m = json.loads(out.stdout.strip().splitlines()[-1])
+    for label, name, m in rows:
         print(f"{label + ' ' + name[:22]:44s} {m['frames']:6d} {m['decode_fps']:10.1f} {m['analyze_fps']:11.1f} "
               f"{m['seconds'] / m['duration_s']:8.2f} {m['rss_mib']:8.0f} {m['worker_rss_mib']:7.0f} {m['overall']:7.1f}", flush=True)
 

@@ -8,14 +8,14 @@ decode not the bottleneck, memory flat with clip length.
 
 from __future__ import annotations
 
-import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import run_clips  # noqa: E402
+
 CLIPS = [
     ("720p, 10 s", "longlive__no-cache-man_web.mp4"),
     ("1080p, 33 s", "infinitetalk__videos_2.mp4"),
@@ -44,17 +44,9 @@ def measure(path: str) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "--measure":
-        print(json.dumps(measure(sys.argv[2])))
-        return
+    rows = run_clips(__file__, CLIPS, measure)
     print(f"{'clip':40s} {'frames':>6s} {'decode fps':>10s} {'extract fps':>11s} {'ratio':>6s} {'x realtime':>10s} {'RSS MiB':>8s} {'worker MiB':>10s}")
-    for label, name in CLIPS:
-        path = MEDIA / name
-        if not path.exists():
-            print(f"{label}: {name} missing (needs ../shared/media)")
-            continue
-        out = subprocess.run([sys.executable, __file__, "--measure", str(path)], capture_output=True, text=True, check=True)
-        m = json.loads(out.stdout.strip().splitlines()[-1])
+    for label, name, m in rows:
         print(f"{label + ' ' + name[:28]:40s} {m['frames']:6d} {m['decode_fps']:10.1f} {m['extract_fps']:11.1f} "
               f"{m['extract_fps'] / m['decode_fps']:6.2f} {m['duration_s'] / m['extract_s']:10.2f} {m['rss_mib']:8.0f} {m['worker_rss_mib']:10.0f}", flush=True)
 

@@ -11,12 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MEDIA  # noqa: E402
+
 import numpy as np
 
 from steadymotion.errors import NoPersonError
 from steadymotion.pose.extract import extract_pose
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
 def longest_gap_s(present: np.ndarray, times: np.ndarray) -> float:

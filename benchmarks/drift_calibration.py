@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MEDIA  # noqa: E402
+
 import numpy as np
 
 from steadymotion.drift import analyze_video
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 REAL = ["liveportrait__d6.mp4", "liveportrait__d13.mp4", "mimicmotion__raw_0.mp4", "infinitetalk__videos_2.mp4",
         "musepose__UBC_fashion_test_91BjuE6irxS.mp4", "unianimate__source_video.mp4", "musepose__dance.mp4"]
 

@@ -12,11 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MEDIA  # noqa: E402
+
 import numpy as np
 
 from steadymotion.preflight.measures import scene_pass
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 
 
 def main() -> None:

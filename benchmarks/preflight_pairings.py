@@ -5,12 +5,15 @@ Usage: python benchmarks/preflight_pairings.py
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MEDIA  # noqa: E402
+
 from steadymotion.preflight import check_inputs
 
-MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media"
 PAIRS = [
     ("mooreanimateanyone__anyone-3.png", "unianimate__source_video.mp4"),
     ("infinitetalk__human.png", "unianimate__source_video.mp4"),

@@ -22,6 +22,19 @@ def media_path(name: str) -> Path:
     return p
 
 
+_POSES: dict = {}
+
+
+def cached_pose(name: str, **kwargs):
+    """``extract_pose`` of a shared clip, once per test session (MediaPipe over a clip takes seconds)."""
+    from steadymotion.pose.extract import extract_pose
+
+    key = (name, tuple(sorted(kwargs.items())))
+    if key not in _POSES:
+        _POSES[key] = extract_pose(media_path(name), **kwargs)
+    return _POSES[key]
+
+
 @pytest.fixture
 def media():
     return media_path

@@ -12,18 +12,11 @@ from steadymotion.errors import NoPersonError, TruncatedVideoWarning
 from steadymotion.io.video import VideoReader, VideoWriter
 from steadymotion.pose.extract import extract_pose, plan_chunks
 from steadymotion.skeleton import BODY
-from tests.conftest import media_path, truncated_copy, write_pattern_clip
+from tests.conftest import cached_pose, media_path, truncated_copy, write_pattern_clip
 from tests.test_clean import jerk
 
-_cache: dict = {}
-
-
 def extracted(name: str, **kw):
-    """Extract once per test session (MediaPipe over a whole clip takes seconds)."""
-    key = (name, tuple(sorted(kw.items())))
-    if key not in _cache:
-        _cache[key] = extract_pose(media_path(name), **kw)
-    return _cache[key]
+    return cached_pose(name, **kw)
 
 
 def longest_gap_s(present: np.ndarray, times: np.ndarray) -> float:

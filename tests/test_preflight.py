@@ -21,16 +21,14 @@ from steadymotion.preflight import (
     check_inputs,
 )
 from steadymotion.preflight import measures as M
-from steadymotion.pose.extract import extract_pose, pose_from_image
-from tests.conftest import media_path, synthetic_motion
+from steadymotion.pose.extract import pose_from_image
+from tests.conftest import cached_pose, media_path, synthetic_motion
 
 _poses: dict = {}
 
 
 def motion_of(name: str):
-    if name not in _poses:
-        _poses[name] = extract_pose(media_path(name))
-    return _poses[name]
+    return cached_pose(name)
 
 
 def image_pose(name: str):
