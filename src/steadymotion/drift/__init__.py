@@ -151,9 +151,9 @@ def analyze_video(
     lock = threading.Lock()
 
     def bump(part: str):
-        def update(n: int, _total: int) -> None:
+        def update(n: int, part_total: int) -> None:
             with lock:
-                done[part] = n
+                done[part] = n if n < part_total else total  # a finished part counts in full
                 if progress is not None:
                     progress("tracking and measuring", done["pose"] + done["frames"], 2 * total)
         return update

@@ -26,8 +26,6 @@ from steadymotion.types import PoseSequence
 
 #: Long side of the frames used for optical flow (pixels).
 FLOW_SIDE = 256
-#: Frames are decoded with their long side at most this for colours and faces (and thumbnails).
-WORK_SIDE = 640
 #: Thumbnails kept for the report (per second, height in pixels).
 THUMB_RATE, THUMB_H = 4.0, 144
 #: The opening of the clip that stands in for the reference when none is given (share, min seconds).
@@ -56,24 +54,6 @@ def _torso(seq: PoseSequence) -> np.ndarray:
     neck = (b[:, 11, :2] + b[:, 12, :2]) / 2
     pelvis = (b[:, 23, :2] + b[:, 24, :2]) / 2
     return np.linalg.norm(neck - pelvis, axis=1)
-
-
-def _person_mask(shape: tuple[int, int], body: np.ndarray | None, face: np.ndarray | None, scale: float, margin: float) -> np.ndarray:
-    """Filled, dilated convex hull of the body and face landmarks, in a ``shape`` frame scaled by ``scale``."""
-    mask = np.zeros(shape, np.uint8)
-    pts = []
-    if body is not None and np.isfinite(body[:, :2]).all():
-        pts.append(body[body[:, 3] > 0.2, :2])
-    if face is not None and np.isfinite(face[:, :2]).all():
-        pts.append(face[::8, :2])
-    if pts:
-        p = np.concatenate(pts) * scale
-        if len(p) >= 3:
-            hull = cv2.convexHull(p.astype(np.float32)).astype(np.int32)
-            cv2.fillConvexPoly(mask, hull, 1)
-            k = max(3, int(margin * max(shape)))
-            mask = cv2.dilate(mask, np.ones((k, k), np.uint8))
-    return mask.astype(bool)
 
 
 def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> PixelPass:
@@ -131,6 +111,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                     progress(frame.index + 1, max(total, frame.index + 1))
     finally:
         segmenter.close()
+    if progress is not None and t_list:
+        progress(len(t_list), len(t_list))
     t = np.array(t_list)
     series = [
         Series("flicker.brightness", t, np.array(bright)),

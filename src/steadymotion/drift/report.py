@@ -86,7 +86,8 @@ def _plots(report) -> list[tuple[str, str]]:
             ax.set_xlim(0, duration)
             ax.tick_params(labelsize=8)
         axes[-1, 0].set_xlabel("time (s)", fontsize=8)
-        fig.suptitle(f"{kind}  —  score {report.scores.get(kind) if report.scores.get(kind) is not None else 'n/a'}", fontsize=10, x=0.01, ha="left")
+        score = report.scores.get(kind)
+        axes[0, 0].set_title(f"{kind}  —  score {'n/a' if score is None else f'{score:.0f}'}", fontsize=10, loc="left")
         out.append((kind, _png(fig)))
         plt.close(fig)
     return out

@@ -424,7 +424,8 @@ def _extract(
         meta={"chunks": len(chunks), "truncated": truncation is not None, "rotation": info.rotation},
     )
     if progress is not None:
-        progress(len(seq), len(seq))
+        final = max(done, len(seq))  # `done` counts source frames (stride included)
+        progress(final, final)
     if require_person and not seq.body_present.any():
         raise NoPersonError(
             f"no person was found in any of the {len(seq)} frames of {info.path.name!r}; "

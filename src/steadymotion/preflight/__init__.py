@@ -35,7 +35,7 @@ MIN_DURATION_S = 3.0
 KLING_MAX_S = {"image": 10.0, "video": 30.0}
 #: Limb rotation faster than this (deg/s) for at least FAST_MIN_S. On the shared real clips the
 #: 95th percentile of the fastest limb is 65-891 deg/s; 900 deg/s (2.5 turns/s) for 0.15 s flags
-#: only the quickest arm flicks of the UniAnimate gesture dance and nothing in the others.
+#: only the quickest arm flicks of the UniAnimate gesture dance and of the gesturing InfiniteTalk man.
 FAST_LIMB_DEG_S = 900.0
 FAST_MIN_S = 0.15
 #: Turning about the vertical axis faster than this (deg/s) for SPIN_MIN_S. The 360-degree turn of
