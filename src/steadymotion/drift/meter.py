@@ -20,7 +20,7 @@ from scipy.ndimage import uniform_filter1d
 from steadymotion.identity import REGIONS, FaceIdentity, delta_e, median_lab, region_pixels
 from steadymotion.drift.series import Series
 from steadymotion.io.video import VideoReader
-from steadymotion.preflight.measures import hsv_histogram, visible
+from steadymotion.preflight.measures import hsv_histogram, torso_length, visible
 from steadymotion.skeleton import BODY
 from steadymotion.types import PoseSequence
 
@@ -47,13 +47,6 @@ class PixelPass:
     series: list[Series]
     thumbs: list[tuple[float, bytes]]  # (time, JPEG)
     cuts: list[float]
-
-
-def _torso(seq: PoseSequence) -> np.ndarray:
-    b = seq.body
-    neck = (b[:, 11, :2] + b[:, 12, :2]) / 2
-    pelvis = (b[:, 23, :2] + b[:, 24, :2]) / 2
-    return np.linalg.norm(neck - pelvis, axis=1)
 
 
 def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> PixelPass:
@@ -230,7 +223,7 @@ def pose_series(seq: PoseSequence) -> list[Series]:
     """Skeleton, hands, physics and body-jitter series from the sampled skeleton."""
     t = seq.times
     vis = visible(seq.body, seq.size) & seq.body_present[:, None]
-    torso = _torso(seq)
+    torso = torso_length(seq)
     torso_med = float(np.nanmedian(torso)) if np.isfinite(torso).any() else np.nan
     out = []
 

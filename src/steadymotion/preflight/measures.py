@@ -146,11 +146,17 @@ class Facing:
     back: np.ndarray
 
 
-def facing(seq: PoseSequence) -> Facing:
+def torso_length(seq: PoseSequence) -> np.ndarray:
+    """Shoulder-midpoint to hip-midpoint distance per frame, pixels (NaN without a body)."""
     b = seq.body
     neck = (b[:, 11, :2] + b[:, 12, :2]) / 2
     pelvis = (b[:, 23, :2] + b[:, 24, :2]) / 2
-    torso = np.linalg.norm(neck - pelvis, axis=1)
+    return np.linalg.norm(neck - pelvis, axis=1)
+
+
+def facing(seq: PoseSequence) -> Facing:
+    b = seq.body
+    torso = torso_length(seq)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (b[:, 11, 0] - b[:, 12, 0]) / torso
     finite = r[np.isfinite(r)]
