@@ -18,7 +18,8 @@ from rich.table import Table
 
 from steadymotion import __version__
 from steadymotion._progress import StagedProgress, console, progress_bar
-from steadymotion.errors import OutputError, SteadyMotionError, SteadyMotionWarning
+from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning
+from steadymotion.io.atomic import check_writable
 
 app = typer.Typer(
     name="steadymotion",
@@ -110,7 +111,6 @@ def pose(
     Saves a .npz with body (T,33,4), hands (T,2,21,3), face (T,478,3), presence masks, times,
     fps and size; optionally OpenPose JSON and a pose video for ControlNet-style models.
     """
-    from steadymotion.io.atomic import check_writable
     from steadymotion.io.video import probe_video
     from steadymotion.pose.extract import extract_pose
     from steadymotion.pose.openpose import render_pose_video, write_openpose_json
@@ -180,7 +180,6 @@ def check(
     Prints findings (framing, people, clutter, speed, spins, turning away, camera, cuts, hands,
     duration, sizes) with what to do about each; exits 2 when any finding is an error.
     """
-    from steadymotion.io.atomic import check_writable
     from steadymotion.preflight import ORIENTATIONS, check_inputs
 
     if orientation not in ORIENTATIONS:
@@ -246,7 +245,6 @@ def analyze(
     """
     from steadymotion.drift import analyze_video
     from steadymotion.drift.series import SEVERITIES
-    from steadymotion.io.atomic import check_writable
     from steadymotion.io.video import probe_video
 
     if fail_on is not None and fail_on not in SEVERITIES:
@@ -297,6 +295,143 @@ def sample_clip(
     from steadymotion.samples import make_sample_clip
 
     console.print(f"sample clip written to [bold]{make_sample_clip(output, seconds=seconds)}[/]")
+
+
+@app.command()
+@_edge
+def animate(
+    motion: Annotated[Path, typer.Option("--motion", "-m", help="Reference video whose motion the character performs.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output MP4.")],
+    image: Annotated[Optional[Path], typer.Option("--image", "-i", help="Character image (one person, head and shoulders at least).")] = None,
+    character: Annotated[Optional[str], typer.Option("--character", "-c", help="A stored character (see `steadymotion character`); reuses its rig.")] = None,
+    orientation: Annotated[str, typer.Option("--orientation", help="video: position, scale, rotation and camera follow the reference; image: keep the image's.")] = "video",
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="Camera directives are read from it: fixed lens, zoom in on the face, pan left, 85mm...")] = None,
+    end_image: Annotated[Optional[Path], typer.Option("--end-image", help="End the clip in this image's pose (blended over the last second).")] = None,
+    background: Annotated[Optional[str], typer.Option("--background", help="Replace the background: an image path, #rrggbb, r,g,b or a colour name.")] = None,
+    size: Annotated[Optional[str], typer.Option("--size", help="Output WIDTHxHEIGHT (default: the image's aspect, long side 512-1280).")] = None,
+    no_sound: Annotated[bool, typer.Option("--no-sound", help="Drop the reference's audio (kept by default).")] = False,
+    max_seconds: Annotated[Optional[float], typer.Option("--max-seconds", help="Use only the first seconds of the reference.")] = None,
+    static_background: Annotated[bool, typer.Option("--static-background", help="Do not move the background with the reference's camera.")] = False,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Character store folder (default $STEADYMOTION_HOME or ~/.local/share/steadymotion).", envvar="STEADYMOTION_HOME")] = None,
+    report: Annotated[Optional[Path], typer.Option("--report", help="Also measure the result's drift and write this HTML report (JSON beside it).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Animate a character image with the motion of a reference video (the CPU puppet backend)."""
+    from steadymotion.animate import animate as run_animate
+    from steadymotion.animate import parse_size
+
+    if (image is None) == (character is None):
+        raise InvalidOptionError("give exactly one of --image IMAGE or --character NAME")
+    if report is not None:
+        check_writable(report)
+    started = time.perf_counter()
+    with StagedProgress(quiet=quiet) as stage:
+        result = run_animate(motion, output, image=image, character=character, store=store, orientation=orientation,
+                             prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
+                             sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
+                             progress=stage)
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"animated {result.output.name}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("video", f"{result.output}  ({result.size[0]}x{result.size[1]}, {result.frames} frames, {result.fps:g} fps, {result.duration_s:.2f} s)")
+    table.add_row("character", str(character or image))
+    table.add_row("orientation", orientation)
+    table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
+                  ("follows the reference" if orientation == "video" and not static_background else "static"))
+    if result.directives.ignored:
+        table.add_row("ignored", ", ".join(f'"{w}"' for w in result.directives.ignored) + " (not supported by the puppet backend)")
+    t = result.timings
+    table.add_row("time", f"{elapsed:.1f} s = {elapsed / max(result.duration_s, 1e-9):.2f}x the clip  "
+                  f"(rig {t.get('rig', 0):.1f} s, motion {t.get('motion', 0):.1f} s, camera {t.get('camera', 0):.1f} s, "
+                  f"render {t.get('render', 0):.1f} s = {result.render_fps:.1f} fps)")
+    for note in result.notes:
+        table.add_row("note", note)
+    console.print(table)
+    if report is not None:
+        analyze(result.output, reference=image, motion=motion, json_out=report.with_suffix(".json"), html_out=report,
+                fail_on=None, quiet=quiet)
+
+
+character_app = typer.Typer(help="The character memory: master images with their rigs and identity, reused by animate.",
+                            no_args_is_help=True)
+app.add_typer(character_app, name="character")
+StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default $STEADYMOTION_HOME or ~/.local/share/steadymotion).", envvar="STEADYMOTION_HOME")]
+
+
+@character_app.command("add")
+@_edge
+def character_add(
+    name: Annotated[str, typer.Argument(help="Name to store it under.")],
+    image: Annotated[Path, typer.Argument(help="The master image (one person).")],
+    notes: Annotated[str, typer.Option("--notes", help="Free text kept with it.")] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Overwrite a character of the same name.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Rig IMAGE and keep it as NAME (master image, rig, rest pose, identity signature)."""
+    from steadymotion.characters import CharacterStore
+
+    with console.status(f"rigging {image}"):
+        ch = CharacterStore(store).add(name, image, notes=notes, replace=replace)
+    console.print(f"[green]stored[/] {ch.name!r} ({ch.size[0]}x{ch.size[1]}) in {ch.store.root}")
+
+
+@character_app.command("list")
+@_edge
+def character_list(store: StoreOpt = None) -> None:
+    """List the stored characters."""
+    from steadymotion.characters import CharacterStore
+
+    st = CharacterStore(store)
+    chars = st.list()
+    table = Table(title=f"characters in {st.root}", title_justify="left")
+    for col in ("name", "size", "face", "created", "notes"):
+        table.add_column(col)
+    for c in chars:
+        d = c.to_dict()
+        table.add_row(c.name, f"{c.size[0]}x{c.size[1]}", "yes" if c.identity.get("face_descriptor") else "no", d["created"], c.notes)
+    console.print(table if chars else f"no characters in {st.root} yet; add one with: steadymotion character add NAME IMAGE")
+
+
+@character_app.command("show")
+@_edge
+def character_show(
+    name: Annotated[str, typer.Argument(help="Character name.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Show one character: size, files, identity colours."""
+    import json
+
+    from steadymotion.characters import CharacterStore
+
+    c = CharacterStore(store).get(name)
+    d = c.to_dict()
+    if json_out:
+        print(json.dumps(d, indent=2))
+        return
+    table = Table(title=f"character {c.name!r}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("size", f"{c.size[0]}x{c.size[1]}")
+    table.add_row("created", d["created"])
+    table.add_row("notes", c.notes or "-")
+    table.add_row("master image", str(c.store.object_path(c.image)))
+    table.add_row("rig", str(c.store.object_path(c.rig)))
+    table.add_row("face descriptor", "128-d (dlib)" if c.identity.get("face_descriptor") else "none (no frontal face found)")
+    for region, lab in c.identity.get("colors_lab", {}).items():
+        table.add_row(f"{region} colour", "L*a*b* " + ", ".join(f"{v:.1f}" for v in lab))
+    console.print(table)
+
+
+@character_app.command("remove")
+@_edge
+def character_remove(name: Annotated[str, typer.Argument(help="Character name.")], store: StoreOpt = None) -> None:
+    """Remove a character (its files go when no other character uses them)."""
+    from steadymotion.characters import CharacterStore
+
+    CharacterStore(store).remove(name)
+    console.print(f"removed {name!r}")
 
 
 @app.command()

@@ -62,3 +62,7 @@ class SteadyMotionWarning(UserWarning):
 
 class TruncatedVideoWarning(SteadyMotionWarning):
     """Decoding stopped before the container's stated end; what decoded is kept."""
+
+
+class InvalidOptionError(SteadyMotionError, ValueError):
+    """An option has a value we cannot use (the message quotes it and says what is allowed)."""

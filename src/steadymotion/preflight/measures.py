@@ -15,6 +15,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from steadymotion._native import quiet_native_stderr
+from steadymotion.camera import background_motion
 from steadymotion.types import PoseSequence
 
 #: A landmark counts as seen when MediaPipe's visibility is at least this (its own default cut-off).
@@ -361,15 +362,8 @@ def hsv_histogram(rgb: np.ndarray) -> np.ndarray:
 
 def _camera_step(prev: np.ndarray, cur: np.ndarray, bg: np.ndarray) -> tuple[float, float]:
     """Background translation (pixels) and log-zoom between two grey frames; NaN when untrackable."""
-    pts = cv2.goodFeaturesToTrack(prev, maxCorners=200, qualityLevel=0.01, minDistance=8, mask=bg.astype(np.uint8) * 255)
-    if pts is None or len(pts) < 12:
-        return np.nan, np.nan
-    nxt, status, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21), maxLevel=3)
-    ok = status.ravel() == 1
-    if ok.sum() < 10:
-        return np.nan, np.nan
-    m, inliers = cv2.estimateAffinePartial2D(pts[ok], nxt[ok], method=cv2.RANSAC, ransacReprojThreshold=2.0)
-    if m is None or inliers is None or inliers.sum() < 8:
+    m = background_motion(prev, cur, bg)
+    if m is None:
         return np.nan, np.nan
     scale = float(np.hypot(m[0, 0], m[1, 0]))
     h, w = prev.shape

@@ -1,0 +1,236 @@
+"""The puppet backend: deform a :class:`~steadymotion.render.rig.Rig` to target keypoints and draw it.
+
+Per frame: one 2D affine transform per part from the target keypoints (limbs stretch only along
+their bone; head, hands and feet stay rigid), linear blend skinning of each part's mesh, then each
+triangle's inverse affine map rasterised into an index image and resolved with one ``cv2.remap``
+per part (backward mapping, so no holes), composited back to front with premultiplied alpha.
+Every pixel of the character is sampled from the master image, so identity cannot drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from steadymotion.render.rig import KP, PART, PARTS, TORSO_LOWER, Rig
+
+
+@dataclass
+class Pose2D:
+    """What the renderer needs for one output frame.
+
+    Attributes
+    ----------
+    keypoints : ndarray, (K, 2) float32
+        Target puppet keypoints in output pixels (camera already applied).
+    scale : float
+        Output pixels per master-image pixel across the body (limb thickness, head and hand size).
+    order : sequence of int
+        Part indices, drawn first to last (back to front).
+    camera : ndarray, (2, 3) float32
+        The camera as an affine map of output pixels (applied to the background).
+    """
+
+    keypoints: np.ndarray
+    scale: float
+    order: tuple[int, ...]
+    camera: np.ndarray
+
+
+def _rot(theta: float) -> np.ndarray:
+    c, s = np.cos(theta), np.sin(theta)
+    return np.array([[c, -s], [s, c]], np.float64)
+
+
+def _angle(v: np.ndarray) -> float:
+    return float(np.arctan2(v[1], v[0]))
+
+
+def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+    """Affine transforms ``(P + 1, 2, 3)`` taking each part from the rest pose to the target.
+
+    Limbs: rotation + stretch along the bone (``|a'b'| / |ab|``) + ``scale`` across it. Rigid
+    parts: rotation + uniform ``scale`` about the proximal joint. Torso: the upper transform maps
+    both shoulders and the pelvis exactly, the lower one both hips and the neck (index
+    :data:`TORSO_LOWER`).
+    """
+    T = np.zeros((len(PARTS) + 1, 2, 3), np.float64)
+    r = rest[:, :2].astype(np.float64)
+    t = target[:, :2].astype(np.float64)
+    for i, spec in enumerate(PARTS):
+        if spec.name == "torso":
+            up = [KP["shoulder_l"], KP["shoulder_r"], KP["pelvis"]]
+            lo = [KP["hip_l"], KP["hip_r"], KP["neck"]]
+            T[i] = _affine3(r[up], t[up], scale)
+            T[TORSO_LOWER] = _affine3(r[lo], t[lo], scale)
+            continue
+        a, b = KP[spec.a], KP[spec.b]
+        va, vb = r[b] - r[a], t[b] - t[a]
+        la, lb = float(np.hypot(*va)), float(np.hypot(*vb))
+        th0, th1 = _angle(va), _angle(vb)
+        if spec.rigid or la < 1e-6 or lb < 1e-6:
+            A = scale * _rot(th1 - th0)
+        else:
+            A = _rot(th1) @ np.diag([lb / la, scale]) @ _rot(-th0)
+        T[i, :, :2] = A
+        T[i, :, 2] = t[a] - A @ r[a]
+    return T
+
+
+def _affine3(src: np.ndarray, dst: np.ndarray, scale: float) -> np.ndarray:
+    """Exact affine through three correspondences; a similarity when they are (nearly) collinear."""
+    d = np.cross(src[1] - src[0], src[2] - src[0])
+    e = np.cross(dst[1] - dst[0], dst[2] - dst[0])
+    if abs(d) > 1e-3 * (np.linalg.norm(src[1] - src[0]) * np.linalg.norm(src[2] - src[0]) + 1e-9) and abs(e) > 1e-6:
+        return cv2.getAffineTransform(src.astype(np.float32), dst.astype(np.float32)).astype(np.float64)
+    va, vb = src[1] - src[0], dst[1] - dst[0]
+    A = scale * _rot(_angle(vb) - _angle(va))
+    out = np.zeros((2, 3))
+    out[:, :2] = A
+    out[:, 2] = dst[0] - A @ src[0]
+    return out
+
+
+class PuppetRenderer:
+    """Draws a rig at an output size; one instance per output video.
+
+    Parameters
+    ----------
+    rig : Rig
+    size : (width, height)
+        Output frame size.
+    base : ndarray, (2, 3)
+        Master-image pixels -> output pixels at rest (the framing of frame 0 before any camera).
+    background : ndarray (H, W, 3) uint8 or (3,) uint8, optional
+        Replacement background (an image already fitted to ``size``, or one colour). Default: the
+        rig's inpainted background.
+    """
+
+    def __init__(self, rig: Rig, size: tuple[int, int], base: np.ndarray, background=None) -> None:
+        self.rig = rig
+        self.size = (int(size[0]), int(size[1]))
+        self.base = np.asarray(base, np.float64)
+        w, h = self.size
+        if background is None:
+            self._bg_src = rig.background
+            self._bg_base = self.base
+        elif np.ndim(background) == 1:
+            self._bg_src = None
+            self._bg_color = np.asarray(background, np.float32).reshape(1, 1, 3)
+        else:
+            self._bg_src = np.asarray(background)
+            self._bg_base = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
+        self._bg_cache: tuple[bytes, np.ndarray] | None = None
+        self._coverage = None
+        self.last_coverage: np.ndarray | None = None
+
+    # -- background -----------------------------------------------------------------------------
+    def _background(self, camera: np.ndarray) -> np.ndarray:
+        w, h = self.size
+        if self._bg_src is None:
+            return np.broadcast_to(self._bg_color, (h, w, 3)).copy()
+        key = np.round(camera, 5).tobytes()
+        if self._bg_cache is not None and self._bg_cache[0] == key:
+            return self._bg_cache[1].copy()
+        M = _compose(camera, self._bg_base)
+        bg = cv2.warpAffine(self._bg_src, M.astype(np.float32), (w, h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT101).astype(np.float32) * (1 / 255)
+        self._bg_cache = (key, bg)
+        return bg.copy()
+
+    # -- one frame ------------------------------------------------------------------------------
+    def render(self, pose: Pose2D, coverage: bool = False) -> np.ndarray:
+        """The frame for ``pose`` as ``(H, W, 3) uint8`` RGB (``self.last_coverage`` when asked)."""
+        w, h = self.size
+        out = self._background(pose.camera)
+        cov = np.zeros((h, w), np.float32) if coverage else None
+        rest_out = _apply(self.base, self.rig.rest[:, :2])
+        # part transforms in output space: (target) o (rest in output)^-1 is built on output rest
+        T = part_transforms(np.c_[rest_out, self.rig.rest[:, 2:]], pose.keypoints, pose.scale / self._base_scale)
+        # master -> output = T o base
+        for T_i in range(len(T)):
+            T[T_i] = _compose(T[T_i], self.base)
+        by_index = {PART[p.name]: p for p in self.rig.parts}
+        for idx in pose.order:
+            part = by_index.get(idx)
+            if part is None:
+                continue
+            self._draw(part, T, out, cov)
+        self.last_coverage = cov
+        return (out * 255 + 0.5).clip(0, 255).astype(np.uint8)
+
+    @property
+    def _base_scale(self) -> float:
+        return float(np.sqrt(abs(np.linalg.det(self.base[:, :2]))))
+
+    def _draw(self, part, T: np.ndarray, out: np.ndarray, cov: np.ndarray | None) -> None:
+        w, h = self.size
+        M = T[part.bones]  # (V, 3, 2, 3)
+        Mw = np.einsum("vk,vkij->vij", part.weights, M)
+        v = part.vertices.astype(np.float64)
+        dv = np.einsum("vij,vj->vi", Mw[:, :, :2], v) + Mw[:, :, 2]
+        x0, y0 = np.floor(dv.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(dv.max(axis=0)).astype(int) + 1
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            return
+        tri = part.triangles
+        src = v[tri] - np.array(part.box, np.float64)  # rest corners in texture pixels
+        dst = dv[tri] - np.array([x0, y0], np.float64)
+        inv, ok = _triangle_maps(dst, src)
+        ids = np.full((y1 - y0, x1 - x0), len(tri), np.int32)
+        shift = 4
+        pts = np.round(dst * (1 << shift)).astype(np.int32)
+        for k in np.flatnonzero(ok):
+            cv2.fillConvexPoly(ids, pts[k], int(k), lineType=cv2.LINE_8, shift=shift)
+        # the sentinel row maps everything outside the mesh off the texture
+        inv = np.concatenate([inv, np.array([[[0, 0, -1e4], [0, 0, -1e4]]])], axis=0).astype(np.float32)
+        yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
+        m = inv[ids]  # (h, w, 2, 3)
+        mapx = m[..., 0, 0] * xx + m[..., 0, 1] * yy + m[..., 0, 2]
+        mapy = m[..., 1, 0] * xx + m[..., 1, 1] * yy + m[..., 1, 2]
+        tex = cv2.remap(part.texture, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        a = tex[..., 3:4]
+        region = out[y0:y1, x0:x1]
+        region *= 1 - a
+        region += tex[..., :3]
+        if cov is not None:
+            c = cov[y0:y1, x0:x1]
+            c += (1 - c) * a[..., 0]
+
+
+def _triangle_maps(dst: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-triangle affine maps ``(F, 2, 3)`` taking ``dst`` corners to ``src`` corners."""
+    D = np.stack([dst[:, 1] - dst[:, 0], dst[:, 2] - dst[:, 0]], axis=2)  # (F, 2, 2) columns = edges
+    S = np.stack([src[:, 1] - src[:, 0], src[:, 2] - src[:, 0]], axis=2)
+    det = D[:, 0, 0] * D[:, 1, 1] - D[:, 0, 1] * D[:, 1, 0]
+    ok = np.abs(det) > 1e-6
+    Dinv = np.zeros_like(D)
+    safe = np.where(ok, det, 1.0)
+    Dinv[:, 0, 0] = D[:, 1, 1] / safe
+    Dinv[:, 0, 1] = -D[:, 0, 1] / safe
+    Dinv[:, 1, 0] = -D[:, 1, 0] / safe
+    Dinv[:, 1, 1] = D[:, 0, 0] / safe
+    A = S @ Dinv
+    t = src[:, 0] - np.einsum("fij,fj->fi", A, dst[:, 0])
+    return np.concatenate([A, t[:, :, None]], axis=2), ok
+
+
+def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a o b`` for 2x3 affine maps."""
+    A = np.vstack([a, [0, 0, 1]])
+    B = np.vstack([b, [0, 0, 1]])
+    return (A @ B)[:2]
+
+
+def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    return pts @ np.asarray(m)[:, :2].T + np.asarray(m)[:, 2]
+
+
+def rest_order(rig: Rig) -> tuple[int, ...]:
+    """Draw order of the master image: legs, torso, head, arms (each arm upper to hand)."""
+    names = ["thigh_l", "shin_l", "foot_l", "thigh_r", "shin_r", "foot_r", "torso", "head",
+             "upper_arm_l", "forearm_l", "hand_l", "upper_arm_r", "forearm_r", "hand_r"]
+    return tuple(PART[n] for n in names)
