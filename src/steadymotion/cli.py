@@ -340,7 +340,7 @@ def animate(
     table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
                   ("follows the reference" if orientation == "video" and not static_background else "static"))
     if result.directives.ignored:
-        table.add_row("ignored", ", ".join(f'"{w}"' for w in result.directives.ignored) + " (not supported by the puppet backend)")
+        table.add_row("ignored", ", ".join(f'"{w}"' for w in result.directives.ignored) + " (not supported, or overruled by a static camera)")
     t = result.timings
     table.add_row("time", f"{elapsed:.1f} s = {elapsed / max(result.duration_s, 1e-9):.2f}x the clip  "
                   f"(rig {t.get('rig', 0):.1f} s, motion {t.get('motion', 0):.1f} s, camera {t.get('camera', 0):.1f} s, "

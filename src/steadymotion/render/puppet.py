@@ -130,13 +130,13 @@ class PuppetRenderer:
     def _background(self, camera: np.ndarray) -> np.ndarray:
         w, h = self.size
         if self._bg_src is None:
-            return np.broadcast_to(self._bg_color, (h, w, 3)).copy()
+            return np.broadcast_to(np.round(self._bg_color * 255).astype(np.uint8), (h, w, 3)).copy()
         key = np.round(camera, 5).tobytes()
         if self._bg_cache is not None and self._bg_cache[0] == key:
             return self._bg_cache[1].copy()
         M = _compose(camera, self._bg_base)
         bg = cv2.warpAffine(self._bg_src, M.astype(np.float32), (w, h), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REFLECT101).astype(np.float32) * (1 / 255)
+                            borderMode=cv2.BORDER_REFLECT101)
         self._bg_cache = (key, bg)
         return bg.copy()
 
@@ -159,7 +159,7 @@ class PuppetRenderer:
                 continue
             self._draw(part, T, out, cov)
         self.last_coverage = cov
-        return (out * 255 + 0.5).clip(0, 255).astype(np.uint8)
+        return out
 
     @property
     def _base_scale(self) -> float:
@@ -180,25 +180,37 @@ class PuppetRenderer:
         src = v[tri] - np.array(part.box, np.float64)  # rest corners in texture pixels
         dst = dv[tri] - np.array([x0, y0], np.float64)
         inv, ok = _triangle_maps(dst, src)
-        ids = np.full((y1 - y0, x1 - x0), len(tri), np.int32)
+        bw, bh = x1 - x0, y1 - y0
+        # The backward map is piecewise affine, so it is built on a half-resolution grid and
+        # upsampled bilinearly (exact inside triangles and across shared edges): 4x less work.
+        hw, hh = (bw + 1) // 2, (bh + 1) // 2
+        ids = np.zeros((hh, hw), np.uint16)  # 0 = outside, k + 1 = triangle k
         shift = 4
-        pts = np.round(dst * (1 << shift)).astype(np.int32)
+        pts = np.round((dst * 0.5 - 0.25) * (1 << shift)).astype(np.int32)
         for k in np.flatnonzero(ok):
-            cv2.fillConvexPoly(ids, pts[k], int(k), lineType=cv2.LINE_8, shift=shift)
-        # the sentinel row maps everything outside the mesh off the texture
-        inv = np.concatenate([inv, np.array([[[0, 0, -1e4], [0, 0, -1e4]]])], axis=0).astype(np.float32)
-        yy, xx = np.mgrid[0:y1 - y0, 0:x1 - x0].astype(np.float32)
-        m = inv[ids]  # (h, w, 2, 3)
-        mapx = m[..., 0, 0] * xx + m[..., 0, 1] * yy + m[..., 0, 2]
-        mapy = m[..., 1, 0] * xx + m[..., 1, 1] * yy + m[..., 1, 2]
+            cv2.fillConvexPoly(ids, pts[k], int(k) + 1, lineType=cv2.LINE_8, shift=shift)
+        # one cell of the neighbouring triangle's map outside the mesh keeps the upsampling clean
+        grown = cv2.dilate(ids, np.ones((3, 3), np.uint8))
+        ids = np.where(ids > 0, ids, grown)
+        table = np.concatenate([np.array([[[0, 0, -1e4], [0, 0, -1e4]]]), inv], axis=0).astype(np.float32)
+        gy, gx = np.mgrid[0:hh, 0:hw].astype(np.float32)
+        gx = gx * 2 + 0.5
+        gy = gy * 2 + 0.5
+        c = [np.ascontiguousarray(table[:, i, j])[ids] for i in range(2) for j in range(3)]
+        mapx = c[0] * gx + c[1] * gy + c[2]
+        mapy = c[3] * gx + c[4] * gy + c[5]
+        mapx = cv2.resize(mapx, (hw * 2, hh * 2), interpolation=cv2.INTER_LINEAR)[:bh, :bw]
+        mapy = cv2.resize(mapy, (hw * 2, hh * 2), interpolation=cv2.INTER_LINEAR)[:bh, :bw]
         tex = cv2.remap(part.texture, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        a = tex[..., 3:4]
+        # premultiplied "over" in 8 bits: out = out * (1 - a) + colour
+        a = tex[..., 3]
+        keep = cv2.cvtColor(255 - a, cv2.COLOR_GRAY2RGB)
         region = out[y0:y1, x0:x1]
-        region *= 1 - a
-        region += tex[..., :3]
+        cv2.multiply(region, keep, dst=region, scale=1 / 255)
+        cv2.add(region, cv2.cvtColor(tex, cv2.COLOR_RGBA2RGB), dst=region)
         if cov is not None:
-            c = cov[y0:y1, x0:x1]
-            c += (1 - c) * a[..., 0]
+            cc = cov[y0:y1, x0:x1]
+            cc += (1 - cc) * (a.astype(np.float32) / 255)
 
 
 def _triangle_maps(dst: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -107,8 +107,8 @@ class Part:
     Attributes
     ----------
     name : str
-    texture : ndarray, (h, w, 4) float32
-        Premultiplied RGBA in [0, 1] covering ``box``; alpha is the part's share of the figure.
+    texture : ndarray, (h, w, 4) uint8
+        Premultiplied RGBA covering ``box``; alpha is the part's share of the figure.
     box : tuple of int
         ``(x0, y0)`` of the texture in master-image pixels.
     vertices : ndarray, (V, 2) float32
@@ -180,7 +180,7 @@ class Rig:
         meta = {"version": RIG_VERSION, "notes": self.notes, "parts": []}
         for i, p in enumerate(self.parts):
             meta["parts"].append({"name": p.name, "box": list(p.box)})
-            arrays[f"p{i}_texture"] = (p.texture * 255).round().astype(np.uint8)
+            arrays[f"p{i}_texture"] = p.texture
             for key in ("vertices", "triangles", "bones", "weights"):
                 arrays[f"p{i}_{key}"] = getattr(p, key)
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
@@ -201,7 +201,7 @@ class Rig:
         parts = []
         for i, pm in enumerate(meta["parts"]):
             parts.append(Part(
-                name=pm["name"], texture=z[f"p{i}_texture"].astype(np.float32) / 255, box=tuple(pm["box"]),
+                name=pm["name"], texture=z[f"p{i}_texture"], box=tuple(pm["box"]),
                 vertices=z[f"p{i}_vertices"], triangles=z[f"p{i}_triangles"], bones=z[f"p{i}_bones"],
                 weights=z[f"p{i}_weights"],
             ))
@@ -672,7 +672,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         pa = np.where(region[y0:y1, x0:x1], a[y0:y1, x0:x1], pa)
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
-        tex = np.dstack([color * pa[..., None], pa]).astype(np.float32)
+        tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
         max_area = max(60.0, (torso_len * 0.12) ** 2)
         verts, tris = _hull_mesh(grown[y0:y1, x0:x1] | (pa > 0.02), pad=2, max_area=max_area)
         verts += np.array([x0, y0], np.float32)
