@@ -439,20 +439,37 @@ def character_remove(name: Annotated[str, typer.Argument(help="Character name.")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo outputs.")] = Path("demo_output"),
 ) -> None:
-    """Run the main job end to end on built-in sample inputs and say where the results are."""
-    from steadymotion.samples import make_sample_clip
+    """Run the main job end to end on built-in sample inputs and say where the results are.
+
+    The character is scikit-image's astronaut portrait (public domain); the motion is a clip the
+    package renders itself (the astronaut puppet waving). Writes the motion's skeleton exports,
+    the animated video, a contact sheet of it and its drift report.
+    """
+    from steadymotion.animate import animate as run_animate
+    from steadymotion.io.image import write_image
+    from steadymotion.samples import contact_sheet, make_dance_clip, sample_image
+    from steadymotion.types import PoseSequence
 
     out.mkdir(parents=True, exist_ok=True)
     if not os.access(out, os.W_OK):
         raise OutputError(f"cannot write into {str(out)!r}; choose another --out folder")
-    clip = make_sample_clip(out / "sample.mp4")
-    console.print(f"[bold]1/3[/] built-in sample clip: {clip}")
-    console.print("[bold]2/3[/] extracting its motion")
+    character = write_image(out / "character.png", sample_image())
+    with console.status("rendering the built-in motion clip"):
+        clip = make_dance_clip(out / "motion.mp4")
+    console.print(f"[bold]1/4[/] built-in character {character} and motion clip {clip}")
+    console.print("[bold]2/4[/] extracting the motion")
     pose(clip, output=out / "motion.npz", openpose_json=out / "openpose", render=out / "pose.mp4",
          smooth=True, fill=True, hand_repair=True, workers=None, quiet=False)
-    console.print("[bold]3/3[/] measuring its drift")
-    analyze(clip, reference=None, motion=None, json_out=out / "drift.json", html_out=out / "drift.html", fail_on=None, quiet=False)
-    console.print(f"[green]demo finished:[/] open {out / 'pose.mp4'} next to {clip}, and {out / 'drift.html'}")
+    console.print("[bold]3/4[/] animating the character")
+    with StagedProgress() as stage:
+        result = run_animate(clip, out / "animated.mp4", image=character, prompt="zoom in on her face",
+                             motion_pose=PoseSequence.load(out / "motion.npz"), progress=stage)
+    sheet = contact_sheet(result.output, out / "animated_sheet.png")
+    console.print(f"    {result.output} ({result.frames} frames, render {result.render_fps:.1f} fps); contact sheet {sheet}")
+    console.print("[bold]4/4[/] measuring the result's drift")
+    analyze(result.output, reference=character, motion=clip, json_out=out / "drift.json", html_out=out / "drift.html",
+            fail_on=None, quiet=False)
+    console.print(f"[green]demo finished:[/] open {result.output} (made from {clip}), {sheet} and {out / 'drift.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -45,3 +45,61 @@ def make_sample_clip(path: str | Path, seconds: float = 4.0, fps: int = 25, size
             frame = cv2.warpAffine(img, m, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT101)
             writer.write(frame)
     return Path(path)
+
+
+def make_dance_clip(path: str | Path, seconds: float = 4.0, fps: int = 25, size: int = 640) -> Path:
+    """Write a clip of the astronaut puppet waving both arms and swaying, ``seconds`` long.
+
+    The motion is made by the package itself: the sample image is rigged
+    (:func:`steadymotion.render.rig.build_rig`), its arms are swung by sines (upper arms up to
+    80 deg, forearms 50 deg, out of phase) and its torso leans 6 deg, and the puppet is rendered.
+    A real person is in every frame (the photo's pixels), so pose extraction finds one.
+    """
+    from steadymotion.motion.plan import LIMB, RestShape, forward
+    from steadymotion.render.puppet import Pose2D, PuppetRenderer, rest_order
+    from steadymotion.render.rig import build_rig
+    from steadymotion.motion.plan import fit_base
+
+    img = cv2.resize(sample_image(), (size, size), interpolation=cv2.INTER_CUBIC)
+    rig = build_rig(img, source="sample image")
+    base = fit_base(rig.size, (size, size))
+    rest_kp = rig.rest[:, :2] @ base[:, :2].T + base[:, 2]
+    rest = RestShape.from_keypoints(rest_kp, float(base[0, 0]))
+    n = max(1, int(round(seconds * fps)))
+    t = np.arange(n) / fps
+    p = rest.params.take(np.zeros(n, int))
+    ramp = np.clip(t / 0.5, 0, 1)
+    wave = np.sin(2 * np.pi * t / 2.0) * ramp
+    p.limb_rel = p.limb_rel.copy()
+    p.limb_rel[:, LIMB["upper_arm_l"]] -= np.radians(80) * np.maximum(wave, 0)
+    p.limb_rel[:, LIMB["upper_arm_r"]] += np.radians(80) * np.maximum(-wave, 0)
+    p.limb_rel[:, LIMB["forearm_l"]] -= np.radians(50) * np.maximum(wave, 0)
+    p.limb_rel[:, LIMB["forearm_r"]] += np.radians(50) * np.maximum(-wave, 0)
+    p.torso_angle = p.torso_angle + np.radians(6) * np.sin(2 * np.pi * t / 4.0) * ramp
+    kp = forward(p, rest)
+    renderer = PuppetRenderer(rig, (size, size), base)
+    order = rest_order(rig)
+    with VideoWriter(path, Fraction(fps)) as writer:
+        for i in range(n):
+            writer.write(renderer.render(Pose2D(kp[i], float(base[0, 0]), order, np.eye(2, 3))))
+    return Path(path)
+
+
+def contact_sheet(video: str | Path, path: str | Path, frames: int = 8, height: int = 320) -> Path:
+    """Save ``frames`` evenly spaced frames of ``video`` side by side as one PNG (to look at a result)."""
+    from steadymotion.io.image import write_image
+    from steadymotion.io.video import VideoReader, probe_video
+
+    total = probe_video(video).frame_count or 0
+    want = set(np.linspace(0, max(total - 1, 0), frames).round().astype(int).tolist())
+    tiles = []
+    with VideoReader(video) as reader:
+        for frame in reader:
+            if frame.index in want:
+                im = frame.image
+                tiles.append(cv2.resize(im, (max(1, int(round(im.shape[1] * height / im.shape[0]))), height), interpolation=cv2.INTER_AREA))
+    if not tiles:
+        from steadymotion.errors import NoFramesError
+
+        raise NoFramesError(f"{video}: no frames to put on a contact sheet")
+    return write_image(path, np.hstack(tiles))

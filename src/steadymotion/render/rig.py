@@ -437,6 +437,12 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
                 arm = np.isin(comp, keep[keep > 0])
             except cv2.error:
                 pass
+        # the bone's own core always belongs to the arm (hair lying over it moves with it) so an
+        # arm the colour cut lost cannot leave its joint uncovered when it moves
+        spine = np.zeros_like(gc)
+        for a, b, pi in segs:
+            cv2.line(spine, tuple(np.round(a - off).astype(int)), tuple(np.round(b - off).astype(int)), 1, max(2, int(1.2 * radius[pi])))
+        arm = arm | ((spine > 0) & pers)
         full = np.zeros((h, w), bool)
         full[y0:y1, x0:x1] = arm
         ys, xs = np.nonzero(full)
@@ -595,6 +601,11 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         raise NoPersonError(f"{source}: the person's head and shoulders must be in the image to rig it; use a wider shot")
     face = pose.face[0] if pose.face_present[0] else None
     a = person_alpha(rgb, alpha)
+    # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
+    # opaque inside and soft only along its silhouette, or it turns see-through when it moves
+    e = max(3, int(0.005 * max(h, w)) | 1)
+    interior = cv2.erode((a > 0.5).astype(np.uint8), np.ones((e, e), np.uint8)).astype(bool)
+    a = np.where(interior, 1.0, a).astype(np.float32)
     mask = a > 0.5
     if mask.sum() < 0.002 * h * w:
         raise NoPersonError(f"{source}: the person is too small to rig (segmentation found {int(mask.sum())} px); use a closer shot")

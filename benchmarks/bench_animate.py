@@ -1,0 +1,61 @@
+"""Benchmark animate: render-stage fps at 720p output and the whole pipeline against the clip's duration.
+
+Run by hand: ``.venv/bin/python benchmarks/bench_animate.py``. Targets (issue #4): render >= 25 fps at
+720p output on the 2-core machine; the whole animate of a 10-s 720p reference within 3x its duration.
+Prints ratios, not only seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import MEDIA  # noqa: E402
+
+from steadymotion.animate import animate  # noqa: E402
+from steadymotion.io.video import VideoReader, probe_video  # noqa: E402
+from steadymotion.render.puppet import Pose2D, PuppetRenderer  # noqa: E402
+
+
+def decode_fps(path: Path) -> float:
+    t = time.perf_counter()
+    n = sum(1 for _ in VideoReader(path))
+    return n / (time.perf_counter() - t)
+
+
+def main() -> None:
+    image = MEDIA / "mooreanimateanyone__anyone-11.png"
+    cases = [("longlive__no-cache-man_web.mp4", None), ("unianimate__source_video.mp4", None)]
+    out = Path("/tmp/steadymotion_bench_animate.mp4")
+    for clip, _ in cases:
+        path = MEDIA / clip
+        if not path.exists():
+            print(f"skip {clip}: not in {MEDIA}")
+            continue
+        info = probe_video(path)
+        dur = info.duration_s or 0.0
+        t = time.perf_counter()
+        res = animate(path, out, image=image, size=(720, 1280))
+        total = time.perf_counter() - t
+        # the render stage alone, without encoding: frames from the plan
+        r = PuppetRenderer(res.rig, res.size, res.plan.base)
+        n = len(res.plan)
+        t = time.perf_counter()
+        for i in range(n):
+            r.render(Pose2D(res.plan.keypoints[i], float(res.plan.scale[i]), tuple(res.plan.order[i]), res.plan.camera[i]))
+        render_only = n / (time.perf_counter() - t)
+        tm = res.timings
+        print(f"{clip}: {info.size[0]}x{info.size[1]} {dur:.1f} s, {n} frames -> 720x1280")
+        print(f"  whole animate {total:.1f} s = {total / dur:.2f}x the clip duration (target <= 3x)")
+        print(f"  stages: rig {tm['rig']:.1f} s, motion {tm['motion']:.1f} s, camera {tm['camera']:.1f} s, render+encode {tm['render']:.1f} s")
+        print(f"  render only {render_only:.1f} fps (target >= 25), render+encode {res.render_fps:.1f} fps, "
+              f"decode-only of the reference {decode_fps(path):.1f} fps")
+    out.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
