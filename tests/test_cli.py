@@ -98,6 +98,7 @@ def test_sample_clip_and_demo(tmp_path):
     result = run("demo", "--out", tmp_path / "demo")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == ["drift.html", "drift.json", "motion.npz", "openpose", "pose.mp4", "sample.mp4"]
+    assert names == ["animated.mp4", "animated_sheet.png", "character.png", "drift.html", "drift.json", "motion.mp4",
+                     "motion.npz", "openpose", "pose.mp4"]
     with np.load(tmp_path / "demo" / "motion.npz") as z:
         assert z["body_present"].mean() > 0.9 and z["face_present"].mean() > 0.9
