@@ -8,6 +8,7 @@ Prints ratios, not only seconds.
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def decode_fps(path: Path) -> float:
 def main() -> None:
     image = MEDIA / "mooreanimateanyone__anyone-11.png"
     cases = [("longlive__no-cache-man_web.mp4", None), ("unianimate__source_video.mp4", None)]
-    out = Path("/tmp/steadymotion_bench_animate.mp4")
+    out = Path(tempfile.mkdtemp(prefix="steadymotion_bench_")) / "animated.mp4"
     for clip, _ in cases:
         path = MEDIA / clip
         if not path.exists():

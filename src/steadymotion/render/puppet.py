@@ -123,7 +123,6 @@ class PuppetRenderer:
             self._bg_src = np.asarray(background)
             self._bg_base = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
         self._bg_cache: tuple[bytes, np.ndarray] | None = None
-        self._coverage = None
         self.last_coverage: np.ndarray | None = None
 
     # -- background -----------------------------------------------------------------------------
