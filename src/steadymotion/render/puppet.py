@@ -124,6 +124,7 @@ class PuppetRenderer:
             self._bg_base = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
         self._bg_cache: tuple[bytes, np.ndarray] | None = None
         self.last_coverage: np.ndarray | None = None
+        self._rest_master = np.asarray(rig.rest[:, :2], np.float64)
 
     # -- background -----------------------------------------------------------------------------
     def _background(self, camera: np.ndarray) -> np.ndarray:
@@ -156,7 +157,7 @@ class PuppetRenderer:
             part = by_index.get(idx)
             if part is None:
                 continue
-            self._draw(part, T, out, cov)
+            self._draw(part, T, np.asarray(pose.keypoints, np.float64)[:, :2], out, cov)
         self.last_coverage = cov
         return out
 
@@ -164,12 +165,10 @@ class PuppetRenderer:
     def _base_scale(self) -> float:
         return float(np.sqrt(abs(np.linalg.det(self.base[:, :2]))))
 
-    def _draw(self, part, T: np.ndarray, out: np.ndarray, cov: np.ndarray | None) -> None:
+    def _draw(self, part, T: np.ndarray, target: np.ndarray, out: np.ndarray, cov: np.ndarray | None) -> None:
         w, h = self.size
-        M = T[part.bones]  # (V, 3, 2, 3)
-        Mw = np.einsum("vk,vkij->vij", part.weights, M)
         v = part.vertices.astype(np.float64)
-        dv = np.einsum("vij,vj->vi", Mw[:, :, :2], v) + Mw[:, :, 2]
+        dv = _skin_vertices(part, T, v, target, self._rest_master)
         x0, y0 = np.floor(dv.min(axis=0)).astype(int)
         x1, y1 = np.ceil(dv.max(axis=0)).astype(int) + 1
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
@@ -210,6 +209,57 @@ class PuppetRenderer:
         if cov is not None:
             cc = cov[y0:y1, x0:x1]
             cc += (1 - cc) * (a.astype(np.float32) / 255)
+
+
+#: Bends (radians) over which blending across a joint fades out: full blend below 60 degrees,
+#: none past 110 (the fold would pull the blended skin into a spike; the round caps take over).
+BLEND_FADE = (np.radians(60.0), np.radians(110.0))
+
+
+def _skin_vertices(part, T: np.ndarray, v: np.ndarray, target: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Deformed vertex positions: blend skinning with the blend taken in polar form about each joint.
+
+    Plain linear blend skinning averages the positions two bones give a vertex; when a joint folds
+    sharply (an elbow bent past ~120 degrees) that average falls inside the fold and the skin
+    collapses into a gap ("candy-wrapper" loss of volume). Here a vertex weighted between its own
+    bone and a neighbour across joint ``J`` gets the angle about ``J`` and the distance from ``J``
+    interpolated instead (spherical blend skinning about the joint centre, Kavan & Zara 2005, in
+    2D), which keeps the skin's distance from the joint through any bend. Past a sharp bend the
+    blend fades out (:data:`BLEND_FADE`) and the parts meet as overlapping round caps cut around
+    each joint in the rig, which cover the joint at any angle. The torso's two transforms differ
+    little and are blended linearly.
+    """
+    spec = PARTS[PART[part.name]]
+    w = part.weights.astype(np.float64)
+    pos = [np.einsum("vij,vj->vi", T[part.bones[:, k]][:, :, :2], v) + T[part.bones[:, k]][:, :, 2] for k in range(3)]
+    if spec.name == "torso" or spec.parent is None:
+        return sum(w[:, k:k + 1] * pos[k] for k in range(3))
+    out = pos[0]
+    joints = (KP[spec.a], KP[spec.b])
+    # the rest direction of the part's bone, for the bend between it and each neighbour
+    d = rest[KP[spec.b]] - rest[KP[spec.a]]
+    d = d / max(float(np.hypot(*d)), 1e-9)
+    own_dir = T[part.bones[:, 0]][:, :, :2] @ d
+    for k in (1, 2):
+        nb_dir = T[part.bones[:, k]][:, :, :2] @ d
+        bend = np.abs(np.arctan2(own_dir[:, 0] * nb_dir[:, 1] - own_dir[:, 1] * nb_dir[:, 0],
+                                 (own_dir * nb_dir).sum(axis=1)))
+        # past a sharp bend the parts stop blending and meet as overlapping rigid round caps
+        wk = w[:, k] * np.clip((BLEND_FADE[1] - bend) / (BLEND_FADE[1] - BLEND_FADE[0]), 0.0, 1.0)
+        sel = wk > 1e-6
+        if not sel.any():
+            continue
+        J = target[joints[k - 1]]
+        u = out[sel] - J
+        q = pos[k][sel] - J
+        ru, rq = np.hypot(u[:, 0], u[:, 1]), np.hypot(q[:, 0], q[:, 1])
+        au, aq = np.arctan2(u[:, 1], u[:, 0]), np.arctan2(q[:, 1], q[:, 0])
+        dA = (aq - au + np.pi) % (2 * np.pi) - np.pi
+        ang = au + wk[sel] * dA
+        rad = ru + wk[sel] * (rq - ru)
+        out = out.copy()
+        out[sel] = J + rad[:, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
+    return out
 
 
 def _triangle_maps(dst: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

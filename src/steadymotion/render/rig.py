@@ -21,7 +21,7 @@ from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.skeleton import BODY
 
 #: Bump when the stored rig layout changes; older stored rigs are rebuilt from their master image.
-RIG_VERSION = 1
+RIG_VERSION = 2
 
 # --- the puppet's keypoints (derived from MediaPipe's 33 body landmarks) ---------------------------
 #: Keypoint name -> MediaPipe body index, or a pair whose midpoint is taken.
@@ -325,8 +325,17 @@ def _radii(kp: np.ndarray, mask: np.ndarray, face: np.ndarray | None) -> np.ndar
     return r
 
 
-def _torso_polygon(kp: np.ndarray, radius: float, widen: float = 0.15) -> np.ndarray:
+def _torso_polygon(kp: np.ndarray, radius: float, widen: float = 0.15, body: bool = False) -> np.ndarray:
+    """The shoulder-hip quadrilateral, grown by ``widen``; with ``body`` its lower corners move out
+    to the outside of the hips (the hip joints sit inside the pelvis, about half the hip-joint
+    spacing in from the body's outline), so the quad follows the trunk's outline."""
     sl, sr, hl, hr = (kp[KP[n], :2] for n in ("shoulder_l", "shoulder_r", "hip_l", "hip_r"))
+    if body:
+        hl, hr = hl + 0.5 * (hl - hr), hr + 0.5 * (hr - hl)
+        # the trunk is widest under the arms: the shoulder corners move out by ``widen`` of the
+        # shoulder width, the outer hips stay where they are
+        sl, sr = sl + widen * (sl - sr), sr + widen * (sr - sl)
+        return np.array([sl, sr, hr, hl], np.float32)
     quad = np.array([sl, sr, hr, hl], np.float32)
     c = quad.mean(axis=0)
     return c + (quad - c) * (1 + widen)
@@ -399,7 +408,7 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
             grown = c + (hull - c) * (1 + 0.12 * palm / max(1.0, float(np.linalg.norm(hull - c, axis=1).mean())))
             m = np.zeros((h, w), np.uint8)
             cv2.fillConvexPoly(m, grown.round().astype(np.int32), 1)
-            hand_mask = m.astype(bool) & person
+            hand_mask = _cut_hand(rgb, pts, m.astype(bool) & person, person, palm)
         joints = [kp[KP[n], :2] for n in (f"shoulder_{side}", f"elbow_{side}", f"wrist_{side}")]
         r = max(radius[idx[0]], radius[idx[1]])
         pts = np.array(joints)
@@ -463,6 +472,62 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
     return out
 
 
+#: MediaPipe hand landmark chains: wrist to each finger tip, for the "surely hand" seed.
+_FINGERS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20), (5, 9, 13, 17))
+
+
+def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.ndarray, palm: float) -> np.ndarray:
+    """The hand's pixels inside its landmark hull, cut by colour from what it rests on.
+
+    A hand lying on shorts or a shirt has cloth between and around its fingers inside the hull
+    of its landmarks; GrabCut (Rother et al. 2004) seeded with the finger bones as sure hand,
+    the hull as probable hand and everything off the person as background keeps the skin.
+    """
+    h, w = person.shape
+    ys, xs = np.nonzero(hull)
+    if len(xs) < 30:
+        return hull
+    m = int(max(4, 0.6 * palm))
+    x0, y0 = max(0, xs.min() - m), max(0, ys.min() - m)
+    x1, y1 = min(w, xs.max() + m + 1), min(h, ys.max() + m + 1)
+    off = np.array([x0, y0], np.float32)
+    gc = np.full((y1 - y0, x1 - x0), cv2.GC_PR_BGD, np.uint8)
+    gc[hull[y0:y1, x0:x1]] = cv2.GC_PR_FGD
+    gc[~person[y0:y1, x0:x1]] = cv2.GC_BGD
+    seed = np.zeros(gc.shape, np.uint8)
+    th = max(1, int(round(0.12 * palm)))
+    for chain in _FINGERS:
+        p = np.round(pts[list(chain)] - off).astype(np.int32)
+        cv2.polylines(seed, [p], False, 1, th)
+    seed_b = (seed > 0) & hull[y0:y1, x0:x1]
+    # hull pixels unlike the seed's colour start as probable background (cloth under the hand)
+    lab = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2LAB).astype(np.float32)
+    if seed_b.sum() >= 10:
+        # a finger line can cross the cloth at the hand's edge: the seed keeps the skin's chroma only
+        mu = np.median(lab[seed_b], axis=0)
+        chroma = np.hypot(lab[..., 1] - mu[1], lab[..., 2] - mu[2])
+        seed_b &= chroma < 12.0
+        far = chroma > 2.0 * max(6.0, float(np.percentile(chroma[seed_b], 90)) if seed_b.any() else 6.0)
+        gc[far & hull[y0:y1, x0:x1]] = cv2.GC_PR_BGD
+    gc[seed_b] = cv2.GC_FGD
+    if seed_b.sum() < 10 or (gc == cv2.GC_PR_BGD).sum() < 30:
+        return hull
+    try:
+        bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+        cv2.grabCut(np.ascontiguousarray(rgb[y0:y1, x0:x1]), gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        return hull
+    cut = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)) & hull[y0:y1, x0:x1]
+    n, comp = cv2.connectedComponents(cut.astype(np.uint8))
+    keep = np.unique(comp[seed_b & cut])
+    cut = np.isin(comp, keep[keep > 0])
+    # close pinholes between the fingers' seeds (shadows on skin), never beyond the hull
+    cut = cv2.morphologyEx(cut.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)).astype(bool) & hull[y0:y1, x0:x1]
+    out = np.zeros((h, w), bool)
+    out[y0:y1, x0:x1] = cut
+    return out
+
+
 def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands."""
     labels = _labels(kp, present, radius, a > 0.15)
@@ -473,12 +538,15 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     k = 2 * max(2, int(0.004 * max(a.shape))) + 1
     for j, m in refined.items():
         # GrabCut stops a little inside a soft edge: the capsule's pixels next to the cut stay the arm's
-        m = m | (cv2.dilate(m.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (labels == j))
+        # (only along the silhouette: inside the figure the cut's edge is the arm's edge)
+        m = m | (cv2.dilate(m.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (labels == j) & (a < 0.95))
         # the refined arm takes its pixels; pixels the capsule gave it but the colour cut did not
         # go to the torso (they are the torso's or the hair's)
         dropped = (labels == j) & ~m
-        labels[dropped & (a >= 0.6)] = PART["torso"]
-        labels[dropped & (a < 0.6)] = -1  # the arm's soft edge: handed to the nearest part below
+        labels[dropped & (a >= 0.95)] = PART["torso"]
+        # the silhouette's soft edge (alpha < 1 only there): handed to the nearest part below, which
+        # beside the body is the arm itself, so no strip of arm stays behind on the torso
+        labels[dropped & (a < 0.95)] = -1
         labels[m] = j
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt
@@ -632,11 +700,24 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         own = labels == i  # pixels of missing parts went to the nearest present part already
         region = own.copy()
         if spec.parent is not None and spec.name != "head":
-            # a cap around the proximal joint, so the joint never opens when the part turns
+            # a cap around the proximal joint, so the joint never opens when the part turns; only
+            # the joint's own pixels (never the shorts under a hand or the shirt beside an elbow)
+            # (the hip joints sit inside the pelvis: a thigh's cap would carry a disc of the torso's
+            # clothes; the torso's lower transform covers the hip instead)
+            parent_px = [] if spec.name.startswith("thigh") else [PART[spec.parent]]
+            joint_px = np.isin(labels, [i] + parent_px + [PART[c.name] for c in PARTS if c.parent == spec.name])
             cap = np.zeros((h, w), np.uint8)
             j = kp[KP[spec.a], :2]
             cv2.circle(cap, (int(round(j[0])), int(round(j[1]))), int(round(radius[i] * 1.1)), 1, -1)
-            region |= cap.astype(bool) & (a > 0.15)
+            region |= cap.astype(bool) & (a > 0.15) & joint_px
+        child = next((c for c in PARTS if c.parent == spec.name and present[PART[c.name]]), None)
+        if child is not None and not child.rigid:
+            # and a round end at the bending joint (elbow, knee): past a sharp bend the renderer
+            # stops blending and the two round ends, turning about the joint, keep it covered
+            cap = np.zeros((h, w), np.uint8)
+            j = kp[KP[spec.b], :2]
+            cv2.circle(cap, (int(round(j[0])), int(round(j[1]))), int(round(radius[i] * 1.1)), 1, -1)
+            region |= cap.astype(bool) & (a > 0.15) & np.isin(labels, [i, PART[child.name]])
         if spec.name == "head":
             # the neck down to the shoulder line travels with the head
             neck = np.zeros((h, w), np.uint8)
@@ -648,7 +729,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # what parts drawn in front hide of this one is filled from this part's own pixels
             if spec.name == "torso":
                 zone = np.zeros((h, w), np.uint8)
-                cv2.fillConvexPoly(zone, _torso_polygon(kp, radius[i]).round().astype(np.int32), 1)
+                cv2.fillConvexPoly(zone, _torso_polygon(kp, radius[i], widen=0.15, body=True).round().astype(np.int32), 1)
                 zone = zone.astype(bool)
             else:
                 ys, xs = np.nonzero(a > 0.15)
@@ -667,6 +748,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         seam = max(2, int(0.003 * max(h, w)))
         grown = cv2.dilate(region.astype(np.uint8), np.ones((2 * seam + 1, 2 * seam + 1), np.uint8)).astype(bool)
         grown = region | (grown & (a > 0.5))  # overlap inside the figure only, never into a fringe
+        if i in front_set and spec.name != "head":
+            # an arm overlaps its own chain fully, anything else by one pixel: the torso behind it
+            # is inpainted, and a wide seam into the shorts would carry cloth along with the arm
+            chain = [i] + ([PART[spec.parent]] if spec.parent and spec.parent != "torso" else [])
+            chain += [PART[c.name] for c in PARTS if c.parent == spec.name]
+            thin = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (a > 0.5)
+            grown = region | (grown & np.isin(labels, chain)) | thin
         ys, xs = np.nonzero(grown)
         pad = seam + 3
         x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
@@ -674,7 +762,14 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         color = rgbf[y0:y1, x0:x1].copy()
         hid = hidden[y0:y1, x0:x1]
         if hid.any():
-            known = own[y0:y1, x0:x1] & ~hid
+            # the part's pixels right next to what hides it often carry the front part's colour
+            # (a blurred edge, a few mislabelled pixels): the fill takes its colours from farther in
+            band = max(3, int(0.008 * max(h, w)))
+            near = cv2.dilate(hid.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+            # and from solid pixels only (the soft silhouette's colour is mostly the background's)
+            known = own[y0:y1, x0:x1] & ~near & (a[y0:y1, x0:x1] > 0.9)
+            if not known.any():
+                known = own[y0:y1, x0:x1] & ~hid
             fill_mask = (~known).astype(np.uint8)
             if known.any():
                 filled = cv2.inpaint((color * 255).astype(np.uint8), fill_mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
