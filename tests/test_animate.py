@@ -367,3 +367,17 @@ def _mux_tone(video: Path, out: Path) -> None:
                 dst.mux(p)
         for p in aout.encode(None):
             dst.mux(p)
+
+
+def test_max_seconds_tracks_only_the_preview(tmp_path):
+    from steadymotion.animate import animate
+    from steadymotion.io.video import probe_video
+    from steadymotion.pose.extract import extract_pose
+
+    clip = media_path("mimicmotion__raw_0.mp4")
+    fps = float(probe_video(clip).fps)
+    # extraction stops at the cut: ~1.5 s of frames, not the clip's 10 s
+    seq = extract_pose(clip, until_s=1.5)
+    assert abs(len(seq) - round(1.5 * fps)) <= 1 and seq.times[-1] < 1.5
+    res = animate(clip, tmp_path / "cut.mp4", image=media_path("mooreanimateanyone__anyone-11.png"), max_seconds=1.5)
+    assert probe_video(res.output).frame_count == res.frames == len(seq)

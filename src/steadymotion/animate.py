@@ -195,7 +195,10 @@ def animate(
     info = probe_video(motion)
     t0 = time.perf_counter()
     if motion_pose is None:
-        motion_pose = extract_pose(motion, progress=lambda d, t: stage("extracting motion", d, t))
+        if max_seconds is not None and max_seconds <= 0:
+            raise InvalidOptionError(f"--max-seconds must be positive, got {max_seconds}")
+        # a preview of a long reference tracks only what it shows
+        motion_pose = extract_pose(motion, progress=lambda d, t: stage("extracting motion", d, t), until_s=max_seconds)
     seq = motion_pose
     if max_seconds is not None:
         if max_seconds <= 0:
@@ -248,4 +251,5 @@ def animate(
 def _track(motion, seq: PoseSequence, stage: Stage) -> np.ndarray:
     from steadymotion.camera import track_camera
 
-    return track_camera(motion, _person_boxes(seq), progress=lambda d, t: stage("tracking the camera", d, t))[: len(seq)]
+    return track_camera(motion, _person_boxes(seq), progress=lambda d, t: stage("tracking the camera", d, t),
+                        frames=len(seq))[: len(seq)]

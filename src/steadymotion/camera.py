@@ -33,12 +33,12 @@ def background_motion(prev: np.ndarray, cur: np.ndarray, bg: np.ndarray | None =
 
 
 def track_camera(video, person_boxes: np.ndarray | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+                 progress: Callable[[int, int], None] | None = None, frames: int | None = None) -> np.ndarray:
     """Camera path of a video: ``(T, 2, 3)`` maps from frame-0 pixels to frame-t pixels (source size).
 
     ``person_boxes (T, 4)`` (x0, y0, x1, y1 in source pixels, NaN when unknown) are kept out of
     the feature mask so a dancer's motion is not taken for the camera's. Untrackable steps
-    (blank walls, cuts) count as no motion.
+    (blank walls, cuts) count as no motion. ``frames`` stops after that many frames.
     """
     from steadymotion.io.video import VideoReader
 
@@ -50,7 +50,11 @@ def track_camera(video, person_boxes: np.ndarray | None = None,
         sw, sh = reader.info.size
         k = w / sw
         total = reader.info.frame_count or 0
+        if frames is not None:
+            total = min(total, frames) if total else frames
         for frame in reader:
+            if frames is not None and frame.index >= frames:
+                break
             gray = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
             bg = np.ones((h, w), bool)
             i = frame.index

@@ -15,6 +15,7 @@ process boundary and memory stays flat with clip length.
 from __future__ import annotations
 
 import json
+import math
 import os
 import selectors
 import subprocess
@@ -318,6 +319,7 @@ def extract_pose(
     progress: ProgressFn | None = None,
     require_person: bool = True,
     stride: int = 1,
+    until_s: float | None = None,
 ) -> PoseSequence:
     """Extract body (33), hands (2x21) and face (478, with iris) landmarks from every frame.
 
@@ -341,6 +343,9 @@ def extract_pose(
         Track every ``stride``-th frame only (by frame number ``round(t * fps)``); the sequence then
         holds those frames, with their true timestamps. For measures that need a sampled skeleton
         rather than every frame (the drift meter).
+    until_s : float, optional
+        Track only the frames before this time (seconds from the start): a short preview of a
+        long reference costs only what it shows.
 
     Returns
     -------
@@ -354,7 +359,7 @@ def extract_pose(
     InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError, NoPersonError
     """
     return _extract(video, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands, workers=workers, options=options,
-                    progress=progress, require_person=require_person, stride=stride)[0]
+                    progress=progress, require_person=require_person, stride=stride, until_s=until_s)[0]
 
 
 def extract_pose_and_appearance(video: str | Path, *, stride: int = 1, workers: int | None = None,
@@ -378,13 +383,22 @@ def _extract(
     require_person: bool = True,
     stride: int = 1,
     appearance: bool = False,
+    until_s: float | None = None,
 ) -> tuple[PoseSequence, Appearance | None]:
     from steadymotion.pose.clean import clean_sequence
 
     opts = options or HolisticOptions()
     info = probe_video(video)
     total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
-    chunks = plan_chunks(info.duration_s, workers or default_workers())
+    duration = info.duration_s
+    if until_s is not None:
+        if until_s <= 0:
+            raise ValueError(f"until_s must be positive, got {until_s}")
+        duration = min(duration, until_s) if duration else until_s
+        total = max(1, min(total, int(math.ceil(until_s * float(info.fps)))))
+    chunks = plan_chunks(duration, workers or default_workers())
+    if until_s is not None:
+        chunks[-1] = (chunks[-1][0], float(until_s))
     done = 0
 
     def bump(n: int) -> None:
