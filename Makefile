@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install clean
+.PHONY: demo test bench install clean browser web
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,8 +19,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/steadymotion demo --out demo_output
 
-test: $(STAMP)
+# the web UI's browser tests drive Debian's Chromium (Playwright's own browser download cannot work here)
+browser:
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium >/dev/null 2>&1 || \
+		(apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) || \
+		echo "warning: could not install chromium (apt-get install -y chromium); the browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+web: $(STAMP)
+	$(BIN)/steadymotion web
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pose.py

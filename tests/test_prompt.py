@@ -91,3 +91,23 @@ def test_cli_prompt_json_and_exit_codes():
     assert too_long.exit_code == 2 and "TOO_LONG" in too_long.output
     bad = runner.invoke(app, ["prompt", "x", "--for", "poetry"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize("prompt,moved", [
+    ("a woman in a red dress, studio light, negative prompt: blurry, extra fingers", ["blurry", "extra fingers"]),
+    ("a man on a porch, fixed lens --no watermark", ["watermark"]),
+])
+def test_negative_part_typed_into_the_prompt_moves_to_the_negative(prompt, moved):
+    r = lint_prompt(prompt, "motion-control")
+    assert "NEGATIVE_IN_PROMPT" in [f.code for f in r.findings]
+    assert "negative" not in r.suggested_prompt.lower() and "--no" not in r.suggested_prompt
+    for w in moved:
+        assert w in r.negative_prompt and w not in r.suggested_prompt
+    assert r.prompt == prompt
+
+
+def test_negative_part_counter_example():
+    # "negative space" is a photography term, not a negative prompt
+    r = lint_prompt("portrait with lots of negative space, fixed lens", "motion-control")
+    assert "NEGATIVE_IN_PROMPT" not in [f.code for f in r.findings]
+    assert "negative space" in r.suggested_prompt

@@ -353,6 +353,32 @@ def animate(
                 fail_on=None, quiet=quiet)
 
 
+@app.command()
+@_edge
+def web(
+    host: Annotated[str, typer.Option("--host", help="Address to bind; the default serves this machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 7860,
+    share_dir: Annotated[Optional[Path], typer.Option("--share-dir", help="Folder for uploads, results and reports (default ~/.cache/steadymotion/web).")] = None,
+    store: Annotated[Optional[Path], typer.Option("--store", help="Character store folder (default $STEADYMOTION_HOME or ~/.local/share/steadymotion).", envvar="STEADYMOTION_HOME")] = None,
+    max_video_seconds: Annotated[float, typer.Option("--max-video-seconds", min=1, help="Longest video the page accepts.")] = 300.0,
+    max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="Largest upload the page accepts.")] = 500,
+) -> None:
+    """Serve the web UI: Animate, Analyze, Check & prompt, Characters (Ctrl+C stops it)."""
+    from steadymotion.web import Limits, launch
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        console.print(f"[yellow]warning:[/] serving on {host}: anyone who can reach this address can use the app and its files")
+    limits = Limits(max_upload_mb=max_upload_mb, max_video_s=max_video_seconds)
+    demo = launch(host=host, port=port, share_dir=share_dir, store=store, limits=limits, block=False)
+    console.print(f"steadymotion web UI at [bold]http://{'127.0.0.1' if host in ('127.0.0.1', 'localhost') else host}:{port}[/]"
+                  f"  (files in {demo.steadymotion_share}; Ctrl+C stops it)", highlight=False)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        demo.close()
+
+
 character_app = typer.Typer(help="The character memory: master images with their rigs and identity, reused by animate.",
                             no_args_is_help=True)
 app.add_typer(character_app, name="character")

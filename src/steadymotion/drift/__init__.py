@@ -84,6 +84,12 @@ class DriftReport:
             tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
         return Path(path)
 
+    def thumb_at(self, t: float) -> bytes | None:
+        """JPEG of the first kept frame at or after ``t`` seconds (None when none was kept)."""
+        from steadymotion.drift.report import thumb_at
+
+        return thumb_at(self, t)
+
     def write_html(self, path: str | Path) -> Path:
         from steadymotion.drift.report import write_html
 

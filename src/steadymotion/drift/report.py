@@ -49,17 +49,22 @@ def _grows(name: str, acc: dict) -> bool:
     return spec is not None and acc["delta"] >= spec.minor * 0.5 and acc["per_10s"] > 0
 
 
-def _png(fig) -> str:
+def _png_bytes(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return buf.getvalue()
+
+
+def _png(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
 def _img(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode()
 
 
-def _plots(report) -> list[tuple[str, str]]:
+def plot_pngs(report) -> list[tuple[str, bytes]]:
+    """One PNG per drift kind: its series over time, events shaded by severity, the minor threshold."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,12 +93,12 @@ def _plots(report) -> list[tuple[str, str]]:
         axes[-1, 0].set_xlabel("time (s)", fontsize=8)
         score = report.scores.get(kind)
         axes[0, 0].set_title(f"{kind}  —  score {'n/a' if score is None else f'{score:.0f}'}", fontsize=10, loc="left")
-        out.append((kind, _png(fig)))
+        out.append((kind, _png_bytes(fig)))
         plt.close(fig)
     return out
 
 
-def _thumb_at(report, t: float) -> bytes | None:
+def thumb_at(report, t: float) -> bytes | None:
     """The first kept frame at or after ``t`` (so a frame after a cut shows the new scene)."""
     if not report.thumbs:
         return None
@@ -112,13 +117,13 @@ def render_html(report) -> str:
     ref_img = f"<img src='{_img(report.reference_thumb)}'>" if report.reference_thumb is not None else ""
     events_html = []
     for e in report.events[:60]:
-        thumb = _thumb_at(report, e.start_s)
+        thumb = thumb_at(report, e.start_s)
         pic = f"<img src='{_img(thumb)}'>" if thumb is not None else ""
         events_html.append(
             f"<div class='event {e.severity}'><div class='pics'>{ref_img}{pic}</div>"
             f"<div><b>{esc(e.kind)}</b> · <span class='sev'>{e.severity}</span> · {e.start_s:.2f}–{e.end_s:.2f} s<br>"
             f"{esc(e.detail)}</div></div>")
-    plots = "".join(f"<h3>{esc(k)}</h3><img class='plot' src='{src}'>" for k, src in _plots(report))
+    plots = "".join(f"<h3>{esc(k)}</h3><img class='plot' src='{_png(png)}'>" for k, png in plot_pngs(report))
     acc = "".join(
         f"<tr><td>{esc(k)}</td><td class='num'>{a['delta']:+.3f}</td><td class='num'>{a['per_10s']:+.3f}</td><td>{esc(a['unit'])}</td></tr>"
         for k, a in report.accumulation.items())

@@ -81,6 +81,8 @@ class CheckReport:
     orientation: str
     findings: list[Finding] = field(default_factory=list)
     measurements: dict = field(default_factory=dict)
+    #: The motion's tracked pose (not serialised): ``animate(motion_pose=...)`` reuses it.
+    motion_pose: object = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -365,4 +367,4 @@ def check_inputs(
 
         findings += [f for f in lint_prompt(prompt, "motion-control").findings if f.code != "NEGATIVE_PROMPT"]
     return CheckReport(image=str(image), motion=str(motion), orientation=orientation,
-                       findings=sort_findings(findings), measurements=measurements)
+                       findings=sort_findings(findings), measurements=measurements, motion_pose=seq)

@@ -49,6 +49,8 @@ CAMERA_RIG = (
 )
 NEGATIONS = r"\b(?:no|without|never|avoid|don'?t|do not|not)\s+(?:any\s+)?((?:[\w-]+)(?:\s+[\w-]+)?)"
 SUBJECT_NOUNS = ("woman", "man", "girl", "boy", "person", "dancer", "character", "lady", "guy", "child", "kid", "model")
+#: "negative prompt: ...", "negative: ...", "--no ..." typed into the positive prompt (to its end).
+INLINE_NEGATIVE = re.compile(r"(?is)[\s,;.]*(?:\bnegative(?:\s+prompt)?\s*[:=]|(?<!\w)--no\b)\s*(.+?)\s*$")
 
 BASE_NEGATIVE = ["blur", "distortion", "extra limbs", "extra fingers", "shaky camera", "flicker", "morphing face"]
 TOPIC_NEGATIVES = (
@@ -163,6 +165,7 @@ def lint_prompt(text: str, target: str = "motion-control") -> PromptReport:
         raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
     text = text or ""
     findings: list[Finding] = []
+    original = text
     suggestion = text
     subject = _subject(text)
 
@@ -175,9 +178,23 @@ def lint_prompt(text: str, target: str = "motion-control") -> PromptReport:
         findings.append(Finding("EMPTY_PROMPT", Severity.WARN, "the prompt is empty",
                                 "describe the scene, the clothing, the lighting and the camera (e.g. 'fixed lens, tripod, 35mm')"))
 
+    # a negative prompt typed into the positive one ("..., negative prompt: blurry, extra fingers")
+    inline = re.search(INLINE_NEGATIVE, text)
+    inline_terms: list[str] = []
+    if inline:
+        inline_terms = [t.strip().lower() for t in re.split(r"[,;]", inline.group(1)) if t.strip()]
+        findings.append(Finding(
+            "NEGATIVE_IN_PROMPT", Severity.WARN,
+            f"the prompt carries its own negative part ('{inline.group(0).strip(' ,;.')}'); in the positive prompt "
+            "those words ask for what they name",
+            "pass them as the negative prompt (moved there in the suggestion)"))
+        text = text[: inline.start()]
+        suggestion = text
+        subject = _subject(text)
+
     # "no blur" in a positive prompt reads as "blur" to most text encoders
     negated = [m for m in re.finditer(NEGATIONS, text, re.I)]
-    negated_terms = [m.group(1).lower() for m in negated]
+    negated_terms = [m.group(1).lower() for m in negated] + inline_terms
     if negated:
         quoted = ", ".join(f"'{m.group(0)}'" for m in negated[:4])
         findings.append(Finding(
@@ -235,5 +252,5 @@ def lint_prompt(text: str, target: str = "motion-control") -> PromptReport:
         "NEGATIVE_PROMPT", Severity.INFO,
         f"suggested negative prompt for this scene: {negative}",
         "pass it as the negative prompt (Kling: 'negative_prompt'; ComfyUI: the negative conditioning)"))
-    return PromptReport(prompt=text, target=target, findings=sort_findings(findings),
+    return PromptReport(prompt=original, target=target, findings=sort_findings(findings),
                         suggested_prompt=_clean(suggestion), negative_prompt=negative)

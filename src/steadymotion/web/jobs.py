@@ -1,0 +1,236 @@
+"""Heavy work for the web UI, run in a child process that can be cancelled.
+
+The web server never runs MediaPipe, the renderer or the drift meter itself: each job is one
+``spawn``-ed process (in its own process group, so the pose workers it starts die with it) that
+reports progress and its result through a queue. The job functions call the same library
+functions as the CLI and return plain dicts (paths and tables), never the heavy objects.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from steadymotion.errors import SteadyMotionError
+
+Progress = Callable[[str, int, int], None]
+
+
+class JobError(Exception):
+    """A job failed; ``str(exc)`` is the one-line message to show the user."""
+
+
+class JobCancelled(Exception):
+    """The job was cancelled (its process group was killed)."""
+
+
+# -- the jobs (run in the child) -------------------------------------------------------------------
+
+def findings_rows(findings) -> list[list[str]]:
+    """Findings as table rows: severity, code, what was found, fix."""
+    return [[f.severity.value, f.code, f.message, f.fix] for f in findings]
+
+
+def drift_summary(report, out_dir: Path, stem: str) -> dict:
+    """What the UI shows of a drift report: scores, events, plots (PNG), thumbnails, JSON + HTML."""
+    from steadymotion.drift.report import plot_pngs
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    html = report.write_html(out_dir / f"{stem}_drift.html")
+    js = report.write_json(out_dir / f"{stem}_drift.json")
+    pngs = plot_pngs(report)
+    plots = str(_stack_pngs([png for _, png in pngs], out_dir / f"{stem}_series.png")) if pngs else None
+    events = []
+    thumbs = []
+    for k, e in enumerate(sorted(report.events, key=lambda e: e.start_s)):
+        events.append([e.kind, e.severity, round(e.start_s, 2), round(e.end_s, 2), e.detail])
+        jpeg = report.thumb_at(e.start_s)
+        if jpeg is not None and k < 24:
+            p = out_dir / f"{stem}_event{k:02d}.jpg"
+            p.write_bytes(jpeg)
+            thumbs.append((str(p), f"{e.kind} · {e.severity} · {e.start_s:.2f} s"))
+    scores = [[k, "n/a" if v is None else f"{float(v):.0f}"] for k, v in report.scores.items()]
+    verdict = report.verdict()
+    if report.reference not in ("opening frames", ""):
+        # the server-side path of an upload means nothing to the person reading the page
+        verdict = verdict.replace(str(report.reference), Path(str(report.reference)).name)
+    return {"scores": scores, "overall": report.scores.get("overall"), "verdict": verdict,
+            "events": events, "plots": plots, "thumbs": thumbs, "html": str(html), "json": str(js)}
+
+
+def _stack_pngs(pngs: list[bytes], path: Path) -> Path:
+    """The per-kind plots one under another in one PNG (one picture to scroll, not a carousel)."""
+    import cv2
+    import numpy as np
+
+    ims = [cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR) for b in pngs]
+    w = max(im.shape[1] for im in ims)
+    rows = [cv2.copyMakeBorder(im, 0, 12, 0, w - im.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255)) for im in ims]
+    tmp = path.with_suffix(".tmp.png")
+    top = np.full((48, w, 3), 255, np.uint8)  # room for the component's label over the picture
+    cv2.imwrite(str(tmp), np.vstack([top] + rows))
+    os.replace(tmp, path)
+    return path
+
+
+def animate_job(spec: dict, progress: Progress) -> dict:
+    """Preflight, animate, then measure the result's drift (each optional step per ``spec``)."""
+    from steadymotion.animate import animate, parse_background
+    from steadymotion.preflight import check_inputs
+
+    out_dir = Path(spec["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result: dict = {"preflight": [], "preflight_ok": True}
+    motion_pose = None
+    image = spec.get("image")
+    if spec.get("preflight", True) and image:
+        report = check_inputs(image, spec["motion"], orientation=spec["orientation"], prompt=spec.get("prompt") or None,
+                              progress=progress)
+        result["preflight"] = findings_rows(report.findings)
+        result["preflight_ok"] = report.ok
+        motion_pose = report.motion_pose
+        if not report.ok and spec.get("stop_on_error", True):
+            errors = [f for f in report.findings if f.severity.value == "error"]
+            raise JobError("preflight found a problem: " + "; ".join(f"{f.message} ({f.fix})" for f in errors)
+                           + " — fix the inputs, or untick 'stop when the check finds an error'")
+    background = spec.get("background")
+    if background:
+        parse_background(background)  # a bad colour fails here with its own message
+    res = animate(spec["motion"], out_dir / "animated.mp4", image=image, character=spec.get("character"),
+                  store=spec.get("store"), orientation=spec["orientation"], prompt=spec.get("prompt") or None,
+                  end_image=spec.get("end_image"), background=background or None, sound=spec.get("sound", True),
+                  max_seconds=spec.get("max_seconds"), motion_pose=motion_pose, progress=progress)
+    result.update(video=str(res.output), size=list(res.size), frames=res.frames, fps=float(res.fps),
+                  duration_s=res.duration_s, notes=list(res.notes), render_fps=res.render_fps,
+                  camera=[d.describe() for d in res.directives.understood], ignored=list(res.directives.ignored))
+    if spec.get("measure", True):
+        from steadymotion.drift import analyze_video
+
+        reference = image
+        if reference is None and spec.get("character"):
+            from steadymotion.characters import CharacterStore
+            from steadymotion.io.image import write_image
+
+            ch = CharacterStore(spec.get("store")).get(spec["character"])
+            reference = write_image(out_dir / "master.png", ch.load_image())
+        report = analyze_video(res.output, reference=reference, motion=spec["motion"], progress=progress)
+        result["drift"] = drift_summary(report, out_dir, "animated")
+    return result
+
+
+def analyze_job(spec: dict, progress: Progress) -> dict:
+    from steadymotion.drift import analyze_video
+
+    report = analyze_video(spec["video"], reference=spec.get("reference"), motion=spec.get("motion"), progress=progress)
+    return drift_summary(report, Path(spec["out_dir"]), Path(spec["video"]).stem[:40] or "video")
+
+
+def check_job(spec: dict, progress: Progress) -> dict:
+    from steadymotion.preflight import check_inputs
+
+    report = check_inputs(spec["image"], spec["motion"], orientation=spec["orientation"],
+                          prompt=spec.get("prompt") or None, progress=progress)
+    return {"findings": findings_rows(report.findings), "ok": report.ok}
+
+
+def character_add_job(spec: dict, progress: Progress) -> dict:
+    from steadymotion.characters import CharacterStore
+
+    progress("rigging the character", 0, 1)
+    ch = CharacterStore(spec.get("store")).add(spec["name"], spec["image"], notes=spec.get("notes") or "")
+    progress("rigging the character", 1, 1)
+    return {"name": ch.name}
+
+
+JOBS: dict[str, Callable[[dict, Progress], dict]] = {"animate": animate_job, "analyze": analyze_job, "check": check_job,
+                                                     "character_add": character_add_job}
+
+
+# -- the child process ------------------------------------------------------------------------------
+
+def _child(name: str, spec: dict, q) -> None:
+    os.setsid()  # own process group: cancelling kills the pose workers too
+    last = [0.0, ""]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if stage != last[1] or now - last[0] > 0.25 or done >= total:
+            last[0], last[1] = now, stage
+            q.put(("progress", stage, int(done), int(total)))
+
+    try:
+        import warnings
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = JOBS[name](spec, progress)
+        out["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
+        q.put(("done", out))
+    except (SteadyMotionError, JobError) as exc:
+        q.put(("error", str(exc)))
+    except MemoryError:
+        q.put(("error", "out of memory: use a shorter or smaller video"))
+    except BaseException as exc:  # noqa: BLE001 - anything else is a bug: say so, without a trace
+        traceback.print_exc()
+        q.put(("error", f"internal error ({type(exc).__name__}: {exc}); please report it with the input files"))
+
+
+def run_job(name: str, spec: dict, *, on_start: Callable[[mp.Process], None] | None = None,
+            poll_s: float = 0.2) -> Iterator[tuple]:
+    """Run job ``name`` in a child process; yield ``("progress", stage, done, total)`` while it
+    works and finally ``("done", result)``. Raises :class:`JobError` with the job's message when it
+    fails, :class:`JobCancelled` when its process was killed. Closing the generator early (a
+    cancelled request) kills the job's whole process group.
+    """
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(name, spec, q), daemon=True)
+    proc.start()
+    if on_start is not None:
+        on_start(proc)
+    finished = False
+    try:
+        while True:
+            try:
+                msg = q.get(timeout=poll_s)
+            except queue.Empty:
+                if not proc.is_alive():
+                    # drain a last message that raced the exit
+                    try:
+                        msg = q.get(timeout=0.5)
+                    except queue.Empty:
+                        code = proc.exitcode
+                        if code is not None and code < 0:
+                            raise JobCancelled(f"the job was stopped (signal {-code})") from None
+                        raise JobError(f"the job ended without a result (exit code {code}); see the server log") from None
+                else:
+                    continue
+            if msg[0] == "progress":
+                yield msg
+            elif msg[0] == "done":
+                finished = True
+                yield msg
+                return
+            else:
+                finished = True
+                raise JobError(msg[1])
+    finally:
+        if not finished:
+            kill(proc)
+        proc.join(timeout=5)
+
+
+def kill(proc: mp.Process) -> None:
+    """Kill a job's process and every process it started (its process group)."""
+    if proc.pid is None or not proc.is_alive():
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()

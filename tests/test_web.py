@@ -1,0 +1,287 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright against `steadymotion web`."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import media_path
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (apt-get install -y chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`steadymotion web` on 127.0.0.1 with its own share folder and character store."""
+    root = tmp_path_factory.mktemp("web")
+    port = _free_port()
+    log = open(root / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "steadymotion.cli", "web", "--port", str(port), "--share-dir", str(root / "share"),
+                             "--store", str(root / "store"), "--max-video-seconds", "120"],
+                            stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"the web UI did not start: {(root / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.5)
+    yield {"url": url, "root": root, "proc": proc}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Screenshots go here (STEADYMOTION_SHOTS=DIR keeps them somewhere to look at)."""
+    d = Path(os.environ.get("STEADYMOTION_SHOTS") or tmp_path_factory.mktemp("shots"))
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _page(browser, server):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server["url"])
+    page.wait_for_selector("#a_run", timeout=60_000)
+    return page
+
+
+def _upload(page, elem_id: str, path: Path, preview: str) -> None:
+    page.locator(f"#{elem_id} input[type=file]").set_input_files(str(path))
+    page.wait_for_selector(f"#{elem_id} {preview}", timeout=60_000)
+
+
+def _table(page, elem_id: str) -> list[list[str]]:
+    """The rows of a Gradio Dataframe (a virtualised grid: rows are role=row with a data-index)."""
+    rows = page.locator(f"#{elem_id} [role=row][data-index]")
+    return [[c.strip() for c in rows.nth(i).locator("[role=gridcell]").all_inner_texts()] for i in range(rows.count())]
+
+
+def _video_file(page, server, elem_id: str, dest: Path) -> Path:
+    """Download what the page's <video> plays, the way the browser fetches it."""
+    src = page.locator(f"#{elem_id} video").get_attribute("src")
+    assert src, "the result video has no source"
+    body = page.request.get(src if src.startswith("http") else server["url"] + src).body()
+    dest.write_bytes(body)
+    return dest
+
+
+def test_animate_tab_runs_end_to_end(browser, server, shots, tmp_path):
+    from steadymotion.io.video import VideoReader, probe_video
+
+    page = _page(browser, server)
+    page.screenshot(path=str(shots / "animate_empty.png"), full_page=True)
+    # given a real character image and a real dance clip (its first 2 s)
+    _upload(page, "a_image", media_path("mooreanimateanyone__anyone-11.png"), "img")
+    _upload(page, "a_motion", media_path("mimicmotion__raw_0.mp4"), "video")
+    page.get_by_text("More options").click()
+    page.locator("#a_max input").fill("2")
+    page.locator("#a_prompt textarea").fill("a man dances, static camera, zoom in on his face")
+    # when
+    page.locator("#a_run").click()
+    page.wait_for_selector("#a_video video[src]", timeout=300_000)
+    page.wait_for_function("document.querySelector('#a_video video').readyState >= 1", timeout=30_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "animate_result.png"), full_page=True)
+    # then: a playable H.264 video of the reference's first 2 s
+    duration = page.evaluate("document.querySelector('#a_video video').duration")
+    assert 1.5 < duration < 2.5, duration
+    video = _video_file(page, server, "a_video", tmp_path / "result.mp4")
+    info = probe_video(video)
+    assert info.codec == "h264" and info.frame_count == 30 and float(info.fps) == 15.0
+    with VideoReader(video) as r:
+        frame = next(iter(r)).image
+    assert frame.std() > 10  # a picture, not a blank frame
+    # the preflight findings, the drift scores and the status are on the page
+    assert _table(page, "a_findings"), "no preflight findings row"
+    scores = {row[0]: row[1] for row in _table(page, "a_scores")}
+    assert "overall" in scores and 0 <= float(scores["overall"]) <= 100
+    status = page.locator("#a_status").inner_text()
+    assert "Done" in status and "30 frames" in status and "zoom" in status.lower()
+    assert "Traceback" not in page.content()
+
+
+def test_analyze_tab_shows_scores_events_and_report(browser, server, shots):
+    page = _page(browser, server)
+    page.get_by_role("tab", name="Analyze").click()
+    page.screenshot(path=str(shots / "analyze_empty.png"), full_page=True)
+    # a real AI-generated clip that jumps to a new scene at its prompt switch (LongLive without KV cache)
+    _upload(page, "z_video", media_path("longlive__no-cache-man_web.mp4"), "video")
+    page.locator("#z_run").click()
+    page.wait_for_selector("#z_scores [role=row][data-index]", timeout=300_000)
+    page.wait_for_selector("#z_plots img", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "analyze_result.png"), full_page=True)
+    scores = {row[0]: row[1] for row in _table(page, "z_scores")}
+    assert "overall" in scores and "identity" in scores
+    events = _table(page, "z_events")
+    status = page.locator("#z_status").inner_text()
+    n = int(status.split("Measured")[1].split("event")[0])
+    # (the grid is virtualised: only the rows in view are in the page)
+    assert n >= 1 and 1 <= len(events) <= n, (n, events)
+    assert all(e[1] in ("minor", "major", "severe") and 0 <= float(e[2]) <= float(e[3]) for e in events)
+    assert page.locator("#z_thumbs img").count() >= 1
+    assert page.locator("#z_plots img").count() == 1
+    assert "Overall" in page.locator("#z_verdict").inner_text() or "No drift" in page.locator("#z_verdict").inner_text()
+    # the JSON and HTML report are offered for download
+    names = page.locator("#z_files").inner_text().replace("\n", "")
+    assert "drift.html" in names and "drift.json" in names
+
+
+def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path):
+    page = _page(browser, server)
+    page.get_by_role("tab", name="Analyze").click()
+    junk = tmp_path / "holiday.mp4"
+    junk.write_text("this is not a video")
+    page.locator("#z_video input[type=file]").set_input_files(str(junk))
+    page.wait_for_timeout(1500)
+    page.locator("#z_run").click()
+    # (the browser adds its own "Video not playable" notice; ours names the input and the fix)
+    toast = page.locator(".toast-body", has_text="video:").first
+    toast.wait_for(timeout=60_000)
+    text = toast.inner_text()
+    page.screenshot(path=str(shots / "analyze_error.png"), full_page=True)
+    assert "re-export it as MP4" in text and "Traceback" not in text and str(tmp_path) not in text, text
+    # only the status line reports it; the result panels stay clean
+    assert page.locator("#z_scores .error").count() == 0
+    # the prompt lint runs in the page too
+    page.get_by_role("tab", name="Check & prompt").click()
+    page.locator("#p_text textarea").fill("she dances, negative prompt: blurry")
+    page.locator("#p_run").click()
+    page.wait_for_function("document.querySelector('#p_suggested textarea').value.length > 0", timeout=30_000)
+    codes = [row[1] for row in _table(page, "p_findings")]
+    assert "NO_CAMERA_RIG" in codes and "NEGATIVE_PROMPT" in codes, codes
+    assert page.locator("#p_negative textarea").input_value()
+    page.screenshot(path=str(shots / "check_prompt.png"), full_page=True)
+
+
+def test_characters_tab_adds_lists_and_removes(browser, server, shots):
+    page = _page(browser, server)
+    page.get_by_role("tab", name="Characters").click()
+    page.locator("#k_name").get_by_role("textbox").fill("demo-girl")
+    _upload(page, "k_image", media_path("mimicmotion__demo1.jpg"), "img")
+    page.locator("#k_notes").get_by_role("textbox").fill("blue sweatshirt")
+    page.locator("#k_add").click()
+    page.wait_for_function("document.querySelector('#k_status').innerText.includes('Added')", timeout=120_000)
+    page.wait_for_selector("#k_gallery img", timeout=30_000)
+    page.screenshot(path=str(shots / "characters.png"), full_page=True)
+    rows = _table(page, "k_table")
+    assert rows and rows[0][0] == "demo-girl" and rows[0][3] == "blue sweatshirt" and rows[0][4] == "yes"
+    # the stored character is offered in the Animate tab
+    from steadymotion.characters import CharacterStore
+
+    assert [c.name for c in CharacterStore(server["root"] / "store").list()] == ["demo-girl"]
+    # a bad name is refused with a message
+    page.locator("#k_name").get_by_role("textbox").fill("no/slashes")
+    page.locator("#k_add").click()
+    page.locator(".toast-body").first.wait_for(timeout=30_000)
+    assert "name" in page.locator(".toast-body").first.inner_text().lower()
+    # remove it
+    page.locator("#k_pick input").click()
+    page.get_by_role("option", name="demo-girl").click()
+    page.locator("#k_remove").click()
+    page.wait_for_function("document.querySelector('#k_status').innerText.includes('Removed')", timeout=30_000)
+    assert CharacterStore(server["root"] / "store").list() == []
+
+
+def test_only_files_the_app_made_are_served(server):
+    """A request for a file outside the app's folders is refused."""
+    import urllib.error
+
+    secret = Path(server["root"]) / "secret.txt"
+    secret.write_text("private")
+    for path in (str(secret), "/etc/passwd", str(Path(__file__).resolve())):
+        try:
+            with urllib.request.urlopen(f"{server['url']}/gradio_api/file={path}", timeout=10) as r:
+                body = r.read()
+            assert b"private" not in body and b"root:" not in body and b"def test_" not in body, path
+        except urllib.error.HTTPError as exc:
+            assert exc.code in (403, 404), (path, exc.code)
+
+
+def test_web_refuses_an_unwritable_share_dir(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    r = subprocess.run([sys.executable, "-m", "steadymotion.cli", "web", "--share-dir", str(blocker / "share"),
+                        "--port", str(_free_port())], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "share folder" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    assert not (blocker / "share").exists()
+
+
+def _job_processes() -> list[str]:
+    """Command lines of running job children (the spawned job and its pose workers)."""
+    out = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "steadymotion.pose._chunk" in cmd or "multiprocessing.spawn" in cmd:
+                out.append(cmd)
+    return out
+
+
+def test_second_user_waits_in_line_and_jobs_cancel(browser, server, shots):
+    a, b = _page(browser, server), _page(browser, server)
+    long_clip = media_path("longlive__longlive-balllet_web.mp4")  # 60 s: minutes of work
+    for page in (a, b):
+        page.get_by_role("tab", name="Analyze").click()
+        _upload(page, "z_video", long_clip, "video")
+    a.locator("#z_run").click()
+    a.wait_for_function("document.querySelector('#z_status').innerText.length > 0 || "
+                        "document.body.innerText.includes('processing')", timeout=60_000)
+    b.locator("#z_run").click()
+    # the second user is told their place in the queue while the first job holds the CPU slot
+    b.wait_for_function("/queue[:\\s]*1\\s*\\/\\s*[12]/i.test(document.body.innerText)", timeout=60_000)
+    b.screenshot(path=str(shots / "analyze_queued.png"), full_page=False)
+    # cancelling the running job stops it (and its pose workers) and frees the slot for the second
+    a.wait_for_timeout(3000)
+    assert _job_processes(), "the first job should be running"
+    a.locator("#z_cancel").click()
+    a.wait_for_function("document.querySelector('#z_status').innerText.includes('Cancelled')", timeout=30_000)
+    b.wait_for_function("!/queue[:\\s]*1\\s*\\/\\s*[12]/i.test(document.body.innerText)", timeout=60_000)
+    b.locator("#z_cancel").click()
+    b.wait_for_function("document.querySelector('#z_status').innerText.includes('Cancelled')", timeout=30_000)
+    deadline = time.time() + 20
+    while _job_processes() and time.time() < deadline:
+        time.sleep(0.5)
+    assert not _job_processes(), _job_processes()
+    assert a.locator("#z_scores [role=row][data-index]").count() == 0  # no result from a cancelled job
