@@ -189,6 +189,14 @@ def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path)
     codes = [row[1] for row in _table(page, "p_findings")]
     assert "NO_CAMERA_RIG" in codes and "NEGATIVE_PROMPT" in codes, codes
     assert page.locator("#p_negative textarea").input_value()
+    # and the preflight of a real pair: a full-body image with a half-body dance
+    _upload(page, "c_image", media_path("mooreanimateanyone__anyone-11.png"), "img")
+    _upload(page, "c_motion", media_path("mimicmotion__raw_0.mp4"), "video")
+    page.locator("#c_run").click()
+    page.wait_for_function("document.querySelector('#c_status').innerText.includes('Ready') || "
+                           "document.querySelector('#c_status').innerText.includes('Fix')", timeout=180_000)
+    codes = [row[1] for row in _table(page, "c_findings")]
+    assert "FRAMING_MISMATCH" in codes, codes
     page.screenshot(path=str(shots / "check_prompt.png"), full_page=True)
 
 
@@ -201,6 +209,7 @@ def test_characters_tab_adds_lists_and_removes(browser, server, shots):
     page.locator("#k_add").click()
     page.wait_for_function("document.querySelector('#k_status').innerText.includes('Added')", timeout=120_000)
     page.wait_for_selector("#k_gallery img", timeout=30_000)
+    page.wait_for_function("document.querySelector('#k_gallery img').naturalWidth > 0", timeout=30_000)  # it loaded
     page.screenshot(path=str(shots / "characters.png"), full_page=True)
     rows = _table(page, "k_table")
     assert rows and rows[0][0] == "demo-girl" and rows[0][3] == "blue sweatshirt" and rows[0][4] == "yes"
@@ -285,3 +294,25 @@ def test_second_user_waits_in_line_and_jobs_cancel(browser, server, shots):
         time.sleep(0.5)
     assert not _job_processes(), _job_processes()
     assert a.locator("#z_scores [role=row][data-index]").count() == 0  # no result from a cancelled job
+
+
+def test_animate_job_with_a_stored_character_runs_in_a_child_process(tmp_path):
+    """The job runner end to end without a browser: progress stages arrive, then a result of plain data."""
+    from steadymotion.characters import CharacterStore
+    from steadymotion.io.video import probe_video
+    from steadymotion.web.jobs import JobError, run_job
+
+    store = tmp_path / "store"
+    CharacterStore(store).add("jacket", media_path("mooreanimateanyone__anyone-11.png"))
+    spec = dict(image=None, character="jacket", store=str(store), motion=str(media_path("mimicmotion__raw_0.mp4")),
+                orientation="image", max_seconds=1.0, preflight=False, measure=True, out_dir=str(tmp_path / "job"))
+    msgs = list(run_job("animate", spec))
+    stages = {m[1] for m in msgs if m[0] == "progress"}
+    assert {"extracting motion", "rendering"} <= stages or len(stages) >= 2, stages
+    done = msgs[-1]
+    assert done[0] == "done" and done[1]["frames"] == 15
+    assert probe_video(done[1]["video"]).frame_count == 15
+    assert done[1]["drift"]["overall"] is not None and Path(done[1]["drift"]["html"]).exists()
+    # a job that fails says why, in one line
+    with pytest.raises(JobError, match="no character named|not found|unknown"):
+        list(run_job("animate", dict(spec, character="nobody")))

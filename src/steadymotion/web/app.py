@@ -197,6 +197,20 @@ def _scores_markdown(drift: dict | None, title: str = "Drift of the result") -> 
     return head + drift["verdict"]
 
 
+def _thumb_grid(items: list[tuple[str, str]]) -> str:
+    """Character thumbnails as an HTML grid (files from the app's own thumbnail folder)."""
+    import html
+
+    if not items:
+        return "<p style='color:#888'>No characters stored yet: add one below.</p>"
+    cells = "".join(
+        f"<figure style='margin:0;text-align:center'><img src='/gradio_api/file={html.escape(path)}' alt='{html.escape(name)}' "
+        f"style='height:160px;max-width:160px;object-fit:contain;border-radius:6px;background:#f3f4f6'>"
+        f"<figcaption style='font-size:.9em;margin-top:4px'>{html.escape(name)}</figcaption></figure>"
+        for path, name in items)
+    return f"<div style='display:flex;flex-wrap:wrap;gap:14px'>{cells}</div>"
+
+
 # -- the Blocks app -----------------------------------------------------------------------------------
 
 def build_app(app: WebApp):
@@ -275,8 +289,8 @@ def build_app(app: WebApp):
             with gr.Tab("Check & prompt", id="check"):
                 gr.Markdown("### Preflight: check an image and a motion video before generating")
                 with gr.Row():
-                    c_image = gr.Image(label="Character image", type="filepath", sources=["upload"], height=240)
-                    c_motion = gr.Video(label="Motion reference video", sources=["upload"], height=240)
+                    c_image = gr.Image(label="Character image", type="filepath", sources=["upload"], height=240, elem_id="c_image")
+                    c_motion = gr.Video(label="Motion reference video", sources=["upload"], height=240, elem_id="c_motion")
                     with gr.Column():
                         c_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
                         c_run = gr.Button("Check", variant="primary", elem_id="c_run")
@@ -300,8 +314,7 @@ def build_app(app: WebApp):
             with gr.Tab("Characters", id="characters"):
                 gr.Markdown("The character memory: a master image with its rig and identity, reused by Animate "
                             "(pick it under *…or a stored character*) so the character never has to be rigged again.")
-                k_gallery = gr.Gallery(label="Stored characters", columns=6, height=260, preview=False, object_fit="contain",
-                                       elem_id="k_gallery")
+                k_gallery = gr.HTML(elem_id="k_gallery")
                 k_table = gr.Dataframe(headers=["name", "size", "created", "notes", "face"], interactive=False,
                                        label="Details", elem_id="k_table")
                 with gr.Row():
@@ -320,8 +333,8 @@ def build_app(app: WebApp):
             try:
                 chars = app.characters()
             except SteadyMotionError as exc:
-                return [], [], gr.update(choices=[]), gr.update(choices=[]), f"**Error:** {exc}"
-            gallery = [(app.thumbnail(c), c.name) for c in chars]
+                return "", [], gr.update(choices=[]), gr.update(choices=[]), f"**Error:** {exc}"
+            gallery = _thumb_grid([(app.thumbnail(c), c.name) for c in chars])
             rows = [[c.name, f"{c.size[0]}x{c.size[1]}", c.to_dict()["created"], c.notes,
                      "yes" if c.identity.get("face_descriptor") else "no"] for c in chars]
             names = [c.name for c in chars]
@@ -481,6 +494,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share_dir: str | Path | No
     import gradio as gr
 
     webapp = WebApp(share, store=store, limits=limits)
+    gone = clean_share_dir(share)
+    if gone:
+        log.info("removed %d job folders older than a week from %s", gone, share)
     demo = build_app(webapp)
     demo.queue(max_size=32, default_concurrency_limit=limits.job_slots)
     demo.launch(server_name=host, server_port=port, allowed_paths=[str(webapp.jobs_dir), str(webapp.thumbs_dir)],
