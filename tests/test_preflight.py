@@ -196,3 +196,13 @@ def test_cli_check_bad_inputs(tmp_path):
     bad = runner.invoke(app, ["check", "--image", media_path("mimicmotion__demo1.jpg"), "--motion",
                               media_path("mimicmotion__raw_0.mp4"), "--orientation", "sideways"])
     assert bad.exit_code == 2
+
+
+def test_check_only_the_first_seconds_when_asked():
+    from steadymotion.preflight import check_inputs
+
+    clip = media_path("mimicmotion__raw_0.mp4")
+    report = check_inputs(media_path("mooreanimateanyone__anyone-11.png"), clip, until_s=2.0)
+    assert abs(len(report.motion_pose) - 30) <= 1  # 2 s at 15 fps, not the clip's 155 frames
+    assert report.measurements["video"]["duration_s"] > 10  # the file is still described whole
+    assert "FRAMING_MISMATCH" in report.codes()

@@ -285,6 +285,7 @@ def check_inputs(
     orientation: str = "video",
     prompt: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    until_s: float | None = None,
 ) -> CheckReport:
     """Run every preflight check on a character image and a motion reference video.
 
@@ -296,6 +297,9 @@ def check_inputs(
     prompt : str, optional
         Also lint the prompt (motion-control rules), adding its findings.
     progress : callable(stage, done, total), optional
+    until_s : float, optional
+        Check only the motion's first seconds (what a preview will use); sizes and duration are
+        still those of the whole file.
 
     Returns
     -------
@@ -350,7 +354,7 @@ def check_inputs(
         return (lambda done, total: progress(name, done, total)) if progress else None
 
     try:
-        seq = extract_pose(motion, progress=stage("tracking the motion"))
+        seq = extract_pose(motion, progress=stage("tracking the motion"), until_s=until_s)
     except NoPersonError as exc:
         findings.append(Finding("NO_PERSON", Severity.ERROR, f"no person in the motion video: {exc}",
                                 "use a reference video in which one person is clearly visible"))
@@ -358,7 +362,7 @@ def check_inputs(
     if seq is not None:
         found, measurements["motion"] = _motion_findings(seq, image_pose, orientation)
         findings += found
-    scene = M.scene_pass(motion, progress=stage("reading the scene"))
+    scene = M.scene_pass(motion, progress=stage("reading the scene"), until_s=until_s)
     found, measurements["scene"] = _scene_findings(scene, float(info.fps))
     findings += found
 

@@ -290,13 +290,14 @@ def person_mask(segmenter, rgb: np.ndarray) -> np.ndarray:
     return r.segmentation_mask > 0.5
 
 
-def scene_pass(video, progress: Callable[[int, int], None] | None = None) -> SceneStats:
+def scene_pass(video, progress: Callable[[int, int], None] | None = None, until_s: float | None = None) -> SceneStats:
     """Stream the video once at :data:`SCENE_SIDE` px and measure camera motion, cuts, clutter, people.
 
     Camera motion: Shi-Tomasi corners outside the (dilated) person mask tracked with pyramidal
     Lucas-Kanade (Bouguet 2000) into the next frame, fitted with a RANSAC similarity transform
     (``cv2.estimateAffinePartial2D``). Cuts: Bhattacharyya distance between HSV colour histograms
-    of consecutive frames. Clutter: Canny edge density outside the person mask.
+    of consecutive frames. Clutter: Canny edge density outside the person mask. ``until_s`` stops
+    at that time.
     """
     import mediapipe as mp
 
@@ -312,8 +313,10 @@ def scene_pass(video, progress: Callable[[int, int], None] | None = None) -> Sce
     mask = None
     next_sample = 0.0
     try:
-        with VideoReader(video, max_side=SCENE_SIDE) as reader:
+        with VideoReader(video, max_side=SCENE_SIDE, end_s=until_s) as reader:
             total = reader.info.frame_count or 0
+            if until_s is not None:
+                total = min(total, int(np.ceil(until_s * float(reader.info.fps)))) if total else total
             w, h = reader.output_size
             diag = float(np.hypot(w, h))
             for frame in reader:

@@ -293,7 +293,9 @@ def build_app(app: WebApp):
                     c_motion = gr.Video(label="Motion reference video", sources=["upload"], height=240, elem_id="c_motion")
                     with gr.Column():
                         c_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
-                        c_run = gr.Button("Check", variant="primary", elem_id="c_run")
+                        with gr.Row():
+                            c_run = gr.Button("Check", variant="primary", elem_id="c_run")
+                            c_cancel = gr.Button("Cancel", variant="stop", elem_id="c_cancel")
                 c_status = gr.Markdown(elem_id="c_status")
                 c_findings = gr.Dataframe(headers=FINDING_HEADERS, label="Findings", interactive=False, wrap=True,
                                           column_widths=FINDING_WIDTHS, elem_id="c_findings")
@@ -422,7 +424,7 @@ def build_app(app: WebApp):
             verdict = "**Ready**: no errors." if res["ok"] else "**Fix the errors below** before generating."
             return verdict, res["findings"] or [["ok", "-", "nothing to report", ""]]
 
-        c_run.click(prepare_check, [c_image, c_motion, c_orientation], [c_spec, c_status], concurrency_limit=None).success(
+        c_evt = c_run.click(prepare_check, [c_image, c_motion, c_orientation], [c_spec, c_status], concurrency_limit=None).success(
             run_check, [c_spec], [c_status, c_findings], **slots)
 
         def do_lint(text, target):
@@ -441,6 +443,7 @@ def build_app(app: WebApp):
 
         a_cancel.click(cancel, None, a_status, cancels=[a_evt])
         z_cancel.click(cancel, None, z_status, cancels=[z_evt])
+        c_cancel.click(cancel, None, c_status, cancels=[c_evt])
 
         def do_add(name, image, notes, request: gr.Request, progress=gr.Progress()):
             from steadymotion.characters import check_name

@@ -91,7 +91,7 @@ def animate_job(spec: dict, progress: Progress) -> dict:
     image = spec.get("image")
     if spec.get("preflight", True) and image:
         report = check_inputs(image, spec["motion"], orientation=spec["orientation"], prompt=spec.get("prompt") or None,
-                              progress=progress)
+                              progress=progress, until_s=spec.get("max_seconds"))
         result["preflight"] = findings_rows(report.findings)
         result["preflight_ok"] = report.ok
         motion_pose = report.motion_pose
