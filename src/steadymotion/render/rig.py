@@ -768,6 +768,14 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             near = cv2.dilate(hid.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
             # and from solid pixels only (the soft silhouette's colour is mostly the background's)
             known = own[y0:y1, x0:x1] & ~near & (a[y0:y1, x0:x1] > 0.9)
+            if spec.name == "torso":
+                # the torso's colours come from inside its outline (shoulders to the outer hips):
+                # slivers of an arm's edge left on the torso beside the body would smear skin in
+                trunk = np.zeros((h, w), np.uint8)
+                cv2.fillConvexPoly(trunk, _torso_polygon(kp, radius[i], widen=0.0, body=True).round().astype(np.int32), 1)
+                inner = known & trunk[y0:y1, x0:x1].astype(bool)
+                if inner.sum() > 100:
+                    known = inner
             if not known.any():
                 known = own[y0:y1, x0:x1] & ~hid
             fill_mask = (~known).astype(np.uint8)
