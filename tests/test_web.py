@@ -316,3 +316,24 @@ def test_animate_job_with_a_stored_character_runs_in_a_child_process(tmp_path):
     # a job that fails says why, in one line
     with pytest.raises(JobError, match="no character named|not found|unknown"):
         list(run_job("animate", dict(spec, character="nobody")))
+
+
+def test_sample_button_fills_the_animate_inputs(browser, server, shots):
+    page = _page(browser, server)
+    page.locator("#a_sample").click()
+    page.wait_for_selector("#a_image img", timeout=180_000)
+    page.wait_for_selector("#a_motion video", timeout=60_000)
+    assert "Sample loaded" in page.locator("#a_status").inner_text()
+    assert page.locator("#a_prompt textarea").input_value() == "zoom in on her face"
+    page.screenshot(path=str(shots / "animate_sample.png"), full_page=False)
+    share = Path(server["root"]) / "share" / "samples"
+    from steadymotion.io.video import probe_video
+
+    assert probe_video(share / "astronaut_dance.mp4").frame_count == 100
+    # and they animate (the first second, without the drift pass, to keep it quick)
+    page.get_by_text("More options").click()
+    page.locator("#a_max input").fill("1")
+    page.get_by_label("Measure the result's drift").uncheck()
+    page.locator("#a_run").click()
+    page.wait_for_selector("#a_video video[src]", timeout=300_000)
+    assert "25 frames" in page.locator("#a_status").inner_text()

@@ -51,7 +51,8 @@ class WebApp:
         self.share_dir = Path(share_dir).expanduser().resolve()
         self.jobs_dir = self.share_dir / "jobs"
         self.thumbs_dir = self.share_dir / "characters"
-        for d in (self.jobs_dir, self.thumbs_dir):
+        self.samples_dir = self.share_dir / "samples"
+        for d in (self.jobs_dir, self.thumbs_dir, self.samples_dir):
             d.mkdir(parents=True, exist_ok=True)
         self.store = Path(store).expanduser() if store else None
         self.limits = limits
@@ -249,6 +250,8 @@ def build_app(app: WebApp):
                         with gr.Row():
                             a_run = gr.Button("Animate", variant="primary", elem_id="a_run")
                             a_cancel = gr.Button("Cancel", variant="stop", elem_id="a_cancel")
+                        a_sample = gr.Button("No files at hand? Load the built-in sample (an astronaut and a dance)",
+                                             size="sm", elem_id="a_sample")
                 a_status = gr.Markdown(elem_id="a_status")
                 with gr.Row():
                     a_video = gr.Video(label="Result", interactive=False, height=420, elem_id="a_video")
@@ -442,6 +445,13 @@ def build_app(app: WebApp):
             return "**Cancelled.**" if app.cancel(_session(request)) else "Nothing is running."
 
         a_cancel.click(cancel, None, a_status, cancels=[a_evt])
+
+        def load_sample(request: gr.Request, progress=gr.Progress()):
+            res = app.run("sample", dict(out_dir=str(app.samples_dir)), _session(request), progress)
+            return (res["image"], None, res["motion"], "zoom in on her face",
+                    "Sample loaded: scikit-image's astronaut portrait and a dance the package renders itself. Press **Animate**.")
+
+        a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_prompt, a_status], **slots)
         z_cancel.click(cancel, None, z_status, cancels=[z_evt])
         c_cancel.click(cancel, None, c_status, cancels=[c_evt])
 
@@ -502,7 +512,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share_dir: str | Path | No
         log.info("removed %d job folders older than a week from %s", gone, share)
     demo = build_app(webapp)
     demo.queue(max_size=32, default_concurrency_limit=limits.job_slots)
-    demo.launch(server_name=host, server_port=port, allowed_paths=[str(webapp.jobs_dir), str(webapp.thumbs_dir)],
+    demo.launch(server_name=host, server_port=port, allowed_paths=[str(webapp.jobs_dir), str(webapp.thumbs_dir), str(webapp.samples_dir)],
                 max_file_size=f"{limits.max_upload_mb}mb", show_error=True, quiet=True, prevent_thread_lock=not block,
                 theme=gr.themes.Soft(), footer_links=[], ssr_mode=False)
     demo.steadymotion_share = share

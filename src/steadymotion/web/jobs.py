@@ -148,8 +148,25 @@ def character_add_job(spec: dict, progress: Progress) -> dict:
     return {"name": ch.name}
 
 
+def sample_job(spec: dict, progress: Progress) -> dict:
+    """The built-in sample inputs (the astronaut and a dance the package renders itself), made once."""
+    from steadymotion.io.image import write_image
+    from steadymotion.samples import make_dance_clip, sample_image
+
+    out = Path(spec["out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    image, motion = out / "astronaut.png", out / "astronaut_dance.mp4"
+    progress("making the sample inputs", 0, 1)
+    if not image.exists():
+        write_image(image, sample_image())
+    if not motion.exists():
+        make_dance_clip(motion, seconds=4.0)
+    progress("making the sample inputs", 1, 1)
+    return {"image": str(image), "motion": str(motion)}
+
+
 JOBS: dict[str, Callable[[dict, Progress], dict]] = {"animate": animate_job, "analyze": analyze_job, "check": check_job,
-                                                     "character_add": character_add_job}
+                                                     "character_add": character_add_job, "sample": sample_job}
 
 
 # -- the child process ------------------------------------------------------------------------------
