@@ -193,16 +193,14 @@ def animate(
     from steadymotion.pose.extract import extract_pose, pose_from_image
 
     info = probe_video(motion)
+    if max_seconds is not None and max_seconds <= 0:
+        raise InvalidOptionError(f"--max-seconds must be positive, got {max_seconds}")
     t0 = time.perf_counter()
     if motion_pose is None:
-        if max_seconds is not None and max_seconds <= 0:
-            raise InvalidOptionError(f"--max-seconds must be positive, got {max_seconds}")
         # a preview of a long reference tracks only what it shows
         motion_pose = extract_pose(motion, progress=lambda d, t: stage("extracting motion", d, t), until_s=max_seconds)
     seq = motion_pose
     if max_seconds is not None:
-        if max_seconds <= 0:
-            raise InvalidOptionError(f"--max-seconds must be positive, got {max_seconds}")
         n = int(np.searchsorted(seq.times - seq.times[0], max_seconds - 1e-9, side="left"))
         seq = seq[: max(1, n)]
     if not seq.body_present.any():

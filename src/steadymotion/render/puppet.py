@@ -231,17 +231,19 @@ def _skin_vertices(part, T: np.ndarray, v: np.ndarray, target: np.ndarray, rest:
     """
     spec = PARTS[PART[part.name]]
     w = part.weights.astype(np.float64)
-    pos = [np.einsum("vij,vj->vi", T[part.bones[:, k]][:, :, :2], v) + T[part.bones[:, k]][:, :, 2] for k in range(3)]
+    M = T[part.bones]  # (V, 3, 2, 3): each vertex's own, proximal and distal transforms
+    pos = np.einsum("vkij,vj->vki", M[..., :2], v) + M[..., 2]  # (V, 3, 2)
     if spec.name == "torso" or spec.parent is None:
-        return sum(w[:, k:k + 1] * pos[k] for k in range(3))
-    out = pos[0]
+        return np.einsum("vk,vki->vi", w, pos)
+    out = pos[:, 0]
     joints = (KP[spec.a], KP[spec.b])
     # the rest direction of the part's bone, for the bend between it and each neighbour
     d = rest[KP[spec.b]] - rest[KP[spec.a]]
     d = d / max(float(np.hypot(*d)), 1e-9)
-    own_dir = T[part.bones[:, 0]][:, :, :2] @ d
+    dirs = M[..., :2] @ d  # (V, 3, 2)
+    own_dir = dirs[:, 0]
     for k in (1, 2):
-        nb_dir = T[part.bones[:, k]][:, :, :2] @ d
+        nb_dir = dirs[:, k]
         bend = np.abs(np.arctan2(own_dir[:, 0] * nb_dir[:, 1] - own_dir[:, 1] * nb_dir[:, 0],
                                  (own_dir * nb_dir).sum(axis=1)))
         # past a sharp bend the parts stop blending and meet as overlapping rigid round caps
@@ -251,7 +253,7 @@ def _skin_vertices(part, T: np.ndarray, v: np.ndarray, target: np.ndarray, rest:
             continue
         J = target[joints[k - 1]]
         u = out[sel] - J
-        q = pos[k][sel] - J
+        q = pos[sel, k] - J
         ru, rq = np.hypot(u[:, 0], u[:, 1]), np.hypot(q[:, 0], q[:, 1])
         au, aq = np.arctan2(u[:, 1], u[:, 0]), np.arctan2(q[:, 1], q[:, 0])
         dA = (aq - au + np.pi) % (2 * np.pi) - np.pi

@@ -699,25 +699,26 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             continue
         own = labels == i  # pixels of missing parts went to the nearest present part already
         region = own.copy()
+        children = [c for c in PARTS if c.parent == spec.name and present[PART[c.name]]]
+
+        def cap(joint: str, parts: list[int]) -> np.ndarray:
+            """The person's pixels of ``parts`` within 1.1 part widths of ``joint``."""
+            disc = np.zeros((h, w), np.uint8)
+            j = kp[KP[joint], :2]
+            cv2.circle(disc, (int(round(j[0])), int(round(j[1]))), int(round(radius[i] * 1.1)), 1, -1)
+            return disc.astype(bool) & (a > 0.15) & np.isin(labels, parts)
+
         if spec.parent is not None and spec.name != "head":
             # a cap around the proximal joint, so the joint never opens when the part turns; only
             # the joint's own pixels (never the shorts under a hand or the shirt beside an elbow)
             # (the hip joints sit inside the pelvis: a thigh's cap would carry a disc of the torso's
             # clothes; the torso's lower transform covers the hip instead)
             parent_px = [] if spec.name.startswith("thigh") else [PART[spec.parent]]
-            joint_px = np.isin(labels, [i] + parent_px + [PART[c.name] for c in PARTS if c.parent == spec.name])
-            cap = np.zeros((h, w), np.uint8)
-            j = kp[KP[spec.a], :2]
-            cv2.circle(cap, (int(round(j[0])), int(round(j[1]))), int(round(radius[i] * 1.1)), 1, -1)
-            region |= cap.astype(bool) & (a > 0.15) & joint_px
-        child = next((c for c in PARTS if c.parent == spec.name and present[PART[c.name]]), None)
-        if child is not None and not child.rigid:
+            region |= cap(spec.a, [i] + parent_px + [PART[c.name] for c in children])
+        if children and not children[0].rigid:
             # and a round end at the bending joint (elbow, knee): past a sharp bend the renderer
             # stops blending and the two round ends, turning about the joint, keep it covered
-            cap = np.zeros((h, w), np.uint8)
-            j = kp[KP[spec.b], :2]
-            cv2.circle(cap, (int(round(j[0])), int(round(j[1]))), int(round(radius[i] * 1.1)), 1, -1)
-            region |= cap.astype(bool) & (a > 0.15) & np.isin(labels, [i, PART[child.name]])
+            region |= cap(spec.b, [i, PART[children[0].name]])
         if spec.name == "head":
             # the neck down to the shoulder line travels with the head
             neck = np.zeros((h, w), np.uint8)
@@ -752,7 +753,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # an arm overlaps its own chain fully, anything else by one pixel: the torso behind it
             # is inpainted, and a wide seam into the shorts would carry cloth along with the arm
             chain = [i] + ([PART[spec.parent]] if spec.parent and spec.parent != "torso" else [])
-            chain += [PART[c.name] for c in PARTS if c.parent == spec.name]
+            chain += [PART[c.name] for c in children]
             thin = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (a > 0.5)
             grown = region | (grown & np.isin(labels, chain)) | thin
         ys, xs = np.nonzero(grown)

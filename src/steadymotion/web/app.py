@@ -96,34 +96,30 @@ class WebApp:
         return True
 
     # -- validation (before any work starts) ---------------------------------------------------
-    def image(self, path, what: str, required: bool = True) -> str | None:
+    def _upload(self, path, what: str, kind: str, types: list[str], read, required: bool):
+        """Check an upload's presence, type and size, then open it with the library's ``read``."""
         if not path:
             if required:
-                raise _error(f"{what}: please upload an image")
+                raise _error(f"{what}: please upload {kind}")
             return None
+        _check_type(path, types, what)
+        _check_size(path, self.limits.max_upload_mb, what)
+        try:
+            return read(path)
+        except SteadyMotionError as exc:
+            raise _error(f"{what}: {_strip_path(exc, path)}") from None
+
+    def image(self, path, what: str, required: bool = True) -> str | None:
         from steadymotion.io.image import read_image
 
-        _check_type(path, IMAGE_TYPES, what)
-        _check_size(path, self.limits.max_upload_mb, what)
-        try:
-            read_image(path)
-        except SteadyMotionError as exc:
-            raise _error(f"{what}: {_strip_path(exc, path)}") from None
-        return str(path)
+        return str(path) if self._upload(path, what, "an image", IMAGE_TYPES, read_image, required) is not None else None
 
     def video(self, path, what: str, required: bool = True) -> str | None:
-        if not path:
-            if required:
-                raise _error(f"{what}: please upload a video")
-            return None
         from steadymotion.io.video import probe_video
 
-        _check_type(path, VIDEO_TYPES, what)
-        _check_size(path, self.limits.max_upload_mb, what)
-        try:
-            info = probe_video(path)
-        except SteadyMotionError as exc:
-            raise _error(f"{what}: {_strip_path(exc, path)}") from None
+        info = self._upload(path, what, "a video", VIDEO_TYPES, probe_video, required)
+        if info is None:
+            return None
         dur = info.duration_s or 0.0
         if dur > self.limits.max_video_s:
             raise _error(f"{what} is {dur:.0f} s long; the web UI takes videos up to {self.limits.max_video_s:.0f} s "
