@@ -337,3 +337,27 @@ def test_sample_button_fills_the_animate_inputs(browser, server, shots):
     page.locator("#a_run").click()
     page.wait_for_selector("#a_video video[src]", timeout=300_000)
     assert "25 frames" in page.locator("#a_status").inner_text()
+
+
+_SERVER_STANDIN = """
+import sys, time
+from steadymotion.web.jobs import run_job
+jobs = run_job("analyze", {"video": sys.argv[1], "out_dir": sys.argv[2]}, on_start=lambda p: print(p.pid, flush=True))
+next(jobs)  # the job is working
+time.sleep(600)
+"""
+
+
+def test_a_job_dies_with_the_server_that_started_it(tmp_path):
+    """No orphans: a job whose server is killed stops within seconds (its pose workers with it)."""
+    server = subprocess.Popen([sys.executable, "-c", _SERVER_STANDIN, str(media_path("longlive__longlive-balllet_web.mp4")),
+                               str(tmp_path / "job")], stdout=subprocess.PIPE, text=True)
+    job_pid = int(server.stdout.readline())
+    time.sleep(3)
+    assert Path(f"/proc/{job_pid}").exists()
+    server.kill()
+    server.wait()
+    deadline = time.time() + 15
+    while time.time() < deadline and (Path(f"/proc/{job_pid}").exists() or _job_processes()):
+        time.sleep(0.5)
+    assert not Path(f"/proc/{job_pid}").exists() and not _job_processes(), _job_processes()

@@ -56,7 +56,9 @@ class WebApp:
             d.mkdir(parents=True, exist_ok=True)
         self.store = Path(store).expanduser() if store else None
         self.limits = limits
-        self._running: dict[str, object] = {}
+        self._running: dict[str, object] = {}  # session -> its job's process, once started
+        self._active: set[str] = set()  # sessions inside run() (queued jobs are Gradio's to drop)
+        self._cancelled: set[str] = set()  # cancelled before their process was registered
         self._lock = threading.Lock()
 
     # -- jobs -------------------------------------------------------------------------------------
@@ -70,7 +72,12 @@ class WebApp:
         def started(proc) -> None:
             with self._lock:
                 self._running[session] = proc
+                cancelled = session in self._cancelled
+            if cancelled:  # Cancel came while the process was starting
+                kill(proc)
 
+        with self._lock:
+            self._active.add(session)
         try:
             for msg in run_job(name, spec, on_start=started):
                 if msg[0] == "progress":
@@ -85,15 +92,20 @@ class WebApp:
         finally:
             with self._lock:
                 self._running.pop(session, None)
+                self._active.discard(session)
+                self._cancelled.discard(session)
         raise _error("the job ended without a result")
 
     def cancel(self, session: str) -> bool:
+        """Kill the session's job; one between its start and its process's start dies as it appears."""
         with self._lock:
             proc = self._running.pop(session, None)
-        if proc is None:
-            return False
-        kill(proc)
-        return True
+            active = session in self._active
+            if active:
+                self._cancelled.add(session)
+        if proc is not None:
+            kill(proc)
+        return proc is not None or active
 
     # -- validation (before any work starts) ---------------------------------------------------
     def _upload(self, path, what: str, kind: str, types: list[str], read, required: bool):

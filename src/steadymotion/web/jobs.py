@@ -171,8 +171,19 @@ JOBS: dict[str, Callable[[dict, Progress], dict]] = {"animate": animate_job, "an
 
 # -- the child process ------------------------------------------------------------------------------
 
+def _orphan_watch(parent: int) -> None:
+    """End this job and its workers when the server that started it is gone (no orphans)."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os.killpg(0, signal.SIGKILL)
+
+
 def _child(name: str, spec: dict, q) -> None:
+    import threading
+
     os.setsid()  # own process group: cancelling kills the pose workers too
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     last = [0.0, ""]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -250,4 +261,5 @@ def kill(proc: mp.Process) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        proc.kill()
+        pass  # not yet a group leader (killed before its setsid): the process alone is enough
+    proc.kill()
