@@ -1,8 +1,8 @@
 """Benchmark animate: render-stage fps at 720p output and the whole pipeline against the clip's duration.
 
-Run by hand: ``.venv/bin/python benchmarks/bench_animate.py``. Targets (issue #4): render >= 25 fps at
-720p output on the 2-core machine; the whole animate of a 10-s 720p reference within 3x its duration.
-Prints ratios, not only seconds.
+Run by hand: ``.venv/bin/python benchmarks/bench_animate.py``. Targets: render >= 25 fps at 720p
+output on the 2-core machine (issue #4); the whole animate of a 10-s 720p reference within 1.0x its
+duration (issue #11: decode, pose, rig, render and encode overlapping). Prints ratios, not only seconds.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import MEDIA  # noqa: E402
 
-from steadymotion.animate import animate  # noqa: E402
+from steadymotion.pipelines import animate  # noqa: E402
 from steadymotion.io.video import VideoReader, probe_video  # noqa: E402
 from steadymotion.render.puppet import Pose2D, PuppetRenderer  # noqa: E402
 
@@ -51,8 +50,9 @@ def main() -> None:
         render_only = n / (time.perf_counter() - t)
         tm = res.timings
         print(f"{clip}: {info.size[0]}x{info.size[1]} {dur:.1f} s, {n} frames -> 720x1280")
-        print(f"  whole animate {total:.1f} s = {total / dur:.2f}x the clip duration (target <= 3x)")
-        print(f"  stages: rig {tm['rig']:.1f} s, motion {tm['motion']:.1f} s, camera {tm['camera']:.1f} s, render+encode {tm['render']:.1f} s")
+        print(f"  whole animate {total:.1f} s = {total / dur:.2f}x the clip duration (target <= 1.0x)")
+        print(f"  stages: motion {tm['motion']:.1f} s with the rig alongside ({tm['rig']:.1f} s; both done after {tm['motion+rig']:.1f} s), "
+              f"camera {tm['camera']:.1f} s, render+encode {tm['render']:.1f} s")
         print(f"  render only {render_only:.1f} fps (target >= 25), render+encode {res.render_fps:.1f} fps, "
               f"decode-only of the reference {decode_fps(path):.1f} fps")
     out.unlink(missing_ok=True)

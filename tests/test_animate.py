@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import cv2
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 
 from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageError
 from steadymotion.motion.directives import parse_camera
-from tests.conftest import cached_pose, media_path, write_pattern_clip
+from tests.conftest import cached_pose, media_path
 
 LIMB_BONES = [("shoulder_l", "elbow_l"), ("elbow_l", "wrist_l"), ("shoulder_r", "elbow_r"), ("elbow_r", "wrist_r"),
               ("hip_l", "knee_l"), ("knee_l", "ankle_l"), ("hip_r", "knee_r"), ("knee_r", "ankle_r")]
@@ -25,7 +24,7 @@ _RESULTS: dict = {}
 
 def _animated(image: str, motion: str, tmp_dir: Path, **kwargs):
     """animate() once per (image, motion) per session, with its re-detected pose."""
-    from steadymotion.animate import animate
+    from steadymotion.pipelines import animate
     from steadymotion.pose.extract import extract_pose
 
     key = (image, motion, tuple(sorted(kwargs.items())))
@@ -50,7 +49,7 @@ PAIRINGS = [
 
 
 def _angles(kp: np.ndarray, names) -> np.ndarray:
-    from steadymotion.render.rig import KP
+    from steadymotion.skeleton import KP
 
     v = np.stack([kp[..., KP[b], :2] - kp[..., KP[a], :2] for a, b in names], axis=-2)
     return np.degrees(np.arctan2(v[..., 1], v[..., 0]))
@@ -58,10 +57,10 @@ def _angles(kp: np.ndarray, names) -> np.ndarray:
 
 @pytest.mark.parametrize("image,motion", PAIRINGS)
 def test_animate_follows_the_plan_and_keeps_identity(image, motion, outdir):
-    from steadymotion.identity import FaceIdentity
+    from steadymotion.perception.identity import FaceIdentity
     from steadymotion.io.image import read_image
     from steadymotion.io.video import VideoReader, probe_video
-    from steadymotion.render.rig import keypoint_visibility, keypoints_from_body
+    from steadymotion.skeleton import keypoint_visibility, keypoints_from_body
 
     # given a real character image and real motion
     res, seen = _animated(image, motion, outdir)
@@ -76,7 +75,7 @@ def test_animate_follows_the_plan_and_keeps_identity(image, motion, outdir):
     kp = keypoints_from_body(seen.body)
     vis = keypoint_visibility(seen.body)
     err = np.abs((_angles(kp, LIMB_BONES) - _angles(plan.keypoints, LIMB_BONES) + 180) % 360 - 180)
-    from steadymotion.render.rig import KP
+    from steadymotion.skeleton import KP
 
     ok = np.stack([np.minimum(vis[:, KP[a]], vis[:, KP[b]]) > 0.7 for a, b in LIMB_BONES], axis=1) & seen.body_present[:, None]
     assert ok.mean() > 0.5, "the animated character must be re-detected in most frames"
@@ -88,7 +87,7 @@ def test_animate_follows_the_plan_and_keeps_identity(image, motion, outdir):
     w, h = res.size
     with VideoReader(res.output) as reader:
         frames = [f.image for f in reader]
-    from steadymotion.motion.plan import fit_base
+    from steadymotion.motion.kinematics import fit_base
 
     expect = cv2.warpAffine(img, fit_base((img.shape[1], img.shape[0]), (w, h)).astype(np.float32), (w, h), flags=cv2.INTER_AREA)
     first = np.abs(frames[0].astype(int) - expect.astype(int)).mean()
@@ -117,7 +116,7 @@ def test_parts_never_tear_and_background_is_filled(pairing, outdir):
     res, _ = _animated(*PAIRINGS[pairing], outdir)
     rig, plan = res.rig, res.plan
     renderer = PuppetRenderer(rig, plan.size, plan.base, background=np.array([1.0, 0.0, 1.0]))
-    from steadymotion.render.rig import KP, PART, PARTS
+    from steadymotion.skeleton import KP, PART, PARTS
 
     # every joint between two parts is covered: a disc of half the limb's width around it is opaque
     joints = {spec.a: PART[spec.name] for spec in PARTS if spec.parent not in (None, "torso") and rig.present[PART[spec.name]]}
@@ -150,7 +149,7 @@ def test_parts_never_tear_and_background_is_filled(pairing, outdir):
     # a rig survives saving and loading
     p = outdir / "rig.npz"
     rig.save(p)
-    from steadymotion.render.rig import Rig
+    from steadymotion.render.puppet import Rig
 
     back = Rig.load(p)
     assert [q.name for q in back.parts] == [q.name for q in rig.parts]
@@ -160,9 +159,11 @@ def test_parts_never_tear_and_background_is_filled(pairing, outdir):
 
 def test_plan_keyframes_feet_and_orientation():
     from steadymotion.io.image import read_image
-    from steadymotion.motion.plan import fit_base, plan_motion
+    from steadymotion.motion.kinematics import fit_base
+    from steadymotion.motion.plan import plan_motion
     from steadymotion.pose.extract import pose_from_image
-    from steadymotion.render.rig import KP, build_rig, keypoints_from_body
+    from steadymotion.render.puppet import build_rig
+    from steadymotion.skeleton import KP, keypoints_from_body
 
     img = read_image(media_path("mooreanimateanyone__anyone-3.png")).rgb
     end = read_image(media_path("mooreanimateanyone__anyone-11.png")).rgb
@@ -170,8 +171,8 @@ def test_plan_keyframes_feet_and_orientation():
     seq = cached_pose("unianimate__source_video.mp4")
     size = (614, 922)
     # when
-    plan = plan_motion(rig, seq, size=size, orientation="video", end_pose=pose_from_image(end), end_size=(end.shape[1], end.shape[0]))
-    still = plan_motion(rig, seq, size=size, orientation="image")
+    plan = plan_motion(rig.rest_pose, seq, size=size, orientation="video", end_pose=pose_from_image(end), end_size=(end.shape[1], end.shape[0]))
+    still = plan_motion(rig.rest_pose, seq, size=size, orientation="image")
     # then: the first frame is the rest pose
     base = fit_base(rig.size, size)
     rest = rig.rest[:, :2] @ base[:, :2].T + base[:, 2]
@@ -195,7 +196,7 @@ def test_plan_keyframes_feet_and_orientation():
 
 
 def test_leg_inverse_kinematics_keeps_bone_lengths():
-    from steadymotion.motion.plan import _nearest_in_discs, _two_bone_ik
+    from steadymotion.motion.feet import nearest_in_discs as _nearest_in_discs, two_bone_ik as _two_bone_ik
 
     rng = np.random.default_rng(7)
     for _ in range(200):
@@ -240,7 +241,7 @@ def test_camera_directives_are_understood_or_reported():
 
 
 def test_bad_inputs_fail_cleanly_without_output(tmp_path, pattern_clip):
-    from steadymotion.animate import animate
+    from steadymotion.pipelines import animate
     from steadymotion.cli import app
 
     out = tmp_path / "out.mp4"
@@ -327,7 +328,7 @@ def _short_motion(tmp_path: Path) -> Path:
 
 
 def test_output_options_sound_size_background(tmp_path):
-    from steadymotion.animate import animate
+    from steadymotion.pipelines import animate
     from steadymotion.io.video import VideoReader, probe_video
 
     # a reference with sound: the pattern clip has no person, so borrow the dance's frames + a tone
@@ -370,7 +371,7 @@ def _mux_tone(video: Path, out: Path) -> None:
 
 
 def test_max_seconds_tracks_only_the_preview(tmp_path):
-    from steadymotion.animate import animate
+    from steadymotion.pipelines import animate
     from steadymotion.io.video import probe_video
     from steadymotion.pose.extract import extract_pose
 

@@ -129,3 +129,18 @@ def test_truncated_real_clip_keeps_the_decoded_part(media, tmp_path):
         seq = extract_pose(cut, workers=2)
     assert any(issubclass(w.category, TruncatedVideoWarning) for w in caught)
     assert 20 < len(seq) < 90 and seq.coverage()["body"] > 0.9
+
+
+def test_a_silent_worker_is_restarted_then_reported(tmp_path, monkeypatch):
+    """A worker that reports nothing for WORKER_STALL_S is killed and its chunk run again, once; a
+    second stall is one clear error, and no worker process is left behind."""
+    import subprocess
+
+    from steadymotion.pose import extract
+
+    clip = write_pattern_clip(tmp_path / "clip.mp4", n=60, w=160, h=120)
+    monkeypatch.setattr(extract, "WORKER_STALL_S", 0.0)  # every worker counts as silent at once
+    with pytest.raises(RuntimeError, match="stopped responding twice"):
+        extract.extract_pose(clip, workers=1)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(clip) not in ps, "a worker was left running"

@@ -13,14 +13,10 @@ from steadymotion.cli import app
 from steadymotion.findings import Severity
 from steadymotion.io.image import read_image, write_image
 from steadymotion.io.video import VideoReader, VideoWriter
-from steadymotion.preflight import (
-    FAST_LIMB_DEG_S,
-    SPIN_DEG_S,
-    _motion_findings,
-    _scene_findings,
-    check_inputs,
-)
+from steadymotion.perception import body as B
+from steadymotion.preflight import FAST_LIMB_DEG_S, SPIN_DEG_S, check_inputs
 from steadymotion.preflight import measures as M
+from steadymotion.preflight.check import _motion_findings, _scene_findings
 from steadymotion.pose.extract import pose_from_image
 from tests.conftest import cached_pose, media_path, synthetic_motion
 
@@ -56,11 +52,11 @@ def test_framing_levels():
     size = seq.size
     body[:, 3] = 0.9
     body[[25, 26, 27, 28], 1] = 400  # knees and ankles inside the 480-px frame
-    assert M.framing_level(body, size) == 2
+    assert B.framing_level(body, size) == 2
     body[[27, 28], 1] = 900  # ankles below the frame
-    assert M.framing_level(body, size) == 1
+    assert B.framing_level(body, size) == 1
     body[[23, 24], 3] = 0.1  # hips hidden
-    assert M.framing_level(body, size) == 0
+    assert B.framing_level(body, size) == 0
 
 
 def test_fast_limb_is_flagged_and_slow_is_not():
@@ -71,7 +67,7 @@ def test_fast_limb_is_flagged_and_slow_is_not():
     t = seq.times
     ang = np.radians(np.where((t >= 1.0) & (t < 1.4), (t - 1.0) * 1500, 0) + np.where(t >= 1.4, 600, 0))
     seq.body[:, 16, :2] = seq.body[:, 14, :2] + 80 * np.stack([np.cos(ang), np.sin(ang)], axis=1)
-    speed = M.limb_angular_speed(seq)
+    speed = B.limb_angular_speed(seq)
     assert np.nanmax(speed) > FAST_LIMB_DEG_S
     found, _ = _motion_findings(seq, None, "video")
     (fast,) = by_code(found, "FAST_MOTION")
@@ -100,7 +96,11 @@ def test_spin_and_turn_away():
     (away,) = by_code(slow, "TURN_AWAY")
     # at 120 deg/s the back (turn > 90 deg) shows from 0.75 s to 2.25 s
     assert away.time_ranges[0][0] == pytest.approx(0.75, abs=0.15) and away.time_ranges[0][1] == pytest.approx(2.25, abs=0.15)
-    assert SPIN_DEG_S > 200
+    # the measured turn rates sit on either side of the limit: ~720 and ~120 deg/s
+    for speed in (720, 120):
+        seq = _turning(speed)
+        rate = float(np.nanmedian(B.turn_rate(seq, B.facing(seq).turn_deg)[5:-5]))
+        assert (rate > SPIN_DEG_S) == (speed > SPIN_DEG_S), (speed, rate)
 
 
 def test_hands_hidden():
@@ -116,7 +116,7 @@ def test_hands_hidden():
 # --- real media ------------------------------------------------------------------------------------
 def test_half_body_image_against_full_body_dance_mismatches():
     dance = motion_of("unianimate__source_video.mp4")
-    assert M.needed_framing(dance) == 2
+    assert B.needed_framing(dance) == 2
     half, _ = _motion_findings(dance, image_pose("infinitetalk__human.png"), "video")
     (mismatch,) = by_code(half, "FRAMING_MISMATCH")
     assert mismatch.severity is Severity.WARN and "full-body image" in mismatch.fix

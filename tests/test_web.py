@@ -159,7 +159,9 @@ def test_analyze_tab_shows_scores_events_and_report(browser, server, shots):
     assert all(e[1] in ("minor", "major", "severe") and 0 <= float(e[2]) <= float(e[3]) for e in events)
     assert page.locator("#z_thumbs img").count() >= 1
     assert page.locator("#z_plots img").count() == 1
-    assert "Overall" in page.locator("#z_verdict").inner_text() or "No drift" in page.locator("#z_verdict").inner_text()
+    # events were found, so the verdict gives the overall score and names them (not "No drift")
+    verdict = page.locator("#z_verdict").inner_text()
+    assert "Overall" in verdict and "No drift" not in verdict, verdict
     # the JSON and HTML report are offered for download
     names = page.locator("#z_files").inner_text().replace("\n", "")
     assert "drift.html" in names and "drift.json" in names
@@ -308,7 +310,7 @@ def test_animate_job_with_a_stored_character_runs_in_a_child_process(tmp_path):
                 orientation="image", max_seconds=1.0, preflight=False, measure=True, out_dir=str(tmp_path / "job"))
     msgs = list(run_job("animate", spec))
     stages = {m[1] for m in msgs if m[0] == "progress"}
-    assert {"extracting motion", "rendering"} <= stages or len(stages) >= 2, stages
+    assert {"extracting motion", "rendering", "tracking and measuring"} <= stages, stages
     done = msgs[-1]
     assert done[0] == "done" and done[1]["frames"] == 15
     assert probe_video(done[1]["video"]).frame_count == 15

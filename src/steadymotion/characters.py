@@ -23,6 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError
+from steadymotion.io.image import Image, read_image, write_image
+from steadymotion.perception.identity import identity_signature
+from steadymotion.pose.extract import pose_from_image
+from steadymotion.render.puppet.rig import Rig, build_rig
+from steadymotion.types import PoseSequence
 
 ENV = "STEADYMOTION_HOME"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
@@ -63,18 +68,12 @@ class Character:
     store: CharacterStore
 
     def load_image(self) -> np.ndarray:
-        from steadymotion.io.image import read_image
-
         return read_image(self.store.object_path(self.image)).rgb
 
-    def load_rig(self):
-        from steadymotion.render.rig import Rig
-
+    def load_rig(self) -> Rig:
         return Rig.load(self.store.object_path(self.rig))
 
-    def load_pose(self):
-        from steadymotion.types import PoseSequence
-
+    def load_pose(self) -> PoseSequence:
         return PoseSequence.load(self.store.object_path(self.pose))
 
     def to_dict(self) -> dict:
@@ -140,10 +139,6 @@ class CharacterStore:
     # -- characters ------------------------------------------------------------------------------
     def add(self, name: str, image, *, notes: str = "", replace: bool = False, progress=None) -> Character:
         """Rig ``image`` (a path or :class:`~steadymotion.io.image.Image`) and store it as ``name``."""
-        from steadymotion.io.image import Image, read_image, write_image
-        from steadymotion.pose.extract import pose_from_image
-        from steadymotion.render.rig import build_rig
-
         check_name(name)
         if not replace and self.exists(name):
             raise CharacterExistsError(f"a character named {name!r} exists already; pass --replace or choose another name")
@@ -234,20 +229,3 @@ def check_name(name: str) -> str:
     if not _NAME.match(name or ""):
         raise InvalidOptionError(f"character name {name!r}: use 1-64 letters, digits, spaces, '_', '-' or '.', starting with a letter or digit")
     return name
-
-
-def identity_signature(rgb: np.ndarray, pose) -> dict:
-    """Face descriptor (dlib, 128-d) and CIELAB colours of iris, skin, hair and clothing, where visible."""
-    from steadymotion.identity import FaceIdentity, median_lab, region_pixels
-
-    out: dict = {"face_descriptor": None, "colors_lab": {}}
-    face = pose.face[0] if pose.face_present[0] else None
-    body = pose.body[0] if pose.body_present[0] else None
-    if face is not None:
-        d = FaceIdentity().descriptor(rgb, face)
-        if d is not None:
-            out["face_descriptor"] = [round(float(x), 6) for x in d]
-    for region, px in region_pixels(rgb, body, face).items():
-        if len(px):
-            out["colors_lab"][region] = [round(float(x), 2) for x in median_lab(px)]
-    return out

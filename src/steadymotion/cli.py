@@ -20,6 +20,7 @@ from steadymotion import __version__
 from steadymotion._progress import StagedProgress, console, progress_bar
 from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning
 from steadymotion.io.atomic import check_writable
+from steadymotion.vocab import Orientation
 
 app = typer.Typer(
     name="steadymotion",
@@ -180,10 +181,9 @@ def check(
     Prints findings (framing, people, clutter, speed, spins, turning away, camera, cuts, hands,
     duration, sizes) with what to do about each; exits 2 when any finding is an error.
     """
-    from steadymotion.preflight import ORIENTATIONS, check_inputs
+    from steadymotion.preflight import check_inputs
 
-    if orientation not in ORIENTATIONS:
-        raise typer.BadParameter(f"must be one of {', '.join(ORIENTATIONS)}", param_hint="--orientation")
+    orientation = Orientation.parse(orientation).value
     if json_out is not None:
         check_writable(json_out)
     from steadymotion.io.image import read_image
@@ -261,7 +261,20 @@ def analyze(
         probe_video(motion)
     with StagedProgress(quiet=quiet) as progress:
         report = analyze_video(video, reference=reference, motion=motion, progress=progress)
-    table = Table(title=f"drift in {video.name}", title_justify="left")
+    _print_drift(report, video.name)
+    if json_out is not None:
+        console.print(f"JSON report: {report.write_json(json_out)}")
+    if html_out is not None:
+        console.print(f"HTML report: {report.write_html(html_out)}")
+    if fail_on is not None and report.fails(fail_on):
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def _print_drift(report, name: str) -> None:
+    """The drift scores, the top events and the verdict."""
+    from steadymotion.drift.series import SEVERITIES
+
+    table = Table(title=f"drift in {name}", title_justify="left")
     table.add_column("kind", style="bold")
     table.add_column("score", justify="right")
     for kind, score in report.scores.items():
@@ -277,12 +290,6 @@ def analyze(
                        f"{e.start_s:.2f} s", f"{e.end_s:.2f} s", e.detail)
         console.print(ev)
     console.print(report.verdict(), highlight=False)
-    if json_out is not None:
-        console.print(f"JSON report: {report.write_json(json_out)}")
-    if html_out is not None:
-        console.print(f"HTML report: {report.write_html(html_out)}")
-    if fail_on is not None and report.fails(fail_on):
-        raise typer.Exit(EXIT_DRIFT)
 
 
 @app.command("sample-clip")
@@ -317,25 +324,29 @@ def animate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Animate a character image with the motion of a reference video (the CPU puppet backend)."""
-    from steadymotion.animate import animate as run_animate
-    from steadymotion.animate import parse_size
+    from steadymotion.pipelines import make_video, parse_size
 
     if (image is None) == (character is None):
         raise InvalidOptionError("give exactly one of --image IMAGE or --character NAME")
-    if report is not None:
-        check_writable(report)
+    orientation = Orientation.parse(orientation).value
     started = time.perf_counter()
     with StagedProgress(quiet=quiet) as stage:
-        result = run_animate(motion, output, image=image, character=character, store=store, orientation=orientation,
-                             prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
-                             sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
-                             progress=stage)
-    elapsed = time.perf_counter() - started
+        made = make_video(motion, output, image=image, character=character, store=store, orientation=orientation,
+                          prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
+                          sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
+                          report=report, progress=stage)
+    _print_animation(made.animation, orientation, static_background, time.perf_counter() - started)
+    if made.drift is not None:
+        _print_drift(made.drift, made.output.name)
+        console.print(f"drift report: {made.report_files[0]} (JSON: {made.report_files[1]})")
+
+
+def _print_animation(result, orientation: str, static_background: bool, elapsed: float) -> None:
     table = Table(title=f"animated {result.output.name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("video", f"{result.output}  ({result.size[0]}x{result.size[1]}, {result.frames} frames, {result.fps:g} fps, {result.duration_s:.2f} s)")
-    table.add_row("character", str(character or image))
+    table.add_row("character", result.character)
     table.add_row("orientation", orientation)
     table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
                   ("follows the reference" if orientation == "video" and not static_background else "static"))
@@ -343,14 +354,11 @@ def animate(
         table.add_row("ignored", ", ".join(f'"{w}"' for w in result.directives.ignored) + " (not supported, or overruled by a static camera)")
     t = result.timings
     table.add_row("time", f"{elapsed:.1f} s = {elapsed / max(result.duration_s, 1e-9):.2f}x the clip  "
-                  f"(rig {t.get('rig', 0):.1f} s, motion {t.get('motion', 0):.1f} s, camera {t.get('camera', 0):.1f} s, "
+                  f"(motion {t.get('motion', 0):.1f} s, rig {t.get('rig', 0):.1f} s (alongside), camera {t.get('camera', 0):.1f} s, "
                   f"render {t.get('render', 0):.1f} s = {result.render_fps:.1f} fps)")
     for note in result.notes:
         table.add_row("note", note)
     console.print(table)
-    if report is not None:
-        analyze(result.output, reference=image, motion=motion, json_out=report.with_suffix(".json"), html_out=report,
-                fail_on=None, quiet=quiet)
 
 
 @app.command()
@@ -471,8 +479,8 @@ def demo(
     package renders itself (the astronaut puppet waving). Writes the motion's skeleton exports,
     the animated video, a contact sheet of it and its drift report.
     """
-    from steadymotion.animate import animate as run_animate
     from steadymotion.io.image import write_image
+    from steadymotion.pipelines import make_video
     from steadymotion.samples import contact_sheet, make_dance_clip, sample_image
     from steadymotion.types import PoseSequence
 
@@ -482,20 +490,19 @@ def demo(
     character = write_image(out / "character.png", sample_image())
     with console.status("rendering the built-in motion clip"):
         clip = make_dance_clip(out / "motion.mp4")
-    console.print(f"[bold]1/4[/] built-in character {character} and motion clip {clip}")
-    console.print("[bold]2/4[/] extracting the motion")
+    console.print(f"[bold]1/3[/] built-in character {character} and motion clip {clip}")
+    console.print("[bold]2/3[/] extracting the motion")
     pose(clip, output=out / "motion.npz", openpose_json=out / "openpose", render=out / "pose.mp4",
          smooth=True, fill=True, hand_repair=True, workers=None, quiet=False)
-    console.print("[bold]3/4[/] animating the character")
+    console.print("[bold]3/3[/] animating the character and measuring the result's drift")
+    started = time.perf_counter()
     with StagedProgress() as stage:
-        result = run_animate(clip, out / "animated.mp4", image=character, prompt="zoom in on her face",
-                             motion_pose=PoseSequence.load(out / "motion.npz"), progress=stage)
-    sheet = contact_sheet(result.output, out / "animated_sheet.png")
-    console.print(f"    {result.output} ({result.frames} frames, render {result.render_fps:.1f} fps); contact sheet {sheet}")
-    console.print("[bold]4/4[/] measuring the result's drift")
-    analyze(result.output, reference=character, motion=clip, json_out=out / "drift.json", html_out=out / "drift.html",
-            fail_on=None, quiet=False)
-    console.print(f"[green]demo finished:[/] open {result.output} (made from {clip}), {sheet} and {out / 'drift.html'}")
+        made = make_video(clip, out / "animated.mp4", image=character, prompt="zoom in on her face",
+                          motion_pose=PoseSequence.load(out / "motion.npz"), report=out / "drift.html", progress=stage)
+    _print_animation(made.animation, "video", False, time.perf_counter() - started)
+    _print_drift(made.drift, made.output.name)
+    sheet = contact_sheet(made.output, out / "animated_sheet.png")
+    console.print(f"[green]demo finished:[/] open {made.output} (made from {clip}), {sheet} and {out / 'drift.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -59,3 +59,31 @@ def worst(findings: list[Finding]) -> Severity | None:
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Errors first, then warnings, then information; stable within a level."""
     return sorted(findings, key=lambda f: -f.severity.rank)
+
+
+@dataclass
+class FindingsReport:
+    """What preflight and the prompt linter return: findings, worst first, and a verdict.
+
+    Subclasses add what they measured and extend :meth:`to_dict`.
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No error finding (warnings and information may remain)."""
+        return worst(self.findings) is not Severity.ERROR
+
+    @property
+    def worst(self) -> Severity | None:
+        return worst(self.findings)
+
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+    def to_dict(self) -> dict:
+        return {"version": 1, "ok": self.ok, "findings": [f.to_dict() for f in self.findings]}

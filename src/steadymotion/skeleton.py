@@ -7,6 +7,8 @@ OpenPose's convention), not the viewer's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: MediaPipe Pose (BlazePose GHUM 3D) landmark names, index = position.
@@ -96,4 +98,114 @@ def map_points(points: np.ndarray, layout: tuple) -> np.ndarray:
             out[..., k, :] = 0.5 * (points[..., src[0], :] + points[..., src[1], :])
         else:
             out[..., k, :] = points[..., src, :]
+    return out
+
+
+# --- the character's joints and parts (one table for retargeting, rendering, preflight and drift) ---
+#: A landmark counts as seen when MediaPipe's visibility is at least this (MediaPipe's own cut-off).
+#: The one visibility cut-off: retargeting, rigging, preflight and the drift meter all use it.
+VISIBLE = 0.5
+
+#: Character keypoint name -> MediaPipe body index, or a pair whose midpoint is taken.
+KEYPOINTS: dict[str, int | tuple[int, int]] = {
+    "neck": (BODY["left_shoulder"], BODY["right_shoulder"]),
+    "pelvis": (BODY["left_hip"], BODY["right_hip"]),
+    "shoulder_l": BODY["left_shoulder"], "shoulder_r": BODY["right_shoulder"],
+    "hip_l": BODY["left_hip"], "hip_r": BODY["right_hip"],
+    "elbow_l": BODY["left_elbow"], "wrist_l": BODY["left_wrist"], "hand_l": (BODY["left_index"], BODY["left_pinky"]),
+    "elbow_r": BODY["right_elbow"], "wrist_r": BODY["right_wrist"], "hand_r": (BODY["right_index"], BODY["right_pinky"]),
+    "knee_l": BODY["left_knee"], "ankle_l": BODY["left_ankle"], "toe_l": BODY["left_foot_index"],
+    "knee_r": BODY["right_knee"], "ankle_r": BODY["right_ankle"], "toe_r": BODY["right_foot_index"],
+    "head": (BODY["left_ear"], BODY["right_ear"]),
+}
+KP_NAMES: tuple[str, ...] = tuple(KEYPOINTS)
+KP = {n: i for i, n in enumerate(KP_NAMES)}
+
+
+@dataclass(frozen=True)
+class PartSpec:
+    """One body part: the bone it follows (keypoints ``a`` -> ``b``) and its place in the tree.
+
+    ``label`` is the part in the user's words ("left forearm"); ``rigid`` parts (head, hands,
+    feet) are never stretched, so faces and hands are never distorted.
+    """
+
+    name: str
+    a: str
+    b: str
+    parent: str | None
+    rigid: bool = False
+
+    @property
+    def label(self) -> str:
+        base, _, side = self.name.rpartition("_")
+        if side in ("l", "r"):
+            return f"{'left' if side == 'l' else 'right'} {base.replace('_', ' ')}"
+        return self.name.replace("_", " ")
+
+    @property
+    def landmarks(self) -> tuple[int | tuple[int, int], int | tuple[int, int]]:
+        """The MediaPipe landmarks (or pairs) at the bone's two ends."""
+        return KEYPOINTS[self.a], KEYPOINTS[self.b]
+
+
+#: The parts, parents before children. The torso is driven by four keypoints (shoulders, hips).
+PARTS: tuple[PartSpec, ...] = (
+    PartSpec("torso", "pelvis", "neck", None),
+    PartSpec("head", "neck", "head", "torso", rigid=True),
+    PartSpec("upper_arm_l", "shoulder_l", "elbow_l", "torso"),
+    PartSpec("forearm_l", "elbow_l", "wrist_l", "upper_arm_l"),
+    PartSpec("hand_l", "wrist_l", "hand_l", "forearm_l", rigid=True),
+    PartSpec("upper_arm_r", "shoulder_r", "elbow_r", "torso"),
+    PartSpec("forearm_r", "elbow_r", "wrist_r", "upper_arm_r"),
+    PartSpec("hand_r", "wrist_r", "hand_r", "forearm_r", rigid=True),
+    PartSpec("thigh_l", "hip_l", "knee_l", "torso"),
+    PartSpec("shin_l", "knee_l", "ankle_l", "thigh_l"),
+    PartSpec("foot_l", "ankle_l", "toe_l", "shin_l", rigid=True),
+    PartSpec("thigh_r", "hip_r", "knee_r", "torso"),
+    PartSpec("shin_r", "knee_r", "ankle_r", "thigh_r"),
+    PartSpec("foot_r", "ankle_r", "toe_r", "shin_r", rigid=True),
+)
+PART = {p.name: i for i, p in enumerate(PARTS)}
+
+#: The limbs (every part hanging from the torso except the head), in the order kinematics uses.
+LIMBS: tuple[PartSpec, ...] = tuple(p for p in PARTS if p.name not in ("torso", "head"))
+LIMB = {p.name: i for i, p in enumerate(LIMBS)}
+#: The long bones whose direction a viewer follows (upper arms, forearms, thighs, shins), as
+#: ``label -> (proximal, distal)`` MediaPipe indices: limb speed in preflight, limb stretch and
+#: motion fidelity in the drift meter.
+LONG_BONES: dict[str, tuple[int, int]] = {
+    p.label: p.landmarks for p in LIMBS if not p.rigid  # type: ignore[misc]
+}
+
+#: Body regions a motion can "need", by the MediaPipe landmarks that show them.
+REGIONS: dict[str, tuple[int, ...]] = {
+    "head": (BODY["nose"], BODY["left_eye"], BODY["right_eye"]),
+    "left arm": (BODY["left_shoulder"], BODY["left_elbow"], BODY["left_wrist"]),
+    "right arm": (BODY["right_shoulder"], BODY["right_elbow"], BODY["right_wrist"]),
+    "left leg": (BODY["left_hip"], BODY["left_knee"], BODY["left_ankle"]),
+    "right leg": (BODY["right_hip"], BODY["right_knee"], BODY["right_ankle"]),
+}
+
+
+def mirrored(name: str) -> str:
+    """The same part or keypoint on the other side (``forearm_l`` <-> ``forearm_r``)."""
+    if name.endswith("_l"):
+        return name[:-2] + "_r"
+    if name.endswith("_r"):
+        return name[:-2] + "_l"
+    return name
+
+
+def keypoints_from_body(body: np.ndarray) -> np.ndarray:
+    """Character keypoints from MediaPipe landmarks: ``(..., 33, >=3) -> (..., K, 3)`` as x, y, z."""
+    return map_points(body[..., :3], tuple(KEYPOINTS.values()))
+
+
+def keypoint_visibility(body: np.ndarray) -> np.ndarray:
+    """Visibility of each character keypoint, ``(..., K)`` (the lower of a pair's two landmarks)."""
+    out = np.empty(body.shape[:-2] + (len(KP_NAMES),), np.float32)
+    for k, src in enumerate(KEYPOINTS.values()):
+        idx = src if isinstance(src, tuple) else (src,)
+        out[..., k] = np.min(np.stack([body[..., i, 3] for i in idx]), axis=0)
     return out

@@ -218,3 +218,44 @@ class PoseSequence:
             if isinstance(exc, InvalidPoseDataError):
                 raise
             raise InvalidPoseDataError(f"{p.name} is not a readable .npz pose file ({exc})") from None
+
+
+@dataclass
+class RestPose:
+    """What motion planning needs to know of a character: its pose in the master image.
+
+    The renderer seam: :func:`steadymotion.motion.plan.plan_motion` takes this, never a backend's
+    own structures (the puppet's rig), so any backend that can say where the character's joints are
+    in its image can be driven by the same plan.
+
+    Attributes
+    ----------
+    keypoints : ndarray, (K, 3) float32
+        Joints ``x, y, z`` in master-image pixels, in :data:`steadymotion.skeleton.KP_NAMES` order.
+    present : ndarray, (P,) bool
+        Parts the image shows, in :data:`steadymotion.skeleton.PARTS` order (a portrait has no legs).
+    size : (width, height)
+        The master image's size in pixels.
+    """
+
+    keypoints: np.ndarray
+    present: np.ndarray
+    size: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        from steadymotion.skeleton import KP_NAMES, PARTS
+
+        self.keypoints = _check("keypoints", self.keypoints, (len(KP_NAMES), None), np.float32)
+        if self.keypoints.shape[1] not in (2, 3):
+            raise InvalidPoseDataError(f"keypoints must have shape ({len(KP_NAMES)}, 2|3), got {self.keypoints.shape}")
+        self.present = _check("present", self.present, (len(PARTS),), bool)
+        w, h = (int(v) for v in self.size)
+        if w <= 0 or h <= 0:
+            raise InvalidPoseDataError(f"size must be positive (width, height), got {self.size}")
+        self.size = (w, h)
+
+    def has(self, part: str) -> bool:
+        """Whether the image shows ``part`` (a name from :data:`steadymotion.skeleton.PARTS`)."""
+        from steadymotion.skeleton import PART
+
+        return bool(self.present[PART[part]])

@@ -17,11 +17,13 @@ import cv2
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from steadymotion.identity import REGIONS, FaceIdentity, delta_e, median_lab, region_pixels
 from steadymotion.drift.series import Series
 from steadymotion.io.video import VideoReader
-from steadymotion.preflight.measures import hsv_histogram, torso_length, visible
-from steadymotion.skeleton import BODY
+from steadymotion.perception.body import facing, torso_length, visible
+from steadymotion.perception.identity import REGIONS, delta_e, identity_signature
+from steadymotion.perception.scene import CUT_SCORE, histogram_change, hsv_histogram
+from steadymotion.perception.segmentation import PersonSegmenter
+from steadymotion.skeleton import BODY, LONG_BONES
 from steadymotion.types import PoseSequence
 
 #: Long side of the frames used for optical flow (pixels).
@@ -60,13 +62,11 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     thumbs: list[tuple[float, bytes]] = []
     cuts: list[float] = []
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-    segmenter = _segmenter()
+    segmenter = PersonSegmenter("landscape")
     seg_mask = None
     next_seg = next_thumb = 0.0
     prev_grey = prev_hist = None
     cam_pos = np.zeros(2)
-    from steadymotion.preflight import CUT_SCORE
-
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
@@ -80,11 +80,11 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 chroma.append(float(np.hypot(lab_small[..., 1] - 128, lab_small[..., 2] - 128).mean()))
                 hist = hsv_histogram(small)
                 if frame.t >= next_seg or seg_mask is None:
-                    seg_mask = _segment(segmenter, small)
+                    seg_mask = segmenter.mask(small, threshold=0.3, grow=0.04)  # hair and clothes included, unlike a landmark hull
                     next_seg = frame.t + 1.0 / SEG_RATE
                 b = f = wv = np.nan
                 if prev_grey is not None:
-                    if cv2.compareHist(prev_hist, hist, cv2.HISTCMP_BHATTACHARYYA) > CUT_SCORE:
+                    if histogram_change(prev_hist, hist) > CUT_SCORE:
                         cuts.append(frame.t)
                     else:
                         b, f, wv, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
@@ -120,26 +120,6 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
 
 #: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
 SEG_RATE = 8.0
-
-
-def _segmenter():
-    import mediapipe as mp
-
-    from steadymotion._native import quiet_native_stderr
-
-    with quiet_native_stderr():
-        seg = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=1)
-        seg.process(np.zeros((64, 64, 3), np.uint8))
-    return seg
-
-
-def _segment(segmenter, rgb: np.ndarray) -> np.ndarray:
-    """Person mask (dilated ~4 %) from selfie segmentation: hair and clothes included, unlike a landmark hull."""
-    r = segmenter.process(rgb)
-    if r.segmentation_mask is None:
-        return np.zeros(rgb.shape[:2], bool)
-    k = max(3, int(0.04 * max(rgb.shape[:2])))
-    return cv2.dilate((r.segmentation_mask > 0.3).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
 
 
 _GRIDS: dict = {}
@@ -216,7 +196,8 @@ def _from_opening(t: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 # --- pose-derived series -----------------------------------------------------------------------------
-LIMBS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28))
+#: The limbs whose length and direction are followed.
+LIMBS = tuple(LONG_BONES.values())
 
 
 def pose_series(seq: PoseSequence) -> list[Series]:
@@ -313,8 +294,6 @@ def color_identity_series(app, reference: Reference, seq: PoseSequence | None = 
     t = app.times
     back = np.zeros(len(t), bool)
     if seq is not None and len(seq) == len(t) and seq.body_present.any():
-        from steadymotion.preflight.measures import facing
-
         back = facing(seq).back
     for r, name in enumerate(REGIONS):
         labs = app.colors[:, r]
@@ -341,13 +320,12 @@ def color_identity_series(app, reference: Reference, seq: PoseSequence | None = 
 
 
 def reference_from_image(rgb: np.ndarray, pose: PoseSequence, source: str) -> Reference:
-    """Descriptor and region colours of the subject in a reference image."""
+    """Descriptor and region colours of the subject in a reference image (its identity signature)."""
+    sig = identity_signature(rgb, pose)
     ref = Reference(source=source)
-    body = pose.body[0] if pose.body_present[0] else None
-    face = pose.face[0] if pose.face_present[0] else None
-    if face is not None:
-        ref.descriptor = FaceIdentity().descriptor(rgb, face)
-    ref.colors = {k: median_lab(v) for k, v in region_pixels(rgb, body, face).items()}
+    if sig["face_descriptor"] is not None:
+        ref.descriptor = np.asarray(sig["face_descriptor"], np.float32)
+    ref.colors = {k: np.asarray(v, np.float64) for k, v in sig["colors_lab"].items()}
     ref.thumb = jpeg(cv2.resize(rgb, (int(round(rgb.shape[1] * THUMB_H / rgb.shape[0])), THUMB_H), interpolation=cv2.INTER_AREA))
     return ref
 

@@ -1,6 +1,7 @@
-"""Motion planning: retargeting a reference onto a rig, keyframes, feet, camera directives."""
+"""Motion planning: kinematics, retargeting a reference onto a character, keyframes, feet, camera."""
 
-from steadymotion.motion.directives import CameraDirectives, parse_camera
-from steadymotion.motion.plan import ORIENTATIONS, MotionPlan, fit_base, plan_motion
+from steadymotion.motion.directives import CameraDirectives, camera_path, parse_camera
+from steadymotion.motion.kinematics import fit_base
+from steadymotion.motion.plan import MotionPlan, plan_motion
 
-__all__ = ["ORIENTATIONS", "CameraDirectives", "MotionPlan", "fit_base", "parse_camera", "plan_motion"]
+__all__ = ["CameraDirectives", "MotionPlan", "camera_path", "fit_base", "parse_camera", "plan_motion"]

@@ -3,15 +3,17 @@
 :func:`parse_camera` returns what was understood (each with the words it came from) and the
 camera words that were recognised as camera language but are not supported, so the user is told
 what the renderer will and will not do. :func:`camera_path` turns directives into a per-frame
-affine camera (output pixels), eased with a smoothstep over the clip.
+affine camera (output pixels), eased with a smoothstep over the clip. The words themselves live
+in :mod:`steadymotion.vocab`, shared with the prompt linter.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from steadymotion import vocab
 
 #: Zoom factor reached by "zoom in" / "dolly in" at the end of the clip (and its inverse for "out").
 ZOOM = 1.35
@@ -20,18 +22,11 @@ PAN = 0.15
 #: Focal length (35 mm equivalent) of the framing the image already has.
 BASE_MM = 35.0
 
-_TARGETS = {
-    "face": "face", "head": "face", "eyes": "eyes", "eye": "eyes", "hands": "hands", "hand": "hands",
-    "body": "body", "full body": "body", "whole body": "body", "feet": "feet", "legs": "feet",
-}
-_STATIC = re.compile(r"\b(fixed (?:lens|camera|shot)|static (?:camera|shot)|tripod|locked[- ]off|still camera|no camera (?:movement|motion))\b")
-_ZOOM = re.compile(r"\b(zoom(?:s|ing)?|dolly(?:ing)?|push(?:es|ing)?)\s+(in|out)\b(?:\s+(?:on|to|towards?)\s+(?:the\s+|her\s+|his\s+|their\s+)?(full body|whole body|face|head|eyes?|hands?|body|feet|legs))?")
-_PAN = re.compile(r"\b(pan(?:s|ning)?|tilt(?:s|ing)?|truck(?:s|ing)?)\s+(left|right|up|down)\b")
-_LENS = re.compile(r"\b(\d{2,3})\s?mm\b")
-#: Camera language we recognise but do not render (reported as ignored).
-_UNSUPPORTED = re.compile(r"\b(orbit(?:ing|s)?|crane|arc shot|handheld|hand-held|shaky|tracking shot|follow(?:ing)? shot|"
-                          r"rack focus|whip pan|dutch angle|roll(?:ing)? camera|steadicam|drone|aerial|fpv|bokeh|"
-                          r"depth of field|rotate around|360)\b")
+_STATIC = vocab.compile_words(vocab.STATIC_CAMERA)
+_ZOOM = vocab.compile_words(vocab.ZOOM)
+_PAN = vocab.compile_words(vocab.PAN)
+_LENS = vocab.compile_words(vocab.LENS)
+_UNSUPPORTED = vocab.compile_words(vocab.UNSUPPORTED_CAMERA)
 
 
 @dataclass
@@ -78,7 +73,7 @@ def parse_camera(prompt: str | None) -> CameraDirectives:
         out.understood.append(Directive("static", m.group(0)))
     for m in _ZOOM.finditer(text):
         factor = ZOOM if m.group(2) == "in" else 1 / ZOOM
-        out.understood.append(Directive("zoom", m.group(0), value=factor, target=_TARGETS.get(m.group(3) or "body", "body")))
+        out.understood.append(Directive("zoom", m.group(0), value=factor, target=vocab.ZOOM_TARGETS.get(m.group(3) or "body", "body")))
     for m in _PAN.finditer(text):
         d = m.group(2)
         # the camera pans left: the picture moves right

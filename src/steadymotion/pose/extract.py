@@ -21,6 +21,7 @@ import selectors
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -42,6 +43,8 @@ from steadymotion.types import PoseSequence
 DEFAULT_WORK_SIDE = 1280
 #: A chunk shorter than this is not worth a worker process (start-up costs ~1.5 s).
 MIN_CHUNK_S = 3.0
+#: A worker silent for this long (it reports every 8 frames) is taken as hung and restarted once.
+WORKER_STALL_S = 90.0
 
 ProgressFn = Callable[[int, int], None]
 
@@ -153,13 +156,13 @@ class _ChunkResult:
 
 @dataclass
 class Appearance:
-    """What the subject looks like on each tracked frame (see :mod:`steadymotion.identity`).
+    """What the subject looks like on each tracked frame (see :mod:`steadymotion.perception.identity`).
 
     Attributes
     ----------
     times : ndarray, (T,)
     colors : ndarray, (T, R, 3)
-        Median CIELAB colour of each region in :data:`steadymotion.identity.REGIONS` (NaN = not seen).
+        Median CIELAB colour of each region in :data:`steadymotion.perception.identity.REGIONS` (NaN = not seen).
     descriptors : ndarray, (T, 128)
         dlib face descriptors, computed about once per second (NaN elsewhere).
     """
@@ -184,7 +187,7 @@ def _extract_range(
     body, hands, face, times = [], [], [], []
     colors, descriptors = [], []
     if appearance:
-        from steadymotion.identity import REGIONS, FaceIdentity, median_lab, region_pixels
+        from steadymotion.perception.identity import REGIONS, FaceIdentity, median_lab, region_pixels
 
         ident = FaceIdentity()
         next_id = -1.0
@@ -469,40 +472,69 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
     env.setdefault("GLOG_minloglevel", "2")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with tempfile.TemporaryDirectory(prefix="steadymotion-pose-") as tmp:
-        procs = []
+        procs: list[subprocess.Popen | None] = [None] * len(chunks)
+
+        def start(i: int) -> subprocess.Popen:
+            s, e = chunks[i]
+            cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(Path(tmp) / f"chunk{i}.npz"), json.dumps(
+                {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride, "appearance": appearance})]
+            return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+
         try:
-            for i, (s, e) in enumerate(chunks):
-                out = Path(tmp) / f"chunk{i}.npz"
-                cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(out), json.dumps(
-                    {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride, "appearance": appearance})]
-                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-                procs.append((proc, out))
             sel = selectors.DefaultSelector()
-            for proc, _ in procs:
-                sel.register(proc.stdout, selectors.EVENT_READ)
-            open_streams = len(procs)
-            while open_streams:
+            last = [time.monotonic()] * len(chunks)
+            reported = [0] * len(chunks)
+            restarts = [0] * len(chunks)
+            for i in range(len(chunks)):
+                procs[i] = start(i)
+                sel.register(procs[i].stdout, selectors.EVENT_READ, i)
+            running = set(range(len(chunks)))
+            while running:
                 for key, _ in sel.select(timeout=0.5):
+                    i = key.data
                     line = key.fileobj.readline()
                     if not line:
                         sel.unregister(key.fileobj)
-                        open_streams -= 1
+                        running.discard(i)
                     elif line.startswith("progress "):
-                        bump(int(line.split()[1]))
+                        n = int(line.split()[1])
+                        reported[i] += n
+                        last[i] = time.monotonic()
+                        bump(n)
+                now = time.monotonic()
+                for i in [i for i in running if now - last[i] > WORKER_STALL_S]:
+                    # a worker that says nothing for this long is hung (seen once in MediaPipe's native
+                    # graph under heavy load): kill it and run its chunk again, once
+                    if restarts[i] >= 1:
+                        raise RuntimeError(f"pose extraction worker {i} stopped responding twice; "
+                                           "the machine may be overloaded, try again with --workers 1")
+                    restarts[i] += 1
+                    sel.unregister(procs[i].stdout)
+                    _close(procs[i])
+                    bump(-reported[i])
+                    reported[i] = 0
+                    procs[i] = start(i)
+                    sel.register(procs[i].stdout, selectors.EVENT_READ, i)
+                    last[i] = time.monotonic()
             results = []
-            for proc, out in procs:
+            for i, proc in enumerate(procs):
                 err = proc.stderr.read()
                 if proc.wait() != 0:
                     raise _chunk_error(err)
-                results.append(_load_chunk(out))
+                results.append(_load_chunk(Path(tmp) / f"chunk{i}.npz"))
             return results
         finally:
-            for proc, _ in procs:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-                for stream in (proc.stdout, proc.stderr):
-                    stream.close()
+            for proc in procs:
+                if proc is not None:
+                    _close(proc)
+
+
+def _close(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        stream.close()
 
 
 def _chunk_error(stderr: str) -> Exception:

@@ -1,7 +1,28 @@
-"""Render backends. ``puppet`` (default): a layered 2D puppet rigged from the character image."""
+"""Render backends behind one seam (:mod:`.base`): ``puppet`` (default, CPU, no weights) today.
 
-from steadymotion.render.puppet import Pose2D, PuppetRenderer, part_transforms, rest_order
-from steadymotion.render.rig import KP, KP_NAMES, PART, PARTS, Rig, build_rig, keypoints_from_body
+>>> backend = get_backend("puppet")      # doctest: +SKIP
+>>> character = backend.prepare(rgb)     # once per character
+>>> frames = backend.render(character, plan, Scene(size=(720, 1280)))
+"""
 
-__all__ = ["KP", "KP_NAMES", "PART", "PARTS", "Pose2D", "PuppetRenderer", "Rig", "build_rig",
-           "keypoints_from_body", "part_transforms", "rest_order"]
+from __future__ import annotations
+
+import importlib
+
+from steadymotion.errors import InvalidOptionError
+from steadymotion.render.base import Backend, PreparedCharacter, Scene
+
+#: Backend name -> "module:class". A generative backend adds one line here and one module.
+BACKENDS: dict[str, str] = {"puppet": "steadymotion.render.puppet.backend:PuppetBackend"}
+DEFAULT_BACKEND = "puppet"
+
+
+def get_backend(name: str = DEFAULT_BACKEND) -> Backend:
+    """An instance of the backend called ``name`` (its module is imported only now)."""
+    if name not in BACKENDS:
+        raise InvalidOptionError(f"--backend must be one of {', '.join(BACKENDS)}, got {name!r}")
+    module, cls = BACKENDS[name].split(":")
+    return getattr(importlib.import_module(module), cls)()
+
+
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "Backend", "PreparedCharacter", "Scene", "get_backend"]

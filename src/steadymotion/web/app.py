@@ -373,7 +373,7 @@ def build_app(app: WebApp):
                 raise _error("give a background colour or a background image, not both")
             background = bg_image or ((bg_color or "").strip() or None)
             if background and not bg_image:
-                from steadymotion.animate import parse_background
+                from steadymotion.pipelines import parse_background
 
                 try:
                     parse_background(background)
@@ -382,7 +382,7 @@ def build_app(app: WebApp):
             spec = dict(image=image, character=character or None, store=str(app.store) if app.store else None,
                         motion=motion, orientation=orientation, prompt=prompt or None, end_image=end_image,
                         background=background, sound=bool(sound), max_seconds=float(max_s) if max_s else None,
-                        preflight=bool(preflight) and not character, stop_on_error=bool(stop), measure=bool(measure))
+                        preflight=bool(preflight), stop_on_error=bool(stop), measure=bool(measure))
             return spec, queued
 
         def run_animate(spec, request: gr.Request, progress=gr.Progress()):

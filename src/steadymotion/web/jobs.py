@@ -80,47 +80,28 @@ def _stack_pngs(pngs: list[bytes], path: Path) -> Path:
 
 
 def animate_job(spec: dict, progress: Progress) -> dict:
-    """Preflight, animate, then measure the result's drift (each optional step per ``spec``)."""
-    from steadymotion.animate import animate, parse_background
-    from steadymotion.preflight import check_inputs
+    """Preflight, animate, then measure the result's drift (each optional per ``spec``): :func:`make_video`."""
+    from steadymotion.pipelines import PreflightFailed, make_video
 
     out_dir = Path(spec["out_dir"])
     out_dir.mkdir(parents=True, exist_ok=True)
-    result: dict = {"preflight": [], "preflight_ok": True}
-    motion_pose = None
-    image = spec.get("image")
-    if spec.get("preflight", True) and image:
-        report = check_inputs(image, spec["motion"], orientation=spec["orientation"], prompt=spec.get("prompt") or None,
-                              progress=progress, until_s=spec.get("max_seconds"))
-        result["preflight"] = findings_rows(report.findings)
-        result["preflight_ok"] = report.ok
-        motion_pose = report.motion_pose
-        if not report.ok and spec.get("stop_on_error", True):
-            errors = [f for f in report.findings if f.severity.value == "error"]
-            raise JobError("preflight found a problem: " + "; ".join(f"{f.message} ({f.fix})" for f in errors)
-                           + " — fix the inputs, or untick 'stop when the check finds an error'")
-    background = spec.get("background")
-    if background:
-        parse_background(background)  # a bad colour fails here with its own message
-    res = animate(spec["motion"], out_dir / "animated.mp4", image=image, character=spec.get("character"),
-                  store=spec.get("store"), orientation=spec["orientation"], prompt=spec.get("prompt") or None,
-                  end_image=spec.get("end_image"), background=background or None, sound=spec.get("sound", True),
-                  max_seconds=spec.get("max_seconds"), motion_pose=motion_pose, progress=progress)
+    try:
+        made = make_video(spec["motion"], out_dir / "animated.mp4", image=spec.get("image"), character=spec.get("character"),
+                          store=spec.get("store"), orientation=spec["orientation"], prompt=spec.get("prompt") or None,
+                          preflight=spec.get("preflight", True), stop_on_error=spec.get("stop_on_error", True),
+                          measure=spec.get("measure", True), end_image=spec.get("end_image"),
+                          background=spec.get("background") or None, sound=spec.get("sound", True),
+                          max_seconds=spec.get("max_seconds"), progress=progress)
+    except PreflightFailed as exc:
+        raise JobError(f"{exc} — fix the inputs, or untick 'stop when the check finds an error'") from None
+    res = made.animation
+    result: dict = {"preflight": findings_rows(made.check.findings) if made.check else [],
+                    "preflight_ok": made.check.ok if made.check else True}
     result.update(video=str(res.output), size=list(res.size), frames=res.frames, fps=float(res.fps),
                   duration_s=res.duration_s, notes=list(res.notes), render_fps=res.render_fps,
                   camera=[d.describe() for d in res.directives.understood], ignored=list(res.directives.ignored))
-    if spec.get("measure", True):
-        from steadymotion.drift import analyze_video
-
-        reference = image
-        if reference is None and spec.get("character"):
-            from steadymotion.characters import CharacterStore
-            from steadymotion.io.image import write_image
-
-            ch = CharacterStore(spec.get("store")).get(spec["character"])
-            reference = write_image(out_dir / "master.png", ch.load_image())
-        report = analyze_video(res.output, reference=reference, motion=spec["motion"], progress=progress)
-        result["drift"] = drift_summary(report, out_dir, "animated")
+    if made.drift is not None:
+        result["drift"] = drift_summary(made.drift, out_dir, "animated")
     return result
 
 

@@ -162,3 +162,28 @@ def delta_e(lab1: np.ndarray, lab2: np.ndarray) -> float:
     from skimage.color import deltaE_ciede2000
 
     return float(deltaE_ciede2000(np.asarray(lab1, np.float64), np.asarray(lab2, np.float64)))
+
+
+def identity_signature(rgb: np.ndarray, pose) -> dict:
+    """What identifies the subject of one image: the face descriptor (dlib, 128-d, ``None`` without a
+    frontal face) and the CIELAB colours of iris, skin, hair and clothing where visible.
+
+    The one place a signature is computed: the character store keeps it with a master image, and
+    the drift meter measures a reference image with it.
+
+    Returns
+    -------
+    dict
+        ``{"face_descriptor": list of 128 float | None, "colors_lab": {region: [L, a, b]}}``.
+    """
+    out: dict = {"face_descriptor": None, "colors_lab": {}}
+    face = pose.face[0] if pose.face_present[0] else None
+    body = pose.body[0] if pose.body_present[0] else None
+    if face is not None:
+        d = FaceIdentity().descriptor(rgb, face)
+        if d is not None:
+            out["face_descriptor"] = [round(float(x), 6) for x in d]
+    for region, px in region_pixels(rgb, body, face).items():
+        if len(px):
+            out["colors_lab"][region] = [round(float(x), 2) for x in median_lab(px)]
+    return out

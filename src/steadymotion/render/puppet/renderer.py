@@ -1,4 +1,4 @@
-"""The puppet backend: deform a :class:`~steadymotion.render.rig.Rig` to target keypoints and draw it.
+"""Drawing the puppet: deform a :class:`~steadymotion.render.puppet.rig.Rig` to target keypoints.
 
 Per frame: one 2D affine transform per part from the target keypoints (limbs stretch only along
 their bone; head, hands and feet stay rigid), linear blend skinning of each part's mesh, then each
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from steadymotion.render.rig import KP, PART, PARTS, TORSO_LOWER, Rig
+from steadymotion.render.puppet.mesh import TORSO_LOWER
+from steadymotion.render.puppet.rig import Rig
+from steadymotion.skeleton import KP, PART, PARTS
 
 
 @dataclass

@@ -1,0 +1,211 @@
+"""Analysing one video for drift.
+
+:func:`analyze_video` runs one sampled pose pass and one pixel pass (see :mod:`.meter`), turns the
+measurements into named series (:mod:`.series`), finds events with change-point detection and
+scores each drift family (:mod:`.events`), and returns a :class:`DriftReport` that writes the
+documented JSON and a readable HTML page (:mod:`.report`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from steadymotion.drift.events import DriftEvent, cut_events, kind_scores, series_events, worst_severity
+from steadymotion.drift.meter import (
+    Reference,
+    color_identity_series,
+    fidelity_series,
+    frame_pass,
+    pose_series,
+    reference_from_image,
+)
+from steadymotion.drift.series import SEVERITIES, Series
+from steadymotion.errors import NoPersonError
+from steadymotion.io.video import probe_video
+from steadymotion.types import PoseSequence
+
+REPORT_VERSION = 1
+#: Pose is tracked on about this many frames per second (every ``stride``-th frame).
+POSE_RATE = 8.0
+#: The share of the clip compared at each end for accumulation (FramePack's Δdrift).
+ACCUMULATION_SHARE = 0.15
+
+
+@dataclass
+class DriftReport:
+    """Everything the drift meter found. ``to_dict()`` is the documented JSON (version 1)."""
+
+    video: dict
+    scores: dict
+    series: list[Series]
+    events: list[DriftEvent]
+    accumulation: dict
+    reference: str = "opening frames"
+    notes: list[str] = field(default_factory=list)
+    thumbs: list = field(default_factory=list, repr=False)
+    reference_thumb: bytes | None = field(default=None, repr=False)  # JPEG
+
+    def worst(self) -> str | None:
+        return worst_severity(self.events)
+
+    def fails(self, level: str) -> bool:
+        """True when an event at ``level`` (minor|major|severe) or worse was found."""
+        worst = self.worst()
+        return worst is not None and SEVERITIES.index(worst) >= SEVERITIES.index(level)
+
+    def to_dict(self) -> dict:
+        return {
+            "version": REPORT_VERSION,
+            "video": self.video,
+            "reference": self.reference,
+            "scores": self.scores,
+            "series": {s.name: s.to_dict() for s in self.series},
+            "events": [e.to_dict() for e in self.events],
+            "accumulation": self.accumulation,
+            "notes": self.notes,
+        }
+
+    def verdict(self) -> str:
+        from steadymotion.drift.report import verdict
+
+        return verdict(self)
+
+    def write_json(self, path: str | Path) -> Path:
+        import json
+
+        from steadymotion.io.atomic import atomic_output
+
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=1) + "\n")
+        return Path(path)
+
+    def thumb_at(self, t: float) -> bytes | None:
+        """JPEG of the first kept frame at or after ``t`` seconds (None when none was kept)."""
+        from steadymotion.drift.report import thumb_at
+
+        return thumb_at(self, t)
+
+    def write_html(self, path: str | Path) -> Path:
+        from steadymotion.drift.report import write_html
+
+        return write_html(self, path)
+
+
+def accumulation(series: list[Series]) -> dict:
+    """Start-vs-end change of every series (mean of the last 15 % minus the first 15 %) and its
+    linear trend per 10 s (least squares), as in FramePack's Δdrift (Zhang & Agrawala 2025)."""
+    out = {}
+    for s in series:
+        ok = np.isfinite(s.values)
+        if ok.sum() < 4:
+            continue
+        t, v = s.t[ok], s.values[ok]
+        span = t[-1] - t[0]
+        head = v[t <= t[0] + ACCUMULATION_SHARE * span]
+        tail = v[t >= t[-1] - ACCUMULATION_SHARE * span]
+        slope = float(np.polyfit(t, v, 1)[0]) if span > 0 else 0.0
+        out[s.name] = {"delta": round(float(tail.mean() - head.mean()), 4), "per_10s": round(10 * slope, 4), "unit": s.spec.unit}
+    return out
+
+
+def analyze_video(
+    video: str | Path,
+    *,
+    reference=None,
+    motion: str | Path | PoseSequence | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    reference_name: str | None = None,
+) -> DriftReport:
+    """Measure drift in ``video``.
+
+    Parameters
+    ----------
+    video : path
+    reference : path or ndarray (H, W, 3) uint8, optional
+        Image of the subject as they should look (identity, colours): a file, or the pixels of one
+        (a stored character's master image); default: the video's opening.
+    motion : path or PoseSequence, optional
+        The driving video, or its landmarks when already tracked; adds the ``fidelity`` series
+        (limb-direction error against it).
+    progress : callable(stage, done, total), optional
+    reference_name : str, optional
+        How the report names the reference (default: its path, or "reference image").
+
+    Returns
+    -------
+    DriftReport
+    """
+    from steadymotion.io.image import read_image
+    from steadymotion.pose.extract import Appearance, extract_pose, extract_pose_and_appearance, pose_from_image
+
+    info = probe_video(video)
+    notes: list[str] = []
+
+    def stage(name: str):
+        return (lambda done, total: progress(name, done, total)) if progress else None
+
+    stride = max(1, int(round(float(info.fps) / POSE_RATE)))
+    ref = Reference()
+    if reference is not None:
+        rgb = np.asarray(reference) if isinstance(reference, np.ndarray) else read_image(reference).rgb
+        name = reference_name or ("reference image" if isinstance(reference, np.ndarray) else str(reference))
+        ref = reference_from_image(rgb, pose_from_image(rgb), name)
+        if ref.descriptor is None:
+            notes.append("no usable face in the reference image: identity is compared with the opening frames")
+    # the pose workers (other processes) track the subject while this process reads every frame
+    total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
+    done = {"pose": 0, "frames": 0}
+    lock = threading.Lock()
+
+    def bump(part: str):
+        def update(n: int, part_total: int) -> None:
+            with lock:
+                done[part] = n if n < part_total else total  # a finished part counts in full
+                if progress is not None:
+                    progress("tracking and measuring", done["pose"] + done["frames"], 2 * total)
+        return update
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"))
+        pp = frame_pass(video, progress=bump("frames"))
+        try:
+            seq, app = tracking.result()
+        except NoPersonError:
+            notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply")
+            seq = PoseSequence.empty(1, info.fps, info.size)
+            app = Appearance(times=np.zeros(0), colors=np.zeros((0, 4, 3)), descriptors=np.zeros((0, 128)))
+    series = list(pp.series)
+    if seq.body_present.any():
+        series += pose_series(seq)
+    series += color_identity_series(app, ref, seq)
+    if isinstance(motion, PoseSequence):
+        series.append(fidelity_series(seq, motion))
+    elif motion is not None:
+        driving = extract_pose(motion, stride=max(1, int(round(float(probe_video(motion).fps) / POSE_RATE))), progress=stage("tracking the driving motion"))
+        series.append(fidelity_series(seq, driving))
+    events = [e for s in series for e in series_events(s)] + cut_events(pp.cuts)
+    events.sort(key=lambda e: (e.start_s, -SEVERITIES.index(e.severity)))
+    duration = info.duration_s or (float(pp.series[0].t[-1]) if len(pp.series[0].t) else 0.0)
+    for e in events:  # a series sampled once a second must not report past the end of the clip
+        e.end_s = min(e.end_s, duration)
+    measured = {s.spec.kind for s in series if np.isfinite(s.values).sum() >= 3}
+    if not any(s.name == "identity.face_distance" for s in series):
+        notes.append("no face was measurable (none found, too small or side-on): identity not scored")
+    return DriftReport(
+        video={"path": str(video), "fps": float(info.fps), "frames": len(pp.series[0].t), "duration_s": round(duration, 3),
+               "width": info.width, "height": info.height},
+        scores=kind_scores(events, duration, measured),
+        series=series,
+        events=events,
+        accumulation=accumulation(series),
+        reference=ref.source if reference is not None else "opening frames",
+        notes=notes,
+        thumbs=pp.thumbs,
+        reference_thumb=ref.thumb if ref.thumb is not None else (pp.thumbs[0][1] if pp.thumbs else None),
+    )

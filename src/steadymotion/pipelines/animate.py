@@ -1,0 +1,439 @@
+"""The ``animate`` pipeline: character image (or stored character) + motion video -> MP4, checked and measured.
+
+:func:`make_video` is the one place where "preflight, then render, then measure" is written; the
+CLI (``animate``, ``demo``), the web UI and the Python API all call it. :func:`animate` is its
+render step alone. Neither holds an algorithm: the character comes from a render backend
+(:mod:`steadymotion.render`) or the character store, the motion from :mod:`steadymotion.pose`, the
+camera from :mod:`steadymotion.perception.camera` and :mod:`steadymotion.motion.directives`, the plan
+from :mod:`steadymotion.motion.plan`; frames stream from the backend into
+:class:`~steadymotion.io.video.VideoWriter` while the next frame renders.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from steadymotion.characters import CharacterStore
+from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageError, SteadyMotionError
+from steadymotion.io.atomic import check_writable
+from steadymotion.io.image import Image, read_image
+from steadymotion.io.video import VideoWriter, probe_video
+from steadymotion.motion.directives import CameraDirectives, parse_camera
+from steadymotion.motion.plan import MotionPlan, plan_motion
+from steadymotion.perception.camera import track_camera
+from steadymotion.pose.extract import extract_pose, pose_from_image
+from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
+from steadymotion.types import PoseSequence
+from steadymotion.vocab import Orientation
+
+#: Default output: the image's own size, its long side brought within these bounds (even numbers).
+MAX_SIDE, MIN_SIDE = 1280, 512
+
+Stage = Callable[[str, int, int], None]
+
+
+# --- options, validated before any work ------------------------------------------------------------
+def output_size(image_size: tuple[int, int], size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """``size`` rounded to even numbers, or the image's size with its long side within [512, 1280]."""
+    if size is not None:
+        w, h = size
+        if w < 16 or h < 16 or w > 7680 or h > 7680:
+            raise InvalidOptionError(f"--size {w}x{h}: each side must be between 16 and 7680 pixels")
+        return int(w) // 2 * 2, int(h) // 2 * 2
+    w, h = image_size
+    s = min(1.0, MAX_SIDE / max(w, h))
+    s = max(s, MIN_SIDE / max(w, h)) if max(w, h) < MIN_SIDE else s
+    return max(2, int(round(w * s)) // 2 * 2), max(2, int(round(h * s)) // 2 * 2)
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """``"720x1280"`` -> ``(720, 1280)``; checked against the limits of :func:`output_size`."""
+    if not text:
+        return None
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        w, h = (int(p) for p in parts)
+    except ValueError:
+        raise InvalidOptionError(f"--size {text!r}: write it as WIDTHxHEIGHT, e.g. 720x1280") from None
+    output_size((1, 1), (w, h))  # the limits, now rather than after the work
+    return w, h
+
+
+def parse_background(spec: str | None) -> np.ndarray | None:
+    """``None`` (the image's own, inpainted), a colour (``#rrggbb``, ``r,g,b`` or a name) as ``(3,)``
+    float32 in [0, 1], or an image (``(H, W, 3) uint8``, fitted to the output by :func:`fit_background`)."""
+    if spec is None or not str(spec).strip():
+        return None
+    from matplotlib import colors
+
+    s = str(spec).strip()
+    parts = s.split(",")
+    if len(parts) == 3 and all(p.strip().isdigit() for p in parts):
+        rgb = [int(p) for p in parts]
+        if max(rgb) > 255:
+            raise InvalidOptionError(f"--background {spec!r}: each of r,g,b must be 0-255")
+        return np.array(rgb, np.float32) / 255
+    if not Path(s).exists() and colors.is_color_like(s):
+        return np.array(colors.to_rgb(s), np.float32)
+    try:
+        return read_image(s).rgb
+    except (NotAnImageError, FileNotFoundError) as exc:
+        raise NotAnImageError(f"--background {spec!r}: not a colour (#rrggbb, r,g,b or a name) nor a readable image ({exc})") from None
+
+
+def fit_background(background: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
+    """A background image scaled to cover ``size`` and centre-cropped; colours and ``None`` pass through."""
+    if background is None or background.ndim == 1:
+        return background
+    w, h = size
+    ih, iw = background.shape[:2]
+    k = max(w / iw, h / ih)
+    big = cv2.resize(background, (max(w, int(round(iw * k))), max(h, int(round(ih * k)))),
+                     interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
+    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
+    return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
+
+
+def check_max_seconds(max_seconds: float | None) -> float | None:
+    if max_seconds is None:
+        return None
+    if not (isinstance(max_seconds, (int, float)) and math.isfinite(max_seconds) and max_seconds > 0):
+        raise InvalidOptionError(f"--max-seconds must be a positive number of seconds, got {max_seconds}")
+    return float(max_seconds)
+
+
+# --- the character -----------------------------------------------------------------------------------
+@dataclass
+class CharacterSource:
+    """Who is animated: a prepared character, its master image and how to name it."""
+
+    prepared: PreparedCharacter
+    master: np.ndarray  # (H, W, 3) uint8: the reference for identity (the stored master when stored)
+    label: str
+
+
+def load_character(image=None, character: str | None = None, store=None, backend: str = DEFAULT_BACKEND) -> CharacterSource:
+    """The character to animate: a stored character's (its rig reused) or one prepared from ``image``."""
+    if character:
+        st = store if isinstance(store, CharacterStore) else CharacterStore(store)
+        ch = st.get(character)
+        label = f"character {character!r}"
+        try:
+            prepared = ch.load_rig()
+        except SteadyMotionError:
+            prepared = get_backend(backend).prepare(ch.load_image(), source=label)
+            st.update_rig(character, prepared)
+            label += " (rig rebuilt)"
+        return CharacterSource(prepared, prepared.image, label)
+    if image is None:
+        raise InvalidOptionError("give a character image (--image) or a stored character (--character)")
+    img = image if isinstance(image, Image) else read_image(image)
+    label = str(img.path or "image")
+    return CharacterSource(get_backend(backend).prepare(img.rgb, img.alpha, source=label), img.rgb, label)
+
+
+# --- animate (render only) -----------------------------------------------------------------------------
+@dataclass
+class AnimateResult:
+    """What ``animate`` made and how it went (``timings`` in seconds per stage)."""
+
+    output: Path
+    frames: int
+    fps: float
+    size: tuple[int, int]
+    duration_s: float
+    timings: dict[str, float]
+    directives: CameraDirectives
+    notes: list[str] = field(default_factory=list)
+    plan: MotionPlan | None = field(default=None, repr=False)
+    rig: PreparedCharacter | None = field(default=None, repr=False)
+    master: np.ndarray | None = field(default=None, repr=False)
+    character: str = ""
+    motion_pose: PoseSequence | None = field(default=None, repr=False)
+
+    @property
+    def render_fps(self) -> float:
+        return self.frames / max(self.timings.get("render", 0.0), 1e-9)
+
+
+def _person_boxes(seq: PoseSequence) -> np.ndarray:
+    b = seq.body[..., :2]
+    with np.errstate(invalid="ignore"):
+        boxes = np.concatenate([np.nanmin(b, axis=1), np.nanmax(b, axis=1)], axis=1)
+    boxes[~seq.body_present] = np.nan
+    return boxes
+
+
+def animate(
+    motion: str | Path,
+    output: str | Path,
+    *,
+    image=None,
+    character: str | None = None,
+    store=None,
+    orientation: Orientation | str = Orientation.VIDEO,
+    prompt: str | None = None,
+    end_image=None,
+    background: str | np.ndarray | None = None,
+    size: tuple[int, int] | None = None,
+    sound: bool = True,
+    max_seconds: float | None = None,
+    follow_camera: bool = True,
+    motion_pose: PoseSequence | None = None,
+    backend: str = DEFAULT_BACKEND,
+    progress: Stage | None = None,
+) -> AnimateResult:
+    """Make ``output``: the character performing the motion of the ``motion`` video.
+
+    Parameters
+    ----------
+    motion : path
+        Reference video (one person).
+    output : path
+        The MP4 to write (written to a temporary name and renamed when complete).
+    image, character, store
+        The character: an image path / :class:`~steadymotion.io.image.Image`, or the name of a
+        stored character (``store``: a :class:`~steadymotion.characters.CharacterStore` or its folder).
+    orientation : Orientation or {"video", "image"}
+        See :func:`steadymotion.motion.plan.plan_motion`.
+    prompt : str, optional
+        Camera directives are read from it (:func:`steadymotion.motion.directives.parse_camera`).
+    end_image : path, optional
+        The clip ends in this image's pose.
+    background : str or ndarray, optional
+        A colour or an image path (or :func:`parse_background`'s result) replacing the image's own background.
+    size : (w, h), optional
+        Output size; default from the image aspect (:func:`output_size`).
+    sound : bool
+        Keep the reference's audio.
+    max_seconds : float, optional
+        Use only the first seconds of the reference.
+    follow_camera : bool
+        In ``video`` orientation, move the background with the reference's camera.
+    motion_pose : PoseSequence, optional
+        The reference's landmarks when already extracted (skips extraction).
+    backend : str
+        The render backend (:data:`steadymotion.render.BACKENDS`).
+    progress : callable(stage, done, total), optional
+    """
+    # every option is checked before any work
+    orientation = Orientation.parse(orientation)
+    out = check_writable(output)
+    max_seconds = check_max_seconds(max_seconds)
+    if size is not None:
+        output_size((1, 1), size)
+    bg = background if isinstance(background, np.ndarray) or background is None else parse_background(background)
+    info = probe_video(motion)
+    get_backend(backend)
+    end = read_image(end_image) if end_image is not None else None
+
+    timings: dict[str, float] = {}
+    stage = progress or (lambda s, d, t: None)
+
+    def prepare() -> CharacterSource:
+        t = time.perf_counter()
+        try:
+            return load_character(image, character, store, backend)
+        finally:
+            timings["rig"] = time.perf_counter() - t
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the character is prepared (rigged) while the pose workers track the motion
+        source_f: Future = pool.submit(prepare)
+        def tracking(done: int, total: int) -> None:
+            if source_f.done() and source_f.exception() is not None:
+                raise source_f.exception()  # a bad image stops the tracking at once
+            stage("extracting motion", done, total)
+
+        if motion_pose is None:
+            # a preview of a long reference tracks only what it shows
+            motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds)
+        timings["motion"] = time.perf_counter() - t0
+        source: CharacterSource = source_f.result()
+    timings["motion+rig"] = time.perf_counter() - t0
+    seq = motion_pose
+    if max_seconds is not None:
+        n = int(np.searchsorted(seq.times - seq.times[0], max_seconds - 1e-9, side="left"))
+        seq = seq[: max(1, n)]
+    if not seq.body_present.any():
+        raise NoPersonError(f"{motion}: no person in the motion video; use a clip with one clearly visible person")
+
+    directives = parse_camera(prompt)
+    t0 = time.perf_counter()
+    track = None
+    if orientation is Orientation.VIDEO and follow_camera:
+        track = track_camera(motion, _person_boxes(seq), progress=lambda d, t: stage("tracking the camera", d, t),
+                             frames=len(seq))[: len(seq)]
+    timings["camera"] = time.perf_counter() - t0
+
+    prepared = source.prepared
+    out_size = output_size(prepared.size, size)
+    end_pose = pose_from_image(end.rgb) if end is not None else None
+    end_size = (end.rgb.shape[1], end.rgb.shape[0]) if end is not None else None
+    plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
+                       camera_track=track, end_pose=end_pose, end_size=end_size)
+    scene = Scene(out_size, fit_background(bg, out_size))
+
+    t0 = time.perf_counter()
+    n = len(plan)
+    frames = get_backend(backend).render(prepared, plan, scene)
+    with VideoWriter(out, seq.fps, audio_from=motion if (sound and info.has_audio) else None) as writer:
+        for i, frame in enumerate(_ahead(frames)):
+            writer.write(frame)
+            if i % 5 == 0 or i == n - 1:
+                stage("rendering", i + 1, n)
+    timings["render"] = time.perf_counter() - t0
+
+    notes = list(prepared.notes) + list(plan.notes)
+    if prompt and not directives.understood:
+        notes.append("no camera directive in the prompt (the puppet backend reads only camera directives from it)")
+    return AnimateResult(output=out, frames=n, fps=float(seq.fps), size=out_size, duration_s=n / float(seq.fps),
+                         timings=timings, directives=directives, notes=notes, plan=plan, rig=prepared,
+                         master=source.master, character=source.label, motion_pose=seq)
+
+
+def _ahead(frames: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
+    """Render the next frames in a thread while the caller encodes this one (OpenCV and the H.264
+    encoder release the GIL, so rendering and encoding overlap on two cores)."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    END = object()
+
+    def produce() -> None:
+        try:
+            for f in frames:
+                while not stop.is_set():
+                    try:
+                        q.put(f, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(END)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            q.put(exc)
+
+    worker = threading.Thread(target=produce, name="steadymotion-render", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
+# --- make_video: preflight, animate, measure -------------------------------------------------------------
+class PreflightFailed(SteadyMotionError, ValueError):
+    """Preflight found an error in the inputs and ``stop_on_error`` was set; ``.report`` has the findings."""
+
+    def __init__(self, report) -> None:
+        self.report = report
+        errors = report.errors()
+        super().__init__("preflight found a problem: " + "; ".join(f"{f.message} ({f.fix})" for f in errors))
+
+
+@dataclass
+class MakeResult:
+    """What :func:`make_video` did: the animation, and the preflight and drift reports when asked."""
+
+    animation: AnimateResult
+    check: object | None = None  # CheckReport
+    drift: object | None = None  # DriftReport
+    report_files: list[Path] = field(default_factory=list)
+
+    @property
+    def output(self) -> Path:
+        return self.animation.output
+
+
+def make_video(
+    motion: str | Path,
+    output: str | Path,
+    *,
+    image=None,
+    character: str | None = None,
+    store=None,
+    orientation: Orientation | str = Orientation.VIDEO,
+    prompt: str | None = None,
+    preflight: bool = False,
+    stop_on_error: bool = True,
+    measure: bool = False,
+    report: str | Path | None = None,
+    progress: Stage | None = None,
+    **options,
+) -> MakeResult:
+    """Check the inputs, animate, and measure the result's drift: the pipeline every interface uses.
+
+    Parameters
+    ----------
+    motion, output, image, character, store, orientation, prompt
+        As :func:`animate`.
+    preflight : bool
+        Run :func:`steadymotion.preflight.check_inputs` first (its motion tracking is reused by the
+        render). Needs an image (a stored character's master image is used when a character is given).
+    stop_on_error : bool
+        Raise :class:`PreflightFailed` when preflight finds an error, before rendering.
+    measure : bool
+        Measure the result's drift (:func:`steadymotion.drift.analyze_video`) against the character's
+        master image — the stored master when a stored character is used — and the driving motion.
+    report : path, optional
+        Write the drift report as HTML here and as JSON beside it (implies ``measure``).
+    **options
+        Passed to :func:`animate` (``end_image``, ``background``, ``size``, ``sound``, ``max_seconds``,
+        ``follow_camera``, ``backend``).
+    """
+    from steadymotion.drift import analyze_video
+    from steadymotion.preflight import check_inputs
+
+    orientation = Orientation.parse(orientation)
+    check_writable(output)
+    if report is not None:
+        check_writable(report)
+        check_writable(Path(report).with_suffix(".json"))
+        measure = True
+    max_seconds = check_max_seconds(options.get("max_seconds"))
+    if options.get("background") is not None and not isinstance(options["background"], np.ndarray):
+        options["background"] = parse_background(options["background"])
+    if (image is None) == (not character):
+        raise InvalidOptionError("give exactly one of an image (--image) or a stored character (--character)")
+
+    checked = None
+    if preflight:
+        check_image = image
+        if check_image is None:
+            ch = (store if isinstance(store, CharacterStore) else CharacterStore(store)).get(character)
+            check_image = ch.store.object_path(ch.image)
+        checked = check_inputs(check_image, motion, orientation=orientation, prompt=prompt or None,
+                               progress=progress, until_s=max_seconds)
+        if not checked.ok and stop_on_error:
+            raise PreflightFailed(checked)
+        if options.get("motion_pose") is None and checked.motion_pose is not None:
+            options["motion_pose"] = checked.motion_pose
+    result = animate(motion, output, image=image, character=character, store=store, orientation=orientation,
+                     prompt=prompt, progress=progress, **options)
+    made = MakeResult(animation=result, check=checked)
+    if measure:
+        drift = analyze_video(result.output, reference=result.master, reference_name=result.character,
+                              motion=result.motion_pose, progress=progress)
+        made.drift = drift
+        if report is not None:
+            made.report_files = [drift.write_html(report), drift.write_json(Path(report).with_suffix(".json"))]
+    return made

@@ -1,0 +1,26 @@
+"""The puppet as a :class:`~steadymotion.render.base.Backend`: rig once, draw a plan frame by frame."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from steadymotion.render.base import Scene
+from steadymotion.render.puppet.renderer import Pose2D, PuppetRenderer
+from steadymotion.render.puppet.rig import Rig, build_rig
+
+
+class PuppetBackend:
+    """CPU puppet renderer; needs no model weights."""
+
+    name = "puppet"
+
+    def prepare(self, rgb: np.ndarray, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
+        return build_rig(rgb, alpha=alpha, source=source)
+
+    def render(self, character: Rig, plan, scene: Scene) -> Iterator[np.ndarray]:
+        renderer = PuppetRenderer(character, scene.size, plan.base, background=scene.background)
+        for i in range(len(plan)):
+            yield renderer.render(Pose2D(plan.keypoints[i], float(plan.scale[i]), tuple(int(x) for x in plan.order[i]),
+                                         plan.camera[i]))

@@ -1,0 +1,322 @@
+"""The puppet's rig: one character image as layered 2D parts with textures, meshes and skinning.
+
+:func:`build_rig` finds the person (MediaPipe Holistic + selfie segmentation, or the image's own
+alpha channel; :mod:`steadymotion.perception`), cuts the figure into body parts along the skeleton
+(:mod:`.cutout`), fills what moving parts will reveal (the background behind the person, the torso
+behind an arm; :mod:`.fill`) and triangulates and skins each part (:mod:`.mesh`). Everything heavy
+happens here, once per character; :mod:`.renderer` only deforms and draws.
+
+Coordinates are pixels of the master image, ``(x, y)``, origin top-left.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from steadymotion.errors import InvalidPoseDataError, NoPersonError
+from steadymotion.perception.segmentation import person_alpha
+from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, part_labels, present_parts, radii, segment_distance, torso_polygon
+from steadymotion.render.puppet.fill import inpaint_multiscale
+from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
+from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
+from steadymotion.types import RestPose
+
+#: Bump when the stored rig layout changes; older stored rigs are rebuilt from their master image.
+RIG_VERSION = 2
+
+
+# --- the rig ---------------------------------------------------------------------------------------
+@dataclass
+class Part:
+    """One layered part of the puppet.
+
+    Attributes
+    ----------
+    name : str
+    texture : ndarray, (h, w, 4) uint8
+        Premultiplied RGBA covering ``box``; alpha is the part's share of the figure.
+    box : tuple of int
+        ``(x0, y0)`` of the texture in master-image pixels.
+    vertices : ndarray, (V, 2) float32
+        Rest mesh in master-image pixels (a triangulation of the part's convex region).
+    triangles : ndarray, (F, 3) int32
+    bones : ndarray, (V, 3) int16
+        Up to three part indices whose transforms skin each vertex (own, parent, child).
+    weights : ndarray, (V, 3) float32
+        Linear-blend-skinning weights (rows sum to 1).
+    """
+
+    name: str
+    texture: np.ndarray
+    box: tuple[int, int]
+    vertices: np.ndarray
+    triangles: np.ndarray
+    bones: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass
+class Rig:
+    """A character image rigged as a layered puppet (see the module docstring).
+
+    Attributes
+    ----------
+    image : ndarray, (H, W, 3) uint8
+        The master image: every rendered pixel of the character comes from here.
+    alpha : ndarray, (H, W) float32
+        Soft person mask in [0, 1].
+    background : ndarray, (H, W, 3) uint8
+        The master image with the person removed and the hole inpainted.
+    rest : ndarray, (K, 3) float32
+        Rest keypoints (x, y, z) in :data:`steadymotion.skeleton.KP_NAMES` order.
+    present : ndarray, (P,) bool
+        Parts the image shows (a portrait has no legs; missing parts stay with their parent).
+    radius : ndarray, (P,) float32
+        Half-width of each part, pixels.
+    parts : list of Part
+        The present parts, in :data:`steadymotion.skeleton.PARTS` order.
+    """
+
+    image: np.ndarray
+    alpha: np.ndarray
+    background: np.ndarray
+    rest: np.ndarray
+    present: np.ndarray
+    radius: np.ndarray
+    parts: list[Part]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.shape[1], self.image.shape[0]
+
+    @property
+    def rest_pose(self) -> RestPose:
+        """The character's joints and the parts its image shows: what motion planning needs."""
+        return RestPose(self.rest, self.present, self.size)
+
+    def part(self, name: str) -> Part | None:
+        for p in self.parts:
+            if p.name == name:
+                return p
+        return None
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the rig to one ``.npz`` (uncompressed textures are large; zip-compressed)."""
+        arrays: dict[str, np.ndarray] = {
+            "image": self.image, "alpha": self.alpha.astype(np.float16), "background": self.background,
+            "rest": self.rest, "present": self.present, "radius": self.radius,
+        }
+        meta = {"version": RIG_VERSION, "notes": self.notes, "parts": []}
+        for i, p in enumerate(self.parts):
+            meta["parts"].append({"name": p.name, "box": list(p.box)})
+            arrays[f"p{i}_texture"] = p.texture
+            for key in ("vertices", "triangles", "bones", "weights"):
+                arrays[f"p{i}_{key}"] = getattr(p, key)
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
+        path = Path(path)
+        with open(path, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Rig:
+        try:
+            z = np.load(path, allow_pickle=False)
+            meta = json.loads(bytes(z["meta"]).decode())
+        except (OSError, ValueError, KeyError) as exc:
+            raise InvalidPoseDataError(f"{path}: not a steadymotion rig ({exc}); rebuild it from the master image") from None
+        if meta.get("version") != RIG_VERSION:
+            raise InvalidPoseDataError(f"{path}: rig version {meta.get('version')} != {RIG_VERSION}; rebuild it")
+        parts = []
+        for i, pm in enumerate(meta["parts"]):
+            parts.append(Part(
+                name=pm["name"], texture=z[f"p{i}_texture"], box=tuple(pm["box"]),
+                vertices=z[f"p{i}_vertices"], triangles=z[f"p{i}_triangles"], bones=z[f"p{i}_bones"],
+                weights=z[f"p{i}_weights"],
+            ))
+        return cls(image=z["image"], alpha=z["alpha"].astype(np.float32), background=z["background"],
+                   rest=z["rest"], present=z["present"], radius=z["radius"], parts=parts, notes=meta["notes"])
+
+
+def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
+    """Rig a character image as a layered puppet.
+
+    Parameters
+    ----------
+    rgb : ndarray, (H, W, 3) uint8
+        The master image.
+    pose : PoseSequence, optional
+        Its landmarks (1 frame); detected with :func:`steadymotion.pose.extract.pose_from_image`
+        when not given.
+    alpha : ndarray, (H, W), optional
+        The image's own transparency, used as the person mask when it cuts the figure out.
+
+    Raises
+    ------
+    NoPersonError
+        No body was found, or the body's shoulders or head are not in the image.
+
+    Notes
+    -----
+    Parts are cut by capsule distance to the bones (normalised by each part's width measured on the
+    mask's distance transform); parts behind others in the master image (the torso behind the
+    arms) get the hidden pixels inpainted from their own pixels; each part's mesh is a Triangle
+    quality triangulation (Shewchuk 1996) of its padded convex hull, drawn with the part's texture
+    alpha, so the silhouette comes from the image, not from the mesh.
+    """
+    from steadymotion.pose.extract import pose_from_image  # perception: imported on use (MediaPipe is heavy)
+
+    h, w = rgb.shape[:2]
+    if pose is None:
+        pose = pose_from_image(rgb)
+    if not pose.body_present[0]:
+        raise NoPersonError(f"{source}: no person found; use an image with one clearly visible person (head and shoulders at least)")
+    body = pose.body[0]
+    kp = keypoints_from_body(body)
+    vis = keypoint_visibility(body)
+    present = present_parts(kp, vis, w, h)
+    if not present[PART["torso"]] or not present[PART["head"]]:
+        raise NoPersonError(f"{source}: the person's head and shoulders must be in the image to rig it; use a wider shot")
+    face = pose.face[0] if pose.face_present[0] else None
+    a = person_alpha(rgb, alpha)
+    # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
+    # opaque inside and soft only along its silhouette, or it turns see-through when it moves
+    e = max(3, int(0.005 * max(h, w)) | 1)
+    interior = cv2.erode((a > 0.5).astype(np.uint8), np.ones((e, e), np.uint8)).astype(bool)
+    a = np.where(interior, 1.0, a).astype(np.float32)
+    mask = a > 0.5
+    if mask.sum() < 0.002 * h * w:
+        raise NoPersonError(f"{source}: the person is too small to rig (segmentation found {int(mask.sum())} px); use a closer shot")
+    radius = radii(kp, mask, face)
+    labels = part_labels(rgb, pose, a, kp, present, radius)
+    notes = []
+    missing = [p.name for i, p in enumerate(PARTS) if not present[i]]
+    if missing:
+        notes.append("not in the image (kept still with their parent part): " + ", ".join(missing))
+
+    # background: the person removed
+    grow = max(3, int(0.012 * max(h, w)))
+    hole = cv2.dilate((a > 0.05).astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(bool)
+    background = inpaint_multiscale(rgb, hole)
+
+    # stable unit for mesh density
+    torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
+    parts: list[Part] = []
+    front_set = {PART[n] for n in FRONT_OF_TORSO}
+    rgbf = rgb.astype(np.float32) / 255
+    for i, spec in enumerate(PARTS):
+        if not present[i]:
+            continue
+        own = labels == i  # pixels of missing parts went to the nearest present part already
+        region = own.copy()
+        children = [c for c in PARTS if c.parent == spec.name and present[PART[c.name]]]
+
+        def cap(joint: str, parts: list[int]) -> np.ndarray:
+            """The person's pixels of ``parts`` within 1.1 part widths of ``joint``."""
+            disc = np.zeros((h, w), np.uint8)
+            j = kp[KP[joint], :2]
+            cv2.circle(disc, (int(round(j[0])), int(round(j[1]))), int(round(radius[i] * 1.1)), 1, -1)
+            return disc.astype(bool) & (a > 0.15) & np.isin(labels, parts)
+
+        if spec.parent is not None and spec.name != "head":
+            # a cap around the proximal joint, so the joint never opens when the part turns; only
+            # the joint's own pixels (never the shorts under a hand or the shirt beside an elbow)
+            # (the hip joints sit inside the pelvis: a thigh's cap would carry a disc of the torso's
+            # clothes; the torso's lower transform covers the hip instead)
+            parent_px = [] if spec.name.startswith("thigh") else [PART[spec.parent]]
+            region |= cap(spec.a, [i] + parent_px + [PART[c.name] for c in children])
+        if children and not children[0].rigid:
+            # and a round end at the bending joint (elbow, knee): past a sharp bend the renderer
+            # stops blending and the two round ends, turning about the joint, keep it covered
+            region |= cap(spec.b, [i, PART[children[0].name]])
+        if spec.name == "head":
+            # the neck down to the shoulder line travels with the head
+            neck = np.zeros((h, w), np.uint8)
+            n0, hd = kp[KP["neck"], :2], kp[KP["head"], :2]
+            cv2.line(neck, tuple(np.round(n0).astype(int)), tuple(np.round(hd).astype(int)), 1, int(max(2, radius[i] * 0.9)))
+            region |= neck.astype(bool) & (a > 0.15) & ((labels == PART["torso"]) | (labels == i))
+        hidden = np.zeros((h, w), bool)
+        if i not in front_set:
+            # what parts drawn in front hide of this one is filled from this part's own pixels
+            if spec.name == "torso":
+                zone = np.zeros((h, w), np.uint8)
+                cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.15, body=True).round().astype(np.int32), 1)
+                zone = zone.astype(bool)
+            else:
+                ys, xs = np.nonzero(a > 0.15)
+                d, _ = segment_distance(np.stack([xs, ys], 1).astype(np.float32), kp[KP[spec.a], :2], kp[KP[spec.b], :2])
+                zone = np.zeros((h, w), bool)
+                zone[ys[d < radius[i]], xs[d < radius[i]]] = True
+            for j in front_set:
+                if present[j]:
+                    hidden |= zone & (labels == j)
+            hidden &= a > 0.15
+            region |= hidden
+        if not region.any():
+            present[i] = False
+            continue
+        # overlap internal seams by a few pixels so no background shows between parts
+        seam = max(2, int(0.003 * max(h, w)))
+        grown = cv2.dilate(region.astype(np.uint8), np.ones((2 * seam + 1, 2 * seam + 1), np.uint8)).astype(bool)
+        grown = region | (grown & (a > 0.5))  # overlap inside the figure only, never into a fringe
+        if i in front_set and spec.name != "head":
+            # an arm overlaps its own chain fully, anything else by one pixel: the torso behind it
+            # is inpainted, and a wide seam into the shorts would carry cloth along with the arm
+            chain = [i] + ([PART[spec.parent]] if spec.parent and spec.parent != "torso" else [])
+            chain += [PART[c.name] for c in children]
+            thin = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (a > 0.5)
+            grown = region | (grown & np.isin(labels, chain)) | thin
+        ys, xs = np.nonzero(grown)
+        pad = seam + 3
+        x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
+        x1, y1 = min(w, xs.max() + pad + 1), min(h, ys.max() + pad + 1)
+        color = rgbf[y0:y1, x0:x1].copy()
+        hid = hidden[y0:y1, x0:x1]
+        if hid.any():
+            # the part's pixels right next to what hides it often carry the front part's colour
+            # (a blurred edge, a few mislabelled pixels): the fill takes its colours from farther in
+            band = max(3, int(0.008 * max(h, w)))
+            near = cv2.dilate(hid.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+            # and from solid pixels only (the soft silhouette's colour is mostly the background's)
+            known = own[y0:y1, x0:x1] & ~near & (a[y0:y1, x0:x1] > 0.9)
+            if spec.name == "torso":
+                # the torso's colours come from inside its outline (shoulders to the outer hips):
+                # slivers of an arm's edge left on the torso beside the body would smear skin in
+                trunk = np.zeros((h, w), np.uint8)
+                cv2.fillConvexPoly(trunk, torso_polygon(kp, radius[i], widen=0.0, body=True).round().astype(np.int32), 1)
+                inner = known & trunk[y0:y1, x0:x1].astype(bool)
+                if inner.sum() > 100:
+                    known = inner
+            if not known.any():
+                known = own[y0:y1, x0:x1] & ~hid
+            fill_mask = (~known).astype(np.uint8)
+            if known.any():
+                filled = cv2.inpaint((color * 255).astype(np.uint8), fill_mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+                color[hid] = filled[hid]
+        pa = a[y0:y1, x0:x1] * grown[y0:y1, x0:x1]
+        pa = np.where(region[y0:y1, x0:x1], a[y0:y1, x0:x1], pa)
+        # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
+        pa = np.where(hid, 1.0, pa).astype(np.float32)
+        tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
+        max_area = max(60.0, (torso_len * 0.12) ** 2)
+        verts, tris = hull_mesh(grown[y0:y1, x0:x1] | (pa > 0.02), pad=2, max_area=max_area)
+        verts += np.array([x0, y0], np.float32)
+        bones, weights = skin_weights(spec, verts, kp, present, radius)
+        parts.append(Part(spec.name, tex, (int(x0), int(y0)), verts, tris, bones, weights))
+    # drop skin references to parts that did not make it
+    kept = {PART[p.name] for p in parts} | {TORSO_LOWER}
+    for p in parts:
+        bad = ~np.isin(p.bones, list(kept))
+        if bad.any():
+            p.weights[bad] = 0
+            p.bones[bad] = PART[p.name]
+            p.weights /= np.maximum(p.weights.sum(axis=1, keepdims=True), 1e-6)
+    return Rig(image=np.ascontiguousarray(rgb), alpha=a, background=background, rest=kp, present=present,
+               radius=radius, parts=parts, notes=notes)
