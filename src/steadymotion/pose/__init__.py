@@ -1,4 +1,4 @@
-"""Motion extraction (MediaPipe Holistic), clean-up, and OpenPose/DWPose exports."""
+"""Motion extraction (MediaPipe Holistic, or BlazePose alone for the body), clean-up, and OpenPose/DWPose exports."""
 
 from steadymotion.pose.clean import clean_sequence, fill_pose_gaps, one_euro, repair_hand_swaps, smooth_pose
 from steadymotion.pose.extract import HolisticOptions, HolisticTracker, extract_pose

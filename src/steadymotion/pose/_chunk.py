@@ -1,7 +1,8 @@
 """Worker entry point: ``python -m steadymotion.pose._chunk VIDEO OUT.npz '{"start_s":..}'``.
 
-Runs Holistic over one time range of a video (see :func:`steadymotion.pose.extract._run_parallel`),
-prints ``progress N`` lines, and saves the arrays to ``OUT.npz``. Errors are printed as
+Runs Holistic (or BlazePose alone when ``options.parts == "body"``) over one time range of a video
+(see :func:`steadymotion.pose.extract._run_parallel`), prints ``progress N`` lines, and saves the
+arrays to ``OUT.npz``. Errors are printed as
 ``steadymotion-error <ClassName> <message>`` so the parent can re-raise them faithfully.
 """
 

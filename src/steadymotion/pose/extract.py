@@ -1,12 +1,19 @@
-"""Motion extraction: MediaPipe Holistic over a video, streamed, in parallel chunks.
+"""Motion extraction: MediaPipe Holistic (or BlazePose alone) over a video, streamed, in parallel chunks.
 
 MediaPipe Holistic (Grishchenko & Bazarevsky 2020; BlazePose, Bazarevsky et al. 2020; MediaPipe
 Hands, Zhang et al. 2020; Attention Mesh / face mesh with iris, Grishchenko et al. 2020) from the
 legacy ``solutions`` API of ``mediapipe==0.10.21``, whose wheel bundles every model it runs
 (pose ``model_complexity=1``). Nothing is downloaded.
 
+``parts="body"`` runs the body model alone: BlazePose (Bazarevsky, Grishchenko, Raveendran, Zhu,
+Zhang & Grundmann, "BlazePose: On-device Real-time Body Pose tracking", CVPR Workshops 2020,
+arXiv:2006.10204) through ``mediapipe.solutions.pose.Pose``, the same detector and full landmark
+model (``model_complexity=1``) that Holistic runs for its body. It skips the hand and face models,
+which are most of Holistic's cost, for callers that use the 33 body landmarks only (the animate
+renderer).
+
 One Holistic graph is sequential (tracking mode reuses the previous frame's regions) and keeps
-about 1.4 of our 2 cores busy, so the video is cut into contiguous time chunks, one per worker
+about 1.4 of our 2 cores busy (a body-only Pose graph keeps 1.0 busy), so the video is cut into contiguous time chunks, one per worker
 process, each with its own graph; the chunks are joined in order. The only cost is one fresh
 detection at each chunk start. Frames are decoded inside each worker, so no frame ever crosses a
 process boundary and memory stays flat with clip length.
@@ -24,7 +31,7 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -40,7 +47,20 @@ from steadymotion.types import PoseSequence
 #: Frames are downscaled so their long side is at most this before Holistic sees them. Holistic
 #: crops and resizes regions to 256 px (body), 224 px (hands) and 192 px (face) anyway, so 1280
 #: keeps full detail for a person filling a 720p/1080p frame while capping decode+resize cost.
+#:
+#: Body-only extraction (``parts="body"``) keeps the same side, measured on this project's 2-core
+#: machine (benchmarks/bench_pose.py; 720p no-cache-man and 692x1108 unianimate clips):
+#: BlazePose's inference does not depend on the frame size (19-20 ms/frame on one core at 1280,
+#: 960 or 640: the detector sees a 224 px letterboxed copy, the landmark model a 256 px crop), and
+#: decoding is 2-5 ms/frame. A smaller side only adds an area downscale for sources already
+#: <= 1280 px (960 decoded *slower* than 1280: 4.6 vs 1.8 ms/frame on the 720p clip) and saves
+#: about 1 ms/frame on 1080p, i.e. <= 5 % of the stage; yet it moves the 12 limb joints by a
+#: median 0.5-1.4 % (p90 1.7-4.0 %, worst frame up to 35 %) of the torso length. At 1280 the body
+#: is bit-identical to Holistic's, so switching animate to ``parts="body"`` changes nothing but
+#: the time.
 DEFAULT_WORK_SIDE = 1280
+#: What to track: ``"all"`` (Holistic: body, hands, face with iris) or ``"body"`` (BlazePose only).
+PARTS = ("all", "body")
 #: A chunk shorter than this is not worth a worker process (start-up costs ~1.5 s).
 MIN_CHUNK_S = 3.0
 #: A worker silent for this long (it reports every 8 frames) is taken as hung and restarted once.
@@ -51,21 +71,28 @@ ProgressFn = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class HolisticOptions:
-    """Settings passed to ``mediapipe.solutions.holistic.Holistic``.
+    """Settings of the MediaPipe graph: ``mediapipe.solutions.holistic.Holistic``, or
+    ``mediapipe.solutions.pose.Pose`` (BlazePose, Bazarevsky et al. 2020) when ``parts="body"``.
 
     ``min_detection_confidence`` / ``min_tracking_confidence`` are MediaPipe's (0.5 default).
     MediaPipe's internal landmark smoothing is on (it also steadies the hand/face regions it
     tracks); our own One Euro filter (:mod:`steadymotion.pose.clean`) is applied on top and can be
-    switched off.
+    switched off. ``work_side`` caps the long side of the frames the graph sees (the same default
+    for both ``parts``, see :data:`DEFAULT_WORK_SIDE`). ``parts`` is one of :data:`PARTS`.
     """
 
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
     smooth_landmarks: bool = True
     work_side: int = DEFAULT_WORK_SIDE
+    parts: str = "all"
+
+    def __post_init__(self) -> None:
+        if self.parts not in PARTS:
+            raise ValueError(f"parts must be one of {', '.join(map(repr, PARTS))}, got {self.parts!r}")
 
 
-def _new_holistic(opts: HolisticOptions, static: bool = False):
+def _new_graph(opts: HolisticOptions, static: bool = False):
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
@@ -74,6 +101,15 @@ def _new_holistic(opts: HolisticOptions, static: bool = False):
         from steadymotion.errors import MissingDependencyError
 
         raise MissingDependencyError("mediapipe is missing: pip install mediapipe==0.10.21") from exc
+    if opts.parts == "body":  # BlazePose alone (Bazarevsky et al. 2020): no hand or face models
+        return mp_lib.solutions.pose.Pose(
+            static_image_mode=static,
+            model_complexity=1,
+            smooth_landmarks=opts.smooth_landmarks,
+            enable_segmentation=False,
+            min_detection_confidence=opts.min_detection_confidence,
+            min_tracking_confidence=opts.min_tracking_confidence,
+        )
     return mp_lib.solutions.holistic.Holistic(
         static_image_mode=static,
         model_complexity=1,
@@ -105,14 +141,16 @@ def _landmarks(lms, n: int, w: int, h: int, with_visibility: bool = False) -> np
 class HolisticTracker:
     """Per-frame Holistic inference in tracking mode, returning pixel arrays.
 
-    Use one tracker per continuous shot; call :meth:`close` (or use ``with``) when done.
-    ``static=True`` treats every image independently (for single photos).
+    ``options.parts`` chooses the graph: ``"all"`` runs Holistic, ``"body"`` runs BlazePose alone
+    (Bazarevsky et al. 2020), whose hands and face are then always ``None``. Use one tracker per
+    continuous shot; call :meth:`close` (or use ``with``) when done. ``static=True`` treats every
+    image independently (for single photos).
     """
 
     def __init__(self, options: HolisticOptions | None = None, static: bool = False) -> None:
         self.options = options or HolisticOptions()
         with quiet_native_stderr():
-            self._h = _new_holistic(self.options, static=static)
+            self._h = _new_graph(self.options, static=static)
         self._warm = False
 
     def __enter__(self) -> HolisticTracker:
@@ -125,7 +163,8 @@ class HolisticTracker:
         self._h.close()
 
     def process(self, rgb: np.ndarray, size: tuple[int, int]):
-        """Run Holistic on ``rgb`` (any scale); return body, left hand, right hand, face in ``size`` pixels."""
+        """Run the graph on ``rgb`` (any scale); return body, left hand, right hand, face in ``size``
+        pixels, each ``None`` when not found (hands and face always, with ``parts="body"``)."""
         if not self._warm:  # the graph logs its set-up on the first frame
             with quiet_native_stderr():
                 r = self._h.process(rgb)
@@ -134,9 +173,10 @@ class HolisticTracker:
             r = self._h.process(rgb)
         w, h = size
         body = _landmarks(r.pose_landmarks, N_BODY, w, h, with_visibility=True)
-        left = _landmarks(r.left_hand_landmarks, N_HAND, w, h)
-        right = _landmarks(r.right_hand_landmarks, N_HAND, w, h)
-        face = _landmarks(r.face_landmarks, N_FACE, w, h)
+        # Pose's results have no hand/face fields at all
+        left = _landmarks(getattr(r, "left_hand_landmarks", None), N_HAND, w, h)
+        right = _landmarks(getattr(r, "right_hand_landmarks", None), N_HAND, w, h)
+        face = _landmarks(getattr(r, "face_landmarks", None), N_FACE, w, h)
         return body, left, right, face
 
 
@@ -323,8 +363,14 @@ def extract_pose(
     require_person: bool = True,
     stride: int = 1,
     until_s: float | None = None,
+    parts: str | None = None,
 ) -> PoseSequence:
     """Extract body (33), hands (2x21) and face (478, with iris) landmarks from every frame.
+
+    With ``parts="body"`` only the 33 body landmarks are tracked, by BlazePose alone (Bazarevsky
+    et al. 2020, the same body model Holistic runs, giving the same body landmarks) at about 40 %
+    of Holistic's CPU time per frame; hands and face are then NaN with ``hands_present`` /
+    ``face_present`` False on every frame. Use it when only the body is needed (animate).
 
     Parameters
     ----------
@@ -349,11 +395,16 @@ def extract_pose(
     until_s : float, optional
         Track only the frames before this time (seconds from the start): a short preview of a
         long reference costs only what it shows.
+    parts : {"all", "body"}, optional
+        What to track: ``"all"`` (Holistic: body, hands, face) or ``"body"`` (BlazePose only).
+        Default ``options.parts``, which is ``"all"``; when given, it overrides ``options.parts``.
+        The body layout is the same either way: x, y in source pixels, z scaled like x, visibility.
 
     Returns
     -------
     PoseSequence
-        Coordinates in pixels of the source video as displayed (rotation applied). When the file
+        Coordinates in pixels of the source video as displayed (rotation applied).
+        ``meta["parts"]`` records what was tracked. When the file
         is truncated, the frames before the damage are returned and a
         :class:`~steadymotion.errors.TruncatedVideoWarning` is issued.
 
@@ -362,7 +413,7 @@ def extract_pose(
     InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError, NoPersonError
     """
     return _extract(video, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands, workers=workers, options=options,
-                    progress=progress, require_person=require_person, stride=stride, until_s=until_s)[0]
+                    progress=progress, require_person=require_person, stride=stride, until_s=until_s, parts=parts)[0]
 
 
 def extract_pose_and_appearance(video: str | Path, *, stride: int = 1, workers: int | None = None,
@@ -387,10 +438,13 @@ def _extract(
     stride: int = 1,
     appearance: bool = False,
     until_s: float | None = None,
+    parts: str | None = None,
 ) -> tuple[PoseSequence, Appearance | None]:
     from steadymotion.pose.clean import clean_sequence
 
     opts = options or HolisticOptions()
+    if parts is not None and parts != opts.parts:
+        opts = replace(opts, parts=parts)  # validated by HolisticOptions
     info = probe_video(video)
     total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
     duration = info.duration_s
@@ -438,7 +492,8 @@ def _extract(
         fps=info.fps / max(1, stride),
         size=info.size,
         source=str(video),
-        meta={"chunks": len(chunks), "truncated": truncation is not None, "rotation": info.rotation},
+        meta={"chunks": len(chunks), "truncated": truncation is not None, "rotation": info.rotation,
+              "parts": opts.parts},
     )
     if progress is not None:
         final = max(done, len(seq))  # `done` counts source frames (stride included)
