@@ -83,6 +83,15 @@ def _page(browser, server):
     return page
 
 
+TABS = ("Animate", "Analyze", "Check & prompt", "Characters")
+
+
+def _open_tab(page, name: str) -> None:
+    """Click a tab by its place: with Chromium 150 Gradio 6.31 relabels the tab after a selected one
+    with the selected one's label, so a lookup by name can miss the tab it means."""
+    page.get_by_role("tab").nth(TABS.index(name)).click()
+
+
 def _upload(page, elem_id: str, path: Path, preview: str) -> None:
     page.locator(f"#{elem_id} input[type=file]").set_input_files(str(path))
     page.wait_for_selector(f"#{elem_id} {preview}", timeout=60_000)
@@ -113,6 +122,8 @@ def test_animate_tab_runs_end_to_end(browser, server, shots, tmp_path):
     _upload(page, "a_motion", media_path("mimicmotion__raw_0.mp4"), "video")
     page.get_by_text("More options").click()
     page.locator("#a_max input").fill("2")
+    # a background colour typed by hand (this once crashed the job with an internal error)
+    page.locator("#a_bg_color textarea, #a_bg_color input").first.fill("#00ff00")
     page.locator("#a_prompt textarea").fill("a man dances, static camera, zoom in on his face")
     # when
     page.locator("#a_run").click()
@@ -129,6 +140,8 @@ def test_animate_tab_runs_end_to_end(browser, server, shots, tmp_path):
     with VideoReader(video) as r:
         frame = next(iter(r)).image
     assert frame.std() > 10  # a picture, not a blank frame
+    corner = frame[:24, :24].reshape(-1, 3).mean(axis=0)
+    assert corner[1] > 200 and corner[0] < 60 and corner[2] < 60, f"the typed background colour is not there: {corner}"
     # the preflight findings, the drift scores and the status are on the page
     assert _table(page, "a_findings"), "no preflight findings row"
     scores = {row[0]: row[1] for row in _table(page, "a_scores")}
@@ -140,7 +153,7 @@ def test_animate_tab_runs_end_to_end(browser, server, shots, tmp_path):
 
 def test_analyze_tab_shows_scores_events_and_report(browser, server, shots):
     page = _page(browser, server)
-    page.get_by_role("tab", name="Analyze").click()
+    _open_tab(page, "Analyze")
     page.screenshot(path=str(shots / "analyze_empty.png"), full_page=True)
     # a real AI-generated clip that jumps to a new scene at its prompt switch (LongLive without KV cache)
     _upload(page, "z_video", media_path("longlive__no-cache-man_web.mp4"), "video")
@@ -169,7 +182,7 @@ def test_analyze_tab_shows_scores_events_and_report(browser, server, shots):
 
 def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path):
     page = _page(browser, server)
-    page.get_by_role("tab", name="Analyze").click()
+    _open_tab(page, "Analyze")
     junk = tmp_path / "holiday.mp4"
     junk.write_text("this is not a video")
     page.locator("#z_video input[type=file]").set_input_files(str(junk))
@@ -183,8 +196,9 @@ def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path)
     assert "re-export it as MP4" in text and "Traceback" not in text and str(tmp_path) not in text, text
     # only the status line reports it; the result panels stay clean
     assert page.locator("#z_scores .error").count() == 0
-    # the prompt lint runs in the page too
-    page.get_by_role("tab", name="Check & prompt").click()
+    # the prompt lint runs in the page too (a fresh page: see _open_tab)
+    page = _page(browser, server)
+    _open_tab(page, "Check & prompt")
     page.locator("#p_text textarea").fill("she dances, negative prompt: blurry")
     page.locator("#p_run").click()
     page.wait_for_function("document.querySelector('#p_suggested textarea').value.length > 0", timeout=30_000)
@@ -204,7 +218,7 @@ def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path)
 
 def test_characters_tab_adds_lists_and_removes(browser, server, shots):
     page = _page(browser, server)
-    page.get_by_role("tab", name="Characters").click()
+    _open_tab(page, "Characters")
     page.locator("#k_name").get_by_role("textbox").fill("demo-girl")
     _upload(page, "k_image", media_path("mimicmotion__demo1.jpg"), "img")
     page.locator("#k_notes").get_by_role("textbox").fill("blue sweatshirt")
@@ -274,7 +288,7 @@ def test_second_user_waits_in_line_and_jobs_cancel(browser, server, shots):
     a, b = _page(browser, server), _page(browser, server)
     long_clip = media_path("longlive__longlive-balllet_web.mp4")  # 60 s: minutes of work
     for page in (a, b):
-        page.get_by_role("tab", name="Analyze").click()
+        _open_tab(page, "Analyze")
         _upload(page, "z_video", long_clip, "video")
     a.locator("#z_run").click()
     a.wait_for_function("document.querySelector('#z_status').innerText.length > 0 || "

@@ -1,0 +1,345 @@
+"""The web UI's tabs: each builds its components and wires its handlers to the jobs (:mod:`.jobs`).
+
+Handlers validate uploads with the library's readers in a quick first event that writes only the
+status line, then queue the heavy job in a cancellable child process. No logic of its own.
+"""
+
+from __future__ import annotations
+
+import time
+
+from steadymotion.errors import SteadyMotionError
+from steadymotion.web.state import WebApp, _error
+
+ORIENTATION_CHOICES = [("follow the video (position, scale, facing, camera)", "video"),
+                       ("keep the image's position, scale and facing", "image")]
+FINDING_HEADERS = ["severity", "code", "what was found", "fix"]
+FINDING_WIDTHS = ["8%", "17%", "45%", "30%"]
+EVENT_HEADERS = ["kind", "severity", "start (s)", "end (s)", "what drifted"]
+EVENT_WIDTHS = ["10%", "9%", "8%", "8%", "65%"]
+#: The status line while a job waits for a CPU slot.
+QUEUED = "Inputs look fine: **queued** (a job starts when a CPU slot is free; the bars show its stages)."
+
+
+def _session(request) -> str:
+    return getattr(request, "session_hash", None) or "anonymous"
+
+
+def _scores_markdown(drift: dict | None, title: str = "Drift of the result") -> str:
+    if not drift:
+        return ""
+    overall = drift.get("overall")
+    head = f"### {title}: **{overall:.0f}** / 100\n\n" if overall is not None else ""
+    return head + drift["verdict"]
+
+
+def _thumb_grid(items: list[tuple[str, str]]) -> str:
+    """Character thumbnails as an HTML grid (files from the app's own thumbnail folder)."""
+    import html
+
+    if not items:
+        return "<p style='color:#888'>No characters stored yet: add one below.</p>"
+    cells = "".join(
+        f"<figure style='margin:0;text-align:center'><img src='/gradio_api/file={html.escape(path)}' alt='{html.escape(name)}' "
+        f"style='height:160px;max-width:160px;object-fit:contain;border-radius:6px;background:#f3f4f6'>"
+        f"<figcaption style='font-size:.9em;margin-top:4px'>{html.escape(name)}</figcaption></figure>"
+        for path, name in items)
+    return f"<div style='display:flex;flex-wrap:wrap;gap:14px'>{cells}</div>"
+
+
+def _cancel_handler(app: WebApp):
+    import gradio as gr
+
+    def cancel(request: gr.Request):
+        return "**Cancelled.**" if app.cancel(_session(request)) else "Nothing is running."
+
+    return cancel
+
+
+def animate_tab(app: WebApp, slots: dict):
+    """Animate: image or stored character + motion video -> video, preflight findings, drift of the result.
+
+    Returns the stored-character dropdown (the Characters tab refreshes its choices).
+    """
+    import gradio as gr
+
+    with gr.Tab("Animate", id="animate"):
+        with gr.Row():
+            with gr.Column():
+                a_image = gr.Image(label="Character image (one person, head to hips at least)", type="filepath",
+                                   sources=["upload"], height=300, elem_id="a_image")
+                a_character = gr.Dropdown(label="…or a stored character", choices=[], value=None,
+                                          allow_custom_value=False, elem_id="a_character")
+                a_motion = gr.Video(label="Motion reference video", sources=["upload"], height=300, elem_id="a_motion")
+            with gr.Column():
+                a_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
+                a_prompt = gr.Textbox(label="Prompt (camera directives are read from it)", lines=2,
+                                      placeholder="e.g. fixed lens, slow zoom in on her face", elem_id="a_prompt")
+                with gr.Accordion("More options", open=False):
+                    a_end = gr.Image(label="End image (the clip ends in this pose)", type="filepath", sources=["upload"], height=200)
+                    a_bg_color = gr.Textbox(label="Background colour (#rrggbb or a name; empty keeps the image's)", value="",
+                                            elem_id="a_bg_color")
+                    a_bg_image = gr.Image(label="…or a background image", type="filepath", sources=["upload"], height=160)
+                    a_max = gr.Number(label="Use only the first seconds of the reference (0 = all)", value=0, minimum=0,
+                                      elem_id="a_max")
+                    a_sound = gr.Checkbox(label="Keep the reference's sound", value=True)
+                    a_preflight = gr.Checkbox(label="Check the inputs first (preflight)", value=True)
+                    a_stop = gr.Checkbox(label="Stop when the check finds an error", value=True)
+                    a_measure = gr.Checkbox(label="Measure the result's drift", value=True)
+                with gr.Row():
+                    a_run = gr.Button("Animate", variant="primary", elem_id="a_run")
+                    a_cancel = gr.Button("Cancel", variant="stop", elem_id="a_cancel")
+                a_sample = gr.Button("No files at hand? Load the built-in sample (an astronaut and a dance)",
+                                     size="sm", elem_id="a_sample")
+        a_status = gr.Markdown(elem_id="a_status")
+        with gr.Row():
+            a_video = gr.Video(label="Result", interactive=False, height=420, elem_id="a_video")
+            with gr.Column():
+                a_scores_md = gr.Markdown(elem_id="a_scores_md")
+                a_scores = gr.Dataframe(headers=["kind", "score"], label="Drift scores (100 = no drift)",
+                                        interactive=False, elem_id="a_scores")
+        a_findings = gr.Dataframe(headers=FINDING_HEADERS, label="Preflight findings", interactive=False, wrap=True,
+                                  column_widths=FINDING_WIDTHS, elem_id="a_findings")
+        a_files = gr.File(label="Downloads (video, drift report)", file_count="multiple", interactive=False)
+
+
+    a_spec = gr.State()
+
+    def prepare_animate(image, character, motion, orientation, prompt, end_image, bg_color, bg_image, max_s, sound,
+                        preflight, stop, measure):
+        if character and image:
+            raise _error("give a character image or a stored character, not both (clear one of them)")
+        if not character:
+            image = app.image(image, "character image")
+        motion = app.video(motion, "motion video")
+        end_image = app.image(end_image, "end image", required=False)
+        bg_image = app.image(bg_image, "background image", required=False)
+        if bg_color and bg_image:
+            raise _error("give a background colour or a background image, not both")
+        background = bg_image or ((bg_color or "").strip() or None)
+        if background and not bg_image:
+            from steadymotion.pipelines import parse_background
+
+            try:
+                parse_background(background)
+            except SteadyMotionError as exc:
+                raise _error(str(exc)) from None
+        spec = dict(image=image, character=character or None, store=str(app.store) if app.store else None,
+                    motion=motion, orientation=orientation, prompt=prompt or None, end_image=end_image,
+                    background=background, sound=bool(sound), max_seconds=float(max_s) if max_s else None,
+                    preflight=bool(preflight), stop_on_error=bool(stop), measure=bool(measure))
+        return spec, QUEUED
+
+    def run_animate(spec, request: gr.Request, progress=gr.Progress()):
+        spec = dict(spec, out_dir=str(app.new_job_dir()))
+        started = time.perf_counter()
+        res = app.run("animate", spec, _session(request), progress)
+        took = time.perf_counter() - started
+        drift = res.get("drift")
+        lines = [f"**Done** in {took:.0f} s: {res['size'][0]}x{res['size'][1]}, {res['frames']} frames at "
+                 f"{res['fps']:g} fps ({res['duration_s']:.1f} s); render {res['render_fps']:.0f} fps."]
+        if res.get("camera"):
+            lines.append("Camera: " + "; ".join(res["camera"]) + ".")
+        if res.get("ignored"):
+            lines.append("Ignored prompt words: " + ", ".join(f"“{w}”" for w in res["ignored"]) + ".")
+        lines += [f"Note: {n}." for n in res.get("notes", [])]
+        lines += [f"Warning: {w}" for w in res.get("warnings", [])]
+        files = [res["video"]] + ([drift["html"], drift["json"]] if drift else [])
+        findings = res["preflight"] or ([["ok", "-", "nothing to report", ""]] if spec.get("preflight") else [])
+        return (res["video"], "\n\n".join(lines), findings, _scores_markdown(drift),
+                drift["scores"] if drift else [], files)
+
+    a_evt = a_run.click(
+        prepare_animate,
+        [a_image, a_character, a_motion, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_max, a_sound,
+         a_preflight, a_stop, a_measure],
+        [a_spec, a_status], concurrency_limit=None).success(
+        run_animate, [a_spec], [a_video, a_status, a_findings, a_scores_md, a_scores, a_files], **slots)
+
+    def load_sample(request: gr.Request, progress=gr.Progress()):
+        res = app.run("sample", dict(out_dir=str(app.samples_dir)), _session(request), progress)
+        return (res["image"], None, res["motion"], "zoom in on her face",
+                "Sample loaded: scikit-image's astronaut portrait and a dance the package renders itself. Press **Animate**.")
+
+    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_prompt, a_status], **slots)
+    a_cancel.click(_cancel_handler(app), None, a_status, cancels=[a_evt])
+    return a_character
+
+
+def analyze_tab(app: WebApp, slots: dict) -> None:
+    """Analyze: the drift of any video, with scores, events, their frames, plots and the report files."""
+    import gradio as gr
+
+    with gr.Tab("Analyze", id="analyze"):
+        with gr.Row():
+            z_video = gr.Video(label="Any video to measure (ours or another generator's)", sources=["upload"], height=300,
+                               elem_id="z_video")
+            with gr.Column():
+                z_ref = gr.Image(label="Reference image of the subject (optional; default: the opening frames)",
+                                 type="filepath", sources=["upload"], height=200)
+                z_motion = gr.Video(label="Driving motion video (optional; adds motion fidelity)", sources=["upload"], height=200)
+                with gr.Row():
+                    z_run = gr.Button("Analyze", variant="primary", elem_id="z_run")
+                    z_cancel = gr.Button("Cancel", variant="stop", elem_id="z_cancel")
+        z_status = gr.Markdown(elem_id="z_status")
+        z_verdict = gr.Markdown(elem_id="z_verdict")
+        with gr.Row():
+            z_scores = gr.Dataframe(headers=["kind", "score"], label="Scores (100 = no drift)", interactive=False,
+                                    elem_id="z_scores")
+            z_files = gr.File(label="Report (HTML, JSON)", file_count="multiple", interactive=False, elem_id="z_files")
+        z_events = gr.Dataframe(headers=EVENT_HEADERS, label="Events", interactive=False, wrap=True,
+                                column_widths=EVENT_WIDTHS, elem_id="z_events")
+        z_thumbs = gr.Gallery(label="Where events start", columns=6, height=220, preview=False, object_fit="contain",
+                              elem_id="z_thumbs")
+        z_plots = gr.Image(label="Series over time (shaded: events, yellow minor, orange major, red severe; "
+                                 "dashed: the minor threshold)", type="filepath", interactive=False, elem_id="z_plots")
+
+
+    z_spec = gr.State()
+
+    def prepare_analyze(video, reference, motion):
+        spec = dict(video=app.video(video, "video"), reference=app.image(reference, "reference image", required=False),
+                    motion=app.video(motion, "motion video", required=False))
+        return spec, QUEUED
+
+    def run_analyze(spec, request: gr.Request, progress=gr.Progress()):
+        spec = dict(spec, out_dir=str(app.new_job_dir()))
+        res = app.run("analyze", spec, _session(request), progress)
+        status = f"**Measured** {len(res['events'])} event(s)." + "".join(f"\n\nWarning: {w}" for w in res.get("warnings", []))
+        return (status, _scores_markdown(res, "Drift"), res["scores"], [res["html"], res["json"]], res["events"],
+                res["thumbs"], res["plots"])
+
+    z_evt = z_run.click(prepare_analyze, [z_video, z_ref, z_motion], [z_spec, z_status], concurrency_limit=None).success(
+        run_analyze, [z_spec], [z_status, z_verdict, z_scores, z_files, z_events, z_thumbs, z_plots], **slots)
+
+    z_cancel.click(_cancel_handler(app), None, z_status, cancels=[z_evt])
+
+
+def check_tab(app: WebApp, slots: dict) -> None:
+    """Check & prompt: preflight findings for an image + motion, and the prompt linter."""
+    import gradio as gr
+
+    with gr.Tab("Check & prompt", id="check"):
+        gr.Markdown("### Preflight: check an image and a motion video before generating")
+        with gr.Row():
+            c_image = gr.Image(label="Character image", type="filepath", sources=["upload"], height=240, elem_id="c_image")
+            c_motion = gr.Video(label="Motion reference video", sources=["upload"], height=240, elem_id="c_motion")
+            with gr.Column():
+                c_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
+                with gr.Row():
+                    c_run = gr.Button("Check", variant="primary", elem_id="c_run")
+                    c_cancel = gr.Button("Cancel", variant="stop", elem_id="c_cancel")
+        c_status = gr.Markdown(elem_id="c_status")
+        c_findings = gr.Dataframe(headers=FINDING_HEADERS, label="Findings", interactive=False, wrap=True,
+                                  column_widths=FINDING_WIDTHS, elem_id="c_findings")
+        gr.Markdown("### Prompt lint")
+        with gr.Row():
+            p_text = gr.Textbox(label="Prompt", lines=3, elem_id="p_text",
+                                placeholder="a woman dances in a studio, static camera")
+            with gr.Column():
+                p_target = gr.Radio([("motion control (motion from a video)", "motion-control"),
+                                     ("text to video", "text-to-video")], value="motion-control", label="For")
+                p_run = gr.Button("Lint the prompt", elem_id="p_run")
+        p_findings = gr.Dataframe(headers=FINDING_HEADERS, label="Prompt findings", interactive=False, wrap=True,
+                                  column_widths=FINDING_WIDTHS, elem_id="p_findings")
+        p_suggested = gr.Textbox(label="Suggested prompt", interactive=False, elem_id="p_suggested")
+        p_negative = gr.Textbox(label="Negative prompt", interactive=False, elem_id="p_negative")
+
+
+    c_spec = gr.State()
+
+    def prepare_check(image, motion, orientation):
+        return dict(image=app.image(image, "character image"), motion=app.video(motion, "motion video"),
+                    orientation=orientation), QUEUED
+
+    def run_check(spec, request: gr.Request, progress=gr.Progress()):
+        res = app.run("check", spec, _session(request), progress)
+        verdict = "**Ready**: no errors." if res["ok"] else "**Fix the errors below** before generating."
+        return verdict, res["findings"] or [["ok", "-", "nothing to report", ""]]
+
+    c_evt = c_run.click(prepare_check, [c_image, c_motion, c_orientation], [c_spec, c_status], concurrency_limit=None).success(
+        run_check, [c_spec], [c_status, c_findings], **slots)
+
+    c_cancel.click(_cancel_handler(app), None, c_status, cancels=[c_evt])
+
+    def do_lint(text, target):
+        from steadymotion.prompt import lint_prompt
+
+        if not (text or "").strip():
+            raise _error("prompt: please type a prompt to check")
+        rep = lint_prompt(text, target)
+        rows = [[f.severity.value, f.code, f.message, f.fix] for f in rep.findings] or [["ok", "-", "nothing to report", ""]]
+        return rows, rep.suggested_prompt, rep.negative_prompt
+
+    p_run.click(do_lint, [p_text, p_target], [p_findings, p_suggested, p_negative])
+
+
+
+def characters_tab(app: WebApp, slots: dict, a_character):
+    """Characters: the character memory (thumbnails, details, add, remove); keeps ``a_character``'s choices current.
+
+    Returns the function that lists the characters, for the page's load event, and its outputs.
+    """
+    import gradio as gr
+
+    with gr.Tab("Characters", id="characters"):
+        gr.Markdown("The character memory: a master image with its rig and identity, reused by Animate "
+                    "(pick it under *…or a stored character*) so the character never has to be rigged again.")
+        k_gallery = gr.HTML(elem_id="k_gallery")
+        k_table = gr.Dataframe(headers=["name", "size", "created", "notes", "face"], interactive=False,
+                               label="Details", elem_id="k_table")
+        with gr.Row():
+            with gr.Column():
+                k_name = gr.Textbox(label="Name (letters, digits, - _ .)", elem_id="k_name")
+                k_image = gr.Image(label="Master image", type="filepath", sources=["upload"], height=220, elem_id="k_image")
+                k_notes = gr.Textbox(label="Notes", elem_id="k_notes")
+                k_add = gr.Button("Add character", variant="primary", elem_id="k_add")
+            with gr.Column():
+                k_pick = gr.Dropdown(label="Character to remove", choices=[], value=None, elem_id="k_pick")
+                k_remove = gr.Button("Remove", variant="stop", elem_id="k_remove")
+        k_status = gr.Markdown(elem_id="k_status")
+
+
+    def characters_view():
+        try:
+            chars = app.characters()
+        except SteadyMotionError as exc:
+            return "", [], gr.update(choices=[]), gr.update(choices=[]), f"**Error:** {exc}"
+        gallery = _thumb_grid([(app.thumbnail(c), c.name) for c in chars])
+        rows = [[c.name, f"{c.size[0]}x{c.size[1]}", c.to_dict()["created"], c.notes,
+                 "yes" if c.identity.get("face_descriptor") else "no"] for c in chars]
+        names = [c.name for c in chars]
+        return gallery, rows, gr.update(choices=names, value=None), gr.update(choices=names, value=None), ""
+
+    char_outputs = [k_gallery, k_table, k_pick, a_character, k_status]
+
+
+    def do_add(name, image, notes, request: gr.Request, progress=gr.Progress()):
+        from steadymotion.characters import check_name
+
+        try:
+            check_name((name or "").strip())
+        except SteadyMotionError as exc:
+            raise _error(str(exc)) from None
+        image = app.image(image, "master image")
+        app.run("character_add", dict(name=name.strip(), image=image, notes=notes,
+                                      store=str(app.store) if app.store else None), _session(request), progress)
+        return f"Added **{name.strip()}**."
+
+    # the lists refresh only after a success, so a refused name never leaves them covered by an error
+    k_add.click(do_add, [k_name, k_image, k_notes], k_status, **slots).success(
+        lambda msg: (*characters_view()[:-1], msg), k_status, char_outputs)
+
+    def do_remove(name):
+        from steadymotion.characters import CharacterStore
+
+        if not name:
+            raise _error("pick a character to remove")
+        try:
+            CharacterStore(app.store).remove(name)
+        except SteadyMotionError as exc:
+            raise _error(str(exc)) from None
+        return f"Removed **{name}**."
+
+    k_remove.click(do_remove, [k_pick], k_status).success(lambda msg: (*characters_view()[:-1], msg), k_status, char_outputs)
+    return characters_view, char_outputs
