@@ -54,10 +54,10 @@ from steadymotion.types import PoseSequence
 #: 960 or 640: the detector sees a 224 px letterboxed copy, the landmark model a 256 px crop), and
 #: decoding is 2-5 ms/frame. A smaller side only adds an area downscale for sources already
 #: <= 1280 px (960 decoded *slower* than 1280: 4.6 vs 1.8 ms/frame on the 720p clip) and saves
-#: about 1 ms/frame on 1080p, i.e. <= 5 % of the stage; yet it moves the 12 limb joints by a
-#: median 0.5-1.4 % (p90 1.7-4.0 %, worst frame up to 35 %) of the torso length. At 1280 the body
-#: is bit-identical to Holistic's, so switching animate to ``parts="body"`` changes nothing but
-#: the time.
+#: about 1 ms/frame on 1080p (5.8 -> 4.6 ms at 640), i.e. <= 5 % of the stage; yet it moves the 12
+#: limb joints by a median 0.5-1.4 % (p90 1.3-4.1 %, worst frame 4-35 %) of the torso length (960,
+#: 640 and 480 against 1280). At 1280 the body is bit-identical to Holistic's (six clips), so
+#: switching animate to ``parts="body"`` changes nothing but the time.
 DEFAULT_WORK_SIDE = 1280
 #: What to track: ``"all"`` (Holistic: body, hands, face with iris) or ``"body"`` (BlazePose only).
 PARTS = ("all", "body")
