@@ -323,3 +323,63 @@ def test_writer_rejects_mismatched_frames(tmp_path):
 def test_errors_share_one_base():
     for cls in (InputNotFoundError, NotAVideoError, NoFramesError, UnsupportedCodecError, OutputError):
         assert issubclass(cls, SteadyMotionError)
+
+
+# --- the encoder in its own process -------------------------------------------------------------------
+def _encoder_processes(path: Path) -> list[str]:
+    import subprocess
+
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout.splitlines()
+    return [p for p in ps if "steadymotion.io.encoder" in p and str(path) in p]
+
+
+def test_background_writer_matches_the_in_process_writer(tmp_path):
+    from steadymotion.io.encoder import BackgroundVideoWriter
+
+    # given the same frames written by both writers
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    with VideoWriter(a, Fraction(30000, 1001)) as w:
+        for i in range(45):
+            w.write(pattern_frame(i, 160, 90))
+    with BackgroundVideoWriter(b, Fraction(30000, 1001), slots=3) as w:
+        for i in range(45):
+            w.write(pattern_frame(i, 160, 90))  # odd height: padded like VideoWriter does
+    # then the files agree: count, exact rate, size, pixels
+    ia, ib = probe_video(a), probe_video(b)
+    assert (ib.frame_count, ib.fps, ib.size, ib.codec) == (ia.frame_count, ia.fps, ia.size, ia.codec) == (45, Fraction(30000, 1001), (160, 90), "h264")
+    fa, fb = read_all(a), read_all(b)
+    assert max(np.abs(x.image.astype(int) - y.image.astype(int)).max() for x, y in zip(fa, fb)) == 0
+    assert not _encoder_processes(b) and sorted(p.name for p in tmp_path.iterdir()) == ["a.mp4", "b.mp4"]
+
+
+def test_background_writer_leaves_nothing_on_failure(tmp_path):
+    import os
+    import signal
+
+    from steadymotion.errors import OutputError
+    from steadymotion.io.encoder import BackgroundVideoWriter
+
+    out = tmp_path / "out.mp4"
+    # a failure in the caller: nothing written, the encoder stopped
+    with pytest.raises(RuntimeError):
+        with BackgroundVideoWriter(out, 25) as w:
+            w.write(pattern_frame(0))
+            raise RuntimeError("renderer crashed")
+    assert not out.exists() and leftovers(tmp_path) == [] and not _encoder_processes(out)
+    # the encoder dies: one OutputError, nothing left behind
+    w = BackgroundVideoWriter(out, 25)
+    w.write(pattern_frame(0))
+    os.kill(w._proc.pid, signal.SIGKILL)
+    w._proc.wait()
+    with pytest.raises(OutputError):
+        for i in range(1, 20):
+            w.write(pattern_frame(i))
+        w.close()
+    w.abort()
+    assert not out.exists() and not _encoder_processes(out)
+    # frames of another size are refused in the caller
+    with pytest.raises(ValueError):
+        with BackgroundVideoWriter(out, 25) as w:
+            w.write(pattern_frame(0))
+            w.write(pattern_frame(1, 48, 48))
+    assert not out.exists()

@@ -14,19 +14,33 @@ architecture section).
 
 __version__ = "0.1.0"
 
-from steadymotion.drift import DriftReport, analyze_video  # noqa: E402
 from steadymotion.errors import SteadyMotionError  # noqa: E402
-from steadymotion.io import VideoReader, VideoWriter, probe_video, read_image  # noqa: E402
-from steadymotion.pose import extract_pose  # noqa: E402
-from steadymotion.pose.openpose import render_pose_video, write_openpose_json  # noqa: E402
-from steadymotion.preflight import check_inputs  # noqa: E402
-from steadymotion.prompt import lint_prompt  # noqa: E402
-from steadymotion.pipelines import animate, make_video  # noqa: E402
-from steadymotion.types import PoseSequence, RestPose  # noqa: E402
-from steadymotion.vocab import Orientation  # noqa: E402
 
-__all__ = [
-    "__version__", "SteadyMotionError", "VideoReader", "VideoWriter", "probe_video", "read_image",
-    "extract_pose", "render_pose_video", "write_openpose_json", "PoseSequence", "RestPose", "check_inputs", "lint_prompt",
-    "Orientation", "make_video", "animate", "analyze_video", "DriftReport",
-]
+#: Public name -> the module that defines it. Imported on first use (PEP 562), so a worker process
+#: that needs only ``steadymotion.io`` or ``steadymotion.pose`` does not pay for the drift meter,
+#: the renderer and the web UI at start-up.
+_EXPORTS = {
+    "DriftReport": "steadymotion.drift", "analyze_video": "steadymotion.drift",
+    "VideoReader": "steadymotion.io", "VideoWriter": "steadymotion.io", "probe_video": "steadymotion.io",
+    "read_image": "steadymotion.io", "extract_pose": "steadymotion.pose",
+    "render_pose_video": "steadymotion.pose.openpose", "write_openpose_json": "steadymotion.pose.openpose",
+    "check_inputs": "steadymotion.preflight", "lint_prompt": "steadymotion.prompt",
+    "animate": "steadymotion.pipelines", "make_video": "steadymotion.pipelines",
+    "PoseSequence": "steadymotion.types", "RestPose": "steadymotion.types", "Orientation": "steadymotion.vocab",
+}
+
+__all__ = ["__version__", "SteadyMotionError", *_EXPORTS]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'steadymotion' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

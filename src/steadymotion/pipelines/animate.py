@@ -6,16 +6,15 @@ render step alone. Neither holds an algorithm: the character comes from a render
 (:mod:`steadymotion.render`) or the character store, the motion from :mod:`steadymotion.pose`, the
 camera from :mod:`steadymotion.perception.camera` and :mod:`steadymotion.motion.directives`, the plan
 from :mod:`steadymotion.motion.plan`; frames stream from the backend into
-:class:`~steadymotion.io.video.VideoWriter` while the next frame renders.
+:class:`~steadymotion.io.encoder.BackgroundVideoWriter`, which encodes in its own process while the
+next frame renders.
 """
 
 from __future__ import annotations
 
 import math
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,8 @@ from steadymotion.characters import CharacterStore
 from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageError, SteadyMotionError
 from steadymotion.io.atomic import check_writable
 from steadymotion.io.image import Image, read_image
-from steadymotion.io.video import VideoWriter, probe_video
+from steadymotion.io.encoder import BackgroundVideoWriter
+from steadymotion.io.video import probe_video
 from steadymotion.motion.directives import CameraDirectives, parse_camera
 from steadymotion.motion.plan import MotionPlan, plan_motion
 from steadymotion.perception.camera import track_camera
@@ -289,8 +289,9 @@ def animate(
     t0 = time.perf_counter()
     n = len(plan)
     frames = get_backend(backend).render(prepared, plan, scene)
-    with VideoWriter(out, seq.fps, audio_from=motion if (sound and info.has_audio) else None) as writer:
-        for i, frame in enumerate(_ahead(frames)):
+    # the encoder runs in its own process: this one renders the next frame meanwhile
+    with BackgroundVideoWriter(out, seq.fps, audio_from=motion if (sound and info.has_audio) else None) as writer:
+        for i, frame in enumerate(frames):
             writer.write(frame)
             if i % 5 == 0 or i == n - 1:
                 stage("rendering", i + 1, n)
@@ -302,43 +303,6 @@ def animate(
     return AnimateResult(output=out, frames=n, fps=float(seq.fps), size=out_size, duration_s=n / float(seq.fps),
                          timings=timings, directives=directives, notes=notes, plan=plan, rig=prepared,
                          master=source.master, character=source.label, motion_pose=seq)
-
-
-def _ahead(frames: Iterator[np.ndarray], depth: int = 4) -> Iterator[np.ndarray]:
-    """Render the next frames in a thread while the caller encodes this one (OpenCV and the H.264
-    encoder release the GIL, so rendering and encoding overlap on two cores)."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    END = object()
-
-    def produce() -> None:
-        try:
-            for f in frames:
-                while not stop.is_set():
-                    try:
-                        q.put(f, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            q.put(END)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            q.put(exc)
-
-    worker = threading.Thread(target=produce, name="steadymotion-render", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = q.get()
-            if item is END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join(timeout=5)
 
 
 # --- make_video: preflight, animate, measure -------------------------------------------------------------

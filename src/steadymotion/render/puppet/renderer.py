@@ -133,7 +133,8 @@ class PuppetRenderer:
         w, h = self.size
         if self._bg_src is None:
             return np.broadcast_to(np.round(self._bg_color * 255).astype(np.uint8), (h, w, 3)).copy()
-        key = np.round(camera, 5).tobytes()
+        # a camera that moved less than 1/20 px (tracking noise of a tripod shot) reuses the last warp
+        key = np.concatenate([np.round(camera[:, :2].ravel(), 4), np.round(camera[:, 2] * 20)]).tobytes()
         if self._bg_cache is not None and self._bg_cache[0] == key:
             return self._bg_cache[1].copy()
         M = _compose(camera, self._bg_base)
