@@ -7,6 +7,7 @@ duration (issue #11: decode, pose, rig, render and encode overlapping). Prints r
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -30,7 +31,12 @@ def decode_fps(path: Path) -> float:
 def main() -> None:
     image = MEDIA / "mooreanimateanyone__anyone-11.png"
     cases = [("longlive__no-cache-man_web.mp4", None), ("unianimate__source_video.mp4", None)]
-    out = Path(tempfile.mkdtemp(prefix="steadymotion_bench_")) / "animated.mp4"
+    work = Path(tempfile.mkdtemp(prefix="steadymotion_bench_"))
+    out = work / "animated.mp4"
+    from steadymotion.characters import CharacterStore
+
+    store = CharacterStore(work / "store")
+    store.add("bench", image)  # the same image as a stored character: its rig is loaded, not built
     for clip, _ in cases:
         path = MEDIA / clip
         if not path.exists():
@@ -55,7 +61,11 @@ def main() -> None:
               f"camera {tm['camera']:.1f} s, render+encode {tm['render']:.1f} s")
         print(f"  render only {render_only:.1f} fps (target >= 25), render+encode {res.render_fps:.1f} fps, "
               f"decode-only of the reference {decode_fps(path):.1f} fps")
-    out.unlink(missing_ok=True)
+        t = time.perf_counter()
+        animate(path, out, character="bench", store=store, size=(720, 1280))
+        stored = time.perf_counter() - t
+        print(f"  with the stored character: {stored:.1f} s = {stored / dur:.2f}x the clip duration")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

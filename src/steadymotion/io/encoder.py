@@ -40,9 +40,13 @@ class BackgroundVideoWriter:
         As :class:`steadymotion.io.video.VideoWriter` (``audio_from``, ``crf``, ``preset`` ...).
     slots : int
         Frames buffered between the caller and the encoder.
+    prestart : bool
+        Start the encoder process now (its imports and the output file's set-up then happen while
+        the caller is still busy elsewhere) rather than at the first frame.
     """
 
-    def __init__(self, path: str | Path, fps: Fraction | float | int, *, slots: int = SLOTS, **options) -> None:
+    def __init__(self, path: str | Path, fps: Fraction | float | int, *, slots: int = SLOTS, prestart: bool = False,
+                 **options) -> None:
         self.path = Path(path)
         self.fps = Fraction(fps).limit_denominator(1_000_000)
         self._options = {k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()}
@@ -55,25 +59,36 @@ class BackgroundVideoWriter:
         self._error: str | None = None
         self.frames_written = 0
         self._closed = False
+        if prestart:
+            self._spawn()
 
     # -- the child ------------------------------------------------------------------------------
-    def _start(self, shape: tuple[int, int, int]) -> None:
+    def _spawn(self) -> None:
         import steadymotion
 
-        self._shape = shape
-        nbytes = int(np.prod(shape))
-        self._shm = shared_memory.SharedMemory(create=True, size=nbytes * self._slots)
-        spec = {"path": str(self.path), "fps": [self.fps.numerator, self.fps.denominator], "options": self._options,
-                "shm": self._shm.name, "shape": list(shape), "slots": self._slots}
+        spec = {"path": str(self.path), "fps": [self.fps.numerator, self.fps.denominator], "options": self._options}
         env = dict(os.environ)
         root = str(Path(steadymotion.__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self._proc = subprocess.Popen([sys.executable, "-m", "steadymotion.io.encoder", json.dumps(spec)],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                       env=env, text=True, bufsize=1)
+        threading.Thread(target=self._read, daemon=True, name="steadymotion-encoder-reader").start()
+
+    def _attach(self, shape: tuple[int, int, int]) -> None:
+        """The shared slots for frames of ``shape``, announced to the child as its first line."""
+        self._shape = shape
+        self._shm = shared_memory.SharedMemory(create=True, size=int(np.prod(shape)) * self._slots)
         for i in range(self._slots):
             self._free.put(i)
-        threading.Thread(target=self._read, daemon=True, name="steadymotion-encoder-reader").start()
+        self._send(json.dumps({"shm": self._shm.name, "shape": list(shape)}))
+
+    def _send(self, line: str) -> None:
+        try:
+            self._proc.stdin.write(line + "\n")
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._fail()
 
     def _read(self) -> None:
         """Child's stdout -> freed slots and the final word (a thread: never holds the GIL for long)."""
@@ -107,7 +122,9 @@ class BackgroundVideoWriter:
         if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
             raise ValueError(f"frame must be (H, W, 3) uint8 RGB, got shape {img.shape} dtype {img.dtype}")
         if self._proc is None:
-            self._start(img.shape)
+            self._spawn()
+        if self._shm is None:
+            self._attach(img.shape)
         elif img.shape != self._shape:
             raise ValueError(f"frame {self.frames_written} is {img.shape[1]}x{img.shape[0]}, "
                              f"the video is {self._shape[1]}x{self._shape[0]}")
@@ -116,26 +133,19 @@ class BackgroundVideoWriter:
             self._fail()
         n = img.nbytes
         np.copyto(np.ndarray(self._shape, np.uint8, self._shm.buf[slot * n:(slot + 1) * n]), img)
-        try:
-            self._proc.stdin.write(f"{slot}\n")
-        except (BrokenPipeError, OSError):
-            self._fail()
+        self._send(str(slot))
         self.frames_written += 1
 
     def close(self) -> Path:
         """Finish the video (flush, audio, rename into place); raises the encoder's error if it failed."""
         if self._closed:
             return self.path
-        if self._proc is None:
-            self._closed = True
+        if self.frames_written == 0:
+            self.abort()
             from steadymotion.errors import NoFramesError
 
             raise NoFramesError(f"no frames were written to {str(self.path)!r}; nothing to save")
-        try:
-            self._proc.stdin.write("close\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            self._fail()
+        self._send("close")
         while True:
             try:
                 kind, rest = self._messages.get(timeout=0.5)
@@ -160,7 +170,7 @@ class BackgroundVideoWriter:
             try:
                 self._proc.stdin.write("abort\n")
                 self._proc.stdin.flush()
-                self._proc.wait(timeout=10)
+                self._proc.wait(timeout=30)
             except (BrokenPipeError, OSError, subprocess.TimeoutExpired):
                 self._proc.kill()
                 killed = True
@@ -201,30 +211,35 @@ class BackgroundVideoWriter:
 
 
 def _child(spec: dict) -> int:
-    """The encoder process: slot numbers on stdin, ``free N`` / ``done`` / ``error MSG`` on stdout."""
+    """The encoder process. stdin: first ``{"shm": NAME, "shape": [...]}``, then slot numbers,
+    ``close`` or ``abort``; stdout: ``free N``, ``done`` or ``error MSG``."""
     from multiprocessing import resource_tracker
 
     from steadymotion.io.video import VideoWriter
 
-    shm = shared_memory.SharedMemory(name=spec["shm"])
-    resource_tracker.unregister(shm._name, "shared_memory")  # the parent owns (and unlinks) it
-    shape = tuple(spec["shape"])
-    n = int(np.prod(shape))
+    shm = None
     writer = None
     try:
         writer = VideoWriter(spec["path"], Fraction(*spec["fps"]), **spec["options"])
         for line in sys.stdin:
             cmd = line.strip()
-            if cmd == "close":
+            if cmd.startswith("{"):
+                frames = json.loads(cmd)
+                shm = shared_memory.SharedMemory(name=frames["shm"])
+                resource_tracker.unregister(shm._name, "shared_memory")  # the parent owns (and unlinks) it
+                shape = tuple(frames["shape"])
+                n = int(np.prod(shape))
+            elif cmd == "close":
                 writer.close()
                 print("done", flush=True)
                 return 0
-            if cmd == "abort":
+            elif cmd == "abort":
                 writer.abort()
                 return 0
-            slot = int(cmd)
-            writer.write(np.ndarray(shape, np.uint8, shm.buf[slot * n:(slot + 1) * n]))
-            print(f"free {slot}", flush=True)
+            else:
+                slot = int(cmd)
+                writer.write(np.ndarray(shape, np.uint8, shm.buf[slot * n:(slot + 1) * n]))
+                print(f"free {slot}", flush=True)
         writer.abort()  # the parent went away without closing: leave nothing behind
         return 1
     except Exception as exc:  # noqa: BLE001 - reported to the parent as one line
@@ -233,7 +248,8 @@ def _child(spec: dict) -> int:
         print(f"error {' '.join(str(exc).split())}", flush=True)
         return 2
     finally:
-        shm.close()
+        if shm is not None:
+            shm.close()
 
 
 if __name__ == "__main__":

@@ -239,63 +239,70 @@ def animate(
 
     timings: dict[str, float] = {}
     stage = progress or (lambda s, d, t: None)
+    # the encoder process starts now: its imports and the output's set-up overlap the tracking; it
+    # encodes each frame while this process renders the next (an error anywhere removes the output)
+    writer = BackgroundVideoWriter(out, motion_pose.fps if motion_pose is not None else info.fps, prestart=True,
+                                   audio_from=motion if (sound and info.has_audio) else None)
+    with writer:
+        def prepare() -> CharacterSource:
+            t = time.perf_counter()
+            try:
+                return load_character(image, character, store, backend)
+            finally:
+                timings["rig"] = time.perf_counter() - t
 
-    def prepare() -> CharacterSource:
-        t = time.perf_counter()
-        try:
-            return load_character(image, character, store, backend)
-        finally:
-            timings["rig"] = time.perf_counter() - t
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # the character is prepared (rigged) while the pose workers track the motion
+            source_f: Future = pool.submit(prepare)
+            def tracking(done: int, total: int) -> None:
+                if source_f.done() and source_f.exception() is not None:
+                    raise source_f.exception()  # a bad image stops the tracking at once
+                stage("extracting motion", done, total)
 
-    t0 = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # the character is prepared (rigged) while the pose workers track the motion
-        source_f: Future = pool.submit(prepare)
-        def tracking(done: int, total: int) -> None:
-            if source_f.done() and source_f.exception() is not None:
-                raise source_f.exception()  # a bad image stops the tracking at once
-            stage("extracting motion", done, total)
+            if motion_pose is None:
+                # the renderer uses the 33 body landmarks only: BlazePose alone, not Holistic (~2x faster);
+                # a preview of a long reference tracks only what it shows
+                # the camera is tracked on the same decoded frames, in the same workers
+                motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds, parts="body",
+                                           camera=orientation is Orientation.VIDEO and follow_camera)
+            timings["motion"] = time.perf_counter() - t0
+            source: CharacterSource = source_f.result()
+        timings["motion+rig"] = time.perf_counter() - t0
+        seq = motion_pose
+        if max_seconds is not None:
+            n = int(np.searchsorted(seq.times - seq.times[0], max_seconds - 1e-9, side="left"))
+            seq = seq[: max(1, n)]
+        if not seq.body_present.any():
+            raise NoPersonError(f"{motion}: no person in the motion video; use a clip with one clearly visible person")
 
-        if motion_pose is None:
-            # the renderer uses the 33 body landmarks only: BlazePose alone, not Holistic (~2x faster);
-            # a preview of a long reference tracks only what it shows
-            motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds, parts="body")
-        timings["motion"] = time.perf_counter() - t0
-        source: CharacterSource = source_f.result()
-    timings["motion+rig"] = time.perf_counter() - t0
-    seq = motion_pose
-    if max_seconds is not None:
-        n = int(np.searchsorted(seq.times - seq.times[0], max_seconds - 1e-9, side="left"))
-        seq = seq[: max(1, n)]
-    if not seq.body_present.any():
-        raise NoPersonError(f"{motion}: no person in the motion video; use a clip with one clearly visible person")
+        directives = parse_camera(prompt)
+        t0 = time.perf_counter()
+        track = None
+        if orientation is Orientation.VIDEO and follow_camera:
+            track = seq.meta.get("camera_path")
+            if track is None or len(track) < len(seq):  # landmarks given by the caller: a separate camera pass
+                track = track_camera(motion, _person_boxes(seq), progress=lambda d, t: stage("tracking the camera", d, t),
+                                     frames=len(seq))
+            track = track[: len(seq)]
+        timings["camera"] = time.perf_counter() - t0
 
-    directives = parse_camera(prompt)
-    t0 = time.perf_counter()
-    track = None
-    if orientation is Orientation.VIDEO and follow_camera:
-        track = track_camera(motion, _person_boxes(seq), progress=lambda d, t: stage("tracking the camera", d, t),
-                             frames=len(seq))[: len(seq)]
-    timings["camera"] = time.perf_counter() - t0
+        prepared = source.prepared
+        out_size = output_size(prepared.size, size)
+        end_pose = pose_from_image(end.rgb) if end is not None else None
+        end_size = (end.rgb.shape[1], end.rgb.shape[0]) if end is not None else None
+        plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
+                           camera_track=track, end_pose=end_pose, end_size=end_size)
+        scene = Scene(out_size, fit_background(bg, out_size))
 
-    prepared = source.prepared
-    out_size = output_size(prepared.size, size)
-    end_pose = pose_from_image(end.rgb) if end is not None else None
-    end_size = (end.rgb.shape[1], end.rgb.shape[0]) if end is not None else None
-    plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
-                       camera_track=track, end_pose=end_pose, end_size=end_size)
-    scene = Scene(out_size, fit_background(bg, out_size))
-
-    t0 = time.perf_counter()
-    n = len(plan)
-    frames = get_backend(backend).render(prepared, plan, scene)
-    # the encoder runs in its own process: this one renders the next frame meanwhile
-    with BackgroundVideoWriter(out, seq.fps, audio_from=motion if (sound and info.has_audio) else None) as writer:
-        for i, frame in enumerate(frames):
+        t_render = time.perf_counter()
+        n = len(plan)
+        for i, frame in enumerate(get_backend(backend).render(prepared, plan, scene)):
             writer.write(frame)
             if i % 5 == 0 or i == n - 1:
                 stage("rendering", i + 1, n)
-    timings["render"] = time.perf_counter() - t0
+
+    timings["render"] = time.perf_counter() - t_render
 
     notes = list(prepared.notes) + list(plan.notes)
     if prompt and not directives.understood:

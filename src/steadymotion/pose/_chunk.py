@@ -27,6 +27,7 @@ def main(argv: list[str]) -> int:
             lambda n: print(f"progress {n}", flush=True),
             int(spec.get("stride", 1)),
             bool(spec.get("appearance", False)),
+            bool(spec.get("camera", False)),
         )
         _save_chunk(result, out)
     except SteadyMotionError as exc:

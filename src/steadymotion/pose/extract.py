@@ -41,6 +41,7 @@ import numpy as np
 from steadymotion._native import quiet_native_stderr
 from steadymotion.errors import NoFramesError, NoPersonError, TruncatedVideoWarning
 from steadymotion.io.video import Truncation, VideoReader, probe_video
+from steadymotion.perception.camera import CameraSteps, body_box, camera_path
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
 from steadymotion.types import PoseSequence
 
@@ -192,6 +193,7 @@ class _ChunkResult:
     truncation: Truncation | None
     colors: np.ndarray | None = None  # (n, len(REGIONS), 3) CIELAB, NaN where not seen
     descriptors: np.ndarray | None = None  # (n, 128), NaN where not computed
+    camera_steps: np.ndarray | None = None  # (n, 2, 3) previous -> this frame, tracking pixels; NaN = none
 
 
 @dataclass
@@ -223,9 +225,15 @@ def _extract_range(
     report: Callable[[int], None] | None = None,
     stride: int = 1,
     appearance: bool = False,
+    camera: bool = False,
 ) -> _ChunkResult:
     body, hands, face, times = [], [], [], []
     colors, descriptors = [], []
+    steps: list[np.ndarray] = []
+    lead_in = None  # a chunk that starts mid-clip also reads the frame before, for its first camera step
+    if camera and start_s:
+        lead_in = start_s
+        start_s = max(0.0, start_s - 1.5 / float(probe_video(path).fps))
     if appearance:
         from steadymotion.perception.identity import REGIONS, FaceIdentity, median_lab, region_pixels
 
@@ -241,12 +249,19 @@ def _extract_range(
         warnings.simplefilter("ignore", TruncatedVideoWarning)  # reported once, by the caller
         with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side) as reader, HolisticTracker(opts) as tracker:
             size = reader.info.size
+            cam = CameraSteps(size) if camera else None
             try:
                 fps = float(reader.info.fps)
                 for frame in reader:
+                    if lead_in is not None and frame.t < lead_in - 1e-6:
+                        cam.prime(frame.image)
+                        continue
                     if stride > 1 and int(round(frame.t * fps)) % stride:
                         continue
                     b, lh, rh, f = tracker.process(frame.image, size)
+                    if cam is not None:
+                        m = cam.step(frame.image, body_box(b))
+                        steps.append(np.full((2, 3), np.nan) if m is None else m)
                     body.append(nan_body if b is None else b)
                     hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
                     face.append(nan_face if f is None else f)
@@ -288,6 +303,7 @@ def _extract_range(
         truncation=truncation,
         colors=np.array(colors, np.float32).reshape(n, -1, 3) if appearance else None,
         descriptors=np.array(descriptors, np.float32).reshape(n, 128) if appearance else None,
+        camera_steps=np.array(steps, np.float64).reshape(n, 2, 3) if camera else None,
     )
 
 
@@ -364,6 +380,7 @@ def extract_pose(
     stride: int = 1,
     until_s: float | None = None,
     parts: str | None = None,
+    camera: bool = False,
 ) -> PoseSequence:
     """Extract body (33), hands (2x21) and face (478, with iris) landmarks from every frame.
 
@@ -399,6 +416,11 @@ def extract_pose(
         What to track: ``"all"`` (Holistic: body, hands, face) or ``"body"`` (BlazePose only).
         Default ``options.parts``, which is ``"all"``; when given, it overrides ``options.parts``.
         The body layout is the same either way: x, y in source pixels, z scaled like x, visibility.
+    camera : bool
+        Also track the camera on the same decoded frames, with the person's box kept out of the
+        feature mask (:class:`steadymotion.perception.camera.CameraSteps`): ``meta["camera_path"]``
+        is then the ``(T, 2, 3)`` path :func:`steadymotion.perception.camera.track_camera` gives,
+        without a second pass over the video. Needs ``stride=1``.
 
     Returns
     -------
@@ -413,7 +435,8 @@ def extract_pose(
     InputNotFoundError, NotAVideoError, UnsupportedCodecError, NoFramesError, NoPersonError
     """
     return _extract(video, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands, workers=workers, options=options,
-                    progress=progress, require_person=require_person, stride=stride, until_s=until_s, parts=parts)[0]
+                    progress=progress, require_person=require_person, stride=stride, until_s=until_s, parts=parts,
+                    camera=camera)[0]
 
 
 def extract_pose_and_appearance(video: str | Path, *, stride: int = 1, workers: int | None = None,
@@ -439,6 +462,7 @@ def _extract(
     appearance: bool = False,
     until_s: float | None = None,
     parts: str | None = None,
+    camera: bool = False,
 ) -> tuple[PoseSequence, Appearance | None]:
     from steadymotion.pose.clean import clean_sequence
 
@@ -466,7 +490,9 @@ def _extract(
 
     # Even a single chunk runs in a worker process: MediaPipe's native logging and any crash in
     # native code stay there, and the caller (CLI, web UI, notebook) gets a clean error instead.
-    results = _run_parallel(str(info.path), chunks, opts, bump, stride, appearance)
+    if camera and stride != 1:
+        raise ValueError("camera tracking needs every frame (stride=1)")
+    results = _run_parallel(str(info.path), chunks, opts, bump, stride, appearance, camera)
 
     # join in time order, stopping after the first chunk that ended early (damaged file)
     kept: list[_ChunkResult] = []
@@ -507,11 +533,14 @@ def _extract(
     if appearance:
         app = Appearance(times=seq.times.copy(), colors=np.concatenate([r.colors for r in kept]),
                          descriptors=np.concatenate([r.descriptors for r in kept]))
-    return clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands), app
+    seq = clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
+    if camera:
+        seq.meta["camera_path"] = camera_path(np.concatenate([r.camera_steps for r in kept]), CameraSteps(info.size).k)
+    return seq, app
 
 
 def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None], stride: int = 1,
-                  appearance: bool = False) -> list[_ChunkResult]:
+                  appearance: bool = False, camera: bool = False) -> list[_ChunkResult]:
     """Run each chunk in its own ``python -m steadymotion.pose._chunk`` process.
 
     Plain subprocesses rather than ``multiprocessing``: they need no ``if __name__ == "__main__"``
@@ -532,7 +561,8 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
         def start(i: int) -> subprocess.Popen:
             s, e = chunks[i]
             cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(Path(tmp) / f"chunk{i}.npz"), json.dumps(
-                {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride, "appearance": appearance})]
+                {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride, "appearance": appearance,
+                 "camera": camera})]
             return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
         try:
