@@ -100,13 +100,27 @@ class CharacterStore:
                 rig TEXT NOT NULL, pose TEXT NOT NULL, identity TEXT NOT NULL, width INTEGER, height INTEGER)""")
 
     def _connect(self) -> sqlite3.Connection:
-        try:
-            db = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
-        except sqlite3.Error as exc:
-            raise OutputError(f"cannot open the character store {str(self.db_path)!r}: {exc}") from None
-        return _Closing(db)
+        # Switching a new database to WAL takes an exclusive lock that SQLite does not wait for
+        # (its busy handler is skipped there to avoid deadlocks): two processes opening a fresh
+        # store at once can get "database is locked" at once, so that step is retried.
+        deadline = time.monotonic() + 30.0
+        while True:
+            db = None
+            try:
+                db = sqlite3.connect(self.db_path, timeout=30.0, isolation_level=None)
+                db.execute("PRAGMA busy_timeout=30000")
+                db.execute("PRAGMA journal_mode=WAL")
+                return _Closing(db)
+            except sqlite3.OperationalError as exc:
+                if db is not None:
+                    db.close()
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise OutputError(f"cannot open the character store {str(self.db_path)!r}: {exc}") from None
+                time.sleep(0.05)
+            except sqlite3.Error as exc:
+                if db is not None:
+                    db.close()
+                raise OutputError(f"cannot open the character store {str(self.db_path)!r}: {exc}") from None
 
     # -- objects ---------------------------------------------------------------------------------
     def object_path(self, digest: str) -> Path:
