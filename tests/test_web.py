@@ -87,9 +87,11 @@ TABS = ("Animate", "Analyze", "Check & prompt", "Characters")
 
 
 def _open_tab(page, name: str) -> None:
-    """Click a tab by its place: with Chromium 150 Gradio 6.31 relabels the tab after a selected one
-    with the selected one's label, so a lookup by name can miss the tab it means."""
-    page.get_by_role("tab").nth(TABS.index(name)).click()
+    """Click a tab by its label; every tab keeps its own label afterwards (a gr.State placed directly
+    under gr.Tabs once counted as a tab and shifted the labels, hiding the Check & prompt tab)."""
+    page.get_by_role("tab", name=name).click()
+    page.wait_for_timeout(300)
+    assert tuple(page.get_by_role("tab").all_inner_texts()) == TABS, page.get_by_role("tab").all_inner_texts()
 
 
 def _upload(page, elem_id: str, path: Path, preview: str) -> None:
@@ -196,8 +198,7 @@ def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path)
     assert "re-export it as MP4" in text and "Traceback" not in text and str(tmp_path) not in text, text
     # only the status line reports it; the result panels stay clean
     assert page.locator("#z_scores .error").count() == 0
-    # the prompt lint runs in the page too (a fresh page: see _open_tab)
-    page = _page(browser, server)
+    # the prompt lint runs in the page too
     _open_tab(page, "Check & prompt")
     page.locator("#p_text textarea").fill("she dances, negative prompt: blurry")
     page.locator("#p_run").click()

@@ -64,6 +64,7 @@ def animate_tab(app: WebApp, slots: dict):
     import gradio as gr
 
     with gr.Tab("Animate", id="animate"):
+        a_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         with gr.Row():
             with gr.Column():
                 a_image = gr.Image(label="Character image (one person, head to hips at least)", type="filepath",
@@ -103,7 +104,6 @@ def animate_tab(app: WebApp, slots: dict):
         a_files = gr.File(label="Downloads (video, drift report)", file_count="multiple", interactive=False)
 
 
-    a_spec = gr.State()
 
     def prepare_animate(image, character, motion, orientation, prompt, end_image, bg_color, bg_image, max_s, sound,
                         preflight, stop, measure):
@@ -171,6 +171,7 @@ def analyze_tab(app: WebApp, slots: dict) -> None:
     import gradio as gr
 
     with gr.Tab("Analyze", id="analyze"):
+        z_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         with gr.Row():
             z_video = gr.Video(label="Any video to measure (ours or another generator's)", sources=["upload"], height=300,
                                elem_id="z_video")
@@ -195,7 +196,6 @@ def analyze_tab(app: WebApp, slots: dict) -> None:
                                  "dashed: the minor threshold)", type="filepath", interactive=False, elem_id="z_plots")
 
 
-    z_spec = gr.State()
 
     def prepare_analyze(video, reference, motion):
         spec = dict(video=app.video(video, "video"), reference=app.image(reference, "reference image", required=False),
@@ -220,6 +220,7 @@ def check_tab(app: WebApp, slots: dict) -> None:
     import gradio as gr
 
     with gr.Tab("Check & prompt", id="check"):
+        c_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         gr.Markdown("### Preflight: check an image and a motion video before generating")
         with gr.Row():
             c_image = gr.Image(label="Character image", type="filepath", sources=["upload"], height=240, elem_id="c_image")
@@ -246,7 +247,6 @@ def check_tab(app: WebApp, slots: dict) -> None:
         p_negative = gr.Textbox(label="Negative prompt", interactive=False, elem_id="p_negative")
 
 
-    c_spec = gr.State()
 
     def prepare_check(image, motion, orientation):
         return dict(image=app.image(image, "character image"), motion=app.video(motion, "motion video"),
