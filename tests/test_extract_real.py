@@ -149,15 +149,12 @@ def test_a_silent_worker_is_restarted_then_reported(tmp_path, monkeypatch):
 def test_camera_tracked_in_the_workers_matches_the_separate_pass():
     """extract_pose(camera=True) tracks the camera on the frames the pose workers decode, chunk
     boundaries included; it must agree with track_camera's own pass over the video."""
-    from steadymotion.perception.camera import track_camera
+    from steadymotion.perception.camera import body_boxes, track_camera
 
     clip = media_path("unianimate__source_video.mp4")
     seq = extract_pose(clip, parts="body", camera=True, workers=2)
     assert seq.meta["chunks"] == 2  # a chunk boundary is crossed
-    b = seq.body[..., :2]
-    with np.errstate(invalid="ignore"):
-        boxes = np.concatenate([np.nanmin(b, 1), np.nanmax(b, 1)], 1)
-    ref = track_camera(clip, boxes, frames=len(seq))
+    ref = track_camera(clip, body_boxes(seq.body, seq.body_present), frames=len(seq))
     path = seq.meta["camera_path"]
     assert path.shape == ref.shape == (len(seq), 2, 3)
     w, h = seq.size

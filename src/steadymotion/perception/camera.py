@@ -7,6 +7,7 @@ Used by preflight (is the camera moving?) and by ``animate`` (follow the referen
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import cv2
@@ -44,12 +45,16 @@ def person_mask(size: tuple[int, int], box: np.ndarray | None) -> np.ndarray:
     return bg
 
 
-def body_box(body: np.ndarray | None) -> np.ndarray | None:
-    """``(x0, y0, x1, y1)`` around MediaPipe body landmarks ``(33, >=2)`` (``None`` without a body)."""
-    if body is None or not np.isfinite(body[:, :2]).any():
-        return None
-    b = body[:, :2]
-    return np.concatenate([np.nanmin(b, axis=0), np.nanmax(b, axis=0)])
+def body_boxes(body: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
+    """``(..., 4)`` boxes ``(x0, y0, x1, y1)`` around MediaPipe bodies ``(..., 33, >=2)``; NaN where
+    there is no body (``present`` False, or no finite landmark)."""
+    b = np.asarray(body)[..., :2]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bodies give NaN boxes
+        boxes = np.concatenate([np.nanmin(b, axis=-2), np.nanmax(b, axis=-2)], axis=-1)
+    if present is not None:
+        boxes[~np.asarray(present, bool)] = np.nan
+    return boxes
 
 
 class CameraSteps:

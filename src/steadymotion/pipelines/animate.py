@@ -30,7 +30,7 @@ from steadymotion.io.encoder import BackgroundVideoWriter
 from steadymotion.io.video import probe_video
 from steadymotion.motion.directives import CameraDirectives, parse_camera
 from steadymotion.motion.plan import MotionPlan, plan_motion
-from steadymotion.perception.camera import track_camera
+from steadymotion.perception.camera import body_boxes, track_camera
 from steadymotion.pose.extract import extract_pose, pose_from_image
 from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
 from steadymotion.types import PoseSequence
@@ -166,14 +166,6 @@ class AnimateResult:
         return self.frames / max(self.timings.get("render", 0.0), 1e-9)
 
 
-def _person_boxes(seq: PoseSequence) -> np.ndarray:
-    b = seq.body[..., :2]
-    with np.errstate(invalid="ignore"):
-        boxes = np.concatenate([np.nanmin(b, axis=1), np.nanmax(b, axis=1)], axis=1)
-    boxes[~seq.body_present] = np.nan
-    return boxes
-
-
 def animate(
     motion: str | Path,
     output: str | Path,
@@ -282,7 +274,7 @@ def animate(
         if orientation is Orientation.VIDEO and follow_camera:
             track = seq.meta.get("camera_path")
             if track is None or len(track) < len(seq):  # landmarks given by the caller: a separate camera pass
-                track = track_camera(motion, _person_boxes(seq), progress=lambda d, t: stage("tracking the camera", d, t),
+                track = track_camera(motion, body_boxes(seq.body, seq.body_present), progress=lambda d, t: stage("tracking the camera", d, t),
                                      frames=len(seq))
             track = track[: len(seq)]
         timings["camera"] = time.perf_counter() - t0

@@ -41,7 +41,7 @@ import numpy as np
 from steadymotion._native import quiet_native_stderr
 from steadymotion.errors import NoFramesError, NoPersonError, TruncatedVideoWarning
 from steadymotion.io.video import Truncation, VideoReader, probe_video
-from steadymotion.perception.camera import CameraSteps, body_box, camera_path
+from steadymotion.perception.camera import CameraSteps, body_boxes, camera_path
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
 from steadymotion.types import PoseSequence
 
@@ -260,7 +260,7 @@ def _extract_range(
                         continue
                     b, lh, rh, f = tracker.process(frame.image, size)
                     if cam is not None:
-                        m = cam.step(frame.image, body_box(b))
+                        m = cam.step(frame.image, None if b is None else body_boxes(b))
                         steps.append(np.full((2, 3), np.nan) if m is None else m)
                     body.append(nan_body if b is None else b)
                     hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
