@@ -27,7 +27,7 @@ from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoint
 from steadymotion.types import RestPose
 
 #: Bump when the stored rig layout changes; older stored rigs are rebuilt from their master image.
-RIG_VERSION = 2
+RIG_VERSION = 3
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -80,6 +80,11 @@ class Rig:
         Half-width of each part, pixels.
     parts : list of Part
         The present parts, in :data:`steadymotion.skeleton.PARTS` order.
+    labels : ndarray, (H, W) int16
+        Part index (:data:`steadymotion.skeleton.PARTS`) owning each person pixel, -1 off the person.
+    filled : ndarray, (H, W) uint8
+        Where colours were synthesised: 1 = the background plate behind the person, 2 = a part's
+        pixels hidden behind a part in front of it (the torso behind an arm), 0 = image pixels.
     """
 
     image: np.ndarray
@@ -89,6 +94,8 @@ class Rig:
     present: np.ndarray
     radius: np.ndarray
     parts: list[Part]
+    labels: np.ndarray | None = None
+    filled: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -113,6 +120,10 @@ class Rig:
             "image": self.image, "alpha": self.alpha.astype(np.float16), "background": self.background,
             "rest": self.rest, "present": self.present, "radius": self.radius,
         }
+        if self.labels is not None:
+            arrays["labels"] = self.labels
+        if self.filled is not None:
+            arrays["filled"] = self.filled
         meta = {"version": RIG_VERSION, "notes": self.notes, "parts": []}
         for i, p in enumerate(self.parts):
             meta["parts"].append({"name": p.name, "box": list(p.box)})
@@ -142,7 +153,8 @@ class Rig:
                 weights=z[f"p{i}_weights"],
             ))
         return cls(image=z["image"], alpha=z["alpha"].astype(np.float32), background=z["background"],
-                   rest=z["rest"], present=z["present"], radius=z["radius"], parts=parts, notes=meta["notes"])
+                   rest=z["rest"], present=z["present"], radius=z["radius"], parts=parts, notes=meta["notes"],
+                   labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None)
 
 
 def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
@@ -205,6 +217,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     grow = max(3, int(0.012 * max(h, w)))
     hole = cv2.dilate((a > 0.05).astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(bool)
     background = inpaint_multiscale(rgb, hole)
+    synth = hole.astype(np.uint8)
 
     # stable unit for mesh density
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
@@ -259,6 +272,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                     hidden |= zone & (labels == j)
             hidden &= a > 0.15
             region |= hidden
+            synth[hidden] = 2
         if not region.any():
             present[i] = False
             continue
@@ -319,4 +333,4 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             p.bones[bad] = PART[p.name]
             p.weights /= np.maximum(p.weights.sum(axis=1, keepdims=True), 1e-6)
     return Rig(image=np.ascontiguousarray(rgb), alpha=a, background=background, rest=kp, present=present,
-               radius=radius, parts=parts, notes=notes)
+               radius=radius, parts=parts, notes=notes, labels=labels.astype(np.int16), filled=synth)
