@@ -1,4 +1,4 @@
-"""Clean-up of raw landmark tracks: hand-swap repair, short-gap filling, One Euro smoothing.
+"""Clean-up of raw landmark tracks: hand-swap repair, short-gap filling, zero-lag (or One Euro) smoothing.
 
 Each step is optional, pure (returns a new :class:`~steadymotion.types.PoseSequence`) and works on
 timestamps, so variable-frame-rate clips are handled correctly.
@@ -103,6 +103,53 @@ def one_euro(x: np.ndarray, t: np.ndarray, params: OneEuroParams, scale: float =
     return out.reshape(x.shape)
 
 
+#: Savitzky-Golay window (seconds) and polynomial order of the offline smoother. Measured on limbs
+#: swinging at 0.5-3 Hz with 1.2 % detector noise (tests/test_clean.py, /tmp experiments in the
+#: #13 note): at 24-30 fps it keeps 98-99 % of a 2-Hz swing's peak with no delay (One Euro: 79-82 %
+#: and 1-2 frames late), cuts the frame-to-frame jerk of the error to 15-22 % (One Euro 62-99 %),
+#: and leaves 0.6-0.7 % noise at rest (One Euro 0.5-0.6 %).
+SG_WINDOW_S = 0.25
+SG_ORDER = 3
+
+
+def zero_phase_smooth(x: np.ndarray, t: np.ndarray, window_s: float = SG_WINDOW_S, order: int = SG_ORDER) -> np.ndarray:
+    """Non-causal smoothing of tracks: a Savitzky-Golay filter (Savitzky & Golay 1964) per NaN-free run.
+
+    A whole clip is known before anything is rendered, so the filter need not be causal: a local
+    cubic fitted over a window centred on each frame has no delay and keeps the peaks of fast
+    swings (a raised arm reaches its height), where a causal smoother trails by a frame or two and
+    cuts the peaks. The window is ``window_s`` at the clip's median frame rate (at least
+    ``order + 2`` samples, odd); runs between NaN gaps are filtered separately, runs too short for a
+    window are left as they are. Samples are treated as evenly spaced (true of constant-rate video;
+    a variable-rate clip is smoothed in frame steps).
+    """
+    from scipy.signal import savgol_filter
+
+    x = np.asarray(x, np.float32)
+    flat = x.reshape(len(x), -1)
+    out = flat.copy()
+    if len(x) < 3:
+        return out.reshape(x.shape)
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 1 / 30
+    win = max(order + 2, int(round(window_s / max(dt, 1e-6))))
+    win += 1 - win % 2
+    ok = np.isfinite(flat)
+    # each column's NaN-free runs (columns of one landmark share their gaps, so group by pattern)
+    patterns: dict[bytes, list[int]] = {}
+    for j in range(flat.shape[1]):
+        patterns.setdefault(np.packbits(ok[:, j]).tobytes(), []).append(j)
+    for cols in patterns.values():
+        good = ok[:, cols[0]]
+        edges = np.flatnonzero(np.diff(np.r_[0, good.astype(np.int8), 0]))
+        for s0, s1 in zip(edges[::2], edges[1::2]):
+            n = s1 - s0
+            w = min(win, n if n % 2 else n - 1)
+            if w < order + 2:
+                continue
+            out[s0:s1, cols] = savgol_filter(flat[s0:s1, cols], w, order, axis=0, mode="interp")
+    return out.reshape(x.shape)
+
+
 def _part_scale(points: np.ndarray, a: int | tuple, b: int | tuple) -> float:
     """Median distance between two landmarks (or landmark midpoints) over the present frames."""
 
@@ -114,9 +161,21 @@ def _part_scale(points: np.ndarray, a: int | tuple, b: int | tuple) -> float:
     return float(np.median(d)) if d.size else 1.0
 
 
-def smooth_pose(seq: PoseSequence, body: OneEuroParams = BODY_FILTER, hands: OneEuroParams = HAND_FILTER, face: OneEuroParams = FACE_FILTER) -> PoseSequence:
-    """Return ``seq`` with One Euro filtering applied to every part (x, y, z; not visibility)."""
+def smooth_pose(seq: PoseSequence, body: OneEuroParams = BODY_FILTER, hands: OneEuroParams = HAND_FILTER,
+                face: OneEuroParams = FACE_FILTER, *, causal: bool = False) -> PoseSequence:
+    """Return ``seq`` with One Euro filtering applied to every part (x, y, z; not visibility).
+
+    Offline clips are smoothed without delay (:func:`zero_phase_smooth`); ``causal=True`` gives
+    the streaming One Euro filter, which trails fast moves by a frame or two.
+    """
     out = seq.copy()
+    if not causal:
+        t = seq.times
+        out.body[..., :3] = zero_phase_smooth(seq.body[..., :3], t)
+        for k in range(2):
+            out.hands[:, k] = zero_phase_smooth(seq.hands[:, k], t)
+        out.face = zero_phase_smooth(seq.face, t)
+        return out
     t = seq.times
     shoulders, hips = (BODY["left_shoulder"], BODY["right_shoulder"]), (BODY["left_hip"], BODY["right_hip"])
     torso = _part_scale(seq.body, shoulders, hips)
