@@ -31,7 +31,7 @@ from steadymotion.render.puppet.preview import (
     skeleton_bones,
     skeleton_joints,
 )
-from steadymotion.skeleton import KP, KP_NAMES, PART, PARTS
+from steadymotion.skeleton import KP, KP_NAMES, PARTS
 from tests.conftest import media_path
 
 runner = CliRunner()

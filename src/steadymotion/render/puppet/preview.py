@@ -10,7 +10,7 @@
 * **right, what moving uncovers**: the background plate (the image with the person removed) as the
   renderer shows it behind a part that moved away, with the colours that were made up rather than
   seen hatched and outlined: the background filled in behind the person (blue, ``/``) and the body
-  filled in behind the arms and head (magenta, ``\\``), shown as filled.
+  filled in behind the arms and head (yellow, ``\\``), shown as filled.
 
 The legend pairs each part's colour with its name, lists the parts the image does not show (they
 stay still with their parent) and explains the hatching. Rigs without ``labels``/``filled`` (built
