@@ -227,6 +227,14 @@ def test_characters_tab_adds_lists_and_removes(browser, server, shots):
     page.wait_for_function("document.querySelector('#k_status').innerText.includes('Added')", timeout=120_000)
     page.wait_for_selector("#k_gallery img", timeout=30_000)
     page.wait_for_function("document.querySelector('#k_gallery img').naturalWidth > 0", timeout=30_000)  # it loaded
+    # the new character is picked and its rig preview shows: two panels side by side, each the image's width
+    page.wait_for_function("(() => { const i = document.querySelector('#k_preview img'); return i && i.naturalWidth > 0; })()",
+                           timeout=60_000)
+    from steadymotion.io.image import read_image
+
+    width = read_image(media_path("mimicmotion__demo1.jpg")).size[0]
+    assert page.locator("#k_preview img").evaluate("i => i.naturalWidth") > 2 * width
+    assert page.locator("#k_pick input").input_value() == "demo-girl"
     page.screenshot(path=str(shots / "characters.png"), full_page=True)
     rows = _table(page, "k_table")
     assert rows and rows[0][0] == "demo-girl" and rows[0][3] == "blue sweatshirt" and rows[0][4] == "yes"
@@ -245,6 +253,7 @@ def test_characters_tab_adds_lists_and_removes(browser, server, shots):
     page.locator("#k_remove").click()
     page.wait_for_function("document.querySelector('#k_status').innerText.includes('Removed')", timeout=30_000)
     assert CharacterStore(server["root"] / "store").list() == []
+    page.wait_for_function("!document.querySelector('#k_preview img')", timeout=30_000)  # its preview went with it
 
 
 def test_only_files_the_app_made_are_served(server):

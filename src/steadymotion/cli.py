@@ -391,6 +391,24 @@ character_app = typer.Typer(help="The character memory: master images with their
                             no_args_is_help=True)
 app.add_typer(character_app, name="character")
 StoreOpt = Annotated[Optional[Path], typer.Option("--store", help="Store folder (default $STEADYMOTION_HOME or ~/.local/share/steadymotion).", envvar="STEADYMOTION_HOME")]
+PreviewOpt = Annotated[Optional[Path], typer.Option("--preview", help="Also write the rig preview here (.png, .jpg or .webp): "
+                                                    "the parts, joints and bones, and what moving uncovers.", show_default=False)]
+
+
+def _write_preview(ch, path: Path) -> None:
+    """Draw a stored character's rig preview (an older stored rig is rebuilt first, as animate does)."""
+    from steadymotion.render import DEFAULT_BACKEND, get_backend
+    from steadymotion.render.puppet.preview import write_rig_preview
+
+    try:
+        rig = ch.load_rig()
+    except SteadyMotionError:
+        with console.status(f"the stored rig of {ch.name!r} is from an older version; rebuilding it"):
+            rig = get_backend(DEFAULT_BACKEND).prepare(ch.load_image(), source=f"character {ch.name!r}")
+        ch.store.update_rig(ch.name, rig)
+        console.print(f"rebuilt the rig of {ch.name!r} (it was from an older version)", highlight=False)
+    write_rig_preview(rig, path)
+    console.print(f"[green]rig preview[/] {path}", highlight=False)
 
 
 @character_app.command("add")
@@ -400,14 +418,20 @@ def character_add(
     image: Annotated[Path, typer.Argument(help="The master image (one person).")],
     notes: Annotated[str, typer.Option("--notes", help="Free text kept with it.")] = "",
     replace: Annotated[bool, typer.Option("--replace", help="Overwrite a character of the same name.")] = False,
+    preview: PreviewOpt = None,
     store: StoreOpt = None,
 ) -> None:
     """Rig IMAGE and keep it as NAME (master image, rig, rest pose, identity signature)."""
     from steadymotion.characters import CharacterStore
+    from steadymotion.render.puppet.preview import check_preview_path
 
+    if preview is not None:
+        check_preview_path(preview)  # before the rigging, not after it
     with console.status(f"rigging {image}"):
         ch = CharacterStore(store).add(name, image, notes=notes, replace=replace)
     console.print(f"[green]stored[/] {ch.name!r} ({ch.size[0]}x{ch.size[1]}) in {ch.store.root}")
+    if preview is not None:
+        _write_preview(ch, preview)
 
 
 @character_app.command("list")
@@ -432,17 +456,23 @@ def character_list(store: StoreOpt = None) -> None:
 def character_show(
     name: Annotated[str, typer.Argument(help="Character name.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    preview: PreviewOpt = None,
     store: StoreOpt = None,
 ) -> None:
-    """Show one character: size, files, identity colours."""
+    """Show one character: size, files, identity colours (and write its rig preview with --preview)."""
     import json
 
     from steadymotion.characters import CharacterStore
+    from steadymotion.render.puppet.preview import check_preview_path
 
+    if preview is not None:
+        check_preview_path(preview)
     c = CharacterStore(store).get(name)
     d = c.to_dict()
     if json_out:
         print(json.dumps(d, indent=2))
+        if preview is not None:
+            _write_preview(c, preview)  # its messages go to stderr: stdout stays one JSON document
         return
     table = Table(title=f"character {c.name!r}", show_header=False, title_justify="left")
     table.add_column(style="bold")
@@ -456,6 +486,8 @@ def character_show(
     for region, lab in c.identity.get("colors_lab", {}).items():
         table.add_row(f"{region} colour", "L*a*b* " + ", ".join(f"{v:.1f}" for v in lab))
     console.print(table)
+    if preview is not None:
+        _write_preview(c, preview)
 
 
 @character_app.command("remove")

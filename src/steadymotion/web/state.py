@@ -150,6 +150,22 @@ class WebApp:
         return str(out)
 
 
+    def rig_preview(self, ch) -> str:
+        """The rig preview PNG of a stored character (:mod:`steadymotion.render.puppet.preview`), in the
+        share folder, drawn once per rig (named by the rig's hash)."""
+        from steadymotion.render.puppet.preview import write_rig_preview
+
+        out = self.thumbs_dir / f"rig-{ch.rig[:16]}.png"
+        if not out.exists():
+            try:
+                rig = ch.load_rig()
+            except SteadyMotionError:
+                raise _error(f"the stored rig of {ch.name!r} is from an older version of steadymotion: it is rebuilt the "
+                             "first time you animate it (or add the character again); its preview shows after that") from None
+            write_rig_preview(rig, out)
+        return str(out)
+
+
 def _error(message: str):
     import gradio as gr
 

@@ -276,7 +276,8 @@ def check_tab(app: WebApp, slots: dict) -> None:
 
 
 def characters_tab(app: WebApp, slots: dict, a_character):
-    """Characters: the character memory (thumbnails, details, add, remove); keeps ``a_character``'s choices current.
+    """Characters: the character memory (thumbnails, details, add, remove, the picked character's rig
+    preview); keeps ``a_character``'s choices current.
 
     Returns the function that lists the characters, for the page's load event, and its outputs.
     """
@@ -295,12 +296,17 @@ def characters_tab(app: WebApp, slots: dict, a_character):
                 k_notes = gr.Textbox(label="Notes", elem_id="k_notes")
                 k_add = gr.Button("Add character", variant="primary", elem_id="k_add")
             with gr.Column():
-                k_pick = gr.Dropdown(label="Character to remove", choices=[], value=None, elem_id="k_pick")
+                k_pick = gr.Dropdown(label="Character (its rig preview shows below)", choices=[], value=None, elem_id="k_pick")
                 k_remove = gr.Button("Remove", variant="stop", elem_id="k_remove")
         k_status = gr.Markdown(elem_id="k_status")
+        gr.Markdown("**Rig preview** — left: each part in its own colour (what is one colour moves as one piece), "
+                    "the bones and joints; right: the background the character uncovers when it moves, with what was "
+                    "made up hatched (blue: background behind the person; yellow: body behind the arms and head).")
+        k_preview = gr.Image(label="Rig preview", show_label=False, type="filepath", interactive=False, height=760,
+                             buttons=["download", "fullscreen"], elem_id="k_preview")
 
 
-    def characters_view():
+    def characters_view(select: str | None = None):
         try:
             chars = app.characters()
         except SteadyMotionError as exc:
@@ -309,7 +315,8 @@ def characters_tab(app: WebApp, slots: dict, a_character):
         rows = [[c.name, f"{c.size[0]}x{c.size[1]}", c.to_dict()["created"], c.notes,
                  "yes" if c.identity.get("face_descriptor") else "no"] for c in chars]
         names = [c.name for c in chars]
-        return gallery, rows, gr.update(choices=names, value=None), gr.update(choices=names, value=None), ""
+        select = select if select in names else None
+        return gallery, rows, gr.update(choices=names, value=select), gr.update(choices=names, value=None), ""
 
     char_outputs = [k_gallery, k_table, k_pick, a_character, k_status]
 
@@ -326,9 +333,22 @@ def characters_tab(app: WebApp, slots: dict, a_character):
                                       store=str(app.store) if app.store else None), _session(request), progress)
         return f"Added **{name.strip()}**."
 
-    # the lists refresh only after a success, so a refused name never leaves them covered by an error
+    # the lists refresh only after a success, so a refused name never leaves them covered by an error;
+    # the new character is picked, which shows its rig preview
     k_add.click(do_add, [k_name, k_image, k_notes], k_status, **slots).success(
-        lambda msg: (*characters_view()[:-1], msg), k_status, char_outputs)
+        lambda msg, name: (*characters_view((name or "").strip())[:-1], msg), [k_status, k_name], char_outputs)
+
+    def show_preview(name):
+        from steadymotion.characters import CharacterStore
+
+        if not name:
+            return None
+        try:
+            return app.rig_preview(CharacterStore(app.store).get(name))
+        except SteadyMotionError as exc:
+            raise _error(str(exc)) from None
+
+    k_pick.change(show_preview, [k_pick], k_preview)
 
     def do_remove(name):
         from steadymotion.characters import CharacterStore
