@@ -282,6 +282,100 @@ def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.nda
     return out
 
 
+def _trunk_slivers_to_arms(labels: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+    """Give the arms the torso's pixels that lie outside the trunk beside them (in place).
+
+    The colour cut stops short of an arm's shaded outer edge, and the capsule's leftovers went to
+    the torso: a strip of skin or sleeve along the arm that stayed behind, torn off, when the arm
+    moved. The trunk ends at the line from each shoulder to the outside of the hip (the hip joints
+    sit half the hip spacing inside the outline); a torso pixel more than a tenth of the arm's width
+    past that line and within 2.5 arm widths of the arm's bones is the arm's.
+    """
+    h, w = labels.shape
+    torso = PART["torso"]
+    ys, xs = np.nonzero(labels == torso)
+    if not len(xs):
+        return
+    px = np.stack([xs, ys], 1).astype(np.float32)
+    hl, hr = kp[KP["hip_l"], :2], kp[KP["hip_r"], :2]
+    centre = 0.25 * (kp[KP["shoulder_l"], :2] + kp[KP["shoulder_r"], :2] + hl + hr)
+    for side, hip, other in (("l", hl, hr), ("r", hr, hl)):
+        up, fo = PART[f"upper_arm_{side}"], PART[f"forearm_{side}"]
+        if not present[up]:
+            continue
+        sh = kp[KP[f"shoulder_{side}"], :2]
+        outer_hip = hip + 0.5 * (hip - other)
+        d = outer_hip - sh
+        n = np.array([-d[1], d[0]], np.float32) / max(float(np.hypot(*d)), 1e-6)
+        if float((centre - sh) @ n) > 0:
+            n = -n  # the normal points away from the trunk
+        past = (px - sh) @ n
+        r_arm = float(radius[up])
+        cand = past > 0.1 * r_arm
+        if not cand.any():
+            continue
+        d_up, _ = segment_distance(px, sh, kp[KP[f"elbow_{side}"], :2])
+        if present[fo]:
+            d_fo, _ = segment_distance(px, kp[KP[f"elbow_{side}"], :2], kp[KP[f"wrist_{side}"], :2])
+        else:
+            d_fo = np.full(len(px), np.inf, np.float32)
+        near = np.minimum(d_up, d_fo) < 2.5 * r_arm
+        sel = cand & near
+        labels[ys[sel], xs[sel]] = np.where(d_up[sel] <= d_fo[sel], up, fo)
+
+
+def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
+                       hands: np.ndarray | None, person: np.ndarray) -> None:
+    """Give an arm back the edge pixels the colour cut lost to the body underneath (in place).
+
+    Skin against skin (a bare arm beside a bare waist) or a fingertip past the landmarks' hull
+    cannot be separated by a colour model of the whole region, and every pixel lost this way stays
+    behind as a sliver or a finger-shaped remnant when the arm moves. Near the arm (within 0.9 of its
+    width from the bone; within a quarter palm length of the hand's finger bones), a pixel the torso or a
+    leg holds goes to the arm when its CIELAB colour is nearer the arm's median colour than the
+    median colour of the part holding it, measured in a ring around the arm (a nearest-class-mean
+    decision: denim under a hand stays denim, skin beside skin goes with the arm).
+    """
+    h, w = labels.shape
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    arm_parts = {PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"}
+    for k, side in enumerate(("l", "r")):
+        for name in ("upper_arm", "forearm", "hand"):
+            j = PART[f"{name}_{side}"]
+            if not present[j] or not (labels == j).any():
+                continue
+            zone = np.zeros((h, w), np.uint8)
+            spec = PARTS[j]
+            if name == "hand" and hands is not None and np.isfinite(hands[k]).all():
+                pts = hands[k, :, :2]
+                palm = float(np.linalg.norm(pts[9] - pts[0])) or float(radius[j])
+                for chain in _FINGERS:
+                    cv2.polylines(zone, [np.round(pts[list(chain)]).astype(np.int32)], False, 1, max(1, int(0.45 * palm)))
+            else:
+                a, b = kp[KP[spec.a], :2], kp[KP[spec.b], :2]
+                if not (np.isfinite(a).all() and np.isfinite(b).all()):
+                    continue
+                cv2.line(zone, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(2, int(2 * 0.9 * radius[j])))
+            zone = zone.astype(bool) & person
+            cand = zone & (labels >= 0) & ~np.isin(labels, list(arm_parts | {PART["head"]}))
+            if not cand.any():
+                continue
+            mine = np.median(lab[labels == j], axis=0)
+            ring = cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+            ys, xs = np.nonzero(cand)
+            holders = labels[ys, xs]
+            take = np.zeros(len(ys), bool)
+            for o in np.unique(holders):
+                ref_px = ring & (labels == o) & ~cand
+                if ref_px.sum() < 20:
+                    ref_px = labels == o
+                theirs = np.median(lab[ref_px], axis=0)
+                sel = holders == o
+                c = lab[ys[sel], xs[sel]]
+                take[sel] = np.linalg.norm(c - mine, axis=1) < np.linalg.norm(c - theirs, axis=1)
+            labels[ys[take], xs[take]] = j
+
+
 def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands."""
     labels = _labels(kp, present, radius, a > 0.15)
@@ -302,6 +396,8 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
         # beside the body is the arm itself, so no strip of arm stays behind on the torso
         labels[dropped & (a < 0.95)] = -1
         labels[m] = j
+    _trunk_slivers_to_arms(labels, kp, present, radius)
+    _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt
 

@@ -21,7 +21,7 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, part_labels, present_parts, radii, segment_distance, torso_polygon
-from steadymotion.render.puppet.fill import inpaint_multiscale
+from steadymotion.render.puppet.fill import fill_across, inpaint_multiscale
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
@@ -157,6 +157,63 @@ class Rig:
                    labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None)
 
 
+def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Which back part (torso, legs) lies under each arm or hand pixel that covers the body (-1 elsewhere).
+
+    An arm or hand pixel inside the convex hull of the trunk and legs covers some of them (a hand
+    resting on the shorts, an arm along the waist); it is given to the nearest back part, which
+    fills it from its own pixels, so a moving hand never uncovers a hand-shaped hole. Arm pixels
+    outside the hull (an arm held away from the body) cover background, which the plate fills.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    h, w = labels.shape
+    out = np.full((h, w), -1, np.int16)
+    back = [PART[n] for n in ("torso", "thigh_l", "thigh_r", "shin_l", "shin_r") if present[PART[n]]]
+    arms = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr" if present[PART[f"{k}_{s}"]]]
+    body = np.isin(labels, back) & (a > 0.5)
+    if not body.any() or not arms:
+        return out
+    hull = cv2.convexHull(np.stack(np.nonzero(body)[::-1], 1).astype(np.int32))
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(inside, hull, 1)
+    cover = np.isin(labels, arms) & inside.astype(bool)
+    if not cover.any():
+        return out
+    _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
+    out[cover] = labels[iy[cover], ix[cover]]
+    return out
+
+
+def _skeleton_seeds(kp: np.ndarray, present: np.ndarray, pose, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels surely on the person: thin lines along the present bones (middle 80 %) and the
+    finger bones of the hands MediaPipe found, to anchor the figure matte's colour cut."""
+    h, w = shape
+    seeds = np.zeros((h, w), np.uint8)
+    torso = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
+    th = max(1, int(round(0.02 * torso)))
+    for i, spec in enumerate(PARTS):
+        if not present[i] or spec.name == "head":
+            continue
+        a, b = kp[KP[spec.a], :2], kp[KP[spec.b], :2]
+        if spec.name == "torso":
+            a, b = kp[KP["neck"], :2], kp[KP["pelvis"], :2]
+        p, q = a + 0.1 * (b - a), a + 0.9 * (b - a)
+        cv2.line(seeds, tuple(np.round(p).astype(int)), tuple(np.round(q).astype(int)), 1, th)
+    if pose.hands_present[0].any():
+        from steadymotion.render.puppet.cutout import _FINGERS
+
+        for k in range(2):
+            if not pose.hands_present[0][k]:
+                continue
+            pts = pose.hands[0][k][:, :2]
+            if not np.isfinite(pts).all():
+                continue
+            for chain in _FINGERS[:5]:
+                cv2.polylines(seeds, [np.round(pts[list(chain)]).astype(np.int32)], False, 1, max(1, th // 2))
+    return seeds.astype(bool)
+
+
 def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
     """Rig a character image as a layered puppet.
 
@@ -197,7 +254,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     if not present[PART["torso"]] or not present[PART["head"]]:
         raise NoPersonError(f"{source}: the person's head and shoulders must be in the image to rig it; use a wider shot")
     face = pose.face[0] if pose.face_present[0] else None
-    a = person_alpha(rgb, alpha)
+    a = person_alpha(rgb, alpha, seeds=_skeleton_seeds(kp, present, pose, (h, w)))
     # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
     # opaque inside and soft only along its silhouette, or it turns see-through when it moves
     e = max(3, int(0.005 * max(h, w)) | 1)
@@ -214,11 +271,14 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         notes.append("not in the image (kept still with their parent part): " + ", ".join(missing))
 
     # background: the person removed
-    grow = max(3, int(0.012 * max(h, w)))
-    hole = cv2.dilate((a > 0.05).astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(bool)
+    # (the figure matte is solid and its soft band narrow, so a thin margin past it holds no figure
+    # colour; outside the hole the plate is the image itself, so a still figure renders the image)
+    grow = max(3, int(0.008 * max(h, w)) | 1)
+    hole = cv2.dilate((a > 0.02).astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(bool)
     background = inpaint_multiscale(rgb, hole)
     synth = hole.astype(np.uint8)
 
+    under_arms = _under_arms(labels, present, a)
     # stable unit for mesh density
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     parts: list[Part] = []
@@ -260,7 +320,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # what parts drawn in front hide of this one is filled from this part's own pixels
             if spec.name == "torso":
                 zone = np.zeros((h, w), np.uint8)
-                cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.15, body=True).round().astype(np.int32), 1)
+                cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.05, body=True).round().astype(np.int32), 1)
                 zone = zone.astype(bool)
             else:
                 ys, xs = np.nonzero(a > 0.15)
@@ -270,6 +330,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             for j in front_set:
                 if present[j]:
                     hidden |= zone & (labels == j)
+            hidden |= under_arms == i
             hidden &= a > 0.15
             region |= hidden
             synth[hidden] = 2
@@ -311,7 +372,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             if not known.any():
                 known = own[y0:y1, x0:x1] & ~hid
             fill_mask = (~known).astype(np.uint8)
-            if known.any():
+            if known.any() and spec.name in ("torso", "thigh_l", "thigh_r", "shin_l", "shin_r"):
+                off = np.array([x0, y0], np.float64)
+                ends = ("neck", "pelvis") if spec.name == "torso" else (spec.a, spec.b)
+                filled = fill_across((color * 255).astype(np.uint8), hid, known, kp[KP[ends[0]], :2] - off,
+                                     kp[KP[ends[1]], :2] - off).astype(np.float32) / 255
+                color[hid] = filled[hid]
+            elif known.any():
                 filled = cv2.inpaint((color * 255).astype(np.uint8), fill_mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
                 color[hid] = filled[hid]
         pa = a[y0:y1, x0:x1] * grown[y0:y1, x0:x1]
