@@ -209,3 +209,20 @@ def keypoint_visibility(body: np.ndarray) -> np.ndarray:
         idx = src if isinstance(src, tuple) else (src,)
         out[..., k] = np.min(np.stack([body[..., i, 3] for i in idx]), axis=0)
     return out
+
+
+#: Arm joints in this bottom band of the frame (fraction of its height) are cut by its edge: the
+#: pose model places a joint below the picture just inside it, so a half-body presenter's elbow
+#: under the frame reads as a horizontal forearm. Those joints are treated as unseen. (Only the
+#: bottom: hands raised to the top or out to the sides are real, and a dance's best moments.)
+ARM_EDGE_MARGIN = 0.06
+_ARM_JOINTS = tuple(KP[n] for n in ("elbow_l", "elbow_r", "wrist_l", "wrist_r", "hand_l", "hand_r"))
+
+
+def cut_by_frame(keypoints: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``(..., K)`` bool: arm keypoints in the frame's bottom band or below it (:data:`ARM_EDGE_MARGIN`)."""
+    h = size[1]
+    out = ~(keypoints[..., 1] <= (1 - ARM_EDGE_MARGIN) * h)
+    mask = np.zeros(keypoints.shape[-2], bool)
+    mask[list(_ARM_JOINTS)] = True
+    return out & mask

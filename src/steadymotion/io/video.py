@@ -39,7 +39,12 @@ MAX_VIDEO_PIXELS = 7680 * 4320
 #: Audio codecs the MP4 muxer takes as they are; anything else is re-encoded to AAC.
 MP4_AUDIO_CODECS = {"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"}
 
-av.logging.set_level(av.logging.PANIC)  # FFmpeg's own chatter would drown our one-line errors
+# FFmpeg's own chatter would drown our one-line errors, and must not reach Python at all: with a
+# Python log callback installed (any level but None), a codec's frame thread that logs while the
+# decoder is being freed waits for the GIL the freeing thread holds, and the process hangs (seen
+# when a reader stopped part-way through a clip: animate's camera pass, a first-frame grab). With
+# None, PyAV installs a C callback that drops every message without touching Python.
+av.logging.set_level(None)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from steadymotion.motion.kinematics import (
     Params, RestShape, blend, fill_missing, fit_base, forward, full_length, measure, repeat, smoothstep, wrap,
 )
 from steadymotion.motion.layering import draw_order
-from steadymotion.skeleton import KP, LIMB, LIMBS, VISIBLE, keypoint_visibility, keypoints_from_body, mirrored
+from steadymotion.skeleton import KP, LIMB, LIMBS, VISIBLE, cut_by_frame, keypoint_visibility, keypoints_from_body, mirrored
 from steadymotion.types import PoseSequence, RestPose
 from steadymotion.vocab import Orientation
 
@@ -129,6 +129,8 @@ def plan_motion(
     ref_kp = keypoints_from_body(body)  # (T, K, 3)
     vis = keypoint_visibility(body)
     vis[~ok] = 0.0
+    # arms at the reference frame's edge are cut by it: their direction there is a guess
+    vis[cut_by_frame(ref_kp[..., :2], motion.size)] = 0.0
     base = fit_base(rest.size, size)
     s0 = float(np.sqrt(abs(np.linalg.det(base[:, :2]))))
     rest_shape = RestShape.from_keypoints(rest.keypoints[:, :2] @ base[:, :2].T + base[:, 2], s0)

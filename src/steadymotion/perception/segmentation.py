@@ -71,13 +71,25 @@ def person_alpha(rgb: np.ndarray, alpha: np.ndarray | None = None, seeds: np.nda
     solid inside the figure, soft only along its outline. ``seeds`` (bool, optional) are pixels
     known to be the person (the skeleton's bones, the hands).
     """
-    if alpha is not None and (alpha < 0.5).mean() > 0.02:
-        return alpha.astype(np.float32)
+    if alpha is not None:
+        # an image's alpha channel comes as 0-255 (uint8); a caller's mask may already be 0-1
+        alpha = alpha.astype(np.float32) / (255.0 if alpha.dtype == np.uint8 or float(alpha.max()) > 1.0 else 1.0)
+        if (alpha < 0.5).mean() > 0.02:
+            return alpha
     with PersonSegmenter("general") as seg:
         m = seg.probability(rgb)
     if not m.any():
         return m
     return figure_matte(rgb, m, seeds)
+
+
+def grab_cut(rgb: np.ndarray, mask: np.ndarray, iterations: int) -> None:
+    """``cv2.grabCut`` (Rother, Kolmogorov & Blake 2004) initialised with ``mask``, updated in place,
+    made repeatable: its colour models start from k-means on OpenCV's process-wide random generator,
+    so the same image cut twice (or after other work) could differ; the generator is seeded first."""
+    cv2.setRNGSeed(0x5EED)
+    bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(np.ascontiguousarray(rgb), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
 
 
 #: Long side (pixels) at which the figure is cut by colour; the outline is refined at full size.
@@ -118,8 +130,7 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     fg = p > 0.5
     if (gc == cv2.GC_FGD).sum() > 50 and (gc == cv2.GC_BGD).sum() > 50:
         try:
-            bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-            cv2.grabCut(small, gc, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+            grab_cut(small, gc, 4)
             fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
         except cv2.error:
             pass

@@ -8,7 +8,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from steadymotion.skeleton import KP, PART, PARTS, VISIBLE
+from steadymotion.perception.segmentation import grab_cut
+from steadymotion.skeleton import KP, PART, PARTS, VISIBLE, cut_by_frame
 
 #: Limb parts are drawn in front of the torso (arms, hands) or behind it (legs) in the master image.
 FRONT_OF_TORSO = ("upper_arm_l", "forearm_l", "hand_l", "upper_arm_r", "forearm_r", "hand_r", "head")
@@ -34,6 +35,9 @@ def _in_image(p: np.ndarray, w: int, h: int, margin: float = 0.0) -> bool:
 
 
 def present_parts(kp: np.ndarray, vis: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Parts the image shows: both joints seen and inside it (arms cut by the frame's edge are not,
+    :func:`steadymotion.skeleton.cut_by_frame`: their pixels stay with the part above them)."""
+    vis = np.where(cut_by_frame(kp[:, :2], (w, h)), 0.0, vis)
     present = np.zeros(len(PARTS), bool)
     for i, spec in enumerate(PARTS):
         ok = all(vis[KP[n]] >= VISIBLE and _in_image(kp[KP[n], :2], w, h) for n in (spec.a, spec.b))
@@ -117,10 +121,13 @@ def _labels(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, mask: np.nd
             score[i] = d[ys, xs] / (0.6 * radius[i])
         elif spec.name == "head":
             d = np.linalg.norm(px - kp[KP["head"], :2], axis=1)
-            score[i] = d / radius[i] * 0.8
+            # (past 1.6 head radii a pixel is never the head's: a far hand's fingertips would be)
+            score[i] = np.where(d < 1.6 * radius[i], d / radius[i] * 0.8, np.inf)
         else:
-            d, _ = segment_distance(px, kp[KP[spec.a], :2], kp[KP[spec.b], :2])
+            a, b = kp[KP[spec.a], :2], kp[KP[spec.b], :2]
+            d, _ = segment_distance(px, a, b)
             score[i] = d / radius[i]
+
     front = np.array([PART[n] for n in FRONT_OF_TORSO if present[PART[n]]])
     claimed = score[front] < 1.0 if len(front) else np.zeros((0, len(px)), bool)
     lab = np.argmin(score, axis=0)
@@ -191,8 +198,7 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
         arm = cap.astype(bool) & pers
         if (gc == cv2.GC_FGD).sum() > 20 and (gc == cv2.GC_PR_BGD).sum() > 50:
             try:
-                bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-                cv2.grabCut(np.ascontiguousarray(rgb[y0:y1, x0:x1]), gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+                grab_cut(rgb[y0:y1, x0:x1], gc, 3)
                 arm = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)) & pers & cap.astype(bool)
                 # keep the pieces connected to the bone line
                 n, comp = cv2.connectedComponents(arm.astype(np.uint8))
@@ -202,8 +208,10 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
                 pass
         # the bone's own core always belongs to the arm (hair lying over it moves with it) so an
         # arm the colour cut lost cannot leave its joint uncovered when it moves
+        # (not the forearm's last sixth: a wrist resting on shorts would carry a strip of them along)
         spine = np.zeros_like(gc)
         for a, b, pi in segs:
+            b = b if pi == idx[0] else a + 0.85 * (b - a)
             cv2.line(spine, tuple(np.round(a - off).astype(int)), tuple(np.round(b - off).astype(int)), 1, max(2, int(1.2 * radius[pi])))
         arm = arm | ((spine > 0) & pers)
         full = np.zeros((h, w), bool)
@@ -267,8 +275,7 @@ def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.nda
     if seed_b.sum() < 10 or (gc == cv2.GC_PR_BGD).sum() < 30:
         return hull
     try:
-        bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
-        cv2.grabCut(np.ascontiguousarray(rgb[y0:y1, x0:x1]), gc, None, bgd, fgd, 3, cv2.GC_INIT_WITH_MASK)
+        grab_cut(rgb[y0:y1, x0:x1], gc, 3)
     except cv2.error:
         return hull
     cut = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)) & hull[y0:y1, x0:x1]
@@ -376,6 +383,141 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             labels[ys[take], xs[take]] = j
 
 
+#: A garment counts as a skirt when it covers the gap between the thighs from the hips down to a
+#: hem between these fractions of the thigh length (shorter is shorts; longer cannot be told from
+#: trousers with the legs together, so those keep their legs).
+SKIRT_HEM = (0.35, 0.8)
+#: How wide (relative to the hips) a garment must hang just above its hem to be a skirt.
+SKIRT_FLARE = 1.05
+#: CIELAB distance (Delta E 1976) within which a pixel is the garment worn at the pelvis.
+GARMENT_DE = 25.0
+#: Lightness counts half in that distance: folds and pleats shade a garment without changing its hue.
+_SHADE = np.array([0.5, 1.0, 1.0], np.float32)
+
+
+def skirt_hem(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> float | None:
+    """Where a skirt's hem crosses the gap between the thighs, as a fraction of the thigh length
+    (``None`` when the figure wears no skirt, see :data:`SKIRT_HEM`).
+
+    Walks down the midline between the two thigh bones from the hips: a skirt keeps the pelvis's
+    garment colour there (a person pixel within :data:`GARMENT_DE`), shorts or trousers part into
+    two legs with background or skin between them. The walk must end (background or another
+    colour below the hem) for the garment to count as a skirt.
+    """
+    if not all(present[PART[n]] for n in ("thigh_l", "thigh_r")):
+        return None
+    h, w = a.shape
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hl, hr, kl, kr = (kp[KP[n], :2] for n in ("hip_l", "hip_r", "knee_l", "knee_r"))
+    pel = np.round(0.5 * (hl + hr)).astype(int)
+    y0, y1 = max(0, pel[1] - 3), min(h, pel[1] + 4)
+    x0, x1 = max(0, pel[0] - 3), min(w, pel[0] + 4)
+    if y1 <= y0 or x1 <= x0:
+        return None
+    garment = np.median(lab[y0:y1, x0:x1].reshape(-1, 3), axis=0)
+    hem = 0.0
+    for t in np.linspace(0.05, 1.0, 20):
+        m = np.round(0.5 * (hl + t * (kl - hl) + hr + t * (kr - hr))).astype(int)
+        if not (0 <= m[1] < h and 0 <= m[0] < w):
+            return None
+        if a[m[1], m[0]] > 0.5 and np.linalg.norm((lab[m[1], m[0]] - garment) * _SHADE) < GARMENT_DE:
+            hem = float(t)
+        else:
+            break
+    else:
+        return None  # the garment runs past the knees: a long dress or legs together in trousers
+    if not SKIRT_HEM[0] <= hem <= SKIRT_HEM[1]:
+        return None
+    # shorts on legs held together look the same down the midline; a skirt hangs free, as wide
+    # at the hem as at the hips or wider, where shorts follow the thighs inwards
+    reach = 1.5 * float(np.linalg.norm(hl - hr))
+
+    def span(t: float) -> int:
+        """Extent of the garment's colour across the row at ``t`` (gaps of pleats' shadows allowed)."""
+        m = np.round(0.5 * (hl + t * (kl - hl) + hr + t * (kr - hr))).astype(int)
+        xa, xb = max(0, int(m[0] - reach)), min(w, int(m[0] + reach) + 1)
+        row = (a[m[1], xa:xb] > 0.5) & (np.linalg.norm((lab[m[1], xa:xb] - garment) * _SHADE, axis=1) < GARMENT_DE)
+        idx = np.flatnonzero(row)
+        return int(idx[-1] - idx[0] + 1) if len(idx) else 0
+
+    return hem if span(max(0.0, hem - 0.1)) >= SKIRT_FLARE * span(0.05) else None
+
+
+def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> float | None:
+    """Give a skirt to the trunk, so it stays one piece (in place); returns the hem (see :func:`skirt_hem`).
+
+    Cut along the thighs, a skirt split into two trouser legs as soon as the legs parted. Its
+    pixels (the pelvis's garment colour, between the hip line and a little below the hem, held by a
+    thigh) go to the torso, whose lower transform follows the hips; the legs swing beneath it and
+    show below the hem. (An as-rigid-as-possible skirt bending with the knees, Igarashi et al.
+    2005, is the next step.)
+    """
+    hem = skirt_hem(rgb, a, kp, present)
+    if hem is None:
+        return None
+    h, w = labels.shape
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hl, hr, kl, kr = (kp[KP[n], :2] for n in ("hip_l", "hip_r", "knee_l", "knee_r"))
+    pel = np.round(0.5 * (hl + hr)).astype(int)
+    garment = np.median(lab[max(0, pel[1] - 3):pel[1] + 4, max(0, pel[0] - 3):pel[0] + 4].reshape(-1, 3), axis=0)
+    thighs = np.isin(labels, [PART["thigh_l"], PART["thigh_r"]])
+    ys, xs = np.nonzero(thighs)
+    if not len(xs):
+        return hem
+    px = np.stack([xs, ys], 1).astype(np.float32)
+    # position along the thigh (0 at the hip line, 1 at the knees), from the nearer thigh bone
+    _, ul = segment_distance(px, hl, kl)
+    _, ur = segment_distance(px, hr, kr)
+    u = np.where(labels[ys, xs] == PART["thigh_l"], ul, ur)
+    colour = np.linalg.norm((lab[ys, xs] - garment) * _SHADE, axis=1) < GARMENT_DE
+    sel = colour & (u <= hem + 0.25)
+    # and whatever of the thighs lies between the garment's left and right ends on its rows
+    # (pleats' shadows, a pattern): the skirt is one piece across
+    if sel.any():
+        lo = np.full(h, w, np.int64)
+        hi = np.full(h, -1, np.int64)
+        np.minimum.at(lo, ys[sel], xs[sel])
+        np.maximum.at(hi, ys[sel], xs[sel])
+        edge = 0.15 * float(np.linalg.norm(hl - hr))  # the soft outline, its colour mixed with the background's
+        sel |= (u <= hem + 0.25) & (xs >= lo[ys] - edge) & (xs <= hi[ys] + edge)
+    labels[ys[sel], xs[sel]] = PART["torso"]
+    return hem
+
+
+def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray) -> None:
+    """Long hair lying over the shoulders and upper arms stays with the body, never with an arm (in place).
+
+    Hair cut by an arm's outline travels with the arm and leaves a notch in the hairline. The
+    hair's colour is the median CIELAB colour of the head's solid pixels outside the face's
+    landmark hull; upper-arm and forearm pixels nearer that colour than the arm's own median
+    colour (nearest class mean), and within 20 Delta E of the hair, go to the torso, the back layer.
+    """
+    if face is None or not np.isfinite(face).all():
+        return
+    h, w = labels.shape
+    head = labels == PART["head"]
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    hair = head & ~hull.astype(bool) & (a > 0.9)
+    if hair.sum() < 50:
+        return
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hair_c = np.median(lab[hair], axis=0)
+    for name in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r"):
+        j = PART[name]
+        mine = labels == j
+        if mine.sum() < 50:
+            continue
+        arm_c = np.median(lab[mine], axis=0)
+        if np.linalg.norm(arm_c - hair_c) < 20:
+            continue  # a sleeve the hair's colour: cannot be told apart
+        ys, xs = np.nonzero(mine)
+        c = lab[ys, xs]
+        dh, da = np.linalg.norm(c - hair_c, axis=1), np.linalg.norm(c - arm_c, axis=1)
+        sel = (dh < da) & (dh < 20)
+        labels[ys[sel], xs[sel]] = PART["torso"]
+
+
 def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands."""
     labels = _labels(kp, present, radius, a > 0.15)
@@ -383,21 +525,32 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     if hands is not None:
         hands = np.where(pose.hands_present[0][:, None, None], hands, np.nan)
     refined = _arm_masks(rgb, kp, present, radius, a > 0.15, hands)
+    from scipy.ndimage import distance_transform_edt
+
+    arm_ids = list(refined)
+    body = (labels >= 0) & ~np.isin(labels, arm_ids)
+    # the nearest part that is not an arm, for pixels the colour cut takes off an arm
+    dist_body, (by, bx) = distance_transform_edt(~body, return_indices=True)
+    reach = float(np.median(radius[arm_ids])) if arm_ids else 0.0
     k = 2 * max(2, int(0.004 * max(a.shape))) + 1
     for j, m in refined.items():
         # GrabCut stops a little inside a soft edge: the capsule's pixels next to the cut stay the arm's
         # (only along the silhouette: inside the figure the cut's edge is the arm's edge)
         m = m | (cv2.dilate(m.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (labels == j) & (a < 0.95))
-        # the refined arm takes its pixels; pixels the capsule gave it but the colour cut did not
-        # go to the torso (they are the torso's or the hair's)
-        dropped = (labels == j) & ~m
-        labels[dropped & (a >= 0.95)] = PART["torso"]
+        # the refined arm takes its pixels; pixels the capsule gave it but the colour cut did not go
+        # to the body part they lie beside (the shorts under a wrist, the shirt beside an elbow);
+        # far from any (a fingertip the cut missed, out in the air) they stay with the arm
+        dropped = (labels == j) & ~m & (dist_body < reach)
+        solid = dropped & (a >= 0.95)
+        labels[solid] = labels[by[solid], bx[solid]]
         # the silhouette's soft edge (alpha < 1 only there): handed to the nearest part below, which
         # beside the body is the arm itself, so no strip of arm stays behind on the torso
         labels[dropped & (a < 0.95)] = -1
         labels[m] = j
     _trunk_slivers_to_arms(labels, kp, present, radius)
+    skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
+    _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt
 

@@ -157,13 +157,15 @@ class Rig:
                    labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None)
 
 
-def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray) -> np.ndarray:
     """Which back part (torso, legs) lies under each arm or hand pixel that covers the body (-1 elsewhere).
 
-    An arm or hand pixel inside the convex hull of the trunk and legs covers some of them (a hand
-    resting on the shorts, an arm along the waist); it is given to the nearest back part, which
+    An arm or hand pixel that the trunk and legs enclose (a hand resting on the shorts, a forearm
+    across the belly) covers them: the body's mask closed by a disc three arm half-widths across
+    (a morphological closing, Serra 1982) spans it. It is given to the nearest back part, which
     fills it from its own pixels, so a moving hand never uncovers a hand-shaped hole. Arm pixels
-    outside the hull (an arm held away from the body) cover background, which the plate fills.
+    with body on one side only (an arm hanging beside the waist, or held away over a flared skirt)
+    cover background, which the plate fills; giving them to the body would leave an arm-shaped ghost.
     """
     from scipy.ndimage import distance_transform_edt
 
@@ -174,14 +176,69 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray) -> np.nd
     body = np.isin(labels, back) & (a > 0.5)
     if not body.any() or not arms:
         return out
-    hull = cv2.convexHull(np.stack(np.nonzero(body)[::-1], 1).astype(np.int32))
-    inside = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(inside, hull, 1)
-    cover = np.isin(labels, arms) & inside.astype(bool)
+    r = float(np.median([radius[j] for j in arms]))
+    d = max(3, int(3 * r) | 1)
+    closed = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
+    cover = np.isin(labels, arms) & closed.astype(bool)
     if not cover.any():
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
     out[cover] = labels[iy[cover], ix[cover]]
+    return out
+
+
+def _own_alpha(alpha: np.ndarray | None) -> bool:
+    """Whether the image's alpha channel cuts the figure out (then it is the matte, as drawn)."""
+    if alpha is None:
+        return False
+    a = alpha.astype(np.float32) / (255.0 if alpha.dtype == np.uint8 or float(alpha.max()) > 1.0 else 1.0)
+    return bool((a < 0.5).mean() > 0.02)
+
+
+def _recover_fingers(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Put back into the figure the fingertips the matte lost (thin, so the colour cut's smoothness
+    drops them); left out, they stay in the background plate and float where the hand was.
+
+    Around each hand (a disc of twice the wrist-to-knuckles length), a pixel joins the figure when
+    its CIELAB colour is nearer the hand's (median of the figure near the knuckles) than the
+    surrounding background's (median of the disc outside the figure), and it touches the figure.
+    """
+    from scipy.ndimage import label
+
+    h, w = a.shape
+    out = a.copy()
+    lab = None
+    fig = a > 0.5
+    for side in "lr":
+        if not present[PART[f"hand_{side}"]]:
+            continue
+        wr, hd = kp[KP[f"wrist_{side}"], :2], kp[KP[f"hand_{side}"], :2]
+        L = float(np.linalg.norm(hd - wr))
+        if not np.isfinite(L) or L < 2:
+            continue
+        c, R = hd, 2.0 * L
+        x0, y0 = int(max(0, c[0] - R)), int(max(0, c[1] - R))
+        x1, y1 = int(min(w, c[0] + R + 1)), int(min(h, c[1] + R + 1))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        if lab is None:
+            lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        disc = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= R * R
+        near = ((xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= (0.6 * L) ** 2) & fig[y0:y1, x0:x1]
+        bg = disc & (a[y0:y1, x0:x1] < 0.05)
+        if near.sum() < 10 or bg.sum() < 20:
+            continue
+        L_ = lab[y0:y1, x0:x1]
+        skin, back = np.median(L_[near], axis=0), np.median(L_[bg], axis=0)
+        if np.linalg.norm(skin - back) < 15:
+            continue  # the hand is the background's colour: nothing to tell apart
+        closer = np.linalg.norm(L_ - skin, axis=-1) < np.linalg.norm(L_ - back, axis=-1)
+        cand = disc & closer & ~fig[y0:y1, x0:x1]
+        comp, n = label(cand | fig[y0:y1, x0:x1])
+        keep = np.unique(comp[fig[y0:y1, x0:x1]])
+        add = cand & np.isin(comp, keep[keep > 0])
+        out[y0:y1, x0:x1][add] = 1.0
     return out
 
 
@@ -255,6 +312,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         raise NoPersonError(f"{source}: the person's head and shoulders must be in the image to rig it; use a wider shot")
     face = pose.face[0] if pose.face_present[0] else None
     a = person_alpha(rgb, alpha, seeds=_skeleton_seeds(kp, present, pose, (h, w)))
+    a = _recover_fingers(rgb, a, kp, present) if not _own_alpha(alpha) else a
     # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
     # opaque inside and soft only along its silhouette, or it turns see-through when it moves
     e = max(3, int(0.005 * max(h, w)) | 1)
@@ -278,7 +336,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     background = inpaint_multiscale(rgb, hole)
     synth = hole.astype(np.uint8)
 
-    under_arms = _under_arms(labels, present, a)
+    under_arms = _under_arms(labels, present, a, radius)
     # stable unit for mesh density
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     parts: list[Part] = []
