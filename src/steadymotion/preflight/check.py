@@ -75,7 +75,7 @@ MULTI_SHARE = 0.25
 #: ARM_CONTACT: share of an arm with no background between it and the body (the more pressed arm of
 #: each image). Arms pressed to the sides or across the body: 0.89-1.00 (anyone-3, anyone-11,
 #: anyone-1, demo1, sample_2, the astronaut, arms crossed at 1.8 s, hands clasped at 8.4 s) | arms
-#: hanging with gaps at the waist (UBC dress 0.61, UniAnimate frame 0 0.50), slightly away from the
+#: hanging with gaps at the waist (UBC dress 0.72, UniAnimate frame 0 0.50), slightly away from the
 #: body (1.2 s: 0.78), raised (9.0 s: 0). Rendering the first group with the arms raised shows
 #: strips of the torso carried along and inpainted patches left behind.
 ARM_CONTACT = 0.85
@@ -84,7 +84,7 @@ ARM_CONTACT = 0.85
 #: the ring round the hand's outer side on the person. Hands on the body: in-zone 0.60-1.00,
 #: enclosed 0.20-1.00 (anyone-3's right hand on her shorts 0.41, sample_2's hands in her pockets
 #: 0.20/0.50, anyone-1's clasped hands 0.62, 1.8 s 0.30/0.23, 8.4 s 1.00/0.97) | hands hanging
-#: beside the thighs are in the zone (anyone-11 0.76/0.67, UBC 0.74/0.46) but have background
+#: beside the thighs are in the zone (anyone-11 0.76/0.67, UBC 0.68/0.49) but have background
 #: beyond them (enclosed 0.00-0.05); free hands are outside the zone (0.00-0.03).
 HAND_IN_BODY = 0.5
 HAND_ENCLOSED = 0.15
