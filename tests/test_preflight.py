@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import cv2
 import numpy as np
@@ -14,9 +15,9 @@ from steadymotion.findings import Severity
 from steadymotion.io.image import read_image, write_image
 from steadymotion.io.video import VideoReader, VideoWriter
 from steadymotion.perception import body as B
-from steadymotion.preflight import FAST_LIMB_DEG_S, SPIN_DEG_S, check_inputs
+from steadymotion.preflight import ARM_CONTACT, FAST_LIMB_DEG_S, HAIR_ON_ARM, SKIRT_RATIO, SPIN_DEG_S, check_inputs
 from steadymotion.preflight import measures as M
-from steadymotion.preflight.check import _motion_findings, _scene_findings
+from steadymotion.preflight.check import _figure_findings, _motion_findings, _scene_findings
 from steadymotion.pose.extract import pose_from_image
 from tests.conftest import cached_pose, media_path, synthetic_motion
 
@@ -186,6 +187,9 @@ def test_cli_check_end_to_end(tmp_path):
     codes = {f["code"] for f in doc["findings"]}
     assert "TURN_AWAY" in codes and "UNTARGETED_CAMERA" in codes and "FRAMING_MISMATCH" not in codes
     assert doc["measurements"]["image"]["framing"] == "full-body"
+    # the puppet's view of the image: arms against the body, hair over her left arm; warnings only
+    assert {"ARMS_AGAINST_BODY", "HAIR_OVER_ARMS"} <= codes
+    assert doc["measurements"]["image"]["figure"]["arm_contact"]["left"] >= ARM_CONTACT
     assert "TURN_AWAY" in result.output
 
 
@@ -206,3 +210,119 @@ def test_check_only_the_first_seconds_when_asked():
     assert abs(len(report.motion_pose) - 30) <= 1  # 2 s at 15 fps, not the clip's 155 frames
     assert report.measurements["video"]["duration_s"] > 10  # the file is still described whole
     assert "FRAMING_MISMATCH" in report.codes()
+
+
+# --- the character image as the puppet will cut it -------------------------------------------------
+PUPPET_CODES = {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS", "LOOSE_SKIRT"}
+_figures: dict = {}
+
+
+def _image(name: str) -> np.ndarray:
+    """A shared image, the built-in astronaut (``"astronaut"``), or a video frame (``"clip.mp4@9.0"``)."""
+    if name == "astronaut":
+        from steadymotion.samples import sample_image
+
+        return sample_image()
+    if "@" in name:
+        # OpenCV seeks to the first frame at or after t; a VideoReader left after one frame hung now
+        # and then when the garbage collector freed its half-read PyAV decoder in a later test
+        clip, t = name.split("@")
+        cap = cv2.VideoCapture(str(media_path(clip)))
+        try:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, math.ceil(float(t) * cap.get(cv2.CAP_PROP_FPS) - 1e-6))
+            ok, bgr = cap.read()
+        finally:
+            cap.release()
+        assert ok, name
+        return np.ascontiguousarray(bgr[..., ::-1])
+    return read_image(media_path(name)).rgb
+
+
+def figure(name: str, rgb: np.ndarray | None = None):
+    """``figure_stats`` of an image (cached by name) and the puppet findings it gives."""
+    if name not in _figures:
+        rgb = _image(name) if rgb is None else rgb
+        stats = M.figure_stats(rgb, pose_from_image(rgb))
+        _figures[name] = stats, _figure_findings(stats)
+    return _figures[name]
+
+
+def puppet_codes(findings) -> set:
+    return {f.code for f in findings if f.code in PUPPET_CODES}
+
+
+@pytest.mark.parametrize("name, expected", [
+    # arms hanging against her sides, right hand resting on her shorts, long hair over her right shoulder
+    ("mooreanimateanyone__anyone-3.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS"}),
+    # red sleeves against the red jacket; the hands hang beside the thighs, not on them
+    ("mooreanimateanyone__anyone-11.png", {"ARMS_AGAINST_BODY"}),
+    # anime girl: arms down, hands clasped on a flared skirt, knees out of the picture
+    ("mooreanimateanyone__anyone-1.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "LOOSE_SKIRT"}),
+    # hands in the pockets (wrists hidden: not rigged), hair falling over her left shoulder
+    ("mimicmotion__demo1.jpg", {"ARMS_AGAINST_BODY", "HAIR_OVER_ARMS"}),
+    # hands in the pockets of her shorts, a strand of hair over her left shoulder
+    ("mimicmotion__sample_2.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS"}),
+    # the seated astronaut's arm lies along her suit
+    ("astronaut", {"ARMS_AGAINST_BODY"}),
+    # half-body man and a portrait: no arms in the picture, so nothing about arms (s42's long hair too)
+    ("infinitetalk__human.png", set()),
+    ("liveportrait__s42.jpg", set()),
+    # arms by her sides with background between forearms and hips; chin-length hair
+    ("unianimate__source_video_frame0.png", set()),
+    # the same dancer with her arms raised, slightly away from the body, and hands clasped at her waist
+    ("unianimate__source_video.mp4@9.0", set()),
+    ("unianimate__source_video.mp4@1.2", set()),
+    ("unianimate__source_video.mp4@8.4", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING"}),
+    # fitted dress, forearms apart from the waist, hands beside the thighs, hair behind the shoulders
+    ("musepose__UBC_fashion_test_91BjuE6irxS.mp4@0.0", set()),
+])
+def test_puppet_findings_on_real_images(name, expected):
+    stats, found = figure(name)
+    assert puppet_codes(found) == expected, (name, stats)
+    for f in found:
+        if f.code in PUPPET_CODES:
+            # they never stop generation, and each says what to do
+            assert f.severity in (Severity.WARN, Severity.INFO) and f.fix and not f.time_ranges
+
+
+def test_puppet_findings_name_the_sides_and_follow_a_mirror():
+    stats, found = figure("mooreanimateanyone__anyone-3.png")
+    assert stats.hand_in_body["right"] == pytest.approx(1.0, abs=0.05) and stats.hand_in_body["left"] < 0.1
+    assert stats.hair_on_arm["right"] > 2 * HAIR_ON_ARM and stats.hair_on_arm["left"] < 0.05
+    by = {f.code: f for f in found}
+    assert by["HANDS_OVER_CLOTHING"].message.startswith("the right hand rests")
+    assert "synthesised patch" in by["HANDS_OVER_CLOTHING"].message
+    assert "right upper arm" in by["HAIR_OVER_ARMS"].message and "tie the hair back" in by["HAIR_OVER_ARMS"].fix
+    assert "slightly away from the body" in by["ARMS_AGAINST_BODY"].fix
+    # mirrored, her right hand and hair are on the image's other side: MediaPipe calls that side left
+    flipped = np.ascontiguousarray(_image("mooreanimateanyone__anyone-3.png")[:, ::-1])
+    mstats, mfound = figure("anyone-3 mirrored", flipped)
+    assert puppet_codes(mfound) == puppet_codes(found)
+    assert mstats.hand_in_body["left"] == pytest.approx(1.0, abs=0.05) and mstats.hand_in_body["right"] < 0.1
+    assert mstats.hair_on_arm["left"] > 2 * HAIR_ON_ARM and mstats.hair_on_arm["right"] < 0.05
+
+
+def test_no_arm_findings_when_the_image_shows_no_arms():
+    # anyone-3 cropped to head and shoulders: her hair still lies on her shoulder, but no arm is rigged
+    crop = np.ascontiguousarray(_image("mooreanimateanyone__anyone-3.png")[:260, 150:470])
+    stats, found = figure("anyone-3 head and shoulders", crop)
+    assert not stats.arm_contact and not stats.hair_on_arm and not puppet_codes(found)
+
+
+def test_a_skirt_painted_over_the_thighs_is_split_by_a_step():
+    rgb = _image("mooreanimateanyone__anyone-3.png").copy()
+    stats, _ = figure("mooreanimateanyone__anyone-3.png")
+    assert stats.skirt_ratio < SKIRT_RATIO and stats.skirt_gap  # shorts: two legs
+    body = pose_from_image(rgb).body[0]
+    hip_y, knee_y, cx = body[[23, 24], 1].mean(), body[[25, 26], 1].mean(), body[[23, 24], 0].mean()
+    top, hem = 0.6 * stats.unit, 1.1 * stats.unit  # a flared skirt from the hips to above the knees
+    y0, y1 = hip_y - 0.05 * stats.unit, knee_y - 0.1 * (knee_y - hip_y)
+    cv2.fillPoly(rgb, [np.array([[cx - top, y0], [cx + top, y0], [cx + hem, y1], [cx - hem, y1]], np.int32)], (40, 40, 70))
+    stats, found = figure("anyone-3 in a skirt", rgb)
+    assert stats.skirt_ratio > SKIRT_RATIO and not stats.skirt_gap and stats.legs_rigged
+    (skirt,) = [f for f in found if f.code == "LOOSE_SKIRT"]
+    # full legs are rigged: a step splits the skirt between them (the knees-up anime girl's is one piece)
+    assert skirt.severity is Severity.WARN and "splits" in skirt.message
+    _, anime = figure("mooreanimateanyone__anyone-1.png")
+    (one_piece,) = [f for f in anime if f.code == "LOOSE_SKIRT"]
+    assert one_piece.severity is Severity.INFO and "one piece" in one_piece.message

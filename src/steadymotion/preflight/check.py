@@ -69,6 +69,34 @@ CAMERA_ZOOM = 0.12
 #: score 0.00-0.03; the OpenPose street clip 0.33; LongLive's no-cache office clip 0.38 (after its
 #: prompt switch three colleagues appear behind the man: a true finding).
 MULTI_SHARE = 0.25
+#: The character image as the puppet renderer will cut it (:func:`.measures.figure_stats`). Measured
+#: on the 8 person images of ../shared/media, the built-in astronaut and 4 frames of the UniAnimate
+#: dance (benchmarks/preflight_figure.py reproduces the table; all shares 0-1, sizes in body units).
+#: ARM_CONTACT: share of an arm with no background between it and the body (the more pressed arm of
+#: each image). Arms pressed to the sides or across the body: 0.89-1.00 (anyone-3, anyone-11,
+#: anyone-1, demo1, sample_2, the astronaut, arms crossed at 1.8 s, hands clasped at 8.4 s) | arms
+#: hanging with gaps at the waist (UBC dress 0.72, UniAnimate frame 0 0.50), slightly away from the
+#: body (1.2 s: 0.78), raised (9.0 s: 0). Rendering the first group with the arms raised shows
+#: strips of the torso carried along and inpainted patches left behind.
+ARM_CONTACT = 0.85
+#: HANDS_OVER_CLOTHING needs a hand at least HAND_IN_BODY inside the zone the renderer fills when a
+#: hand leaves it (trunk outline, thigh capsules) *and* clothing beyond it: at least HAND_ENCLOSED of
+#: the ring round the hand's outer side on the person. Hands on the body: in-zone 0.60-1.00,
+#: enclosed 0.20-1.00 (anyone-3's right hand on her shorts 0.41, sample_2's hands in her pockets
+#: 0.20/0.50, anyone-1's clasped hands 0.62, 1.8 s 0.30/0.23, 8.4 s 1.00/0.97) | hands hanging
+#: beside the thighs are in the zone (anyone-11 0.76/0.67, UBC 0.68/0.49) but have background
+#: beyond them (enclosed 0.00-0.05); free hands are outside the zone (0.00-0.03).
+HAND_IN_BODY = 0.5
+HAND_ENCLOSED = 0.15
+#: Share of an upper arm's capsule under hair hanging from the head. Hair over a shoulder and arm:
+#: anyone-3 0.63, demo1 0.38, sample_2 0.21 | hair behind the shoulders or short: 0.00 everywhere
+#: else (UBC, UniAnimate, anyone-11, the astronaut; anyone-1's silver hair matches her white
+#: blouse: not measurable, no finding).
+HAIR_ON_ARM = 0.15
+#: Figure width across the thighs half-way down them over two thighs' width. Bare legs, shorts,
+#: jeans, track pants, a fitted dress: 1.16-1.29 | anyone-1's flared skirt 1.75, a flared skirt
+#: painted over anyone-3's shorts 1.88.
+SKIRT_RATIO = 1.45
 
 
 @dataclass
@@ -130,7 +158,67 @@ def _image_findings(img, pose: PoseSequence, people: tuple[int, int]) -> tuple[l
     if not vis[[0, 2, 5]].any() and not pose.face_present[0]:
         out.append(Finding("CROPPED_OR_OCCLUDED", Severity.ERROR, "the head is cut off or hidden in the image",
                            "use an image that shows the whole face; identity is taken from it"))
+    fig = M.figure_stats(img.rgb, pose, None if img.alpha is None else img.alpha.astype(np.float32) / 255.0)
+    meas["figure"] = fig.to_dict()
+    out += _figure_findings(fig)
     return out, meas
+
+
+def _quote(values: dict, sides: list[str]) -> str:
+    """``100 %`` for one side, ``100 % (left) and 89 % (right)`` for two."""
+    if len(sides) == 1:
+        return f"{100 * values[sides[0]]:.0f} %"
+    return " and ".join(f"{100 * values[side]:.0f} % ({side})" for side in sides)
+
+
+def _figure_findings(fig: M.FigureStats) -> list[Finding]:
+    """What the puppet renderer will animate badly in the character image (see the thresholds)."""
+    out: list[Finding] = []
+    sides = [side for side, v in fig.arm_contact.items() if v >= ARM_CONTACT]
+    if sides:
+        two = len(sides) == 2
+        out.append(Finding(
+            "ARMS_AGAINST_BODY", Severity.WARN,
+            f"the {_join(sides)} arm{'s touch' if two else ' touches'} the body with no background between along "
+            f"{_quote(fig.arm_contact, sides)} of {'their' if two else 'its'} length (limit {100 * ARM_CONTACT:.0f} %): "
+            f"the puppet can only cut {'them' if two else 'it'} from the torso by colour there, so a moving arm "
+            "carries strips of the torso with it and leaves inpainted patches behind",
+            "an image with the arms slightly away from the body (background showing between arm and waist) works best"))
+    sides = [side for side, v in fig.hand_in_body.items()
+             if v >= HAND_IN_BODY and fig.hand_enclosed.get(side, 0.0) >= HAND_ENCLOSED]
+    if sides:
+        two = len(sides) == 2
+        out.append(Finding(
+            "HANDS_OVER_CLOTHING", Severity.WARN,
+            f"the {_join(sides)} hand{'s rest' if two else ' rests'} on the body ({_quote(fig.hand_in_body, sides)} of "
+            f"{'them' if two else 'it'} over the trunk or thighs, with clothing beyond): hands resting on the body "
+            "leave a synthesised patch where they were when they move",
+            "use an image with the hands free of the body (hanging beside it or held out)"))
+    sides = [side for side, v in fig.hair_on_arm.items() if v >= HAIR_ON_ARM]
+    if sides:
+        two = len(sides) == 2
+        out.append(Finding(
+            "HAIR_OVER_ARMS", Severity.WARN,
+            f"long hair lies over the {_join(sides)} upper arm{'s' if two else ''} ({_quote(fig.hair_on_arm, sides)} "
+            f"of {'them' if two else 'it'} covered; limit {100 * HAIR_ON_ARM:.0f} %): hair on an arm travels with the "
+            "arm while the hair on the shoulder stays with the torso",
+            "tie the hair back or use an image where the hair falls behind the shoulders"))
+    if fig.skirt_ratio is not None and fig.skirt_ratio >= SKIRT_RATIO and not fig.skirt_gap:
+        if fig.legs_rigged:
+            out.append(Finding(
+                "LOOSE_SKIRT", Severity.WARN,
+                f"a skirt or dress spans the thighs ({fig.skirt_ratio:.2f} x two thighs' width half-way down, "
+                f"limit {SKIRT_RATIO:.2f}): the puppet moves each leg with its half of it, so a step splits it "
+                "like trousers",
+                "fine for motions that keep the feet together; for walking or dancing use an image in "
+                "trousers, shorts or a fitted skirt"))
+        else:
+            out.append(Finding(
+                "LOOSE_SKIRT", Severity.INFO,
+                f"a skirt or dress spans the thighs ({fig.skirt_ratio:.2f} x two thighs' width half-way down, "
+                f"limit {SKIRT_RATIO:.2f}): it will be animated as one piece with the hips",
+                "fine when only the upper body moves; the skirt will not swing or flare"))
+    return out
 
 
 def _motion_findings(seq: PoseSequence, image_pose: PoseSequence | None, orientation: str) -> tuple[list[Finding], dict]:
