@@ -103,8 +103,9 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     0.2-0.6 inside the figure), which leaves holes that show the background plate through the
     character and leaves figure colours in the plate. Here the mask only seeds a colour cut:
     GrabCut (Rother, Kolmogorov & Blake 2004) at :data:`MATTE_WORK_SIDE` with the confident core
-    (and ``seeds``) as sure figure, confident background far from the person as sure background and
-    the rest left to the colour models; enclosed holes smaller than 0.5 % of the figure are closed
+    (and ``seeds``) as sure figure, background far from the person or very unlikely (probability
+    < 0.1: the gap between an arm and the body) as sure background and the rest left to the colour
+    models, whose cut may add to the model's confident figure (> 0.6) but not take from it; enclosed holes smaller than 0.5 % of the figure are closed
     (specks, not the gap between an arm and the body), the pieces not touching the core dropped.
     The binary cut is then softened only across a band of ~2 px at full size with a guided filter
     (He, Sun & Tang 2010), so the matte is 1 inside, 0 outside and antialiased along the outline.
@@ -121,7 +122,7 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     near = cv2.dilate((p > 0.3).astype(np.uint8), np.ones((3 * k, 3 * k), np.uint8)).astype(bool)
     gc = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
     gc[p > 0.4] = cv2.GC_PR_FGD
-    gc[~near] = cv2.GC_BGD
+    gc[~near | (p < 0.1)] = cv2.GC_BGD  # (p < 0.1: a real gap between an arm and the body stays open)
     gc[core] = cv2.GC_FGD
     if seeds is not None and seeds.any():
         sd = cv2.resize(seeds.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -131,7 +132,9 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     if (gc == cv2.GC_FGD).sum() > 50 and (gc == cv2.GC_BGD).sum() > 50:
         try:
             grab_cut(small, gc, 4)
-            fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+            # the cut adds what the model was unsure of (hair, boots, fingers); what the model is
+            # sure of stays (a hand in front of a curtain of the same colour)
+            fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD) | (p > 0.6)
         except cv2.error:
             pass
     lab, n = label(fg)
@@ -142,7 +145,7 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     if holes.any():
         hl, hn = label(holes)
         sizes = np.bincount(hl.ravel())
-        small_holes = np.flatnonzero(sizes < 0.005 * max(1, fg.sum()))
+        small_holes = np.flatnonzero(sizes < 0.0005 * max(1, fg.sum()))
         fg |= np.isin(hl, small_holes[small_holes > 0])
     big = cv2.resize(fg.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     hard = big > 0.5
