@@ -83,13 +83,13 @@ def radii(kp: np.ndarray, mask: np.ndarray, face: np.ndarray | None) -> np.ndarr
     return r
 
 
-def torso_polygon(kp: np.ndarray, radius: float, widen: float = 0.15, body: bool = False) -> np.ndarray:
+def torso_polygon(kp: np.ndarray, radius: float, widen: float = 0.15, body: bool = False, hip_out: float = 0.5) -> np.ndarray:
     """The shoulder-hip quadrilateral, grown by ``widen``; with ``body`` its lower corners move out
-    to the outside of the hips (the hip joints sit inside the pelvis, about half the hip-joint
-    spacing in from the body's outline), so the quad follows the trunk's outline."""
+    to the outside of the hips (the hip joints sit inside the pelvis, about ``hip_out`` of the
+    hip-joint spacing in from the body's outline), so the quad follows the trunk's outline."""
     sl, sr, hl, hr = (kp[KP[n], :2] for n in ("shoulder_l", "shoulder_r", "hip_l", "hip_r"))
     if body:
-        hl, hr = hl + 0.5 * (hl - hr), hr + 0.5 * (hr - hl)
+        hl, hr = hl + hip_out * (hl - hr), hr + hip_out * (hr - hl)
         # the trunk is widest under the arms: the shoulder corners move out by ``widen`` of the
         # shoulder width, the outer hips stay where they are
         sl, sr = sl + widen * (sl - sr), sr + widen * (sr - sl)
@@ -341,7 +341,8 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
     width from the bone; within a quarter palm length of the hand's finger bones), a pixel the torso or a
     leg holds goes to the arm when its CIELAB colour is nearer the arm's median colour than the
     median colour of the part holding it, measured in a ring around the arm (a nearest-class-mean
-    decision: denim under a hand stays denim, skin beside skin goes with the arm).
+    decision: denim under a hand stays denim, skin beside skin goes with the arm); within 0.6 of
+    the arm's width from its bone, a pixel within 20 Delta E of the arm's colour is the arm's.
     """
     h, w = labels.shape
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -364,6 +365,10 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                     continue
                 cv2.line(zone, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(2, int(2 * 0.9 * radius[j])))
             zone = zone.astype(bool) & person
+            core = np.zeros((h, w), np.uint8)
+            if name != "hand":
+                cv2.line(core, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(2, int(2 * 0.6 * radius[j])))
+            core = core.astype(bool)
             cand = zone & (labels >= 0) & ~np.isin(labels, list(arm_parts | {PART["head"]}))
             if not cand.any():
                 continue
@@ -379,7 +384,9 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                 theirs = np.median(lab[ref_px], axis=0)
                 sel = holders == o
                 c = lab[ys[sel], xs[sel]]
-                take[sel] = np.linalg.norm(c - mine, axis=1) < np.linalg.norm(c - theirs, axis=1)
+                dm = np.linalg.norm(c - mine, axis=1)
+                # (in the arm's core, skin beside skin goes with the arm unless clearly unlike it)
+                take[sel] = (dm < np.linalg.norm(c - theirs, axis=1)) | (core[ys[sel], xs[sel]] & (dm < 20.0))
             labels[ys[take], xs[take]] = j
 
 

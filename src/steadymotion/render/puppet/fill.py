@@ -88,7 +88,7 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     if rest.any() and known.any():
         tel = cv2.inpaint(out, (~known & ~(hole & ~rest)).astype(np.uint8), 5, cv2.INPAINT_TELEA)
         out[rest] = tel[rest]
-    # a light blur across the walk softens the row-to-row steps of the mirrored texture
-    soft = cv2.GaussianBlur(out, (3, 3), 0)
+    # a blur softens the row-to-row steps and the mirrored copies of details (a pocket's rivets)
+    soft = cv2.GaussianBlur(out, (7, 7), 0)
     out[hole] = soft[hole]
     return out

@@ -157,7 +157,7 @@ class Rig:
                    labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None)
 
 
-def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray) -> np.ndarray:
+def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray, kp: np.ndarray) -> np.ndarray:
     """Which back part (torso, legs) lies under each arm or hand pixel that covers the body (-1 elsewhere).
 
     An arm or hand pixel that the trunk and legs enclose (a hand resting on the shorts, a forearm
@@ -178,8 +178,14 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
         return out
     r = float(np.median([radius[j] for j in arms]))
     d = max(3, int(3 * r) | 1)
-    closed = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
-    cover = np.isin(labels, arms) & closed.astype(bool)
+    closed = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+    # an arm along the side of the trunk hides the trunk's outline: the trunk is taken to end at the
+    # line from the shoulder joint to the outside of the hip (filling the arm's whole width would
+    # leave a trunk-coloured arm behind when it lifts); hands enclosed by the body are filled whole
+    trunk = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(trunk, torso_polygon(kp, float(radius[PART["torso"]]), widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
+    hands = np.isin(labels, [PART[f"hand_{s}"] for s in "lr"])
+    cover = np.isin(labels, arms) & closed & (hands | trunk.astype(bool))
     if not cover.any():
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
@@ -336,7 +342,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     background = inpaint_multiscale(rgb, hole)
     synth = hole.astype(np.uint8)
 
-    under_arms = _under_arms(labels, present, a, radius)
+    under_arms = _under_arms(labels, present, a, radius, kp)
     # stable unit for mesh density
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     parts: list[Part] = []
@@ -378,7 +384,9 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # what parts drawn in front hide of this one is filled from this part's own pixels
             if spec.name == "torso":
                 zone = np.zeros((h, w), np.uint8)
-                cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.05, body=True).round().astype(np.int32), 1)
+                # (the waist under a hanging arm is narrower than the hips: the zone ends a little
+                # inside the outer hip line, or the arm's place would fill as a strip of the trunk)
+                cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
                 zone = zone.astype(bool)
             else:
                 ys, xs = np.nonzero(a > 0.15)
