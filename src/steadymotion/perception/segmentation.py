@@ -83,13 +83,39 @@ def person_alpha(rgb: np.ndarray, alpha: np.ndarray | None = None, seeds: np.nda
     return figure_matte(rgb, m, seeds)
 
 
-def grab_cut(rgb: np.ndarray, mask: np.ndarray, iterations: int) -> None:
+def grab_cut(rgb: np.ndarray, mask: np.ndarray, iterations: int) -> tuple[np.ndarray, np.ndarray]:
     """``cv2.grabCut`` (Rother, Kolmogorov & Blake 2004) initialised with ``mask``, updated in place,
     made repeatable: its colour models start from k-means on OpenCV's process-wide random generator,
-    so the same image cut twice (or after other work) could differ; the generator is seeded first."""
+    so the same image cut twice (or after other work) could differ; the generator is seeded first.
+    Returns the final background and figure colour models (OpenCV's ``(1, 65)`` GMM arrays)."""
     cv2.setRNGSeed(0x5EED)
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.grabCut(np.ascontiguousarray(rgb), mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    return bgd, fgd
+
+
+def _gmm_loglik(model: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Log-likelihood of colours ``x`` ``(N, 3)`` under one of GrabCut's colour models (OpenCV's
+    layout: 5 weights, 5 means, 5 covariances)."""
+    m = model.ravel()
+    x = x.astype(np.float64)
+    like = np.zeros(len(x))
+    for c in range(5):
+        wgt, mu, cov = m[c], m[5 + 3 * c:8 + 3 * c], m[20 + 9 * c:29 + 9 * c].reshape(3, 3)
+        if wgt <= 0:
+            continue
+        cov = cov + np.eye(3) * 1e-2
+        d = x - mu
+        md = np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)
+        like += wgt * np.exp(-0.5 * md) / np.sqrt(max(np.linalg.det(cov), 1e-12) * (2 * np.pi) ** 3)
+    return np.log(like + 1e-300)
+
+
+def _confidence_dip(p: np.ndarray, k: int) -> np.ndarray:
+    """Pixels where the model is unsure (< 0.6) but clearly surer on both sides within ``k`` px: a
+    morphological closing of the probability lifts them by more than 0.25."""
+    closed = cv2.morphologyEx(p, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    return (p < 0.6) & (closed - p > 0.25)
 
 
 #: Long side (pixels) at which the figure is cut by colour; the outline is refined at full size.
@@ -105,8 +131,12 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     GrabCut (Rother, Kolmogorov & Blake 2004) at :data:`MATTE_WORK_SIDE` with the confident core
     (and ``seeds``) as sure figure, background far from the person or very unlikely (probability
     < 0.1: the gap between an arm and the body) as sure background and the rest left to the colour
-    models, whose cut may add to the model's confident figure (> 0.6) but not take from it; enclosed holes smaller than 0.5 % of the figure are closed
-    (specks, not the gap between an arm and the body), the pieces not touching the core dropped.
+    models, whose cut may add to the model's confident figure (> 0.6) but not take from it. A gap
+    of a few pixels (a forearm hanging beside the hips) is below the model's 256-px grid: it shows
+    only as a thin dip in its confidence between confident figure on both sides, and the cut's
+    smoothness would bridge it; in such a dip the colour models alone decide. Enclosed holes
+    smaller than 0.05 % of the figure are closed (specks, not the gap between an arm and the body),
+    the pieces not touching the core dropped.
     The binary cut is then softened only across a band of ~2 px at full size with a guided filter
     (He, Sun & Tang 2010), so the matte is 1 inside, 0 outside and antialiased along the outline.
     """
@@ -131,10 +161,19 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     fg = p > 0.5
     if (gc == cv2.GC_FGD).sum() > 50 and (gc == cv2.GC_BGD).sum() > 50:
         try:
-            grab_cut(small, gc, 4)
+            models = grab_cut(small, gc, 4)
+            fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+            # a thin dip in the model's confidence between confident figure on both sides is a gap
+            # too narrow for its 256-px grid (between a forearm and the hips): the cut's smoothness
+            # would bridge it, so there the colour alone decides
+            dip = _confidence_dip(p, k) & (gc != cv2.GC_FGD)
+            if dip.any():
+                ys, xs = np.nonzero(dip)
+                bg_like = _gmm_loglik(models[0], small[ys, xs]) > _gmm_loglik(models[1], small[ys, xs])
+                fg[ys[bg_like], xs[bg_like]] = False
             # the cut adds what the model was unsure of (hair, boots, fingers); what the model is
             # sure of stays (a hand in front of a curtain of the same colour)
-            fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD) | (p > 0.6)
+            fg |= p > 0.6
         except cv2.error:
             pass
     lab, n = label(fg)
