@@ -21,7 +21,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from steadymotion.io.video import VideoReader
-from steadymotion.skeleton import BODY, LONG_BONES, VISIBLE
+from steadymotion.skeleton import ARM_EDGE_MARGIN, BODY, LONG_BONES, VISIBLE
 
 #: A limb counts as "moving" on a frame when its direction differs from the first frame's by more than this.
 MOVED_DEG = 20.0
@@ -82,10 +82,16 @@ def motion_region(frames: list[np.ndarray], grow: float = 0.02) -> np.ndarray:
 
 
 def _bone_angles(seq) -> dict[str, np.ndarray]:
+    """Image-plane direction (degrees) of each long bone; NaN where unseen or cut by the frame's
+    bottom edge (:data:`steadymotion.skeleton.ARM_EDGE_MARGIN`: the pose model guesses joints below
+    the picture, so neither the reference's nor the output's direction is known there)."""
     out = {}
+    edge = (1 - ARM_EDGE_MARGIN) * seq.size[1]
     for label, (a, b) in LONG_BONES.items():
         pa, pb = seq.body[:, a], seq.body[:, b]
         ok = seq.body_present & (pa[:, 3] >= VISIBLE) & (pb[:, 3] >= VISIBLE)
+        if "arm" in label:
+            ok &= (pa[:, 1] <= edge) & (pb[:, 1] <= edge)
         d = pb[:, :2] - pa[:, :2]
         ang = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
         out[label] = np.where(ok, ang, np.nan)
