@@ -129,7 +129,7 @@ def test_no_remnants_where_the_arms_were():
     assert holes < 0.05
 
 
-def test_a_skirt_stays_one_piece_and_shorts_keep_their_legs():
+def test_a_skirt_or_dress_stays_one_piece_and_shorts_keep_their_legs():
     from steadymotion.render.puppet.cutout import skirt_hem
     from steadymotion.skeleton import PART
 
@@ -144,7 +144,10 @@ def test_a_skirt_stays_one_piece_and_shorts_keep_their_legs():
     skirt = red & (np.arange(red.shape[0])[:, None] > np.percentile(ys, 5))
     owners = rig.labels[skirt]
     assert (owners == PART["torso"]).mean() > 0.95
-    # and shorts or jeans are not taken for a skirt
+    # a knee-length dress covers the thighs whole (it hangs as wide at the knees as at the hips) ...
+    im_d, rig_d = _rig("musepose__UBC_fashion_test_91BjuE6irxS.mp4")
+    assert skirt_hem(im_d, rig_d.alpha, rig_d.rest, rig_d.present) == 1.0
+    # and shorts or jeans (legs held together narrow to the knees) are not taken for a skirt
     for name in ("mooreanimateanyone__anyone-11.png", "mooreanimateanyone__anyone-3.png", "unianimate__source_video.mp4"):
         im2, rig2 = _rig(name)
         assert skirt_hem(im2, rig2.alpha, rig2.rest, rig2.present) is None, name
