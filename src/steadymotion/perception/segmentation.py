@@ -119,7 +119,8 @@ def _confidence_dip(p: np.ndarray, k: int) -> np.ndarray:
 
 
 #: Long side (pixels) at which the figure is cut by colour; the outline is refined at full size.
-MATTE_WORK_SIDE = 640
+#: (640 cost 0.5 s more per rig than 512 for the same still-figure error on three real images.)
+MATTE_WORK_SIDE = 512
 
 
 def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = None) -> np.ndarray:
