@@ -118,6 +118,8 @@ def _confidence_dip(p: np.ndarray, k: int) -> np.ndarray:
     return (p < 0.6) & (closed - p > 0.25)
 
 
+#: Band along the picture's top (fraction of its height) where the selfie model's confidence is not trusted.
+TOP_BAND = 0.1
 #: Long side (pixels) at which the figure is cut by colour; the outline is refined at full size.
 #: (640 cost 0.5 s more per rig than 512 for the same still-figure error on three real images.)
 MATTE_WORK_SIDE = 512
@@ -150,6 +152,11 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     p = cv2.resize(prob, (sw, sh), interpolation=cv2.INTER_LINEAR)
     k = max(3, int(0.02 * max(sw, sh)) | 1)
     core = cv2.erode((p > 0.8).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    # where a head touches the picture's top the model fills a block of wall above it: there its
+    # confidence is not trusted, and the colour cut alone decides
+    top = np.zeros((sh, sw), bool)
+    top[: max(1, int(TOP_BAND * sh))] = True
+    core &= ~top
     near = cv2.dilate((p > 0.3).astype(np.uint8), np.ones((3 * k, 3 * k), np.uint8)).astype(bool)
     gc = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
     gc[p > 0.4] = cv2.GC_PR_FGD
@@ -174,7 +181,7 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
                 fg[ys[bg_like], xs[bg_like]] = False
             # the cut adds what the model was unsure of (hair, boots, fingers); what the model is
             # sure of stays (a hand in front of a curtain of the same colour)
-            fg |= p > 0.6
+            fg |= (p > 0.6) & ~top
         except cv2.error:
             pass
     lab, n = label(fg)
