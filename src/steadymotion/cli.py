@@ -101,7 +101,7 @@ def pose(
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the motion (.npz).")] = Path("motion.npz"),
     openpose_json: Annotated[Optional[Path], typer.Option("--openpose-json", help="Also write OpenPose JSON, one file per frame, into this folder.")] = None,
     render: Annotated[Optional[Path], typer.Option("--render", help="Also render the DWPose-style pose video (.mp4) here.")] = None,
-    smooth: Annotated[bool, typer.Option("--smooth/--no-smooth", help="One Euro filtering of jitter (Casiez 2012).")] = True,
+    smooth: Annotated[bool, typer.Option("--smooth/--no-smooth", help="Zero-lag smoothing of jitter (Savitzky-Golay, 0.25 s).")] = True,
     fill: Annotated[bool, typer.Option("--fill/--no-fill", help="Interpolate dropouts of up to 0.2 s.")] = True,
     hand_repair: Annotated[bool, typer.Option("--hand-repair/--no-hand-repair", help="Fix left/right hand swaps.")] = True,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="Parallel processes (default: one per core).")] = None,

@@ -77,7 +77,7 @@ class HolisticOptions:
 
     ``min_detection_confidence`` / ``min_tracking_confidence`` are MediaPipe's (0.5 default).
     MediaPipe's internal landmark smoothing is on (it also steadies the hand/face regions it
-    tracks); our own One Euro filter (:mod:`steadymotion.pose.clean`) is applied on top and can be
+    tracks); our own zero-lag smoothing (:mod:`steadymotion.pose.clean`) is applied on top and can be
     switched off. ``work_side`` caps the long side of the frames the graph sees (the same default
     for both ``parts``, see :data:`DEFAULT_WORK_SIDE`). ``parts`` is one of :data:`PARTS`.
     """
@@ -393,7 +393,7 @@ def extract_pose(
     ----------
     video : str or Path
     smooth : bool
-        Apply One Euro filtering (Casiez et al. 2012) to reduce jitter.
+        Smooth jitter without delay (Savitzky-Golay, :func:`steadymotion.pose.clean.zero_phase_smooth`).
     fill_gaps : bool
         Interpolate dropouts of at most 0.2 s between detections.
     repair_hands : bool
