@@ -530,6 +530,23 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         labels[ys[sel], xs[sel]] = PART["torso"]
 
 
+def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
+    """Pixels of the body enclosed by an arm (a cuff's stripes like the shirt's, a shadow inside the
+    sleeve) are the arm's (in place): left to the body, they stay behind as specks when it moves."""
+    from scipy.ndimage import binary_fill_holes, distance_transform_edt
+
+    for side in "lr":
+        chain = [PART[f"{k}_{side}"] for k in ("upper_arm", "forearm", "hand") if present[PART[f"{k}_{side}"]]]
+        if not chain:
+            continue
+        arm = np.isin(labels, chain)
+        holes = binary_fill_holes(arm) & ~arm & (labels >= 0)
+        if not holes.any():
+            continue
+        _, (iy, ix) = distance_transform_edt(~arm, return_indices=True)
+        labels[holes] = labels[iy[holes], ix[holes]]
+
+
 def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands."""
     labels = _labels(kp, present, radius, a > 0.15)
@@ -563,6 +580,7 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
+    _close_arm_holes(labels, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt
 

@@ -179,13 +179,18 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     r = float(np.median([radius[j] for j in arms]))
     d = max(3, int(3 * r) | 1)
     closed = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+    # a hand is filled only where it lies inside the body's outline continued under it (a narrower
+    # closing): a hand hanging over the side of the shorts otherwise leaves a hand-shaped patch of
+    # shorts sticking out of them
+    dh = max(3, int(3.5 * r) | 1)
+    closed_h = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dh, dh))).astype(bool)
     # an arm along the side of the trunk hides the trunk's outline: the trunk is taken to end at the
     # line from the shoulder joint to the outside of the hip (filling the arm's whole width would
     # leave a trunk-coloured arm behind when it lifts); hands enclosed by the body are filled whole
     trunk = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(trunk, torso_polygon(kp, float(radius[PART["torso"]]), widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
     hands = np.isin(labels, [PART[f"hand_{s}"] for s in "lr"])
-    cover = np.isin(labels, arms) & closed & (hands | trunk.astype(bool))
+    cover = (np.isin(labels, arms) & closed & trunk.astype(bool) & ~hands) | (hands & closed_h)
     if not cover.any():
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
@@ -389,10 +394,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
                 zone = zone.astype(bool)
             else:
-                ys, xs = np.nonzero(a > 0.15)
-                d, _ = segment_distance(np.stack([xs, ys], 1).astype(np.float32), kp[KP[spec.a], :2], kp[KP[spec.b], :2])
+                # a leg is filled only under what the body encloses (``under_arms``): its capsule
+                # reaches past the thigh's outline, and a hand hanging beside it would leave a
+                # hand-shaped patch of shorts sticking out of them
                 zone = np.zeros((h, w), bool)
-                zone[ys[d < radius[i]], xs[d < radius[i]]] = True
             for j in front_set:
                 if present[j]:
                     hidden |= zone & (labels == j)
