@@ -198,6 +198,56 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     return out
 
 
+def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Put back into the figure the shoes the matte lost (white shoes on a light floor are below the
+    selfie model's 256-px grid and the whole-figure cut's colour models); left in the background
+    plate, they stay behind as ghost shoes when a foot moves.
+
+    Around each foot (a disc of 1.3 ankle-to-toe lengths), a full-resolution GrabCut (Rother et al.
+    2004) seeded with the foot's bone as sure figure, the matte as probable figure and the disc's
+    outside as background; what it adds that touches the figure joins it.
+    """
+    from scipy.ndimage import label
+
+    from steadymotion.perception.segmentation import grab_cut
+
+    h, w = a.shape
+    out = a.copy()
+    for side in "lr":
+        if not present[PART[f"foot_{side}"]]:
+            continue
+        an, to = kp[KP[f"ankle_{side}"], :2], kp[KP[f"toe_{side}"], :2]
+        L = float(np.linalg.norm(to - an))
+        if not np.isfinite(L) or L < 4:
+            continue
+        c, R = 0.5 * (an + to), 1.3 * L
+        x0, y0 = int(max(0, c[0] - R)), int(max(0, c[1] - R))
+        x1, y1 = int(min(w, c[0] + R + 1)), int(min(h, c[1] + R + 1))
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        gc = np.full((y1 - y0, x1 - x0), cv2.GC_PR_BGD, np.uint8)
+        fig = a[y0:y1, x0:x1] > 0.5
+        gc[fig] = cv2.GC_PR_FGD
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        gc[(xx - c[0]) ** 2 + (yy - c[1]) ** 2 > R * R] = cv2.GC_BGD
+        bone = np.zeros(gc.shape, np.uint8)
+        off = np.array([x0, y0], np.float32)
+        cv2.line(bone, tuple(np.round(an - off).astype(int)), tuple(np.round(to - off).astype(int)), 1, max(2, int(0.15 * L)))
+        gc[bone > 0] = cv2.GC_FGD
+        if (gc == cv2.GC_BGD).sum() < 20:
+            continue
+        try:
+            grab_cut(rgb[y0:y1, x0:x1], gc, 5)
+        except cv2.error:
+            continue
+        add = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)) & ~fig
+        comp, _ = label(add | fig)
+        keep = np.unique(comp[fig])
+        add &= np.isin(comp, keep[keep > 0])
+        out[y0:y1, x0:x1][add] = 1.0
+    return out
+
+
 def _own_alpha(alpha: np.ndarray | None) -> bool:
     """Whether the image's alpha channel cuts the figure out (then it is the matte, as drawn)."""
     if alpha is None:
@@ -323,7 +373,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         raise NoPersonError(f"{source}: the person's head and shoulders must be in the image to rig it; use a wider shot")
     face = pose.face[0] if pose.face_present[0] else None
     a = person_alpha(rgb, alpha, seeds=_skeleton_seeds(kp, present, pose, (h, w)))
-    a = _recover_fingers(rgb, a, kp, present) if not _own_alpha(alpha) else a
+    if not _own_alpha(alpha):
+        a = _recover_feet(rgb, _recover_fingers(rgb, a, kp, present), kp, present)
     # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
     # opaque inside and soft only along its silhouette, or it turns see-through when it moves
     e = max(3, int(0.005 * max(h, w)) | 1)
