@@ -102,3 +102,43 @@ def test_sample_clip_and_demo(tmp_path):
                      "motion.npz", "openpose", "pose.mp4"]
     with np.load(tmp_path / "demo" / "motion.npz") as z:
         assert z["body_present"].mean() > 0.9 and z["face_present"].mean() > 0.9
+
+
+def _tiny_video(path, side: int = 2, frames: int = 20):
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width = s.height = side
+        s.pix_fmt = "yuv444p"
+        for i in range(frames):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((side, side, 3), 10 * i, np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def test_tiny_inputs_get_a_clear_answer_not_an_abort(tmp_path):
+    import subprocess
+    import sys
+
+    from steadymotion.io.image import write_image
+    from steadymotion.samples import sample_image
+
+    # given a 16x16 image and a 2x2 video (smaller than the HOG people detector's 64x128 window,
+    # which corrupted the heap: the process aborted with SIGABRT)
+    tiny_img = write_image(tmp_path / "tiny.png", np.full((16, 16, 3), 128, np.uint8))
+    tiny_vid = _tiny_video(tmp_path / "tiny.mp4")
+    normal_img = write_image(tmp_path / "astronaut.png", sample_image())
+    normal_vid = _tiny_video(tmp_path / "grey.mp4", side=160, frames=30)
+    cli = [sys.executable, "-m", "steadymotion.cli"]
+    for args in (["check", "--image", tiny_img, "--motion", normal_vid], ["check", "--image", normal_img, "--motion", tiny_vid]):
+        # when checked (in its own process: an abort would take pytest down)
+        r = subprocess.run(cli + [str(a) for a in args], capture_output=True, text=True, timeout=300)
+        # then preflight answers: the inputs fail (no person), exit 2, no crash
+        assert r.returncode == 2, (args, r.returncode, r.stderr[-500:])
+        assert "NO_PERSON" in r.stdout + r.stderr
+    # and the drift meter refuses a 2x2 video with one line instead of an OpenCV traceback
+    result = run("analyze", tiny_vid)
+    assert result.exit_code == 2 and len(error_lines(result)) == 1 and "at least 32 px" in result.output

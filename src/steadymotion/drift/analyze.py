@@ -26,11 +26,13 @@ from steadymotion.drift.meter import (
     reference_from_image,
 )
 from steadymotion.drift.series import SEVERITIES, Series
-from steadymotion.errors import NoPersonError
+from steadymotion.errors import InvalidOptionError, NoPersonError
 from steadymotion.io.video import probe_video
 from steadymotion.types import PoseSequence
 
 REPORT_VERSION = 1
+#: Smallest frame side the drift meter measures (DIS optical flow needs >= 12 px at its working size).
+MIN_SIDE = 32
 #: Pose is tracked on about this many frames per second (every ``stride``-th frame).
 POSE_RATE = 8.0
 #: The share of the clip compared at each end for accumulation (FramePack's Δdrift).
@@ -145,6 +147,9 @@ def analyze_video(
     from steadymotion.pose.extract import Appearance, extract_pose, extract_pose_and_appearance, pose_from_image
 
     info = probe_video(video)
+    if min(info.size) < MIN_SIDE:
+        raise InvalidOptionError(f"{video}: the video is {info.size[0]}x{info.size[1]} px; the drift meter needs at least "
+                                 f"{MIN_SIDE} px on each side (its optical flow and face models cannot work smaller)")
     notes: list[str] = []
 
     def stage(name: str):

@@ -12,6 +12,8 @@ from steadymotion._native import quiet_native_stderr
 #: pedestrians of the OpenPose street clip (margins 1.1-3.4) from the false detections on
 #: single-person clips (0.3-0.99) in ../shared/media.
 HOG_MIN_WEIGHT = 1.0
+#: The HOG people detector's window (width, height), pixels.
+HOG_WINDOW = (64, 128)
 
 
 class PeopleCounter:
@@ -34,8 +36,12 @@ class PeopleCounter:
         h, w = rgb.shape[:2]
         s = 480.0 / max(h, w)
         small = cv2.resize(rgb, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA) if s < 1 else rgb
-        rects, weights = self._hog.detectMultiScale(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), winStride=(8, 8), padding=(8, 8), scale=1.05)
-        boxes = [tuple(r) for r, wgt in zip(rects, np.ravel(weights)) if wgt >= HOG_MIN_WEIGHT]
+        boxes = []
+        # OpenCV's HOG corrupts the heap (the process aborts) on images smaller than its 64x128 window;
+        # nothing that small can hold a pedestrian it would find anyway
+        if small.shape[0] >= HOG_WINDOW[1] and small.shape[1] >= HOG_WINDOW[0]:
+            rects, weights = self._hog.detectMultiScale(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), winStride=(8, 8), padding=(8, 8), scale=1.05)
+            boxes = [tuple(r) for r, wgt in zip(rects, np.ravel(weights)) if wgt >= HOG_MIN_WEIGHT]
         people = len(_nms(boxes, 0.3))
         r = self._faces.process(rgb)
         faces = len(r.detections or [])
