@@ -142,3 +142,26 @@ def test_tiny_inputs_get_a_clear_answer_not_an_abort(tmp_path):
     # and the drift meter refuses a 2x2 video with one line instead of an OpenCV traceback
     result = run("analyze", tiny_vid)
     assert result.exit_code == 2 and len(error_lines(result)) == 1 and "at least 32 px" in result.output
+
+
+def test_an_output_never_overwrites_an_input(tmp_path):
+    from steadymotion.io.image import write_image
+    from steadymotion.samples import sample_image
+
+    # given a clip and an image the user owns
+    clip = _tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
+    image = write_image(tmp_path / "me.png", sample_image())
+    before = {p: p.read_bytes() for p in (clip, image)}
+    # when an output path names one of the command's inputs
+    for args in (["animate", "--image", image, "--motion", clip, "-o", clip],
+                 ["animate", "--image", image, "--motion", clip, "-o", tmp_path / "out.mp4", "--report", clip],
+                 ["analyze", clip, "--json", clip],
+                 ["analyze", clip, "--json", tmp_path / "r.json", "--html", tmp_path / "r.json"],
+                 ["pose", clip, "-o", tmp_path / "m.npz", "--render", clip],
+                 ["check", "--image", image, "--motion", clip, "--json", image]):
+        result = run(*args)
+        # then it stops before any work with one line, and the inputs are untouched
+        assert result.exit_code == 2, (args, result.output)
+        assert len(error_lines(result)) == 1 and ("input of this command" in result.output or "same file" in result.output), result.output
+    assert all(p.read_bytes() == b for p, b in before.items())
+    assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "m.npz").exists()

@@ -118,11 +118,12 @@ def pose(
 
     if output.suffix.lower() != ".npz":
         raise OutputError(f"the motion file must end in .npz, got {str(output)!r}")
-    check_writable(output)
+    check_writable(output, inputs=[video])
     if render is not None:
-        check_writable(render)
+        check_writable(render, inputs=[video, output])
     if openpose_json is not None:
         check_writable(openpose_json.parent / f".{openpose_json.name}.probe")
+        check_writable(openpose_json, inputs=[video, output])
     probe_video(video)  # a missing or unreadable video fails here, before any progress bar
     t0 = time.perf_counter()
     with progress_bar("extracting motion", quiet=quiet) as update:
@@ -185,7 +186,7 @@ def check(
 
     orientation = Orientation.parse(orientation).value
     if json_out is not None:
-        check_writable(json_out)
+        check_writable(json_out, inputs=[image, motion])
     from steadymotion.io.image import read_image
     from steadymotion.io.video import probe_video
 
@@ -251,7 +252,9 @@ def analyze(
         raise typer.BadParameter(f"must be one of {', '.join(SEVERITIES)}", param_hint="--fail-on")
     for out in (json_out, html_out):
         if out is not None:
-            check_writable(out)
+            check_writable(out, inputs=[video, reference])
+    if json_out is not None and html_out is not None and Path(json_out).resolve() == Path(html_out).resolve():
+        raise OutputError(f"--json and --html name the same file {str(json_out)!r}; give each report its own path")
     probe_video(video)
     if reference is not None:
         from steadymotion.io.image import read_image

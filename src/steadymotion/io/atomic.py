@@ -11,13 +11,22 @@ from pathlib import Path
 from steadymotion.errors import OutputError
 
 
-def check_writable(path: str | os.PathLike) -> Path:
+def check_writable(path: str | os.PathLike, inputs=()) -> Path:
     """Fail early, before any work, when ``path`` cannot be created.
 
     Returns the path as :class:`~pathlib.Path`. Raises :class:`OutputError` with the fix when the
-    parent folder is missing, is not a folder, or is not writable, or when ``path`` is a folder.
+    parent folder is missing, is not a folder, or is not writable, when ``path`` is a folder, or
+    when it is one of the command's ``inputs`` (writing there would destroy the input).
     """
     p = Path(path)
+    for src in inputs:
+        if src is None or isinstance(src, (bytes, bytearray)) or not isinstance(src, (str, os.PathLike)):
+            continue
+        q = Path(src)
+        same = q.exists() and p.exists() and os.path.samefile(p, q)
+        if same or p.resolve() == q.resolve():
+            raise OutputError(f"output {str(p)!r} is also an input of this command; writing it would destroy the input: "
+                              "choose another output path")
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
         raise OutputError(f"output {str(p)!r} is a folder; give a file name such as {str(p / 'out')!r}")

@@ -220,7 +220,7 @@ def animate(
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
-    out = check_writable(output)
+    out = check_writable(output, inputs=[motion, image, end_image, background])
     max_seconds = check_max_seconds(max_seconds)
     if size is not None:
         output_size((1, 1), size)
@@ -368,10 +368,11 @@ def make_video(
     from steadymotion.preflight import check_inputs
 
     orientation = Orientation.parse(orientation)
-    check_writable(output)
+    inputs = [motion, image, options.get("end_image"), options.get("background")]
+    check_writable(output, inputs=inputs)
     if report is not None:
-        check_writable(report)
-        check_writable(Path(report).with_suffix(".json"))
+        check_writable(report, inputs=inputs + [output])
+        check_writable(Path(report).with_suffix(".json"), inputs=inputs + [output])
         measure = True
     max_seconds = check_max_seconds(options.get("max_seconds"))
     if options.get("background") is not None and not isinstance(options["background"], np.ndarray):
