@@ -165,3 +165,22 @@ def test_an_output_never_overwrites_an_input(tmp_path):
         assert len(error_lines(result)) == 1 and ("input of this command" in result.output or "same file" in result.output), result.output
     assert all(p.read_bytes() == b for p, b in before.items())
     assert not (tmp_path / "out.mp4").exists() and not (tmp_path / "m.npz").exists()
+
+
+def test_outputs_get_the_users_file_mode_not_the_temp_files(tmp_path):
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    # given a user whose umask is 022 (files 0644), in a fresh process
+    clip = _tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
+    code = ("import os; os.umask(0o022); from steadymotion.io.image import write_image; import numpy as np; "
+            f"write_image({str(tmp_path / 'a.png')!r}, np.zeros((8, 8, 3), np.uint8)); "
+            "from steadymotion.io.video import VideoWriter, VideoReader; "
+            f"w = VideoWriter({str(tmp_path / 'b.mp4')!r}, fps=10); "
+            f"[w.write(f.image) for f in VideoReader({str(clip)!r})]; w.close()")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    # then the outputs are 0644 like any file they create, not the temporary file's 0600
+    for name in ("a.png", "b.mp4"):
+        assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644, name

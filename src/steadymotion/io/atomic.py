@@ -39,6 +39,24 @@ def check_writable(path: str | os.PathLike, inputs=()) -> Path:
     return p
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The process's umask, read once (reading it means setting it; at import no other thread writes files yet).
+UMASK = _umask()
+
+
+def publish_mode(path: str | os.PathLike, directory: bool = False) -> None:
+    """Give a temporary output the mode a plainly created file (or folder) would have: 0666 (0777)
+    less the umask. Temporary files are created private (0600 / 0700); without this every output
+    kept that mode after the rename, whatever the user's umask."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, (0o777 if directory else 0o666) & ~UMASK)
+
+
 class PendingFile:
     """A temporary file beside ``final`` that becomes ``final`` on :meth:`commit`.
 
@@ -54,6 +72,8 @@ class PendingFile:
         self.tmp = Path(name)
 
     def commit(self) -> Path:
+        # mkstemp makes the file 0600; the output gets the mode any new file of the user's gets
+        publish_mode(self.tmp)
         os.replace(self.tmp, self.final)
         return self.final
 
@@ -100,6 +120,9 @@ def atomic_directory(path: str | os.PathLike, owned_glob: str = "*") -> Iterator
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent))
     try:
         yield tmp
+        publish_mode(tmp, directory=True)
+        for f in tmp.rglob("*"):
+            publish_mode(f, directory=f.is_dir())
         if final.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".old", dir=final.parent))
             os.rmdir(old)
