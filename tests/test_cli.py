@@ -184,3 +184,14 @@ def test_outputs_get_the_users_file_mode_not_the_temp_files(tmp_path):
     # then the outputs are 0644 like any file they create, not the temporary file's 0600
     for name in ("a.png", "b.mp4"):
         assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o644, name
+
+
+def test_openpose_json_onto_a_file_fails_before_tracking(tmp_path):
+    # given an existing file where the OpenPose folder should go
+    clip = _tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
+    (tmp_path / "taken.txt").write_text("mine")
+    # when pose is asked to write the folder there
+    result = run("pose", clip, "-o", tmp_path / "m.npz", "--openpose-json", tmp_path / "taken.txt")
+    # then it stops at once with one line, and no motion file is left behind (it was, after tracking)
+    assert result.exit_code == 2 and len(error_lines(result)) == 1 and "not a folder" in result.output
+    assert not (tmp_path / "m.npz").exists() and (tmp_path / "taken.txt").read_text() == "mine"

@@ -122,8 +122,11 @@ def pose(
     if render is not None:
         check_writable(render, inputs=[video, output])
     if openpose_json is not None:
+        if openpose_json.exists() and not openpose_json.is_dir():
+            raise OutputError(f"{str(openpose_json)!r} exists and is not a folder; --openpose-json takes a folder path")
         check_writable(openpose_json.parent / f".{openpose_json.name}.probe")
-        check_writable(openpose_json, inputs=[video, output])
+        if not openpose_json.is_dir():
+            check_writable(openpose_json, inputs=[video, output])
     probe_video(video)  # a missing or unreadable video fails here, before any progress bar
     t0 = time.perf_counter()
     with progress_bar("extracting motion", quiet=quiet) as update:
