@@ -20,7 +20,7 @@ import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, part_labels, present_parts, radii, segment_distance, torso_polygon
+from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, part_labels, present_parts, radii, torso_polygon
 from steadymotion.render.puppet.fill import fill_across, inpaint_multiscale
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -198,6 +198,26 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     return out
 
 
+def _limb_end_discs(kp: np.ndarray, present: np.ndarray, part: str, joint_a: str, joint_b: str, at: float, reach: float,
+                    min_len: float, shape: tuple[int, int]):
+    """For each side's ``part`` (hand, foot): its joints ``a``, ``b``, a disc centred ``at`` of the way from
+    ``a`` to ``b`` with radius ``reach`` x ``|ab|``, and the disc's box clipped to the picture; parts
+    shorter than ``min_len`` px or whose box is under 8 px are skipped."""
+    h, w = shape
+    for side in "lr":
+        if not present[PART[f"{part}_{side}"]]:
+            continue
+        a, b = kp[KP[f"{joint_a}_{side}"], :2], kp[KP[f"{joint_b}_{side}"], :2]
+        L = float(np.linalg.norm(b - a))
+        if not np.isfinite(L) or L < min_len:
+            continue
+        c, R = a + at * (b - a), reach * L
+        x0, y0 = int(max(0, c[0] - R)), int(max(0, c[1] - R))
+        x1, y1 = int(min(w, c[0] + R + 1)), int(min(h, c[1] + R + 1))
+        if x1 - x0 >= 8 and y1 - y0 >= 8:
+            yield a, b, c, R, (x0, y0, x1, y1)
+
+
 def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Put back into the figure the shoes the matte lost (white shoes on a light floor are below the
     selfie model's 256-px grid and the whole-figure cut's colour models); left in the background
@@ -211,20 +231,9 @@ def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.nd
 
     from steadymotion.perception.segmentation import grab_cut
 
-    h, w = a.shape
     out = a.copy()
-    for side in "lr":
-        if not present[PART[f"foot_{side}"]]:
-            continue
-        an, to = kp[KP[f"ankle_{side}"], :2], kp[KP[f"toe_{side}"], :2]
+    for an, to, c, R, (x0, y0, x1, y1) in _limb_end_discs(kp, present, "foot", "ankle", "toe", 0.5, 1.3, 4.0, a.shape):
         L = float(np.linalg.norm(to - an))
-        if not np.isfinite(L) or L < 4:
-            continue
-        c, R = 0.5 * (an + to), 1.3 * L
-        x0, y0 = int(max(0, c[0] - R)), int(max(0, c[1] - R))
-        x1, y1 = int(min(w, c[0] + R + 1)), int(min(h, c[1] + R + 1))
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            continue
         gc = np.full((y1 - y0, x1 - x0), cv2.GC_PR_BGD, np.uint8)
         fig = a[y0:y1, x0:x1] > 0.5
         gc[fig] = cv2.GC_PR_FGD
@@ -266,22 +275,11 @@ def _recover_fingers(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np
     """
     from scipy.ndimage import label
 
-    h, w = a.shape
     out = a.copy()
     lab = None
     fig = a > 0.5
-    for side in "lr":
-        if not present[PART[f"hand_{side}"]]:
-            continue
-        wr, hd = kp[KP[f"wrist_{side}"], :2], kp[KP[f"hand_{side}"], :2]
+    for wr, hd, c, R, (x0, y0, x1, y1) in _limb_end_discs(kp, present, "hand", "wrist", "hand", 1.0, 2.0, 2.0, a.shape):
         L = float(np.linalg.norm(hd - wr))
-        if not np.isfinite(L) or L < 2:
-            continue
-        c, R = hd, 2.0 * L
-        x0, y0 = int(max(0, c[0] - R)), int(max(0, c[1] - R))
-        x1, y1 = int(min(w, c[0] + R + 1)), int(min(h, c[1] + R + 1))
-        if x1 - x0 < 4 or y1 - y0 < 4:
-            continue
         if lab is None:
             lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
         yy, xx = np.mgrid[y0:y1, x0:x1]
