@@ -359,7 +359,11 @@ def test_sample_button_fills_the_animate_inputs(browser, server, shots):
     # and they animate (the first second, without the drift pass, to keep it quick)
     page.get_by_text("More options").click()
     page.locator("#a_max input").fill("1")
+    # (a number field commits its value on blur; clicking Run at once raced it once in ten runs)
+    page.locator("#a_max input").press("Tab")
     page.get_by_label("Measure the result's drift").uncheck()
+    page.wait_for_timeout(300)
+    assert page.locator("#a_max input").input_value() == "1"
     page.locator("#a_run").click()
     page.wait_for_selector("#a_video video[src]", timeout=300_000)
     assert "25 frames" in page.locator("#a_status").inner_text()
