@@ -208,8 +208,9 @@ def _figure_findings(fig: M.FigureStats) -> list[Finding]:
             out.append(Finding(
                 "LOOSE_SKIRT", Severity.WARN,
                 f"a skirt or dress spans the thighs ({fig.skirt_ratio:.2f} x two thighs' width half-way down, "
-                f"limit {SKIRT_RATIO:.2f}): the puppet moves each leg with its half of it, so a step splits it "
-                "like trousers",
+                f"limit {SKIRT_RATIO:.2f}): the puppet keeps a flared skirt or a straight dress in one piece with the "
+                "hips (it does not bend with the knees), and one tapering to the knees it takes for trousers, which "
+                "a step splits",
                 "fine for motions that keep the feet together; for walking or dancing use an image in "
                 "trousers, shorts or a fitted skirt"))
         else:
