@@ -245,7 +245,7 @@ def _recolour_iris(img: np.ndarray, lm: dict | None, target: float, hue: float) 
     for c, ring, lid in ((468, [469, 470, 471, 472], _LEFT_EYE), (473, [474, 475, 476, 477], _RIGHT_EYE)):
         r = float(np.mean(np.linalg.norm(face[ring, :2] - face[c, :2], axis=1)))
         disc = np.zeros((h, w), np.uint8)
-        cv2.circle(disc, (int(round(face[c, 0])), int(round(face[c, 1]))), max(1, int(round(r))), 1, -1)
+        cv2.circle(disc, (round(face[c, 0]), round(face[c, 1])), max(1, round(r)), 1, -1)
         eye = np.zeros((h, w), np.uint8)
         cv2.fillPoly(eye, [np.round(face[lid, :2]).astype(np.int32)], 1)
         mask |= disc & cv2.dilate(eye, np.ones((3, 3), np.uint8))
