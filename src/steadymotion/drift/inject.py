@@ -18,7 +18,7 @@ kind               strength
                    landmarks 468-477, clipped to the eyelid contour; ramped in over ``ramp_s`` (0.5 s).
 ``background_warp``  peak displacement (% of the frame diagonal) of a smooth, low-frequency displacement field
                    (a few long-wavelength sinusoids) applied outside the person; its amplitude grows linearly
-                   from 0 at the onset to the strength at ``onset_s + ramp_s`` (2 s) and is then held: a
+                   from 0 at the onset to the strength at ``onset_s + ramp_s`` (1 s) and is then held: a
                    slow, smooth melt.
 ``jitter``         per-frame random translation of the whole frame, ``strength`` % of the diagonal in a random
                    direction, drawn anew every frame (on top of whatever camera motion the clip has).
@@ -47,7 +47,7 @@ EXPECTED = {
     "flicker": ("flicker", None),
 }
 #: Default ramp-in time per kind (seconds from the onset until the full strength).
-RAMP_S = {"garment_color": 0.5, "eye_color": 0.5, "background_warp": 2.0, "jitter": 0.0, "flicker": 0.0}
+RAMP_S = {"garment_color": 0.5, "eye_color": 0.5, "background_warp": 1.0, "jitter": 0.0, "flicker": 0.0}
 
 # face-mesh eyelid contours (MediaPipe face mesh): the iris disc is clipped to the open eye
 _LEFT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
@@ -338,14 +338,14 @@ def _recolour_garment(img, lm, target: float, hue: float, segmenter, state: dict
 # --- geometry --------------------------------------------------------------------------------------
 def _smooth_field(w: int, h: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A smooth displacement field of unit peak magnitude: three long-wavelength sinusoids per axis
-    (wavelengths 0.5-1.2 of the frame's long side, random orientations and phases)."""
+    (wavelengths 0.35-0.8 of the frame's long side, random orientations and phases)."""
     gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
     side = float(max(w, h))
     fx = np.zeros((h, w), np.float32)
     fy = np.zeros((h, w), np.float32)
     for f in (fx, fy):
         for _ in range(3):
-            lam = rng.uniform(0.5, 1.2) * side
+            lam = rng.uniform(0.35, 0.8) * side
             th = rng.uniform(0, np.pi)
             ph = rng.uniform(0, 2 * np.pi)
             f += np.sin(2 * np.pi * (gx * np.cos(th) + gy * np.sin(th)) / lam + ph).astype(np.float32)

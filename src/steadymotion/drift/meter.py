@@ -57,16 +57,18 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     Needs no skeleton (the person is masked by selfie segmentation), so it runs while the pose
     workers track the subject.
     """
-    t_list, bright, warp, bg_warp, cam = [], [], [], [], []
+    t_list, gain, warp, cam = [], [], [], []
     light, chroma = [], []
+    melt_t, melt = [], []
     thumbs: list[tuple[float, bytes]] = []
     cuts: list[float] = []
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    fine = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # a few times a second: sub-pixel accuracy
     segmenter = PersonSegmenter("landscape")
     seg_mask = None
-    next_seg = next_thumb = 0.0
+    next_seg = next_thumb = next_melt = 0.0
     prev_grey = prev_hist = None
-    cam_pos = np.zeros(2)
+    keys: list[tuple[float, np.ndarray, np.ndarray]] = []  # (t, grey, person) at each segmentation refresh
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
@@ -79,23 +81,32 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 light.append(float(lab_small[..., 0].mean() * 100 / 255))
                 chroma.append(float(np.hypot(lab_small[..., 1] - 128, lab_small[..., 2] - 128).mean()))
                 hist = hsv_histogram(small)
-                if frame.t >= next_seg or seg_mask is None:
+                cut = prev_grey is not None and histogram_change(prev_hist, hist) > CUT_SCORE
+                if cut:
+                    cuts.append(frame.t)
+                    keys.clear()  # nothing before a cut is a baseline for what follows
+                refresh = frame.t >= next_seg or seg_mask is None
+                if refresh:
                     seg_mask = segmenter.mask(small, threshold=0.3, grow=0.04)  # hair and clothes included, unlike a landmark hull
                     next_seg = frame.t + 1.0 / SEG_RATE
-                b = f = wv = np.nan
-                if prev_grey is not None:
-                    if histogram_change(prev_hist, hist) > CUT_SCORE:
-                        cuts.append(frame.t)
-                    else:
-                        b, f, wv, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
-                        if np.isfinite(step).all():
-                            cam_pos = cam_pos + step
+                g = f = np.nan
+                step = np.array([np.nan, np.nan])
+                if prev_grey is not None and not cut:
+                    g, f, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
+                if refresh and frame.t >= next_melt:
+                    # background warp over a long baseline: this frame against the one MELT_BASELINE_S before
+                    next_melt = frame.t + 1.0 / MELT_RATE - 0.5 / SEG_RATE
+                    while len(keys) > 1 and keys[1][0] <= frame.t - MELT_BASELINE_S + 1e-6:
+                        keys.pop(0)
+                    if keys and frame.t - keys[0][0] >= 0.75 * MELT_BASELINE_S:
+                        melt_t.append(frame.t)
+                        melt.append(_background_residual(fine, keys[0][1], grey, keys[0][2] | seg_mask, diag))
+                    keys.append((frame.t, grey, seg_mask))
                 t_list.append(frame.t)
-                bright.append(b)
+                gain.append(g)
                 warp.append(f)
-                bg_warp.append(wv)
-                cam.append(cam_pos.copy())
-                if frame.t >= next_thumb or (cuts and cuts[-1] == frame.t):  # and the first frame after a cut
+                cam.append(step)
+                if frame.t >= next_thumb or cut:  # and the first frame after a cut
                     tw = int(round(w * THUMB_H / h))
                     thumbs.append((frame.t, jpeg(cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA))))
                     next_thumb = frame.t + 1.0 / THUMB_RATE
@@ -107,11 +118,12 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     if progress is not None and t_list:
         progress(len(t_list), len(t_list))
     t = np.array(t_list)
+    mt = np.array(melt_t)
     series = [
-        Series("flicker.brightness", t, np.array(bright)),
+        Series("flicker.brightness", t, _pulsing(t, np.array(gain))),
         Series("flicker.warp_error", t, np.array(warp)),
-        Series("structure.background_warp", t, _running_median(t, 100 * np.array(bg_warp), 0.5)),
-        Series("jitter.camera", t, _shake(t, np.array(cam), diag)),
+        Series("structure.background_warp", mt, _running_median(mt, 100 * np.array(melt), 0.75) if len(mt) else np.zeros(0)),
+        Series("jitter.camera", t, _shake(t, np.array(cam).reshape(-1, 2))),
         Series("color.exposure", t, _from_opening(t, np.array(light))),
         Series("color.saturation", t, _from_opening(t, np.array(chroma))),
     ]
@@ -120,6 +132,11 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
 
 #: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
 SEG_RATE = 8.0
+#: Background warp is measured between frames this many seconds apart (a slow melt adds up over it),
+#: this many times per second.
+MELT_BASELINE_S, MELT_RATE = 2.0, 4.0
+#: Flicker band: brightness changes faster than this (Hz) count as pulsing, slower ones as exposure.
+FLICKER_HIGHPASS_HZ = 1.5
 
 
 _GRIDS: dict = {}
@@ -131,57 +148,125 @@ def _grid(w: int, h: int):
     return _GRIDS[(w, h)]
 
 
-def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float):
-    """Brightness pulse, warping error, background non-rigid warp and camera step between two frames.
-
-    Backward flow warps the previous frame onto the current one; forward-backward consistency
-    (Sundaram et al. 2010) masks occlusions, as in Lai et al. 2018's warping error.
-    """
+def _consistent_flow(dis, prev: np.ndarray, cur: np.ndarray):
+    """Backward flow (current -> previous), its sampling grid and the pixels whose forward and
+    backward flow agree (Sundaram et al. 2010's consistency check: occlusions fail it)."""
     fwd = dis.calc(prev, cur, None)
     bwd = dis.calc(cur, prev, None)
     h, w = cur.shape
     gx, gy = _grid(w, h)
     mx, my = gx + bwd[..., 0], gy + bwd[..., 1]
-    warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     fwd_at = cv2.remap(fwd, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     err = np.sum((fwd_at + bwd) ** 2, axis=-1)
     mag = np.sum(fwd_at**2, axis=-1) + np.sum(bwd**2, axis=-1)
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
     valid = (err < 0.01 * mag + 0.5) & inside
-    if valid.mean() < 0.2:
-        return np.nan, np.nan, np.nan, np.array([np.nan, np.nan])
-    diff = cur.astype(np.float32) - warped
-    brightness = abs(float(diff[valid].mean()))
-    warp_error = float(np.abs(diff[valid]).mean())
-    # background: fit a homography to the flow outside the person; what it cannot explain is warping
-    # textured background only: on flat walls flow is guesswork (the aperture problem), not evidence
+    return bwd, mx, my, valid
+
+
+def _background_homography(bwd: np.ndarray, cur: np.ndarray, bg: np.ndarray):
+    """RANSAC homography (previous -> current) fitted to the flow of textured background pixels.
+
+    Returns ``(H, src, dst)`` or ``None`` when too little textured background is visible: on flat
+    walls flow is guesswork (the aperture problem), not evidence.
+    """
     gmag = cv2.magnitude(cv2.Sobel(cur, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(cur, cv2.CV_32F, 0, 1, ksize=3))
-    bg = valid & ~person & (gmag > 40)
-    step = np.array([np.nan, np.nan])
-    bg_resid = np.nan
+    bg = bg & (gmag > 40)
     ys, xs = np.nonzero(bg[::4, ::4])
-    if len(xs) >= max(30, 0.05 * bg[::4, ::4].size):  # too little textured background: not measurable
-        ys, xs = ys * 4, xs * 4
-        src = np.stack([xs + bwd[ys, xs, 0], ys + bwd[ys, xs, 1]], axis=1).astype(np.float32)
-        dst = np.stack([xs, ys], axis=1).astype(np.float32)
-        H, inl = cv2.findHomography(src, dst, cv2.RANSAC, 1.0)
-        if H is not None:
-            pred = cv2.perspectiveTransform(src[None], H)[0]
-            resid = np.linalg.norm(pred - dst, axis=1)
-            bg_resid = float(np.percentile(resid, 75)) / diag
-            centre = np.array([[[w / 2, h / 2]]], np.float32)
-            step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]) / diag
-    return brightness, warp_error, bg_resid, step
+    if len(xs) < max(30, 0.05 * bg[::4, ::4].size):
+        return None
+    ys, xs = ys * 4, xs * 4
+    src = np.stack([xs + bwd[ys, xs, 0], ys + bwd[ys, xs, 1]], axis=1).astype(np.float32)
+    dst = np.stack([xs, ys], axis=1).astype(np.float32)
+    H, _ = cv2.findHomography(src, dst, cv2.RANSAC, 1.0)
+    return None if H is None else (H, src, dst)
 
 
-def _shake(t: np.ndarray, path: np.ndarray, diag: float) -> np.ndarray:
-    """High-frequency part of the camera path: distance from its 0.5-s running mean (% of diagonal)."""
-    if len(t) < 3:
-        return np.zeros(len(t))
+def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float):
+    """Brightness gain, warping error and camera step between two consecutive frames.
+
+    Backward flow warps the previous frame onto the current one; forward-backward consistency
+    (Sundaram et al. 2010) masks occlusions, as in Lai et al. 2018's warping error. The gain is the
+    log ratio of the mean grey level of the current frame to the motion-compensated previous one
+    (unsaturated pixels only), so motion does not read as a change of brightness.
+    """
+    bwd, mx, my, valid = _consistent_flow(dis, prev, cur)
+    if valid.mean() < 0.2:
+        return np.nan, np.nan, np.array([np.nan, np.nan])
+    warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    curf = cur.astype(np.float32)
+    diff = curf - warped
+    warp_error = float(np.abs(diff[valid]).mean())
+    unsat = valid & (warped < 250) & (curf < 250) & (warped > 5)
+    gain = float(np.log((curf[unsat].mean() + 1.0) / (warped[unsat].mean() + 1.0))) if unsat.sum() > 50 else np.nan
+    step = np.array([np.nan, np.nan])
+    fit = _background_homography(bwd, cur, valid & ~person)
+    if fit is not None:
+        H = fit[0]
+        h, w = cur.shape
+        centre = np.array([[[w / 2, h / 2]]], np.float32)
+        step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]) / diag
+    return gain, warp_error, step
+
+
+def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float) -> float:
+    """Non-rigid background displacement between two frames a baseline apart (share of the diagonal).
+
+    The flow of textured background outside the person (in either frame) is fitted with a RANSAC
+    homography — a camera rotating or moving over a distant scene — and the 75th percentile of what
+    it leaves unexplained is the warping (the median: pedestrians or a waving curtain move a part
+    of the background, a melt moves all of it). Over a long baseline a slow, smooth melt adds up to
+    a displacement that frame-to-frame flow would bury in its noise; ``dis`` should be an accurate
+    preset (DIS "medium"): the fast ones smooth away about half of a 1-2 px displacement.
+    """
+    bwd, _, _, valid = _consistent_flow(dis, old, cur)
+    fit = _background_homography(bwd, cur, valid & ~person)
+    if fit is None:
+        return np.nan
+    H, src, dst = fit
+    pred = cv2.perspectiveTransform(src[None], H)[0]
+    return float(np.median(np.linalg.norm(pred - dst, axis=1))) / diag
+
+
+def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Amplitude (%) of brightness pulsing: the motion-compensated log-gain steps summed into a
+    brightness path, high-passed at FLICKER_HIGHPASS_HZ (zero-phase Butterworth, order 2) so slow
+    exposure changes drop out, then sqrt(2) x its 0.5-s running RMS (the amplitude of a sine)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    if len(t) < 8:
+        return np.full(len(t), np.nan)
     fps = 1.0 / max(float(np.median(np.diff(t))), 1e-6)
-    win = max(3, int(round(0.5 * fps)) | 1)
-    smooth = uniform_filter1d(path, win, axis=0, mode="nearest")
-    return 100 * np.linalg.norm(path - smooth, axis=1)
+    ok = np.isfinite(steps)
+    path = np.cumsum(np.where(ok, steps, 0.0))
+    cutoff = min(FLICKER_HIGHPASS_HZ / (fps / 2), 0.9)
+    sos = butter(2, cutoff, btype="highpass", output="sos")
+    band = sosfiltfilt(sos, path, padlen=min(len(path) - 1, 3 * int(fps)))
+    rms = np.sqrt(np.maximum(_running_mean(t, band**2, 0.5), 0.0))
+    out = 100 * np.sqrt(2) * rms
+    out[~np.isfinite(_running_mean(t, np.where(ok, 1.0, np.nan), 0.5))] = np.nan
+    return out
+
+
+def _shake(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Frame-to-frame jumps of the camera path (% of diagonal), smooth camera work excluded.
+
+    A hand-held camera moves smoothly: its path has little energy near the frame rate. Generation
+    jitter jumps frame to frame, so it lives in the path's second difference
+    ``p[t+1] - 2 p[t] + p[t-1]`` (the difference of consecutive steps; a discrete Laplacian, whose
+    gain is 4 at the Nyquist frequency and falls as f^2 below it, so smooth shake barely passes).
+    For independent per-frame offsets of size ``d`` in random directions its median length is
+    2.22 d; the series is the 0.5-s running median of that length / 2.22 (robust to a lone flow
+    failure), i.e. the jitter in the path's own units.
+    """
+    d2 = np.full(len(t), np.nan)
+    if len(t) >= 3:
+        d2[1:-1] = np.linalg.norm(steps[2:] - steps[1:-1], axis=1)
+    return 100 * _running_median(t, d2, 0.5) / JITTER_MEDIAN
+
+
+#: Median length of the second difference of independent unit offsets in random directions.
+JITTER_MEDIAN = 2.22
 
 
 def _opening(t: np.ndarray) -> np.ndarray:
