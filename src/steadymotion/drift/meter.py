@@ -136,7 +136,7 @@ SEG_RATE = 8.0
 #: this many times per second.
 MELT_BASELINE_S, MELT_RATE = 2.0, 4.0
 #: Flicker band: brightness changes faster than this (Hz) count as pulsing, slower ones as exposure.
-FLICKER_HIGHPASS_HZ = 1.5
+FLICKER_HIGHPASS_HZ = 1.0
 
 
 _GRIDS: dict = {}

@@ -59,7 +59,7 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
     SeriesSpec("color.saturation", "color", "ΔC*", "whole-frame chroma change against the opening seconds",
                8.0, 12.0, 18.0, baseline="start", min_event_s=1.0, what="frame saturation change"),
     SeriesSpec("flicker.brightness", "flicker", "% brightness",
-               "amplitude of brightness pulsing faster than 1.5 Hz, motion compensated (flow-warped log-gain path, high-passed)",
+               "amplitude of brightness pulsing faster than 1 Hz, motion compensated (flow-warped log-gain path, high-passed)",
                3.0, 6.0, 12.0, min_event_s=0.3, what="unexplained brightness pulsing"),
     SeriesSpec("flicker.warp_error", "flicker", "grey levels",
                "flow-compensated warping error between consecutive frames, occlusions masked (Lai et al. 2018)",
