@@ -135,6 +135,8 @@ SEG_RATE = 8.0
 #: Background warp is measured between frames this many seconds apart (a slow melt adds up over it),
 #: this many times per second.
 MELT_BASELINE_S, MELT_RATE = 2.0, 4.0
+#: Least share of the frame that must be textured background for camera motion to be measured.
+MIN_BACKGROUND = 0.02
 #: Flicker band: brightness changes faster than this (Hz) count as pulsing, slower ones as exposure.
 FLICKER_HIGHPASS_HZ = 1.0
 
@@ -173,7 +175,7 @@ def _background_homography(bwd: np.ndarray, cur: np.ndarray, bg: np.ndarray):
     gmag = cv2.magnitude(cv2.Sobel(cur, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(cur, cv2.CV_32F, 0, 1, ksize=3))
     bg = bg & (gmag > 40)
     ys, xs = np.nonzero(bg[::4, ::4])
-    if len(xs) < max(30, 0.05 * bg[::4, ::4].size):
+    if len(xs) < max(30, MIN_BACKGROUND * bg[::4, ::4].size):
         return None
     ys, xs = ys * 4, xs * 4
     src = np.stack([xs + bwd[ys, xs, 0], ys + bwd[ys, xs, 1]], axis=1).astype(np.float32)
@@ -213,7 +215,7 @@ def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarr
     """Non-rigid background displacement between two frames a baseline apart (share of the diagonal).
 
     The flow of textured background outside the person (in either frame) is fitted with a RANSAC
-    homography — a camera rotating or moving over a distant scene — and the 75th percentile of what
+    affine map (Fischler & Bolles 1981) — the camera's motion over the baseline — and the 75th percentile of what
     it leaves unexplained is the warping (the median: pedestrians or a waving curtain move a part
     of the background, a melt moves all of it). Over a long baseline a slow, smooth melt adds up to
     a displacement that frame-to-frame flow would bury in its noise; ``dis`` should be an accurate
@@ -223,8 +225,13 @@ def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarr
     fit = _background_homography(bwd, cur, valid & ~person)
     if fit is None:
         return np.nan
-    H, src, dst = fit
-    pred = cv2.perspectiveTransform(src[None], H)[0]
+    _, src, dst = fit
+    # over a couple of seconds a handheld or panning camera's view changes by little more than an
+    # affine map, and the fewer degrees of freedom absorb less of a smooth melt than a homography
+    A, _ = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=1.0)
+    if A is None:
+        return np.nan
+    pred = src @ A[:, :2].T + A[:, 2]
     return float(np.median(np.linalg.norm(pred - dst, axis=1))) / diag
 
 
