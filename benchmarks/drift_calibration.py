@@ -17,7 +17,7 @@ import numpy as np
 
 from steadymotion.drift import analyze_video
 
-REAL = ["liveportrait__d6.mp4", "liveportrait__d13.mp4", "mimicmotion__raw_0.mp4", "infinitetalk__videos_2.mp4",
+REAL = ["liveportrait__d6.mp4", "liveportrait__d13.mp4", "mimicmotion__raw_0.mp4", "infinitetalk__videos_2.mp4", "openpose__video.avi",
         "musepose__UBC_fashion_test_91BjuE6irxS.mp4", "unianimate__source_video.mp4", "musepose__dance.mp4"]
 
 

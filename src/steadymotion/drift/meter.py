@@ -68,7 +68,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     seg_mask = None
     next_seg = next_thumb = next_melt = 0.0
     prev_grey = prev_hist = None
-    keys: list[tuple[float, np.ndarray, np.ndarray]] = []  # (t, grey, person) at each segmentation refresh
+    keys: list[tuple[float, np.ndarray, np.ndarray]] = []  # (t, grey, person) at each background-warp sample
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
@@ -238,7 +238,7 @@ def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarr
 def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Amplitude (%) of brightness pulsing: the motion-compensated log-gain steps summed into a
     brightness path, high-passed at FLICKER_HIGHPASS_HZ (zero-phase Butterworth, order 2) so slow
-    exposure changes drop out, then sqrt(2) x its 0.5-s running RMS (the amplitude of a sine)."""
+    exposure changes drop out, then sqrt(2 x its 0.5-s running median square) (the amplitude of a sine)."""
     from scipy.signal import butter, sosfiltfilt
 
     if len(t) < 8:
@@ -249,8 +249,9 @@ def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
     cutoff = min(FLICKER_HIGHPASS_HZ / (fps / 2), 0.9)
     sos = butter(2, cutoff, btype="highpass", output="sos")
     band = sosfiltfilt(sos, path, padlen=min(len(path) - 1, 3 * int(fps)))
-    rms = np.sqrt(np.maximum(_running_mean(t, band**2, 0.5), 0.0))
-    out = 100 * np.sqrt(2) * rms
+    # a sine of amplitude A has median(sin^2) = A^2 / 2 over its period; the median (not the mean)
+    # ignores the short ringing one lone brightness step (a flash, a soft cut) leaves after filtering
+    out = 100 * np.sqrt(2 * np.maximum(_running_median(t, band**2, 0.5), 0.0))
     out[~np.isfinite(_running_mean(t, np.where(ok, 1.0, np.nan), 0.5))] = np.nan
     return out
 
