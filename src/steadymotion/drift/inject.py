@@ -291,7 +291,7 @@ def _garment_mask(img: np.ndarray, lm: dict | None, segmenter, state: dict) -> n
     centre = torso.mean(axis=0)
     torso = centre + 1.15 * (torso - centre)  # clothes are wider than the joints
     cv2.fillPoly(region, [np.round(torso).astype(np.int32)], 1)
-    thick = max(3, int(round(0.45 * sw)))
+    thick = max(3, round(0.45 * sw))
     for a, b in ((23, 25), (25, 27), (24, 26), (26, 28)):
         if vis[a] and vis[b]:
             cv2.line(region, tuple(int(v) for v in np.round(body[a, :2])), tuple(int(v) for v in np.round(body[b, :2])), 1, thick)
