@@ -134,7 +134,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
 SEG_RATE = 8.0
 #: Background warp is measured between frames this many seconds apart (a slow melt adds up over it),
 #: this many times per second.
-MELT_BASELINE_S, MELT_RATE = 2.0, 4.0
+MELT_BASELINE_S, MELT_RATE = 2.0, 8.0
 #: Least share of the frame that must be textured background for camera motion to be measured.
 MIN_BACKGROUND = 0.02
 #: Flicker band: brightness changes faster than this (Hz) count as pulsing, slower ones as exposure.
