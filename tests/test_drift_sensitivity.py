@@ -76,7 +76,7 @@ def test_background_melt_floor(d13, folder):
     out = inject(d13, folder / "melt.mp4", "background_warp", 1.5, ONSET, seed=1)
     assert out.achieved_after(ONSET + 1.0) > 1.2
     events = _frame_events(out.path)
-    _found(events, "structure.background_warp")
+    _found(events, "structure.background_melt")
     assert not [e for e in events if e.kind in ("jitter", "flicker")], [e.to_dict() for e in events]
 
 

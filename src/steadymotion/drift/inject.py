@@ -42,7 +42,7 @@ KINDS = ("garment_color", "eye_color", "background_warp", "jitter", "flicker")
 EXPECTED = {
     "garment_color": ("color", "color.clothing"),
     "eye_color": ("color", "color.iris"),
-    "background_warp": ("structure", "structure.background_warp"),
+    "background_warp": ("structure", None),
     "jitter": ("jitter", "jitter.camera"),
     "flicker": ("flicker", None),
 }

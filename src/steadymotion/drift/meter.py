@@ -57,7 +57,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     Needs no skeleton (the person is masked by selfie segmentation), so it runs while the pose
     workers track the subject.
     """
-    t_list, gain, warp, cam = [], [], [], []
+    t_list, gain, warp, wobble, cam = [], [], [], [], []
     light, chroma = [], []
     melt_t, melt = [], []
     thumbs: list[tuple[float, bytes]] = []
@@ -89,10 +89,10 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 if refresh:
                     seg_mask = segmenter.mask(small, threshold=0.3, grow=0.04)  # hair and clothes included, unlike a landmark hull
                     next_seg = frame.t + 1.0 / SEG_RATE
-                g = f = np.nan
+                g = f = wv = np.nan
                 step = np.array([np.nan, np.nan])
                 if prev_grey is not None and not cut:
-                    g, f, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
+                    g, f, wv, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
                 if refresh and frame.t >= next_melt:
                     # background warp over a long baseline: this frame against the one MELT_BASELINE_S before
                     next_melt = frame.t + 1.0 / MELT_RATE - 0.5 / SEG_RATE
@@ -105,6 +105,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 t_list.append(frame.t)
                 gain.append(g)
                 warp.append(f)
+                wobble.append(wv)
                 cam.append(step)
                 if frame.t >= next_thumb or cut:  # and the first frame after a cut
                     tw = int(round(w * THUMB_H / h))
@@ -122,7 +123,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     series = [
         Series("flicker.brightness", t, _pulsing(t, np.array(gain))),
         Series("flicker.warp_error", t, np.array(warp)),
-        Series("structure.background_warp", mt, _running_median(mt, 100 * np.array(melt), 0.75) if len(mt) else np.zeros(0)),
+        Series("structure.background_warp", t, _running_median(t, 100 * np.array(wobble), 0.5)),
+        Series("structure.background_melt", mt, _running_median(mt, 100 * np.array(melt), 0.75) if len(mt) else np.zeros(0)),
         Series("jitter.camera", t, _shake(t, np.array(cam).reshape(-1, 2))),
         Series("color.exposure", t, _from_opening(t, np.array(light))),
         Series("color.saturation", t, _from_opening(t, np.array(chroma))),
@@ -135,8 +137,9 @@ SEG_RATE = 8.0
 #: Background warp is measured between frames this many seconds apart (a slow melt adds up over it),
 #: this many times per second.
 MELT_BASELINE_S, MELT_RATE = 2.0, 8.0
-#: Least share of the frame that must be textured background for camera motion to be measured.
-MIN_BACKGROUND = 0.02
+#: Least share of the frame that must be textured background for camera motion to be measured, and
+#: for its non-rigid residual to be (a residual needs more evidence than a translation).
+MIN_BACKGROUND, MIN_BACKGROUND_WARP = 0.02, 0.05
 #: Flicker band: brightness changes faster than this (Hz) count as pulsing, slower ones as exposure.
 FLICKER_HIGHPASS_HZ = 1.0
 
@@ -185,16 +188,18 @@ def _background_homography(bwd: np.ndarray, cur: np.ndarray, bg: np.ndarray):
 
 
 def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float):
-    """Brightness gain, warping error and camera step between two consecutive frames.
+    """Brightness gain, warping error, background non-rigid warp and camera step between two consecutive frames.
 
     Backward flow warps the previous frame onto the current one; forward-backward consistency
     (Sundaram et al. 2010) masks occlusions, as in Lai et al. 2018's warping error. The gain is the
     log ratio of the mean grey level of the current frame to the motion-compensated previous one
-    (unsaturated pixels only), so motion does not read as a change of brightness.
+    (unsaturated pixels only), so motion does not read as a change of brightness. The background
+    warp is the 75th percentile of what the background homography leaves unexplained (a wobble from
+    one frame to the next; a slow melt is measured over a longer baseline, :func:`_background_residual`).
     """
     bwd, mx, my, valid = _consistent_flow(dis, prev, cur)
     if valid.mean() < 0.2:
-        return np.nan, np.nan, np.array([np.nan, np.nan])
+        return np.nan, np.nan, np.nan, np.array([np.nan, np.nan])
     warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     curf = cur.astype(np.float32)
     diff = curf - warped
@@ -202,13 +207,17 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
     unsat = valid & (warped < 250) & (curf < 250) & (warped > 5)
     gain = float(np.log((curf[unsat].mean() + 1.0) / (warped[unsat].mean() + 1.0))) if unsat.sum() > 50 else np.nan
     step = np.array([np.nan, np.nan])
+    bg_resid = np.nan
     fit = _background_homography(bwd, cur, valid & ~person)
     if fit is not None:
-        H = fit[0]
+        H, src, dst = fit
         h, w = cur.shape
         centre = np.array([[[w / 2, h / 2]]], np.float32)
         step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]) / diag
-    return gain, warp_error, step
+        if len(src) >= MIN_BACKGROUND_WARP * ((h + 3) // 4) * ((w + 3) // 4):
+            pred = cv2.perspectiveTransform(src[None], H)[0]
+            bg_resid = float(np.percentile(np.linalg.norm(pred - dst, axis=1), 75)) / diag
+    return gain, warp_error, bg_resid, step
 
 
 def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float) -> float:
