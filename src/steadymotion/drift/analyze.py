@@ -187,7 +187,11 @@ def analyze_video(
             app = Appearance(times=np.zeros(0), colors=np.zeros((0, 4, 3)), descriptors=np.zeros((0, 128)))
     series = list(pp.series)
     if seq.body_present.any():
+        from steadymotion.drift.structure import ghost_limb_series
+        from steadymotion.perception.body import facing
+
         series += pose_series(seq)
+        series.append(ghost_limb_series(video, seq, back=facing(seq).back, progress=stage("looking for limb remnants")))
     series += color_identity_series(app, ref, seq)
     if isinstance(motion, PoseSequence):
         series.append(fidelity_series(seq, motion))

@@ -23,6 +23,8 @@ class DriftEvent:
     """``{kind, start_s, end_s, severity, score, detail}``: what drifted, when, how badly.
 
     ``score`` is how far past the ``minor`` threshold the segment went (1.0 = at the threshold).
+    ``peak_s`` is when the series departed most; ``box`` (normalised ``x0, y0, x1, y1``, or None)
+    is where in the frame, for series that know it (structural defects).
     """
 
     kind: str
@@ -32,10 +34,14 @@ class DriftEvent:
     score: float
     detail: str
     series: str = ""
+    peak_s: float | None = None
+    box: list[float] | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["start_s"], d["end_s"], d["score"] = round(self.start_s, 2), round(self.end_s, 2), round(self.score, 3)
+        d["peak_s"] = round(self.start_s if self.peak_s is None else self.peak_s, 2)
+        d["box"] = None if self.box is None else [round(float(x), 4) for x in self.box]
         return d
 
 
@@ -79,7 +85,7 @@ def series_events(s: Series) -> list[DriftEvent]:
     # 1) level of each change-point segment; 2) neighbouring segments past the minor threshold are
     # joined into one run (PELT may cut one drift into pieces); 3) the run's severity follows its
     # median departure, and only runs lasting min_event_s count
-    runs: list[list] = []  # [start_s, end_s, [departures], [weights]]
+    runs: list[list] = []  # [start_s, end_s, [departures], [weights], first sample, end sample]
     for a, b in segments(v, min_size=max(2, int(round(min(spec.min_event_s, 0.5) / max(dt, 1e-6))))):
         seg = v[a:b][np.isfinite(v[a:b])]
         if seg.size < max(2, 0.5 * (b - a)):
@@ -93,21 +99,40 @@ def series_events(s: Series) -> list[DriftEvent]:
             runs[-1][1] = end
             runs[-1][2].append(departure)
             runs[-1][3].append(b - a)
+            runs[-1][5] = b
         else:
-            runs.append([start, end, [departure], [b - a]])
+            runs.append([start, end, [departure], [b - a], a, b])
     ref_words = "the opening" if spec.baseline == "start" else "reference"
     events = []
-    for start, end, deps, weights in runs:
+    for start, end, deps, weights, a, b in runs:
         if end - start < spec.min_event_s - 1e-9:
             continue
         order = np.argsort(deps)
         cum = np.cumsum(np.array(weights)[order])
         typical = float(np.array(deps)[order][np.searchsorted(cum, cum[-1] / 2)])  # duration-weighted median
         sev = spec.severity(typical) or "minor"
+        peak, box = _peak(s, a, b, base)
         events.append(DriftEvent(spec.kind, start, end, sev, max(deps) / spec.minor,
                                  f"{spec.what} {typical:.2f} {spec.unit} vs {ref_words} (peak {max(deps):.2f}; minor from {spec.minor:g})",
-                                 s.name))
+                                 s.name, peak_s=peak, box=box))
     return events
+
+
+def _peak(s: Series, a: int, b: int, base: float) -> tuple[float | None, list[float] | None]:
+    """Time of the largest departure in samples ``a:b``, and the series' box there (or the nearest
+    sample in the run that has one)."""
+    dep = np.abs(s.values[a:b].astype(float) - base)
+    if not np.isfinite(dep).any():
+        return None, None
+    k = a + int(np.nanargmax(dep))
+    box = None
+    if s.boxes is not None:
+        have = np.nonzero(np.isfinite(s.boxes[a:b]).all(axis=1))[0] + a
+        if have.size:
+            j = int(have[np.argmin(np.abs(have - k))])
+            box = [float(x) for x in s.boxes[j]]
+            k = j if box is not None else k
+    return float(s.t[k]), box
 
 
 def cut_events(cuts: list[float]) -> list[DriftEvent]:

@@ -107,6 +107,21 @@ def thumb_at(report, t: float) -> bytes | None:
     return report.thumbs[min(k, len(times) - 1)][1]
 
 
+def boxed(jpeg: bytes, box) -> bytes:
+    """The thumbnail with the event's box (normalised x0, y0, x1, y1) drawn on it in red."""
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        return jpeg
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(round(v * s)) for v, s in zip(box, (w, h, w, h)))
+    pad = max(2, int(0.02 * max(w, h)))
+    cv2.rectangle(img, (max(0, x0 - pad), max(0, y0 - pad)), (min(w - 1, x1 + pad), min(h - 1, y1 + pad)), (40, 40, 235), 2)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return buf.tobytes() if ok else jpeg
+
+
 def render_html(report) -> str:
     esc = html.escape
     v = report.video
@@ -117,11 +132,16 @@ def render_html(report) -> str:
     ref_img = f"<img src='{_img(report.reference_thumb)}'>" if report.reference_thumb is not None else ""
     events_html = []
     for e in report.events[:60]:
-        thumb = thumb_at(report, e.start_s)
+        if e.box is not None and e.peak_s is not None:  # where: the frame of the peak, the place boxed
+            thumb = thumb_at(report, e.peak_s)
+            thumb = boxed(thumb, e.box) if thumb is not None else None
+        else:
+            thumb = thumb_at(report, e.start_s)
         pic = f"<img src='{_img(thumb)}'>" if thumb is not None else ""
         events_html.append(
             f"<div class='event {e.severity}'><div class='pics'>{ref_img}{pic}</div>"
-            f"<div><b>{esc(e.kind)}</b> · <span class='sev'>{e.severity}</span> · {e.start_s:.2f}–{e.end_s:.2f} s<br>"
+            f"<div><b>{esc(e.kind)}</b> · <span class='sev'>{e.severity}</span> · {e.start_s:.2f}–{e.end_s:.2f} s"
+            f"{f' (boxed: {e.peak_s:.2f} s)' if e.box is not None and e.peak_s is not None else ''}<br>"
             f"{esc(e.detail)}</div></div>")
     plots = "".join(f"<h3>{esc(k)}</h3><img class='plot' src='{_png(png)}'>" for k, png in plot_pngs(report))
     acc = "".join(

@@ -67,6 +67,9 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
     SeriesSpec("structure.background_warp", "structure", "% of diagonal",
                "non-rigid motion of the background left after the best homography (camera motion removed)",
                0.15, 0.35, 0.7, min_event_s=0.75, what="background warping beyond camera motion"),
+    SeriesSpec("structure.ghost_limbs", "structure", "% of limb",
+               "share of an arm's opening pixels still showing the arm after it moved away (remnants, duplicated limbs)",
+               12.0, 22.0, 40.0, min_event_s=1.0, what="limb remnant left where the arm was"),
     SeriesSpec("jitter.camera", "jitter", "% of diagonal",
                "high-frequency shake of the camera path (path minus its 0.5-s running mean)",
                0.9, 1.6, 3.0, min_event_s=0.4, what="camera shake"),
@@ -90,11 +93,16 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
 
 @dataclass
 class Series:
-    """A named series: ``values`` at times ``t`` (NaN = not measurable in that frame: a gap, not drift)."""
+    """A named series: ``values`` at times ``t`` (NaN = not measurable in that frame: a gap, not drift).
+
+    ``boxes`` (optional, (T, 4)): where in the frame the value comes from, normalised
+    ``x0, y0, x1, y1`` (NaN where unknown); events carry the box of their peak.
+    """
 
     name: str
     t: np.ndarray
     values: np.ndarray
+    boxes: np.ndarray | None = None
 
     @property
     def spec(self) -> SeriesSpec:
