@@ -191,7 +191,7 @@ def analyze_video(
         from steadymotion.perception.body import facing
 
         series += pose_series(seq)
-        series.append(ghost_limb_series(video, seq, back=facing(seq).back, progress=stage("looking for limb remnants")))
+        series.append(ghost_limb_series(video, seq, back=facing(seq).back, cuts=pp.cuts, progress=stage("looking for limb remnants")))
     series += color_identity_series(app, ref, seq)
     if isinstance(motion, PoseSequence):
         series.append(fidelity_series(seq, motion))

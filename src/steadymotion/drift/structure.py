@@ -50,6 +50,10 @@ TORSO_PX = 80.0
 ARM_BAND, DISTINCT_DE, MATCH_DE = 9, 15.0, 10.0
 #: A template pixel counts as vacated this far (working pixels) from the arm's current polyline.
 VACATED_PX = 12.0
+#: Fewest distinct arm pixels (working scale) a template needs; half of them must be vacated to measure.
+MIN_TEMPLATE_PX = 200
+#: Margin (working pixels) around the torso quadrilateral whose arm pixels are not used.
+TORSO_MARGIN = 7
 #: Offsets searched (working pixels) for the best match: absorbs skeleton and transform error.
 SEARCH = tuple(range(-4, 5, 2))
 #: Landmark confidence needed for anchors and arm joints.
@@ -86,6 +90,11 @@ def _arm_templates(lab: np.ndarray, person: np.ndarray, pts: np.ndarray, conf: n
         band = np.zeros(person.shape, np.uint8)
         cv2.polylines(band, [np.round(pts[list(chain)]).astype(np.int32)], False, 1, ARM_BAND)
         arm = band.astype(bool) & person
+        # not over the torso: what lies behind an arm crossed in front of the body is unknown (often
+        # the same fabric as the sleeve), so "still there" could not be told from "revealed"
+        torso = np.zeros(person.shape, np.uint8)
+        cv2.fillConvexPoly(torso, np.round(pts[[11, 12, 24, 23]]).astype(np.int32), 1)
+        arm &= ~cv2.dilate(torso, np.ones((TORSO_MARGIN, TORSO_MARGIN), np.uint8)).astype(bool)
         # each arm pixel against the nearest pixel outside the (slightly grown) arm
         outside = ~cv2.dilate(arm.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         if not outside.any():
@@ -98,7 +107,7 @@ def _arm_templates(lab: np.ndarray, person: np.ndarray, pts: np.ndarray, conf: n
         ys, xs = np.nonzero(arm)
         nb = lab[near_y[lbl[ys, xs]], near_x[lbl[ys, xs]]]
         distinct = np.linalg.norm(lab[ys, xs] - nb, axis=1) > DISTINCT_DE
-        if distinct.sum() < 30:
+        if distinct.sum() < MIN_TEMPLATE_PX:
             continue
         ys, xs = ys[distinct], xs[distinct]
         out.append(_Template(lab[ys, xs], np.stack([xs, ys], axis=1).astype(np.float32), chain))
@@ -129,7 +138,7 @@ def _still_there(lab: np.ndarray, tpl: _Template, A: np.ndarray, pts: np.ndarray
     """Share (%) of the vacated template pixels that still show the arm, and their box (working pixels)."""
     xy = tpl.xy @ A[:, :2].T + A[:, 2]
     vacated = _polyline_distance(xy, pts[list(tpl.chain)]) > VACATED_PX
-    if vacated.sum() < 30 or vacated.mean() < 0.25:
+    if vacated.sum() < MIN_TEMPLATE_PX // 2 or vacated.mean() < 0.25:
         return np.nan, None
     xy, cols = xy[vacated], tpl.colors[vacated]
     h, w = lab.shape[:2]
@@ -153,7 +162,7 @@ def _still_there(lab: np.ndarray, tpl: _Template, A: np.ndarray, pts: np.ndarray
     return best, box
 
 
-def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = None,
+def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = None, cuts=(),
                       progress: Callable[[int, int], None] | None = None):
     """``structure.ghost_limbs`` (% of a limb's vacated opening pixels still showing it), with boxes.
 
@@ -165,6 +174,8 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
         Its skeleton, on the frames to measure (the drift meter's ~8 per second).
     back : ndarray of bool, optional
         Frames where the subject shows their back (gaps).
+    cuts : sequence of float
+        Hard cuts (seconds): each starts a new shot, whose opening gives a new template.
 
     Returns
     -------
@@ -187,6 +198,8 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     templates: list[_Template] = []
     anchor0 = t0 = None
     anchors: tuple[int, ...] = SHOULDERS
+    shots = sorted(float(c) for c in cuts)
+    shot_start = float(seq.times[0])
     k = 0
     with VideoReader(video, max_side=side) as reader:
         sx = reader.output_size[0] / W
@@ -198,13 +211,15 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
             i, k = k, k + 1
             if progress is not None and i % 8 == 0:
                 progress(i, n)
+            while shots and seq.times[i] >= shots[0] - 1e-6:  # a new shot: a new opening
+                shot_start, anchor0, templates = shots.pop(0), None, []
             body = seq.body[i]
             if not seq.body_present[i] or back[i] or not _usable(body, seq.size, SHOULDERS):
                 continue
             pts = body[:, :2] * sx
             if anchor0 is None:
-                if seq.times[i] - seq.times[0] > 1.5:
-                    break  # no usable opening frame: not measurable
+                if seq.times[i] - shot_start > 1.5:
+                    continue  # no usable opening frame in this shot: not measurable
                 lab = _lab(frame.image)
                 with PersonSegmenter("general") as seg:
                     person = seg.probability(frame.image) > 0.5
