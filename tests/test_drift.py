@@ -226,11 +226,11 @@ def test_limb_remnants_of_the_first_puppet_are_found():
     assert np.isfinite(real.values).sum() >= 20 and not real_events, [e.to_dict() for e in real_events]
     assert np.nanmax(real.values) < SPECS["structure.ghost_limbs"].minor
     assert fake_events and fake_events[0].kind == "structure"
-    e = max(fake_events, key=lambda e: e.score)
-    # the arm leaves its rest pose from ~2.5 s on; the box lies right of the torso, where that arm hung
-    assert 1.5 <= e.start_s <= 4.0 and e.end_s - e.start_s >= 1.0
-    assert e.box is not None and 0.55 <= e.box[0] <= e.box[2] <= 0.8 and e.box[1] < 0.5
-    assert e.start_s <= e.peak_s <= e.end_s
+    # the arm leaves its rest pose from ~1.5 s on; the box lies right of the torso, where that arm hung
+    assert 1.0 <= fake_events[0].start_s <= 4.0 and sum(e.end_s - e.start_s for e in fake_events) >= 2.0
+    for e in fake_events:
+        assert e.box is not None and 0.55 <= e.box[0] <= e.box[2] <= 0.8 and e.box[1] < 0.5, e.to_dict()
+        assert e.start_s <= e.peak_s <= e.end_s
 
 
 def test_limb_remnants_beside_the_torso_and_real_dancers_clean():
