@@ -51,7 +51,7 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
                "(its opening); another person scores 3 or more, one face's expressions stay below 2.4",
                2.4, 3.0, 4.5, what="face change relative to the clip's own variation"),
     SeriesSpec("color.iris", "color", "ΔE00", "eye colour difference to the reference (CIEDE2000, lightness matched)",
-               10.0, 16.0, 25.0, min_event_s=1.0, what="eye colour"),
+               12.0, 18.0, 28.0, min_event_s=1.0, what="eye colour"),
     SeriesSpec("color.skin", "color", "ΔE00", "skin colour difference to the reference (CIEDE2000, lightness matched)",
                8.0, 12.0, 20.0, what="skin colour"),
     SeriesSpec("color.hair", "color", "ΔE00", "hair colour difference to the reference (CIEDE2000, lightness matched)",
