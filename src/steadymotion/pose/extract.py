@@ -193,6 +193,8 @@ class _ChunkResult:
     truncation: Truncation | None
     colors: np.ndarray | None = None  # (n, len(REGIONS), 3) CIELAB, NaN where not seen
     descriptors: np.ndarray | None = None  # (n, 128), NaN where not computed
+    colors2: np.ndarray | None = None  # (n, len(REGIONS), 3) second palette colour, NaN where none
+    shapes: np.ndarray | None = None  # (n, len(SHAPE_PAIRS)) face-shape log ratios, NaN without a face
     camera_steps: np.ndarray | None = None  # (n, 2, 3) previous -> this frame, tracking pixels; NaN = none
 
 
@@ -204,17 +206,28 @@ class Appearance:
     ----------
     times : ndarray, (T,)
     colors : ndarray, (T, R, 3)
-        Median CIELAB colour of each region in :data:`steadymotion.perception.identity.REGIONS` (NaN = not seen).
+        CIELAB colour of each segmented region in :data:`steadymotion.perception.identity.REGIONS`
+        (its median, or the main colour of its palette; NaN = not seen).
     descriptors : ndarray, (T, 128)
-        dlib face descriptors, computed about once per second (NaN elsewhere).
+        dlib face descriptors, computed about once per second, more often in the opening (NaN elsewhere).
+    colors2 : ndarray, (T, R, 3), optional
+        The second colour of a region's palette (hair, clothing) where it covers at least a quarter
+        of the region (NaN elsewhere).
+    shapes : ndarray, (T, K), optional
+        Face-shape log ratios (:func:`steadymotion.perception.identity.face_shape`), NaN without a face.
     """
 
     times: np.ndarray
     colors: np.ndarray
     descriptors: np.ndarray
+    colors2: np.ndarray | None = None
+    shapes: np.ndarray | None = None
 
-#: Face descriptors per second when appearance is measured (each costs 50-150 ms).
+#: Face descriptors per second when appearance is measured (each costs 50-150 ms) ...
 IDENTITY_RATE = 1.0
+#: ... and in the first :data:`IDENTITY_OPENING_S` seconds, where the clip's own same-person
+#: variation is calibrated (:func:`steadymotion.drift.meter.color_identity_series`).
+IDENTITY_OPENING_RATE, IDENTITY_OPENING_S = 4.0, 1.5
 
 
 def _extract_range(
@@ -228,16 +241,18 @@ def _extract_range(
     camera: bool = False,
 ) -> _ChunkResult:
     body, hands, face, times = [], [], [], []
-    colors, descriptors = [], []
+    colors, colors2, descriptors, shapes = [], [], [], []
     steps: list[np.ndarray] = []
     lead_in = None  # a chunk that starts mid-clip also reads the frame before, for its first camera step
     if camera and start_s:
         lead_in = start_s
         start_s = max(0.0, start_s - 1.5 / float(probe_video(path).fps))
     if appearance:
-        from steadymotion.perception.identity import REGIONS, FaceIdentity, median_lab, region_pixels
+        from steadymotion.perception.identity import SHAPE_PAIRS, FaceIdentity, face_shape, region_colors
+        from steadymotion.perception.segmentation import PersonSegmenter
 
         ident = FaceIdentity()
+        segmenter = PersonSegmenter("general")  # runs on the small copy region_colors makes
         next_id = -1.0
     bp, hp, fp = [], [], []
     nan_body = np.full((N_BODY, 4), np.nan, np.float32)
@@ -273,13 +288,16 @@ def _extract_range(
                         scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
                         bw = None if b is None else _scaled(b, scale)
                         fw = None if f is None else _scaled(f, scale)
-                        regions = region_pixels(frame.image, bw, fw)
-                        colors.append([median_lab(regions[r]) if r in regions else (np.nan,) * 3 for r in REGIONS])
+                        pal = region_colors(frame.image, bw, fw, segmenter)
+                        colors.append(pal[:, 0])
+                        colors2.append(pal[:, 1])
+                        shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
                         d = None
                         if fw is not None and frame.t >= next_id:
                             d = ident.descriptor(frame.image, fw)
                             if d is not None:
-                                next_id = frame.t + 1.0 / IDENTITY_RATE
+                                rate = IDENTITY_OPENING_RATE if frame.t < IDENTITY_OPENING_S else IDENTITY_RATE
+                                next_id = frame.t + 1.0 / rate
                         descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
                     pending += stride
                     if report is not None and pending >= 8:
@@ -289,6 +307,8 @@ def _extract_range(
                 if start_s is None:
                     raise
             truncation = reader.truncation
+    if appearance:
+        segmenter.close()
     if report is not None and pending:
         report(pending)
     n = len(times)
@@ -303,6 +323,8 @@ def _extract_range(
         truncation=truncation,
         colors=np.array(colors, np.float32).reshape(n, -1, 3) if appearance else None,
         descriptors=np.array(descriptors, np.float32).reshape(n, 128) if appearance else None,
+        colors2=np.array(colors2, np.float32).reshape(n, -1, 3) if appearance else None,
+        shapes=np.array(shapes, np.float32).reshape(n, -1) if appearance else None,
         camera_steps=np.array(steps, np.float64).reshape(n, 2, 3) if camera else None,
     )
 
@@ -532,7 +554,8 @@ def _extract(
     app = None
     if appearance:
         app = Appearance(times=seq.times.copy(), colors=np.concatenate([r.colors for r in kept]),
-                         descriptors=np.concatenate([r.descriptors for r in kept]))
+                         descriptors=np.concatenate([r.descriptors for r in kept]),
+                         colors2=np.concatenate([r.colors2 for r in kept]), shapes=np.concatenate([r.shapes for r in kept]))
     seq = clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
     if camera:
         seq.meta["camera_path"] = camera_path(np.concatenate([r.camera_steps for r in kept]), CameraSteps(info.size).k)
