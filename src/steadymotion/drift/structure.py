@@ -52,8 +52,9 @@ ARM_BAND, DISTINCT_DE, MATCH_DE = 9, 15.0, 10.0
 VACATED_PX = 12.0
 #: Fewest distinct arm pixels (working scale) a template needs; half of them must be vacated to measure.
 MIN_TEMPLATE_PX = 200
-#: Margin (working pixels) around the torso quadrilateral whose arm pixels are not used.
-TORSO_MARGIN = 7
+#: Margin (working pixels) around the torso, legs and head, whose arm pixels are not used; leg band
+#: width in torso lengths.
+TORSO_MARGIN, LEG_BAND = 7, 0.3
 #: Offsets searched (working pixels) for the best match: absorbs skeleton and transform error.
 SEARCH = tuple(range(-4, 5, 2))
 #: Landmark confidence needed for anchors and arm joints.
@@ -82,19 +83,30 @@ class _Template:
         self.colors, self.xy, self.chain = colors, xy, chain
 
 
+def _body_without_arms(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
+    """Torso quadrilateral, leg bands and head disc (working pixels), grown by :data:`TORSO_MARGIN`."""
+    m = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(m, np.round(pts[[11, 12, 24, 23]]).astype(np.int32), 1)
+    for chain in ((23, 25, 27, 31), (24, 26, 28, 32)):
+        cv2.polylines(m, [np.round(pts[list(chain)]).astype(np.int32)], False, 1, int(round(LEG_BAND * TORSO_PX)))
+    head = np.round(pts[0]).astype(int)
+    cv2.circle(m, (int(head[0]), int(head[1])), int(round(0.35 * TORSO_PX)), 1, -1)
+    return cv2.dilate(m, np.ones((TORSO_MARGIN, TORSO_MARGIN), np.uint8)).astype(bool)
+
+
 def _arm_templates(lab: np.ndarray, person: np.ndarray, pts: np.ndarray, conf: np.ndarray) -> list[_Template]:
     out = []
+    body_mask = _body_without_arms(person.shape, pts)
     for chain in ARM_CHAINS.values():
         if conf[list(chain[1:3])].min() < CONF:
             continue
         band = np.zeros(person.shape, np.uint8)
         cv2.polylines(band, [np.round(pts[list(chain)]).astype(np.int32)], False, 1, ARM_BAND)
         arm = band.astype(bool) & person
-        # not over the torso: what lies behind an arm crossed in front of the body is unknown (often
-        # the same fabric as the sleeve), so "still there" could not be told from "revealed"
-        torso = np.zeros(person.shape, np.uint8)
-        cv2.fillConvexPoly(torso, np.round(pts[[11, 12, 24, 23]]).astype(np.int32), 1)
-        arm &= ~cv2.dilate(torso, np.ones((TORSO_MARGIN, TORSO_MARGIN), np.uint8)).astype(bool)
+        # not over the rest of the body: what lies behind an arm in front of the torso or legs is
+        # unknown (often the sleeve's own fabric, or skin-coloured tights under a hand), so "still
+        # there" could not be told from "revealed"
+        arm &= ~body_mask
         # each arm pixel against the nearest pixel outside the (slightly grown) arm
         outside = ~cv2.dilate(arm.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         if not outside.any():
