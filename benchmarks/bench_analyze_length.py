@@ -44,7 +44,7 @@ def build(folder: Path, seconds: float) -> Path:
 
 
 def measure(path: str) -> dict:
-    import steadymotion.drift.events as events
+    from steadymotion.drift import events
     from steadymotion.drift import analyze_video
 
     spent = {"segments_s": 0.0, "series": 0, "longest": 0}

@@ -368,6 +368,7 @@ class VideoReader:
         self.frames_read = 0
         self.corrupt_packets = 0
         self.out_of_order = 0
+        self._counted: tuple[int | None, int | None] = (None, None)  # pts range whose bad packets count
 
     # -- context manager -------------------------------------------------------------------------
     def __enter__(self) -> VideoReader:
@@ -419,7 +420,10 @@ class VideoReader:
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
-                self.corrupt_packets += 1
+                when = packet.pts if packet.pts is not None else packet.dts
+                lo, hi = self._counted
+                if when is None or ((lo is None or when >= lo) and (hi is None or when < hi)):
+                    self.corrupt_packets += 1  # counted in the range read only (ranges read apart add up)
                 bad += 1
                 if bad > 50:
                     self._stop_reason = "undecodable data"
@@ -435,6 +439,7 @@ class VideoReader:
         end_pts = None if self.end_s is None else origin + int(math.floor(self.end_s / tb))
         seek = start_pts if start_pts is not None and start_pts > origin else None
         self.corrupt_packets = self.out_of_order = 0
+        self._counted = (start_pts, end_pts)
         frames = self._decoded(seek)
         if seek is not None:
             # a container with a poor index can land *after* the start; then decode from the top
@@ -483,9 +488,10 @@ class VideoReader:
         stopped = reason is not None and not done
         lost = 0
         if self.corrupt_packets or self.out_of_order:
-            # frames the span from the range's start to the last frame kept should hold
-            span = last_t - (self.start_s or 0.0)
-            lost = max(0, int(round(span / frame_dt)) + 1 - index)
+            # frames the range should hold: from its start to its end when a frame past the end was
+            # seen (it was read through), else to the last frame kept
+            span_end = self.end_s if done else last_t + frame_dt
+            lost = max(0, int(round((span_end - (self.start_s or 0.0)) / frame_dt)) - index)
         if stopped or lost:
             self.truncation = Truncation(index, last_t + frame_dt, self.info.duration_s, reason or "damaged data",
                                          lost, index + lost, self.corrupt_packets, self.out_of_order, stopped)

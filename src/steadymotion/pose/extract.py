@@ -500,10 +500,12 @@ def _extract(
     for k, ((a, b), r) in enumerate(zip(chunks, results)):
         later = any(len(q.times) for q in results[k + 1:])
         tr = r.truncation
-        if later and (tr is None or tr.stopped) and not len(r.times):
-            n = max(1, int(round((b - (a or 0.0)) * fps)))  # a whole range undecodable
+        if not len(r.times) and later:  # a whole range undecodable, in the middle
+            n = max(1, int(round((b - (a or 0.0)) * fps)))
             tr = Truncation(0, b, info.duration_s, "damaged data", n, n, tr.corrupt_packets if tr else 0,
                             tr.out_of_order if tr else 0, stopped=False)
+        elif not len(r.times):  # nothing decodes from here on: the video ends early
+            tr = tr or Truncation(0, a or 0.0, info.duration_s, "damaged data")
         elif later and tr is not None and tr.stopped:
             n = max(0, int(round((b - tr.stopped_at_s) * fps)))
             tr = replace(tr, lost=tr.lost + n, expected=tr.expected + n, stopped=False)
