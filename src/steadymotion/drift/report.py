@@ -39,6 +39,8 @@ def verdict(report) -> str:
     head += f" Measured: {', '.join(scored)}; reference: {report.reference}."
     if report.notes:
         head += " Note: " + "; ".join(report.notes) + "."
+    if getattr(report, "damaged", False):
+        head = "Damaged video: only the frames that decoded were measured (see the note). " + head
     return head
 
 

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
@@ -39,8 +38,8 @@ import cv2
 import numpy as np
 
 from steadymotion._native import quiet_native_stderr
-from steadymotion.errors import NoFramesError, NoPersonError, TruncatedVideoWarning
-from steadymotion.io.video import Truncation, VideoReader, probe_video
+from steadymotion.errors import NoFramesError, NoPersonError
+from steadymotion.io.video import Truncation, VideoReader, probe_video, report_damage
 from steadymotion.perception.camera import CameraSteps, body_boxes, camera_path
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
 from steadymotion.types import PoseSequence
@@ -260,53 +259,52 @@ def _extract_range(
     nan_face = np.full((N_FACE, 3), np.nan, np.float32)
     truncation = None
     pending = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TruncatedVideoWarning)  # reported once, by the caller
-        with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side) as reader, HolisticTracker(opts) as tracker:
-            size = reader.info.size
-            cam = CameraSteps(size) if camera else None
-            try:
-                fps = float(reader.info.fps)
-                for frame in reader:
-                    if lead_in is not None and frame.t < lead_in - 1e-6:
-                        cam.prime(frame.image)
-                        continue
-                    if stride > 1 and int(round(frame.t * fps)) % stride:
-                        continue
-                    b, lh, rh, f = tracker.process(frame.image, size)
-                    if cam is not None:
-                        m = cam.step(frame.image, None if b is None else body_boxes(b))
-                        steps.append(np.full((2, 3), np.nan) if m is None else m)
-                    body.append(nan_body if b is None else b)
-                    hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
-                    face.append(nan_face if f is None else f)
-                    bp.append(b is not None)
-                    hp.append((lh is not None, rh is not None))
-                    fp.append(f is not None)
-                    times.append(frame.t)
-                    if appearance:
-                        scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
-                        bw = None if b is None else _scaled(b, scale)
-                        fw = None if f is None else _scaled(f, scale)
-                        pal = region_colors(frame.image, bw, fw, segmenter)
-                        colors.append(pal[:, 0])
-                        colors2.append(pal[:, 1])
-                        shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
-                        d = None
-                        if fw is not None and frame.t >= next_id:
-                            d = ident.descriptor(frame.image, fw)
-                            if d is not None:
-                                rate = IDENTITY_OPENING_RATE if frame.t < IDENTITY_OPENING_S else IDENTITY_RATE
-                                next_id = frame.t + 1.0 / rate
-                        descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
-                    pending += stride
-                    if report is not None and pending >= 8:
-                        report(pending)
-                        pending = 0
-            except NoFramesError:
-                if start_s is None:
-                    raise
-            truncation = reader.truncation
+    # damage is reported once, for the whole video, by the caller (report=False)
+    with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side, report=False) as reader, HolisticTracker(opts) as tracker:
+        size = reader.info.size
+        cam = CameraSteps(size) if camera else None
+        try:
+            fps = float(reader.info.fps)
+            for frame in reader:
+                if lead_in is not None and frame.t < lead_in - 1e-6:
+                    cam.prime(frame.image)
+                    continue
+                if stride > 1 and int(round(frame.t * fps)) % stride:
+                    continue
+                b, lh, rh, f = tracker.process(frame.image, size)
+                if cam is not None:
+                    m = cam.step(frame.image, None if b is None else body_boxes(b))
+                    steps.append(np.full((2, 3), np.nan) if m is None else m)
+                body.append(nan_body if b is None else b)
+                hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
+                face.append(nan_face if f is None else f)
+                bp.append(b is not None)
+                hp.append((lh is not None, rh is not None))
+                fp.append(f is not None)
+                times.append(frame.t)
+                if appearance:
+                    scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
+                    bw = None if b is None else _scaled(b, scale)
+                    fw = None if f is None else _scaled(f, scale)
+                    pal = region_colors(frame.image, bw, fw, segmenter)
+                    colors.append(pal[:, 0])
+                    colors2.append(pal[:, 1])
+                    shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
+                    d = None
+                    if fw is not None and frame.t >= next_id:
+                        d = ident.descriptor(frame.image, fw)
+                        if d is not None:
+                            rate = IDENTITY_OPENING_RATE if frame.t < IDENTITY_OPENING_S else IDENTITY_RATE
+                            next_id = frame.t + 1.0 / rate
+                    descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
+                pending += stride
+                if report is not None and pending >= 8:
+                    report(pending)
+                    pending = 0
+        except NoFramesError:
+            if start_s is None:
+                raise
+        truncation = reader.truncation
     if appearance:
         segmenter.close()
     if report is not None and pending:
@@ -516,19 +514,32 @@ def _extract(
         raise ValueError("camera tracking needs every frame (stride=1)")
     results = _run_parallel(str(info.path), chunks, opts, bump, stride, appearance, camera)
 
-    # join in time order, stopping after the first chunk that ended early (damaged file)
+    # join in time order; a range that stopped early ends the video only when no later range
+    # decoded anything (a truncated file); otherwise its missing tail was damage in the middle
     kept: list[_ChunkResult] = []
-    truncation = None
-    for r in results:
+    damage: list[Truncation | None] = []
+    fps = float(info.fps)
+    for k, ((a, b), r) in enumerate(zip(chunks, results)):
+        later = any(len(q.times) for q in results[k + 1:])
+        tr = r.truncation
+        if not len(r.times) and later:  # a whole range undecodable, in the middle
+            n = max(1, int(round((b - (a or 0.0)) * fps)))
+            tr = Truncation(0, b, info.duration_s, "damaged data", n, n, tr.corrupt_packets if tr else 0,
+                            tr.out_of_order if tr else 0, stopped=False)
+        elif not len(r.times):  # nothing decodes from here on: the video ends early
+            tr = tr or Truncation(0, a or 0.0, info.duration_s, "damaged data")
+        elif later and tr is not None and tr.stopped:
+            n = max(0, int(round((b - tr.stopped_at_s) * fps)))
+            tr = replace(tr, lost=tr.lost + n, expected=tr.expected + n, stopped=False)
         if len(r.times):
             kept.append(r)
-        if r.truncation is not None or (not len(r.times) and kept):
-            truncation = r.truncation or Truncation(sum(len(k.times) for k in kept), float(kept[-1].times[-1]), info.duration_s, "damaged data")
+        damage.append(tr)
+        if tr is not None and tr.stopped:
             break
     if not kept:
         raise NoFramesError(f"no frame of {info.path.name!r} could be decoded; re-export it as MP4 (H.264)")
-    if truncation is not None:
-        warnings.warn(truncation.message(info.path), TruncatedVideoWarning, stacklevel=2)
+    truncation = Truncation.merge(damage, sum(len(r.times) for r in kept) * max(1, stride), info.duration_s)
+    report_damage(truncation, info.path)
     seq = PoseSequence(
         body=np.concatenate([r.body for r in kept]),
         hands=np.concatenate([r.hands for r in kept]),
