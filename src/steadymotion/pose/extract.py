@@ -227,6 +227,8 @@ IDENTITY_RATE = 1.0
 #: ... and in the first :data:`IDENTITY_OPENING_S` seconds, where the clip's own same-person
 #: variation is calibrated (:func:`steadymotion.drift.meter.color_identity_series`).
 IDENTITY_OPENING_RATE, IDENTITY_OPENING_S = 4.0, 1.5
+#: Region colours (segmented garment, hair, skin, irises) are measured this many times per second.
+REGION_RATE = 4.0
 
 
 def _extract_range(
@@ -247,12 +249,12 @@ def _extract_range(
         lead_in = start_s
         start_s = max(0.0, start_s - 1.5 / float(probe_video(path).fps))
     if appearance:
-        from steadymotion.perception.identity import SHAPE_PAIRS, FaceIdentity, face_shape, region_colors
+        from steadymotion.perception.identity import REGIONS, SHAPE_PAIRS, FaceIdentity, face_shape, region_colors
         from steadymotion.perception.segmentation import PersonSegmenter
 
         ident = FaceIdentity()
         segmenter = PersonSegmenter("general")  # runs on the small copy region_colors makes
-        next_id = -1.0
+        next_id = next_region = -1.0
     bp, hp, fp = [], [], []
     nan_body = np.full((N_BODY, 4), np.nan, np.float32)
     nan_hand = np.full((N_HAND, 3), np.nan, np.float32)
@@ -286,7 +288,11 @@ def _extract_range(
                     scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
                     bw = None if b is None else _scaled(b, scale)
                     fw = None if f is None else _scaled(f, scale)
-                    pal = region_colors(frame.image, bw, fw, segmenter)
+                    if frame.t >= next_region:
+                        pal = region_colors(frame.image, bw, fw, segmenter)
+                        next_region = frame.t + 1.0 / REGION_RATE
+                    else:  # colours change slowly and are judged over 1-s medians: half the rate is enough
+                        pal = np.full((len(REGIONS), 2, 3), np.nan, np.float32)
                     colors.append(pal[:, 0])
                     colors2.append(pal[:, 1])
                     shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
