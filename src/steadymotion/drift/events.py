@@ -9,7 +9,7 @@ Cuts come straight from the pixel pass.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -36,9 +36,11 @@ class DriftEvent:
     series: str = ""
     peak_s: float | None = None
     box: list[float] | None = None
+    crop: bytes | None = field(default=None, repr=False)  # JPEG close-up for the HTML report
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        d.pop("crop")
         d["start_s"], d["end_s"], d["score"] = round(self.start_s, 2), round(self.end_s, 2), round(self.score, 3)
         d["peak_s"] = round(self.start_s if self.peak_s is None else self.peak_s, 2)
         d["box"] = None if self.box is None else [round(float(x), 4) for x in self.box]
@@ -164,9 +166,14 @@ def series_events(s: Series) -> list[DriftEvent]:
         typical = float(np.array(deps)[order][np.searchsorted(cum, cum[-1] / 2)])  # duration-weighted median
         sev = spec.severity(typical) or "minor"
         peak, box = _peak(s, a, b, base)
+        crop = None
+        if s.crops:  # the close-up nearest the peak, within the run
+            inside = [i for i in s.crops if a <= i < b]
+            if inside and peak is not None:
+                crop = s.crops[min(inside, key=lambda i: abs(s.t[i] - peak))]
         events.append(DriftEvent(spec.kind, start, end, sev, max(deps) / spec.minor,
                                  f"{spec.what} {typical:.2f} {spec.unit} vs {ref_words} (peak {max(deps):.2f}; minor from {spec.minor:g})",
-                                 s.name, peak_s=peak, box=box))
+                                 s.name, peak_s=peak, box=box, crop=crop))
     return events
 
 

@@ -140,6 +140,8 @@ def render_html(report) -> str:
         else:
             thumb = thumb_at(report, e.start_s)
         pic = f"<img src='{_img(thumb)}'>" if thumb is not None else ""
+        if e.crop:
+            pic += f"<img class='zoom' src='{_img(e.crop)}' title='close-up of the boxed place'>"
         events_html.append(
             f"<div class='event {e.severity}'><div class='pics'>{ref_img}{pic}</div>"
             f"<div><b>{esc(e.kind)}</b> · <span class='sev'>{e.severity}</span> · {e.start_s:.2f}–{e.end_s:.2f} s"
@@ -159,7 +161,7 @@ h1{{font-size:1.4em}} .verdict{{font-size:1.05em;line-height:1.5;background:#f5f
 table{{border-collapse:collapse;margin:.5em 0}} td,th{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums}}
 .event{{display:flex;gap:1em;align-items:center;margin:.4em 0;padding:.4em;border-left:6px solid #ccc;background:#fafafa}}
 .event.minor{{border-color:{SEVERITY_COLORS['minor']}}} .event.major{{border-color:{SEVERITY_COLORS['major']}}} .event.severe{{border-color:{SEVERITY_COLORS['severe']}}}
-.pics{{display:flex;gap:4px;flex-shrink:0}} .event img{{height:96px;border-radius:3px}} .plot{{max-width:100%}} .meta{{color:#666}}
+.pics{{display:flex;gap:4px;flex-shrink:0}} .event img{{height:96px;border-radius:3px}} .event img.zoom{{height:160px}} .plot{{max-width:100%}} .meta{{color:#666}}
 </style></head><body>
 <h1>Drift report: {esc(Path(v['path']).name)}</h1>
 <p class='meta'>{v['width']}×{v['height']}, {v['fps']:.3f} fps, {v['frames']} frames, {v['duration_s']:.2f} s · reference: {esc(report.reference)}</p>

@@ -101,13 +101,15 @@ class Series:
     """A named series: ``values`` at times ``t`` (NaN = not measurable in that frame: a gap, not drift).
 
     ``boxes`` (optional, (T, 4)): where in the frame the value comes from, normalised
-    ``x0, y0, x1, y1`` (NaN where unknown); events carry the box of their peak.
+    ``x0, y0, x1, y1`` (NaN where unknown); events carry the box of their peak. ``crops``
+    (optional): JPEG close-ups of that place on some samples, for the HTML report.
     """
 
     name: str
     t: np.ndarray
     values: np.ndarray
     boxes: np.ndarray | None = None
+    crops: dict | None = None  # sample index -> JPEG close-up of the place (report only, not in the JSON)
 
     @property
     def spec(self) -> SeriesSpec:

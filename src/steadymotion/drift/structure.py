@@ -194,6 +194,7 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     Series
         With ``boxes`` (T, 4): normalised ``x0, y0, x1, y1`` of the remnant (NaN where none).
     """
+    from steadymotion.drift.series import SPECS
     from steadymotion.io.video import VideoReader
     from steadymotion.perception.segmentation import PersonSegmenter
 
@@ -208,6 +209,8 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     side = int(round(max(W, H) * scale))
     back = np.zeros(n, bool) if back is None else back
     templates: list[_Template] = []
+    crops: dict[int, tuple[float, int, bytes]] = {}  # second -> (share, sample, JPEG close-up)
+    crop_from = SPECS["structure.ghost_limbs"].minor
     anchor0 = t0 = None
     anchors: tuple[int, ...] = SHOULDERS
     shots = sorted(float(c) for c in cuts)
@@ -257,15 +260,37 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
             if best_box is not None:
                 w, h = reader.output_size
                 boxes[i] = best_box / (w, h, w, h)
+                sec = int(seq.times[i])
+                if best >= crop_from and best > crops.get(sec, (-1.0,))[0]:  # the worst sample of each second
+                    crops[sec] = (best, i, _crop_jpeg(frame.image, best_box))
     if progress is not None:
         progress(n, n)
-    return _series(seq.times, values, boxes)
+    return _series(seq.times, values, boxes, {i: jpeg for _, i, jpeg in crops.values()})
 
 
-def _series(t: np.ndarray, values: np.ndarray, boxes: np.ndarray):
+def _crop_jpeg(rgb: np.ndarray, box: np.ndarray) -> bytes:
+    """A close-up of the remnant for the report: the box with its surroundings (3x its size, at least
+    1.5 torso lengths across), the box outlined, enlarged to 240 px."""
+    from steadymotion.drift.meter import jpeg
+
+    h, w = rgb.shape[:2]
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    half = max(1.5 * max(box[2] - box[0], box[3] - box[1]), 0.75 * TORSO_PX)
+    x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+    x1, y1 = int(min(w, cx + half)), int(min(h, cy + half))
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    k = 240.0 / max(1, max(crop.shape[:2]))
+    crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
+    p0 = (int((box[0] - x0 - 2) * k), int((box[1] - y0 - 2) * k))
+    p1 = (int((box[2] - x0 + 2) * k), int((box[3] - y0 + 2) * k))
+    cv2.rectangle(crop, p0, p1, (235, 40, 40), 2)
+    return jpeg(crop, 90)
+
+
+def _series(t: np.ndarray, values: np.ndarray, boxes: np.ndarray, crops: dict | None = None):
     from steadymotion.drift.series import Series
 
-    return Series("structure.ghost_limbs", t, sustained_median(t, values, 1.0), boxes=boxes)
+    return Series("structure.ghost_limbs", t, sustained_median(t, values, 1.0), boxes=boxes, crops=crops)
 
 
 def sustained_median(t: np.ndarray, v: np.ndarray, seconds: float, min_share: float = 0.5) -> np.ndarray:
