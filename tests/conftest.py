@@ -75,6 +75,16 @@ def truncated_copy(src: Path, folder: Path, seconds: float, keep: float) -> Path
     return cut
 
 
+def damaged_copy(src: Path, dest: Path, start: float, end: float) -> Path:
+    """``src`` with the bytes between ``start`` and ``end`` (shares of its length) overwritten by
+    noise, as a bad disk sector or a broken transfer would leave it."""
+    data = bytearray(src.read_bytes())
+    a, b = int(start * len(data)), int(end * len(data))
+    data[a:b] = np.random.default_rng(0).integers(0, 256, b - a, dtype=np.uint8).tobytes()
+    dest.write_bytes(bytes(data))
+    return dest
+
+
 @pytest.fixture
 def pattern_clip(tmp_path) -> Path:
     return write_pattern_clip(tmp_path / "pattern.mp4")

@@ -204,3 +204,40 @@ def test_cli_bad_inputs(tmp_path):
     assert r.exit_code == 2
     r = runner.invoke(app, ["analyze", str(media_path("mimicmotion__raw_0.mp4")), "--json", str(tmp_path / "no" / "r.json")])
     assert r.exit_code == 2 and "does not exist" in r.output
+
+
+# --- structural defects: limb remnants ------------------------------------------------------------
+def _ghosts(name: str):
+    from steadymotion.drift.events import series_events
+    from steadymotion.drift.structure import ghost_limb_series
+    from steadymotion.perception.body import facing
+    from tests.conftest import cached_pose
+
+    seq = cached_pose(name, stride=2)  # the drift meter's ~8 tracked frames per second (15-16 fps clips)
+    s = ghost_limb_series(media_path(name), seq, back=facing(seq).back)
+    return s, series_events(s)
+
+
+def test_limb_remnants_of_the_first_puppet_are_found():
+    # the real dancer, and the first-generation puppet driven by her own motion (self-reenactment):
+    # where her arm leaves, the real frames show the curtain; the puppet leaves a sleeve-coloured remnant
+    real, real_events = _ghosts("unianimate__source_video.mp4")
+    _, fake_events = _ghosts("puppet-v1__unianimate-self-reenactment.mp4")
+    assert np.isfinite(real.values).sum() >= 20 and not real_events, [e.to_dict() for e in real_events]
+    assert np.nanmax(real.values) < SPECS["structure.ghost_limbs"].minor
+    assert fake_events and fake_events[0].kind == "structure"
+    # the arm leaves its rest pose from ~1.5 s on; the box lies right of the torso, where that arm hung
+    assert 1.0 <= fake_events[0].start_s <= 4.0 and sum(e.end_s - e.start_s for e in fake_events) >= 2.0
+    for e in fake_events:
+        assert e.box is not None and 0.55 <= e.box[0] <= e.box[2] <= 0.8 and e.box[1] < 0.5, e.to_dict()
+        assert e.start_s <= e.peak_s <= e.end_s
+
+
+def test_limb_remnants_beside_the_torso_and_real_dancers_clean():
+    # anyone-3 driven by raw_0: a striped copy of her right arm stays beside the shorts
+    _, events = _ghosts("puppet-v1__anyone-3__raw_0.mp4")
+    assert sum(e.end_s - e.start_s for e in events) >= 3.0, [e.to_dict() for e in events]
+    assert all(e.box is not None and e.box[0] > 0.6 for e in events)  # image right: her right arm's rest place
+    for name in ("mimicmotion__raw_0.mp4", "musepose__dance.mp4"):
+        s, ev = _ghosts(name)
+        assert not ev and (not np.isfinite(s.values).any() or np.nanmax(s.values) < SPECS["structure.ghost_limbs"].minor), name

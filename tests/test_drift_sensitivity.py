@@ -95,11 +95,14 @@ def test_untouched_selfie_clip_is_clean(d13):
 def test_injection_is_reproducible_and_leaves_the_opening_alone(d13, folder):
     a = inject(d13, folder / "j1.mp4", "jitter", 2.0, ONSET, seed=9, end_s=3.5)
     b = inject(d13, folder / "j2.mp4", "jitter", 2.0, ONSET, seed=9, end_s=3.5)
+    assert np.array_equal(a.achieved, b.achieved)
+    same, before, after = [], [], []
     with VideoReader(a.path) as ra, VideoReader(b.path) as rb, VideoReader(d13, end_s=3.5) as r0:
         for fa, fb, f0 in zip(ra, rb, r0, strict=True):
-            assert np.array_equal(fa.image, fb.image)
-            diff = np.abs(fa.image.astype(np.int16) - f0.image).mean()
-            assert (diff < 2.0) if fa.t < ONSET - 1e-6 else (diff > 2.0)
+            same.append(np.abs(fa.image.astype(np.int16) - fb.image).mean())
+            (before if fa.t < ONSET - 1e-6 else after).append(np.abs(fa.image.astype(np.int16) - f0.image).mean())
+    # same seed, same frames (up to the encoder); before the onset a re-encoded copy, after it shifted
+    assert max(same) < 0.5 and max(before) < 3.0 and min(after) > 3 * max(before), (max(same), max(before), min(after))
     with pytest.raises(ValueError, match="kind must be one of"):
         inject(d13, folder / "x.mp4", "melt", 1.0, ONSET)
 

@@ -165,3 +165,32 @@ def test_camera_tracked_in_the_workers_matches_the_separate_pass():
     assert moved > 2.0 and diff.max() < 3.0, (moved, diff.max())
     with pytest.raises(ValueError):
         extract_pose(clip, camera=True, stride=2)
+
+
+def test_damage_in_the_middle_is_counted_once_across_workers(tmp_path):
+    import re
+
+    from tests.conftest import damaged_copy
+
+    # given 6.5 s of the MimicMotion dance with a fifth of its bytes overwritten in the middle (the
+    # two pose workers each read half, and each decodes part of the damage)
+    clip = tmp_path / "clip.mp4"
+    with VideoReader(media_path("mimicmotion__raw_0.mp4"), end_s=6.5, max_side=320) as r, VideoWriter(clip, r.fps) as w:
+        for f in r:
+            w.write(f.image)
+    damaged = damaged_copy(clip, tmp_path / "damaged.mp4", 0.40, 0.60)
+
+    def lost(record) -> list[str]:
+        return [m.group(0) for w in record if (m := re.search(r"\d+ of \d+ frames \(\d+ %\)", str(w.message)))]
+
+    with warnings.catch_warnings(record=True) as read:
+        warnings.simplefilter("always")
+        with VideoReader(damaged) as r:
+            n = sum(1 for _ in r)
+    # when its motion is extracted by two workers
+    with warnings.catch_warnings(record=True) as tracked:
+        warnings.simplefilter("always")
+        seq = extract_pose(damaged, workers=2, parts="body")
+    # then one warning gives the same loss as one reader over the whole file, and time only goes forward
+    assert len(lost(read)) == 1 and lost(tracked) == lost(read), (lost(read), lost(tracked))
+    assert len(seq) == n and np.all(np.diff(seq.times) > 0)

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-console = Console(stderr=True)
+#: C0 and C1 control characters but tab and newline: text from the user (a prompt, a file name)
+#: can carry terminal escape sequences that recolour, move or clear the terminal when echoed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``), for the terminal to show, not obey."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
+class _Console(Console):
+    """A Rich console that never passes control characters through (every string it prints, table
+    cells included, goes through :meth:`render_str`)."""
+
+    def render_str(self, text: str, **kwargs):
+        return super().render_str(printable(text), **kwargs)
+
+
+console = _Console(stderr=True)
 
 
 @contextlib.contextmanager

@@ -33,6 +33,10 @@ ENV = "STEADYMOTION_HOME"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,63}$")
 #: Unreferenced objects younger than this are kept (another process may be about to use them).
 GC_GRACE_S = 600.0
+#: Temporary files and folders of writers start with this; ones older than ``STALE_TEMP_S`` were
+#: left by a killed process and are removed when a store is opened.
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_S = 600.0
 
 
 class CharacterNotFoundError(SteadyMotionError, KeyError):
@@ -94,6 +98,7 @@ class CharacterStore:
             raise OutputError(f"cannot create the character store at {str(self.root)!r} ({exc.strerror}); "
                               f"pass --store DIR or set {ENV}") from None
         self.db_path = self.root / "characters.sqlite"
+        self._clean_stale_temps()
         with self._connect() as db:
             db.execute("""CREATE TABLE IF NOT EXISTS characters (
                 name TEXT PRIMARY KEY, created REAL NOT NULL, notes TEXT NOT NULL, image TEXT NOT NULL,
@@ -122,6 +127,22 @@ class CharacterStore:
                     db.close()
                 raise OutputError(f"cannot open the character store {str(self.db_path)!r}: {exc}") from None
 
+    def _clean_stale_temps(self) -> None:
+        """Remove what a killed writer left: its ``.tmp-*`` folders and files, once older than
+        :data:`STALE_TEMP_S` (a live writer's are younger: it finishes in seconds)."""
+        import shutil
+
+        cutoff = time.time() - STALE_TEMP_S
+        for p in [*self.root.glob(f"{TEMP_PREFIX}*"), *self.objects.glob(f"*/{TEMP_PREFIX}*")]:
+            try:
+                if p.lstat().st_mtime < cutoff:
+                    shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            except OSError:
+                pass  # gone already (another process cleaned it), or not ours to remove
+
+    def _temp_dir(self) -> tempfile.TemporaryDirectory:
+        return tempfile.TemporaryDirectory(dir=self.root, prefix=TEMP_PREFIX)
+
     # -- objects ---------------------------------------------------------------------------------
     def object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / digest
@@ -133,7 +154,7 @@ class CharacterStore:
             os.utime(path)  # fresh again: the garbage collector's grace period starts over
             return digest
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
@@ -145,7 +166,7 @@ class CharacterStore:
 
     def put_file(self, writer) -> str:
         """Store what ``writer(path)`` writes (e.g. ``rig.save``)."""
-        with tempfile.TemporaryDirectory(dir=self.root) as d:
+        with self._temp_dir() as d:
             p = Path(d) / "obj"
             writer(p)
             return self.put_bytes(p.read_bytes())
@@ -161,7 +182,7 @@ class CharacterStore:
         pose = pose_from_image(img.rgb)
         rig = build_rig(img.rgb, pose, img.alpha, source=source)
         identity = identity_signature(img.rgb, pose)
-        with tempfile.TemporaryDirectory(dir=self.root) as d:
+        with self._temp_dir() as d:
             png = Path(d) / "master.png"
             write_image(png, img.rgb)
             image_hash = self.put_bytes(png.read_bytes())

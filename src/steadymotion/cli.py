@@ -39,8 +39,13 @@ def _edge(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        shown: set = set()
+
         def show_warning(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, SteadyMotionWarning):
+            # one line per subject: two passes over one damaged video each warn about it
+            key = (category, getattr(message, "key", str(message)))
+            if issubclass(category, SteadyMotionWarning) and key not in shown:
+                shown.add(key)
                 console.print(f"[yellow]warning:[/] {message}", highlight=False)
 
         old = warnings.showwarning
@@ -112,7 +117,7 @@ def pose(
     Saves a .npz with body (T,33,4), hands (T,2,21,3), face (T,478,3), presence masks, times,
     fps and size; optionally OpenPose JSON and a pose video for ControlNet-style models.
     """
-    from steadymotion.io.video import probe_video
+    from steadymotion.io.video import check_video_output, probe_video
     from steadymotion.pose.extract import extract_pose
     from steadymotion.pose.openpose import render_pose_video, write_openpose_json
 
@@ -120,7 +125,7 @@ def pose(
         raise OutputError(f"the motion file must end in .npz, got {str(output)!r}")
     check_writable(output, inputs=[video])
     if render is not None:
-        check_writable(render, inputs=[video, output])
+        check_video_output(render, inputs=[video, output])
     if openpose_json is not None:
         if openpose_json.exists() and not openpose_json.is_dir():
             raise OutputError(f"{str(openpose_json)!r} exists and is not a folder; --openpose-json takes a folder path")

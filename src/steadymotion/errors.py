@@ -29,7 +29,8 @@ class NoFramesError(SteadyMotionError, ValueError):
 
 
 class TruncatedVideoError(SteadyMotionError, ValueError):
-    """Decoding stopped early; raised only in strict mode (by default a warning is issued)."""
+    """Decoding lost frames: raised in strict mode, or when more than half the frames of a damaged
+    video are lost (otherwise a :class:`TruncatedVideoWarning` is issued and what decoded is used)."""
 
 
 class NotAnImageError(SteadyMotionError, ValueError):
@@ -57,7 +58,25 @@ class MissingDependencyError(SteadyMotionError, ImportError):
 
 
 class SteadyMotionWarning(UserWarning):
-    """Base class of warnings (e.g. a truncated video that was still partly usable)."""
+    """Base class of warnings (e.g. a truncated video that was still partly usable).
+
+    ``key`` names what the warning is about (a video file, say): one read of a damaged video by the
+    frame pass and another by the pose workers describe the same damage in slightly different
+    numbers, and interfaces show one warning per key (:func:`distinct_warnings`).
+    """
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key if key is not None else message
+
+
+def distinct_warnings(messages) -> list[str]:
+    """The texts of ``messages`` (warning instances or strings), one per :attr:`SteadyMotionWarning.key`,
+    in their order."""
+    seen: dict = {}
+    for m in messages:
+        seen.setdefault((type(m), getattr(m, "key", str(m))), str(m))
+    return list(seen.values())
 
 
 class TruncatedVideoWarning(SteadyMotionWarning):

@@ -9,6 +9,7 @@ documented JSON and a readable HTML page (:mod:`.report`).
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from steadymotion.drift.meter import (
     reference_from_image,
 )
 from steadymotion.drift.series import SEVERITIES, Series
-from steadymotion.errors import InvalidOptionError, NoPersonError
+from steadymotion.errors import InvalidOptionError, NoPersonError, TruncatedVideoWarning, distinct_warnings
 from steadymotion.io.video import probe_video
 from steadymotion.types import PoseSequence
 
@@ -50,6 +51,7 @@ class DriftReport:
     accumulation: dict
     reference: str = "opening frames"
     notes: list[str] = field(default_factory=list)
+    damaged: bool = False  # frames were lost to a damaged or truncated file (said in ``notes``)
     thumbs: list = field(default_factory=list, repr=False)
     reference_thumb: bytes | None = field(default=None, repr=False)  # JPEG
 
@@ -176,7 +178,10 @@ def analyze_video(
                     progress("tracking and measuring", done["pose"] + done["frames"], 2 * total)
         return update
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # a damaged video is measured on the frames that decode, and the report says so: both passes
+    # notice the damage (TruncatedVideoWarning), and it becomes one note (too much lost is an error)
+    with warnings.catch_warnings(record=True) as caught, ThreadPoolExecutor(max_workers=1) as pool:
+        warnings.simplefilter("always", TruncatedVideoWarning)
         tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"))
         pp = frame_pass(video, progress=bump("frames"))
         try:
@@ -185,9 +190,18 @@ def analyze_video(
             notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply")
             seq = PoseSequence.empty(1, info.fps, info.size)
             app = Appearance(times=np.zeros(0), colors=np.zeros((0, 4, 3)), descriptors=np.zeros((0, 128)))
+    damage = distinct_warnings(w.message for w in caught if issubclass(w.category, TruncatedVideoWarning))
+    for w in caught:  # anything else goes on as it came
+        if not issubclass(w.category, TruncatedVideoWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    notes[:0] = damage
     series = list(pp.series)
     if seq.body_present.any():
+        from steadymotion.drift.structure import ghost_limb_series
+        from steadymotion.perception.body import facing
+
         series += pose_series(seq)
+        series.append(ghost_limb_series(video, seq, back=facing(seq).back, cuts=pp.cuts, progress=stage("looking for limb remnants")))
     series += color_identity_series(app, ref, seq)
     if isinstance(motion, PoseSequence):
         series.append(fidelity_series(seq, motion))
@@ -211,6 +225,7 @@ def analyze_video(
         accumulation=accumulation(series),
         reference=ref.source if reference is not None else "opening frames",
         notes=notes,
+        damaged=bool(damage),
         thumbs=pp.thumbs,
         reference_thumb=ref.thumb if ref.thumb is not None else (pp.thumbs[0][1] if pp.thumbs else None),
     )

@@ -20,7 +20,7 @@ from scipy.ndimage import uniform_filter1d
 from steadymotion.drift.series import Series
 from steadymotion.io.video import VideoReader
 from steadymotion.perception.body import facing, torso_length, visible
-from steadymotion.perception.identity import REGIONS, delta_e, identity_signature
+from steadymotion.perception.identity import REGIONS, chromatic_delta_e, identity_signature
 from steadymotion.perception.scene import CUT_SCORE, histogram_change, hsv_histogram
 from steadymotion.perception.segmentation import PersonSegmenter
 from steadymotion.skeleton import BODY, LONG_BONES
@@ -385,18 +385,36 @@ def fidelity_series(seq: PoseSequence, ref: PoseSequence) -> Series:
             return Series("fidelity.angle_error", t, np.nanmean(np.array(errs), axis=0))
 
 
+#: Floor of a clip's same-person descriptor variation (dlib distance): two frames of one still face
+#: are ~0.1 apart, so a clip that hardly moves in its opening is not held to less than this.
+DESCRIPTOR_FLOOR = 0.15
+
+
 def color_identity_series(app, reference: Reference, seq: PoseSequence | None = None) -> list[Series]:
-    """Colour ΔE00 per region and face-descriptor distance against the reference.
+    """Colour difference per region, face-descriptor distance and the calibrated identity change.
 
     ``app`` is the :class:`~steadymotion.pose.extract.Appearance` measured with the pose pass;
     without a reference image, the opening of the clip is the reference. Frames where the subject
-    shows their back (``seq``) are gaps: the chest patch then lies on the back, often under hair.
+    shows their back (``seq``) are gaps: the garment's back may differ from its front.
+
+    - ``color.<region>``: :func:`~steadymotion.perception.identity.chromatic_delta_e` (CIEDE2000
+      with lightness matched: shading is not drift) of the region's colour to the reference; for
+      two-colour regions (a jacket over a shirt) the palette colour nearest the reference counts,
+      so an arm uncovering the shirt is not a colour change.
+    - ``identity.face_distance``: dlib descriptor distance to the reference (absolute).
+    - ``identity.person_change``: that distance divided by this clip's own same-person variation,
+      the median leave-one-out distance of the opening's descriptors to their centre (at least
+      :data:`DESCRIPTOR_FLOOR`): a score relative to the clip's own noise (a z-score-like ratio,
+      as in score normalisation for speaker and face verification, Auckenthaler et al. 2000),
+      so a face that merely grimaces or a generator's slow wobble stays low while another person,
+      even a similar one at 0.55, stands out.
     """
     out = []
     t = app.times
     back = np.zeros(len(t), bool)
     if seq is not None and len(seq) == len(t) and seq.body_present.any():
         back = facing(seq).back
+    second = getattr(app, "colors2", None)
     for r, name in enumerate(REGIONS):
         labs = app.colors[:, r]
         ok = np.isfinite(labs).all(axis=1) & ~back
@@ -407,18 +425,33 @@ def color_identity_series(app, reference: Reference, seq: PoseSequence | None = 
             opening = ok & _opening(t)
             ref = np.median(labs[opening if opening.any() else ok][:12], axis=0)
         de = np.full(len(t), np.nan)
-        de[ok] = [delta_e(lab, ref) for lab in labs[ok]]
+        de[ok] = chromatic_delta_e(labs[ok], ref)
+        if second is not None:
+            alt = ok & np.isfinite(second[:, r]).all(axis=1)
+            if alt.any():
+                de[alt] = np.minimum(de[alt], chromatic_delta_e(second[alt, r], ref))
         out.append(Series(f"color.{name}", t[ok], _running_median(t[ok], de[ok], 1.0)))
     ok = np.isfinite(app.descriptors).all(axis=1)
     if ok.sum() >= 2:
         desc, td = app.descriptors[ok], t[ok]
+        opening = _opening(td)
+        first = desc[opening if opening.any() else slice(0, 1)][:8]
         ref = reference.descriptor
         if ref is None:
-            opening = _opening(td)
-            ref = np.median(desc[opening if opening.any() else slice(0, 1)][:8], axis=0)
-        dist = np.linalg.norm(desc - ref, axis=1)
-        out.append(Series("identity.face_distance", td, _running_median(td, dist, 1.0)))
+            ref = np.median(first, axis=0)
+        dist = _running_median(td, np.linalg.norm(desc - ref, axis=1), 1.0)
+        out.append(Series("identity.face_distance", td, dist))
+        out.append(Series("identity.person_change", td, dist / same_person_spread(first)))
     return out
+
+
+def same_person_spread(desc: np.ndarray) -> float:
+    """A clip's own same-person descriptor variation: the median distance of each opening descriptor
+    to the median of the others (leave-one-out), at least :data:`DESCRIPTOR_FLOOR`."""
+    if len(desc) < 3:
+        return DESCRIPTOR_FLOOR
+    loo = [np.linalg.norm(desc[i] - np.median(np.delete(desc, i, axis=0), axis=0)) for i in range(len(desc))]
+    return max(DESCRIPTOR_FLOOR, float(np.median(loo)))
 
 
 def reference_from_image(rgb: np.ndarray, pose: PoseSequence, source: str) -> Reference:

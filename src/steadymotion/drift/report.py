@@ -39,6 +39,8 @@ def verdict(report) -> str:
     head += f" Measured: {', '.join(scored)}; reference: {report.reference}."
     if report.notes:
         head += " Note: " + "; ".join(report.notes) + "."
+    if getattr(report, "damaged", False):
+        head = "Damaged video: only the frames that decoded were measured (see the note). " + head
     return head
 
 
@@ -107,6 +109,21 @@ def thumb_at(report, t: float) -> bytes | None:
     return report.thumbs[min(k, len(times) - 1)][1]
 
 
+def boxed(jpeg: bytes, box) -> bytes:
+    """The thumbnail with the event's box (normalised x0, y0, x1, y1) drawn on it in red."""
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        return jpeg
+    h, w = img.shape[:2]
+    x0, y0, x1, y1 = (int(round(v * s)) for v, s in zip(box, (w, h, w, h)))
+    pad = max(2, int(0.02 * max(w, h)))
+    cv2.rectangle(img, (max(0, x0 - pad), max(0, y0 - pad)), (min(w - 1, x1 + pad), min(h - 1, y1 + pad)), (40, 40, 235), 2)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return buf.tobytes() if ok else jpeg
+
+
 def render_html(report) -> str:
     esc = html.escape
     v = report.video
@@ -117,11 +134,18 @@ def render_html(report) -> str:
     ref_img = f"<img src='{_img(report.reference_thumb)}'>" if report.reference_thumb is not None else ""
     events_html = []
     for e in report.events[:60]:
-        thumb = thumb_at(report, e.start_s)
+        if e.box is not None and e.peak_s is not None:  # where: the frame of the peak, the place boxed
+            thumb = thumb_at(report, e.peak_s)
+            thumb = boxed(thumb, e.box) if thumb is not None else None
+        else:
+            thumb = thumb_at(report, e.start_s)
         pic = f"<img src='{_img(thumb)}'>" if thumb is not None else ""
+        if e.crop:
+            pic += f"<img class='zoom' src='{_img(e.crop)}' title='close-up of the boxed place'>"
         events_html.append(
             f"<div class='event {e.severity}'><div class='pics'>{ref_img}{pic}</div>"
-            f"<div><b>{esc(e.kind)}</b> · <span class='sev'>{e.severity}</span> · {e.start_s:.2f}–{e.end_s:.2f} s<br>"
+            f"<div><b>{esc(e.kind)}</b> · <span class='sev'>{e.severity}</span> · {e.start_s:.2f}–{e.end_s:.2f} s"
+            f"{f' (boxed: {e.peak_s:.2f} s)' if e.box is not None and e.peak_s is not None else ''}<br>"
             f"{esc(e.detail)}</div></div>")
     plots = "".join(f"<h3>{esc(k)}</h3><img class='plot' src='{_png(png)}'>" for k, png in plot_pngs(report))
     acc = "".join(
@@ -137,7 +161,7 @@ h1{{font-size:1.4em}} .verdict{{font-size:1.05em;line-height:1.5;background:#f5f
 table{{border-collapse:collapse;margin:.5em 0}} td,th{{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}} .num{{text-align:right;font-variant-numeric:tabular-nums}}
 .event{{display:flex;gap:1em;align-items:center;margin:.4em 0;padding:.4em;border-left:6px solid #ccc;background:#fafafa}}
 .event.minor{{border-color:{SEVERITY_COLORS['minor']}}} .event.major{{border-color:{SEVERITY_COLORS['major']}}} .event.severe{{border-color:{SEVERITY_COLORS['severe']}}}
-.pics{{display:flex;gap:4px;flex-shrink:0}} .event img{{height:96px;border-radius:3px}} .plot{{max-width:100%}} .meta{{color:#666}}
+.pics{{display:flex;gap:4px;flex-shrink:0}} .event img{{height:96px;border-radius:3px}} .event img.zoom{{height:160px}} .plot{{max-width:100%}} .meta{{color:#666}}
 </style></head><body>
 <h1>Drift report: {esc(Path(v['path']).name)}</h1>
 <p class='meta'>{v['width']}×{v['height']}, {v['fps']:.3f} fps, {v['frames']} frames, {v['duration_s']:.2f} s · reference: {esc(report.reference)}</p>

@@ -46,14 +46,19 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
     SeriesSpec("identity.face_distance", "identity", "dlib distance",
                "distance of the face descriptor to the reference face (same person < 0.6)",
                0.55, 0.65, 0.75, what="face descriptor distance"),
-    SeriesSpec("color.iris", "color", "ΔE00", "eye colour difference to the reference (CIEDE2000)",
-               20.0, 28.0, 38.0, min_event_s=1.0, what="eye colour"),
-    SeriesSpec("color.skin", "color", "ΔE00", "skin colour difference to the reference (CIEDE2000)",
-               16.0, 22.0, 32.0, what="skin colour"),
-    SeriesSpec("color.hair", "color", "ΔE00", "hair colour difference to the reference (CIEDE2000)",
-               32.0, 42.0, 55.0, min_event_s=1.0, what="hair colour"),
-    SeriesSpec("color.clothing", "color", "ΔE00", "clothing colour difference to the reference (CIEDE2000)",
-               15.0, 22.0, 32.0, min_event_s=1.0, what="clothing colour"),
+    SeriesSpec("identity.person_change", "identity", "× own variation",
+               "face-descriptor distance to the reference divided by the clip's own same-person variation "
+               "(its opening); another person scores 3 or more, one face's expressions stay below 2.4",
+               2.4, 3.0, 4.5, what="face change relative to the clip's own variation"),
+    SeriesSpec("color.iris", "color", "ΔE00", "eye colour difference to the reference (CIEDE2000, lightness matched)",
+               12.0, 18.0, 28.0, min_event_s=1.0, what="eye colour"),
+    SeriesSpec("color.skin", "color", "ΔE00", "skin colour difference to the reference (CIEDE2000, lightness matched)",
+               8.0, 12.0, 20.0, what="skin colour"),
+    SeriesSpec("color.hair", "color", "ΔE00", "hair colour difference to the reference (CIEDE2000, lightness matched)",
+               10.0, 15.0, 25.0, min_event_s=1.0, what="hair colour"),
+    SeriesSpec("color.clothing", "color", "ΔE00",
+               "clothing colour difference to the reference (CIEDE2000, lightness matched; nearest of its two main colours)",
+               6.0, 10.0, 16.0, min_event_s=1.0, what="clothing colour"),
     SeriesSpec("color.exposure", "color", "ΔL*", "whole-frame lightness change against the opening seconds",
                10.0, 16.0, 25.0, baseline="start", min_event_s=1.0, what="frame lightness change"),
     SeriesSpec("color.saturation", "color", "ΔC*", "whole-frame chroma change against the opening seconds",
@@ -70,6 +75,9 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
     SeriesSpec("structure.background_melt", "structure", "% of diagonal",
                "non-rigid displacement of the background over the last 2 s, left after the best affine map (camera motion removed)",
                0.09, 0.6, 1.2, min_event_s=0.75, what="slow background melting beyond camera motion"),
+    SeriesSpec("structure.ghost_limbs", "structure", "% of limb",
+               "share of an arm's opening pixels still showing the arm after it moved away (remnants, duplicated limbs)",
+               12.0, 22.0, 40.0, min_event_s=1.0, what="limb remnant left where the arm was"),
     SeriesSpec("jitter.camera", "jitter", "% of diagonal",
                "frame-to-frame jumps of the camera path (second difference; smooth hand-held shake and camera work excluded)",
                0.4, 0.8, 1.6, min_event_s=0.4, what="frame-to-frame camera jitter"),
@@ -93,11 +101,18 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
 
 @dataclass
 class Series:
-    """A named series: ``values`` at times ``t`` (NaN = not measurable in that frame: a gap, not drift)."""
+    """A named series: ``values`` at times ``t`` (NaN = not measurable in that frame: a gap, not drift).
+
+    ``boxes`` (optional, (T, 4)): where in the frame the value comes from, normalised
+    ``x0, y0, x1, y1`` (NaN where unknown); events carry the box of their peak. ``crops``
+    (optional): JPEG close-ups of that place on some samples, for the HTML report.
+    """
 
     name: str
     t: np.ndarray
     values: np.ndarray
+    boxes: np.ndarray | None = None
+    crops: dict | None = None  # sample index -> JPEG close-up of the place (report only, not in the JSON)
 
     @property
     def spec(self) -> SeriesSpec:

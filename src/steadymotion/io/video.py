@@ -11,6 +11,7 @@ renamed only when everything succeeded.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -32,10 +33,12 @@ from steadymotion.errors import (
     TruncatedVideoWarning,
     UnsupportedCodecError,
 )
-from steadymotion.io.atomic import PendingFile
+from steadymotion.io.atomic import PendingFile, check_writable
 
 #: Largest frame steadymotion decodes (8K UHD); larger streams are refused with a clear error.
 MAX_VIDEO_PIXELS = 7680 * 4320
+#: File extensions :class:`VideoWriter` writes: containers that take H.264 (the muxer is chosen by the name).
+VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv")
 #: Audio codecs the MP4 muxer takes as they are; anything else is re-encoded to AAC.
 MP4_AUDIO_CODECS = {"aac", "mp3", "alac", "opus", "flac", "ac3", "eac3"}
 
@@ -91,7 +94,6 @@ class VideoInfo:
         return (self.width, self.height)
 
 
-@dataclass(frozen=True)
 class Frame:
     """One decoded frame.
 
@@ -104,30 +106,116 @@ class Frame:
     pts : int or None
         Raw presentation timestamp in the stream's time base (for exact bookkeeping).
     image : ndarray, (H, W, 3) uint8
-        RGB pixels, upright.
+        RGB pixels, upright. Converted from the decoder's format on first access, so a caller that
+        skips frames (a pose pass on every third frame) pays for decoding only, not for conversion
+        and scaling (a third of the decode cost on 720p H.264).
     """
 
-    index: int
-    t: float
-    pts: int | None
-    image: np.ndarray
+    __slots__ = ("_convert", "_image", "index", "pts", "t")
+
+    def __init__(self, index: int, t: float, pts: int | None, image: np.ndarray | None = None, convert=None):
+        if image is None and convert is None:
+            raise ValueError("a Frame needs its pixels or a way to make them")
+        self.index, self.t, self.pts = index, t, pts
+        self._image, self._convert = image, convert
+
+    @property
+    def image(self) -> np.ndarray:
+        if self._image is None:
+            self._image, self._convert = self._convert(), None
+        return self._image
+
+    def __repr__(self) -> str:
+        return f"Frame(index={self.index}, t={self.t:.3f}, pts={self.pts})"
 
 
 @dataclass(frozen=True)
 class Truncation:
-    """Where decoding stopped early: after ``frames`` frames, at ``stopped_at_s`` of ``expected_s``."""
+    """What decoding lost: frames lost to damaged data, and where decoding stopped early.
+
+    Attributes
+    ----------
+    frames : int
+        Frames delivered.
+    stopped_at_s : float
+        Where decoding stopped (when ``stopped``), else the end of the last frame delivered.
+    expected_s : float or None
+        The stream's stated duration.
+    reason : str
+        Why decoding stopped (``"file ends early"``, ``"read error: ..."``) or what was damaged.
+    lost : int
+        Frames missing *inside* the decoded span: undecodable packets, and frames the decoder gave
+        back out of time order or with a repeated timestamp (dropped, so times stay strictly
+        increasing).
+    expected : int
+        Frames that span should hold at the stream's average rate (``frames + lost``).
+    corrupt_packets, out_of_order : int
+        The evidence: packets the decoder rejected, frames dropped for going back in time.
+    stopped : bool
+        Decoding ended before the stated end (a truncated file); the frames before are kept.
+    """
 
     frames: int
     stopped_at_s: float
     expected_s: float | None
     reason: str
+    lost: int = 0
+    expected: int = 0
+    corrupt_packets: int = 0
+    out_of_order: int = 0
+    stopped: bool = True
 
-    def message(self, path: Path) -> str:
-        expect = f" of {self.expected_s:.2f} s" if self.expected_s else ""
-        return (
-            f"video {path.name!r} is truncated or damaged: decoding stopped at {self.stopped_at_s:.2f} s"
-            f"{expect} after {self.frames} frames ({self.reason}); the frames before that point are used"
-        )
+    @property
+    def share_lost(self) -> float:
+        """Share of the frames inside the decoded span that were lost (0 for a clean prefix)."""
+        return self.lost / self.expected if self.expected else 0.0
+
+    @classmethod
+    def merge(cls, parts: list[Truncation | None], frames: int, expected_s: float | None) -> Truncation | None:
+        """One account for consecutive ranges read separately (``parts`` in time order, ``None`` =
+        clean); a range that stopped early ends the account, as it ends the frames kept."""
+        found = [p for p in parts if p is not None]
+        if not found:
+            return None
+        stop = next((p for p in found if p.stopped), None)
+        last = stop or found[-1]
+        lost = sum(p.lost for p in found)
+        return cls(frames, last.stopped_at_s, expected_s, last.reason, lost, frames + lost,
+                   sum(p.corrupt_packets for p in found), sum(p.out_of_order for p in found), stop is not None)
+
+    def message(self, path: Path, fatal: bool = False) -> str:
+        what = []
+        if self.lost:
+            evidence = [f"{n} {one if n == 1 else many}" for n, one, many in (
+                (self.corrupt_packets, "undecodable packet", "undecodable packets"),
+                (self.out_of_order, "frame out of time order", "frames out of time order")) if n]
+            what.append(f"{self.lost} of {self.expected} frames ({100 * self.share_lost:.0f} %) are lost to damaged data"
+                        + (f" ({', '.join(evidence)})" if evidence else ""))
+        if self.stopped:
+            expect = f" of {self.expected_s:.2f} s" if self.expected_s else ""
+            what.append(f"decoding stopped at {self.stopped_at_s:.2f} s{expect} after {self.frames} frames ({self.reason})")
+        fix = ("re-export it from the original, or re-encode what survives "
+               f"(ffmpeg -i {path.name} -c:v libx264 -pix_fmt yuv420p fixed.mp4)")
+        if fatal:
+            return f"video {path.name!r} is too damaged to use: {'; '.join(what)}; {fix}"
+        kept = "the frames before that point are used" if self.stopped and not self.lost else "the frames that decoded are used"
+        return f"video {path.name!r} is truncated or damaged: {'; '.join(what)}; {kept} — to get the rest, {fix}"
+
+
+#: Above this share of frames lost inside the decoded span, a damaged video is refused
+#: (:class:`TruncatedVideoError`) instead of used with a warning.
+MAX_LOST_SHARE = 0.5
+
+
+def report_damage(damage: Truncation | None, path: Path, *, strict: bool = False, stacklevel: int = 3) -> None:
+    """Warn about a damaged or truncated video (:class:`TruncatedVideoWarning`), or raise
+    :class:`TruncatedVideoError` when ``strict`` or when more than :data:`MAX_LOST_SHARE` of
+    the frames are lost in the middle."""
+    if damage is None:
+        return
+    if strict or damage.share_lost > MAX_LOST_SHARE:
+        raise TruncatedVideoError(damage.message(path, fatal=True))
+    warnings.warn(TruncatedVideoWarning(damage.message(path), key=str(path)), stacklevel=stacklevel)
 
 
 def _check_input(path: str | Path) -> Path:
@@ -246,6 +334,16 @@ class VideoReader:
     strict : bool
         When decoding stops before the stated end, raise :class:`TruncatedVideoError` instead of
         warning (:class:`TruncatedVideoWarning`) and keeping what decoded.
+    report : bool
+        Warn (or raise) about damage when the iteration ends (default). ``False`` only records it
+        in :attr:`truncation`, for a caller that reads a video in ranges and reports once.
+
+    Notes
+    -----
+    Times are strictly increasing whatever the file holds: a damaged stream can make the decoder
+    return frames out of time order or twice; such frames are dropped and counted. Frames lost to
+    damaged data are counted too (:class:`Truncation`): a few give a warning naming the share
+    lost, more than :data:`MAX_LOST_SHARE` an error, both saying how to repair the file.
 
     Examples
     --------
@@ -262,6 +360,7 @@ class VideoReader:
         end_s: float | None = None,
         max_side: int | None = None,
         strict: bool = False,
+        report: bool = True,
     ) -> None:
         self.path = _check_input(path)
         self._container = _open(self.path)
@@ -278,10 +377,12 @@ class VideoReader:
                 f"video {self.path.name!r} is {self.info.width}x{self.info.height}, larger than 8K; "
                 "downscale it first or pass a smaller working size"
             )
-        self.start_s, self.end_s, self.max_side, self.strict = start_s, end_s, max_side, strict
+        self.start_s, self.end_s, self.max_side, self.strict, self.report = start_s, end_s, max_side, strict, report
         self.truncation: Truncation | None = None
         self.frames_read = 0
         self.corrupt_packets = 0
+        self.out_of_order = 0
+        self._counted: tuple[int | None, int | None] = (None, None)  # pts range whose bad packets count
 
     # -- context manager -------------------------------------------------------------------------
     def __enter__(self) -> VideoReader:
@@ -333,7 +434,10 @@ class VideoReader:
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:
-                self.corrupt_packets += 1
+                when = packet.pts if packet.pts is not None else packet.dts
+                lo, hi = self._counted
+                if when is None or ((lo is None or when >= lo) and (hi is None or when < hi)):
+                    self.corrupt_packets += 1  # counted in the range read only (ranges read apart add up)
                 bad += 1
                 if bad > 50:
                     self._stop_reason = "undecodable data"
@@ -348,6 +452,8 @@ class VideoReader:
         start_pts = None if self.start_s is None else origin + int(math.floor(self.start_s / tb))
         end_pts = None if self.end_s is None else origin + int(math.floor(self.end_s / tb))
         seek = start_pts if start_pts is not None and start_pts > origin else None
+        self.corrupt_packets = self.out_of_order = 0
+        self._counted = (start_pts, end_pts)
         frames = self._decoded(seek)
         if seek is not None:
             # a container with a poor index can land *after* the start; then decode from the top
@@ -356,8 +462,9 @@ class VideoReader:
                 frames = self._decoded(origin)
             elif first is not None:
                 frames = itertools.chain([first], frames)
+        frame_dt = 1.0 / float(self.info.fps)
         index = 0
-        last_t = 0.0
+        last_t = last_pts = None
         done = False
         for frame in frames:
             pts = frame.pts
@@ -367,11 +474,17 @@ class VideoReader:
                 if end_pts is not None and pts >= end_pts:
                     done = True
                     break
+                if last_pts is not None and pts <= last_pts:
+                    self.out_of_order += 1  # back in time or a repeated timestamp: damaged data
+                    continue
+                last_pts = pts
                 t = float((pts - origin) * tb)
             else:
                 t = (index / float(self.info.fps)) + (self.start_s or 0.0)
+                if last_t is not None and t <= last_t:
+                    t = last_t + frame_dt
             last_t = t
-            yield Frame(index=index, t=t, pts=pts, image=self._to_rgb(frame))
+            yield Frame(index=index, t=t, pts=pts, convert=functools.partial(self._to_rgb, frame))
             index += 1
         reason = self._stop_reason
         self.frames_read = index
@@ -384,14 +497,31 @@ class VideoReader:
         expected_end = self.info.duration_s
         if self.end_s is not None and expected_end is not None:
             expected_end = min(expected_end, self.end_s)
-        frame_dt = 1.0 / float(self.info.fps)
         if reason is None and not done and expected_end is not None and last_t + frame_dt < expected_end - max(0.5, 3 * frame_dt):
-            reason = "file ends early"
-        if reason is not None and not done:
-            self.truncation = Truncation(index, last_t + frame_dt, self.info.duration_s, reason)
-            if self.strict:
-                raise TruncatedVideoError(self.truncation.message(self.path))
-            warnings.warn(self.truncation.message(self.path), TruncatedVideoWarning, stacklevel=2)
+            reason = f"undecodable data after that: {self.corrupt_packets} bad packets" if self.corrupt_packets else "file ends early"
+        stopped = reason is not None and not done
+        lost = 0
+        if self.corrupt_packets or self.out_of_order:
+            # frames the range should hold: from its start to its end when a frame past the end was
+            # seen (it was read through), else to the last frame kept
+            span_end = self.end_s if done else last_t + frame_dt
+            lost = max(0, int(round((span_end - (self.start_s or 0.0)) / frame_dt)) - index)
+        if stopped or lost:
+            self.truncation = Truncation(index, last_t + frame_dt, self.info.duration_s, reason or "damaged data",
+                                         lost, index + lost, self.corrupt_packets, self.out_of_order, stopped)
+            if self.report:
+                report_damage(self.truncation, self.path, strict=self.strict)
+
+
+def check_video_output(path: str | Path, inputs=()) -> Path:
+    """Fail before any work when ``path`` cannot become a video: its name must end in one of
+    :data:`VIDEO_OUTPUT_EXTENSIONS`, and it must be writable and not one of ``inputs``
+    (:func:`~steadymotion.io.atomic.check_writable`)."""
+    p = check_writable(path, inputs)
+    if p.suffix.lower() not in VIDEO_OUTPUT_EXTENSIONS:
+        what = f"{p.suffix!r} is not a video container" if p.suffix else "it has no extension"
+        raise OutputError(f"output {str(p)!r} must be a video file ({what}); end it in .mp4 (or .m4v, .mov, .mkv)")
+    return p
 
 
 def read_frames(path: str | Path, **kwargs) -> Iterator[np.ndarray]:
@@ -412,7 +542,7 @@ class VideoWriter:
     Parameters
     ----------
     path : str or Path
-        Output ``.mp4`` (``.mov``/``.mkv`` also work).
+        Output ``.mp4`` (``.m4v``, ``.mov`` and ``.mkv`` also work; another name is refused at once).
     fps : Fraction, float or int
     audio_from : str or Path, optional
         Copy the first audio stream of this file (remuxed as is when MP4 accepts its codec, else
@@ -436,7 +566,7 @@ class VideoWriter:
         preset: str = "veryfast",
         display_rotation: int = 0,
     ) -> None:
-        self.path = Path(path)
+        self.path = check_video_output(path)
         if display_rotation % 90:
             raise ValueError(f"display_rotation must be a multiple of 90 degrees, got {display_rotation}")
         self._display_rotation = display_rotation
@@ -447,7 +577,7 @@ class VideoWriter:
         self._closed = False
         try:
             self._out = av.open(str(self._pending.tmp), mode="w", options={"movflags": "+faststart"})
-        except av.error.FFmpegError as exc:
+        except (av.error.FFmpegError, ValueError, OSError) as exc:
             self._closed = True
             self._pending.discard()
             raise OutputError(f"cannot create video {str(self.path)!r}: {_reason(exc)}") from None

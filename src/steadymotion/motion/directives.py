@@ -37,6 +37,11 @@ class Directive:
     vector: tuple[float, float] = (0.0, 0.0)
     target: str = "body"
 
+    @property
+    def key(self) -> tuple:
+        """What the directive does, whatever words asked for it (equal keys = the same request)."""
+        return (self.kind, round(self.value, 6), self.vector, self.target)
+
     def describe(self) -> str:
         if self.kind == "static":
             return "static camera (no camera motion)"
@@ -89,6 +94,10 @@ def parse_camera(prompt: str | None) -> CameraDirectives:
     if out.static and out.moves:
         out.ignored += [d.words for d in out.understood if d.kind in ("zoom", "pan")]
         out.understood = [d for d in out.understood if d.kind not in ("zoom", "pan")]
+    # a directive said twice is one request ("zoom in ... zoom in" zooms once): listed and applied once
+    seen: set[tuple] = set()
+    out.understood = [d for d in out.understood if not (d.key in seen or seen.add(d.key))]
+    out.ignored = list(dict.fromkeys(out.ignored))
     return out
 
 

@@ -27,11 +27,12 @@ from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageErr
 from steadymotion.io.atomic import check_writable
 from steadymotion.io.image import Image, read_image
 from steadymotion.io.encoder import BackgroundVideoWriter
-from steadymotion.io.video import probe_video
+from steadymotion.io.video import check_video_output, probe_video
 from steadymotion.motion.directives import CameraDirectives, parse_camera
 from steadymotion.motion.plan import MotionPlan, plan_motion
 from steadymotion.perception.camera import body_boxes, track_camera
 from steadymotion.pose.extract import extract_pose, pose_from_image
+from steadymotion.prompt import prompt_too_long
 from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
 from steadymotion.types import PoseSequence
 from steadymotion.vocab import Orientation
@@ -110,6 +111,14 @@ def check_max_seconds(max_seconds: float | None) -> float | None:
     if not (isinstance(max_seconds, (int, float)) and math.isfinite(max_seconds) and max_seconds > 0):
         raise InvalidOptionError(f"--max-seconds must be a positive number of seconds, got {max_seconds}")
     return float(max_seconds)
+
+
+def check_prompt(prompt: str | None) -> str | None:
+    """The prompt, refused past the one prompt limit (the ``TOO_LONG`` finding of :mod:`steadymotion.prompt`)."""
+    too_long = prompt_too_long(prompt)
+    if too_long is not None:
+        raise InvalidOptionError(f"{too_long.message}; {too_long.fix}")
+    return prompt
 
 
 # --- the character -----------------------------------------------------------------------------------
@@ -220,8 +229,9 @@ def animate(
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
-    out = check_writable(output, inputs=[motion, image, end_image, background])
+    out = check_video_output(output, inputs=[motion, image, end_image, background])
     max_seconds = check_max_seconds(max_seconds)
+    directives = parse_camera(check_prompt(prompt))
     if size is not None:
         output_size((1, 1), size)
     bg = background if isinstance(background, np.ndarray) or background is None else parse_background(background)
@@ -230,6 +240,7 @@ def animate(
     end = read_image(end_image) if end_image is not None else None
 
     timings: dict[str, float] = {}
+    notes: list[str] = []
     stage = progress or (lambda s, d, t: None)
     # the encoder process starts now: its imports and the output's set-up overlap the tracking; it
     # encodes each frame while this process renders the next (an error anywhere removes the output)
@@ -237,9 +248,15 @@ def animate(
                                    audio_from=motion if (sound and info.has_audio) else None)
     with writer:
         def prepare() -> CharacterSource:
+            from steadymotion.preflight.check import image_people, multiple_people
+
             t = time.perf_counter()
             try:
-                return load_character(image, character, store, backend)
+                source = load_character(image, character, store, backend)
+                several = multiple_people(image_people(source.master))  # what `check` says of the image
+                if several is not None:
+                    notes.append(f"{several.message} — {several.fix}")
+                return source
             finally:
                 timings["rig"] = time.perf_counter() - t
 
@@ -268,7 +285,6 @@ def animate(
         if not seq.body_present.any():
             raise NoPersonError(f"{motion}: no person in the motion video; use a clip with one clearly visible person")
 
-        directives = parse_camera(prompt)
         t0 = time.perf_counter()
         track = None
         if orientation is Orientation.VIDEO and follow_camera:
@@ -296,7 +312,7 @@ def animate(
 
     timings["render"] = time.perf_counter() - t_render
 
-    notes = list(prepared.notes) + list(plan.notes)
+    notes += list(prepared.notes) + list(plan.notes)
     if prompt and not directives.understood:
         notes.append("no camera directive in the prompt (the puppet backend reads only camera directives from it)")
     return AnimateResult(output=out, frames=n, fps=float(seq.fps), size=out_size, duration_s=n / float(seq.fps),
@@ -369,12 +385,13 @@ def make_video(
 
     orientation = Orientation.parse(orientation)
     inputs = [motion, image, options.get("end_image"), options.get("background")]
-    check_writable(output, inputs=inputs)
+    check_video_output(output, inputs=inputs)
     if report is not None:
         check_writable(report, inputs=inputs + [output])
         check_writable(Path(report).with_suffix(".json"), inputs=inputs + [output])
         measure = True
     max_seconds = check_max_seconds(options.get("max_seconds"))
+    check_prompt(prompt)
     if options.get("background") is not None and not isinstance(options["background"], np.ndarray):
         options["background"] = parse_background(options["background"])
     if (image is None) == (not character):

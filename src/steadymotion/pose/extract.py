@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
@@ -39,8 +38,8 @@ import cv2
 import numpy as np
 
 from steadymotion._native import quiet_native_stderr
-from steadymotion.errors import NoFramesError, NoPersonError, TruncatedVideoWarning
-from steadymotion.io.video import Truncation, VideoReader, probe_video
+from steadymotion.errors import NoFramesError, NoPersonError
+from steadymotion.io.video import Truncation, VideoReader, probe_video, report_damage
 from steadymotion.perception.camera import CameraSteps, body_boxes, camera_path
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
 from steadymotion.types import PoseSequence
@@ -193,6 +192,8 @@ class _ChunkResult:
     truncation: Truncation | None
     colors: np.ndarray | None = None  # (n, len(REGIONS), 3) CIELAB, NaN where not seen
     descriptors: np.ndarray | None = None  # (n, 128), NaN where not computed
+    colors2: np.ndarray | None = None  # (n, len(REGIONS), 3) second palette colour, NaN where none
+    shapes: np.ndarray | None = None  # (n, len(SHAPE_PAIRS)) face-shape log ratios, NaN without a face
     camera_steps: np.ndarray | None = None  # (n, 2, 3) previous -> this frame, tracking pixels; NaN = none
 
 
@@ -204,17 +205,30 @@ class Appearance:
     ----------
     times : ndarray, (T,)
     colors : ndarray, (T, R, 3)
-        Median CIELAB colour of each region in :data:`steadymotion.perception.identity.REGIONS` (NaN = not seen).
+        CIELAB colour of each segmented region in :data:`steadymotion.perception.identity.REGIONS`
+        (its median, or the main colour of its palette; NaN = not seen).
     descriptors : ndarray, (T, 128)
-        dlib face descriptors, computed about once per second (NaN elsewhere).
+        dlib face descriptors, computed about once per second, more often in the opening (NaN elsewhere).
+    colors2 : ndarray, (T, R, 3), optional
+        The second colour of a region's palette (hair, clothing) where it covers at least a quarter
+        of the region (NaN elsewhere).
+    shapes : ndarray, (T, K), optional
+        Face-shape log ratios (:func:`steadymotion.perception.identity.face_shape`), NaN without a face.
     """
 
     times: np.ndarray
     colors: np.ndarray
     descriptors: np.ndarray
+    colors2: np.ndarray | None = None
+    shapes: np.ndarray | None = None
 
-#: Face descriptors per second when appearance is measured (each costs 50-150 ms).
+#: Face descriptors per second when appearance is measured (each costs 50-150 ms) ...
 IDENTITY_RATE = 1.0
+#: ... and in the first :data:`IDENTITY_OPENING_S` seconds, where the clip's own same-person
+#: variation is calibrated (:func:`steadymotion.drift.meter.color_identity_series`).
+IDENTITY_OPENING_RATE, IDENTITY_OPENING_S = 4.0, 1.5
+#: Region colours (segmented garment, hair, skin, irises) are measured this many times per second.
+REGION_RATE = 4.0
 
 
 def _extract_range(
@@ -228,67 +242,77 @@ def _extract_range(
     camera: bool = False,
 ) -> _ChunkResult:
     body, hands, face, times = [], [], [], []
-    colors, descriptors = [], []
+    colors, colors2, descriptors, shapes = [], [], [], []
     steps: list[np.ndarray] = []
     lead_in = None  # a chunk that starts mid-clip also reads the frame before, for its first camera step
     if camera and start_s:
         lead_in = start_s
         start_s = max(0.0, start_s - 1.5 / float(probe_video(path).fps))
     if appearance:
-        from steadymotion.perception.identity import REGIONS, FaceIdentity, median_lab, region_pixels
+        from steadymotion.perception.identity import REGIONS, SHAPE_PAIRS, FaceIdentity, face_shape, region_colors
+        from steadymotion.perception.segmentation import PersonSegmenter
 
         ident = FaceIdentity()
-        next_id = -1.0
+        segmenter = PersonSegmenter("general")  # runs on the small copy region_colors makes
+        next_id = next_region = -1.0
     bp, hp, fp = [], [], []
     nan_body = np.full((N_BODY, 4), np.nan, np.float32)
     nan_hand = np.full((N_HAND, 3), np.nan, np.float32)
     nan_face = np.full((N_FACE, 3), np.nan, np.float32)
     truncation = None
     pending = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TruncatedVideoWarning)  # reported once, by the caller
-        with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side) as reader, HolisticTracker(opts) as tracker:
-            size = reader.info.size
-            cam = CameraSteps(size) if camera else None
-            try:
-                fps = float(reader.info.fps)
-                for frame in reader:
-                    if lead_in is not None and frame.t < lead_in - 1e-6:
-                        cam.prime(frame.image)
-                        continue
-                    if stride > 1 and int(round(frame.t * fps)) % stride:
-                        continue
-                    b, lh, rh, f = tracker.process(frame.image, size)
-                    if cam is not None:
-                        m = cam.step(frame.image, None if b is None else body_boxes(b))
-                        steps.append(np.full((2, 3), np.nan) if m is None else m)
-                    body.append(nan_body if b is None else b)
-                    hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
-                    face.append(nan_face if f is None else f)
-                    bp.append(b is not None)
-                    hp.append((lh is not None, rh is not None))
-                    fp.append(f is not None)
-                    times.append(frame.t)
-                    if appearance:
-                        scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
-                        bw = None if b is None else _scaled(b, scale)
-                        fw = None if f is None else _scaled(f, scale)
-                        regions = region_pixels(frame.image, bw, fw)
-                        colors.append([median_lab(regions[r]) if r in regions else (np.nan,) * 3 for r in REGIONS])
-                        d = None
-                        if fw is not None and frame.t >= next_id:
-                            d = ident.descriptor(frame.image, fw)
-                            if d is not None:
-                                next_id = frame.t + 1.0 / IDENTITY_RATE
-                        descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
-                    pending += stride
-                    if report is not None and pending >= 8:
-                        report(pending)
-                        pending = 0
-            except NoFramesError:
-                if start_s is None:
-                    raise
-            truncation = reader.truncation
+    # damage is reported once, for the whole video, by the caller (report=False)
+    with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side, report=False) as reader, HolisticTracker(opts) as tracker:
+        size = reader.info.size
+        cam = CameraSteps(size) if camera else None
+        try:
+            fps = float(reader.info.fps)
+            for frame in reader:
+                if lead_in is not None and frame.t < lead_in - 1e-6:
+                    cam.prime(frame.image)
+                    continue
+                if stride > 1 and int(round(frame.t * fps)) % stride:
+                    continue
+                b, lh, rh, f = tracker.process(frame.image, size)
+                if cam is not None:
+                    m = cam.step(frame.image, None if b is None else body_boxes(b))
+                    steps.append(np.full((2, 3), np.nan) if m is None else m)
+                body.append(nan_body if b is None else b)
+                hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
+                face.append(nan_face if f is None else f)
+                bp.append(b is not None)
+                hp.append((lh is not None, rh is not None))
+                fp.append(f is not None)
+                times.append(frame.t)
+                if appearance:
+                    scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
+                    bw = None if b is None else _scaled(b, scale)
+                    fw = None if f is None else _scaled(f, scale)
+                    if frame.t >= next_region:
+                        pal = region_colors(frame.image, bw, fw, segmenter)
+                        next_region = frame.t + 1.0 / REGION_RATE
+                    else:  # colours change slowly and are judged over 1-s medians: half the rate is enough
+                        pal = np.full((len(REGIONS), 2, 3), np.nan, np.float32)
+                    colors.append(pal[:, 0])
+                    colors2.append(pal[:, 1])
+                    shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
+                    d = None
+                    if fw is not None and frame.t >= next_id:
+                        d = ident.descriptor(frame.image, fw)
+                        if d is not None:
+                            rate = IDENTITY_OPENING_RATE if frame.t < IDENTITY_OPENING_S else IDENTITY_RATE
+                            next_id = frame.t + 1.0 / rate
+                    descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
+                pending += stride
+                if report is not None and pending >= 8:
+                    report(pending)
+                    pending = 0
+        except NoFramesError:
+            if start_s is None:
+                raise
+        truncation = reader.truncation
+    if appearance:
+        segmenter.close()
     if report is not None and pending:
         report(pending)
     n = len(times)
@@ -303,6 +327,8 @@ def _extract_range(
         truncation=truncation,
         colors=np.array(colors, np.float32).reshape(n, -1, 3) if appearance else None,
         descriptors=np.array(descriptors, np.float32).reshape(n, 128) if appearance else None,
+        colors2=np.array(colors2, np.float32).reshape(n, -1, 3) if appearance else None,
+        shapes=np.array(shapes, np.float32).reshape(n, -1) if appearance else None,
         camera_steps=np.array(steps, np.float64).reshape(n, 2, 3) if camera else None,
     )
 
@@ -494,19 +520,32 @@ def _extract(
         raise ValueError("camera tracking needs every frame (stride=1)")
     results = _run_parallel(str(info.path), chunks, opts, bump, stride, appearance, camera)
 
-    # join in time order, stopping after the first chunk that ended early (damaged file)
+    # join in time order; a range that stopped early ends the video only when no later range
+    # decoded anything (a truncated file); otherwise its missing tail was damage in the middle
     kept: list[_ChunkResult] = []
-    truncation = None
-    for r in results:
+    damage: list[Truncation | None] = []
+    fps = float(info.fps)
+    for k, ((a, b), r) in enumerate(zip(chunks, results)):
+        later = any(len(q.times) for q in results[k + 1:])
+        tr = r.truncation
+        if not len(r.times) and later:  # a whole range undecodable, in the middle
+            n = max(1, int(round((b - (a or 0.0)) * fps)))
+            tr = Truncation(0, b, info.duration_s, "damaged data", n, n, tr.corrupt_packets if tr else 0,
+                            tr.out_of_order if tr else 0, stopped=False)
+        elif not len(r.times):  # nothing decodes from here on: the video ends early
+            tr = tr or Truncation(0, a or 0.0, info.duration_s, "damaged data")
+        elif later and tr is not None and tr.stopped:
+            n = max(0, int(round((b - tr.stopped_at_s) * fps)))
+            tr = replace(tr, lost=tr.lost + n, expected=tr.expected + n, stopped=False)
         if len(r.times):
             kept.append(r)
-        if r.truncation is not None or (not len(r.times) and kept):
-            truncation = r.truncation or Truncation(sum(len(k.times) for k in kept), float(kept[-1].times[-1]), info.duration_s, "damaged data")
+        damage.append(tr)
+        if tr is not None and tr.stopped:
             break
     if not kept:
         raise NoFramesError(f"no frame of {info.path.name!r} could be decoded; re-export it as MP4 (H.264)")
-    if truncation is not None:
-        warnings.warn(truncation.message(info.path), TruncatedVideoWarning, stacklevel=2)
+    truncation = Truncation.merge(damage, sum(len(r.times) for r in kept) * max(1, stride), info.duration_s)
+    report_damage(truncation, info.path)
     seq = PoseSequence(
         body=np.concatenate([r.body for r in kept]),
         hands=np.concatenate([r.hands for r in kept]),
@@ -532,7 +571,8 @@ def _extract(
     app = None
     if appearance:
         app = Appearance(times=seq.times.copy(), colors=np.concatenate([r.colors for r in kept]),
-                         descriptors=np.concatenate([r.descriptors for r in kept]))
+                         descriptors=np.concatenate([r.descriptors for r in kept]),
+                         colors2=np.concatenate([r.colors2 for r in kept]), shapes=np.concatenate([r.shapes for r in kept]))
     seq = clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
     if camera:
         seq.meta["camera_path"] = camera_path(np.concatenate([r.camera_steps for r in kept]), CameraSteps(info.size).k)

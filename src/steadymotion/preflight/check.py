@@ -131,6 +131,25 @@ def _ranges_text(ranges: list[list[float]], limit: int = 3) -> str:
     return text + (f" and {len(ranges) - limit} more" if len(ranges) > limit else "")
 
 
+def image_people(rgb: np.ndarray) -> tuple[int, int]:
+    """``(people, faces)`` in a character image (:class:`~steadymotion.perception.people.PeopleCounter`)."""
+    counter = PeopleCounter()
+    try:
+        return counter.count(rgb)
+    finally:
+        counter.close()
+
+
+def multiple_people(people: tuple[int, int]) -> Finding | None:
+    """``MULTIPLE_PEOPLE`` for a character image with ``people = (bodies, faces)``: preflight's
+    finding, and animate's note."""
+    if people[0] >= 2 or people[1] >= 2:
+        return Finding("MULTIPLE_PEOPLE", Severity.WARN,
+                       f"the image shows several people ({max(people)} found); the largest one is animated",
+                       "crop the image to the one character you want animated")
+    return None
+
+
 def _image_findings(img, pose: PoseSequence, people: tuple[int, int]) -> tuple[list[Finding], dict]:
     out: list[Finding] = []
     w, h = img.size
@@ -147,10 +166,9 @@ def _image_findings(img, pose: PoseSequence, people: tuple[int, int]) -> tuple[l
         out.append(Finding("NO_PERSON", Severity.ERROR, "no person was found in the image",
                            "use an image in which one person is clearly visible, head to at least the waist"))
         return out, meas
-    if people[0] >= 2 or people[1] >= 2:
-        out.append(Finding("MULTIPLE_PEOPLE", Severity.WARN,
-                           f"the image shows several people ({max(people)} found); the largest one is animated",
-                           "crop the image to the one character you want animated"))
+    several = multiple_people(people)
+    if several is not None:
+        out.append(several)
     level = int(B.framing_level(pose.body[0], pose.size))
     meas["framing"] = B.FRAMINGS[level] if level >= 0 else "face only"
     vis = B.visible(pose.body[0], pose.size)
@@ -417,12 +435,7 @@ def check_inputs(
 
     # the image
     image_pose = pose_from_image(img.rgb)
-    counter = PeopleCounter()
-    try:
-        people = counter.count(img.rgb)
-    finally:
-        counter.close()
-    found, measurements["image"] = _image_findings(img, image_pose, people)
+    found, measurements["image"] = _image_findings(img, image_pose, image_people(img.rgb))
     findings += found
 
     # the motion

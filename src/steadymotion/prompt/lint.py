@@ -128,6 +128,16 @@ def negative_prompt_for(text: str, extra: list[str] | None = None) -> str:
     return ", ".join(seen)
 
 
+def prompt_too_long(text: str | None) -> Finding | None:
+    """The ``TOO_LONG`` error when ``text`` passes :data:`MAX_PROMPT_CHARS`: the one prompt limit that
+    the linter, preflight and ``animate`` all apply."""
+    if text is None or len(text) <= MAX_PROMPT_CHARS:
+        return None
+    return Finding("TOO_LONG", Severity.ERROR,
+                   f"the prompt is {len(text):,} characters; Kling and most hosted generators accept at most {MAX_PROMPT_CHARS:,}",
+                   "cut it to the subject's look, the scene, the lighting and the camera")
+
+
 def lint_prompt(text: str, target: str = "motion-control") -> PromptReport:
     """Check a generation prompt and suggest a better one and a negative prompt.
 
@@ -153,11 +163,9 @@ def lint_prompt(text: str, target: str = "motion-control") -> PromptReport:
     suggestion = text
     subject = _subject(text)
 
-    if len(text) > MAX_PROMPT_CHARS:
-        findings.append(Finding(
-            "TOO_LONG", Severity.ERROR,
-            f"the prompt is {len(text):,} characters; Kling and most hosted generators accept at most {MAX_PROMPT_CHARS:,}",
-            "cut it to the subject's look, the scene, the lighting and the camera"))
+    too_long = prompt_too_long(text)
+    if too_long is not None:
+        findings.append(too_long)
     if not text.strip():
         findings.append(Finding("EMPTY_PROMPT", Severity.WARN, "the prompt is empty",
                                 "describe the scene, the clothing, the lighting and the camera (e.g. 'fixed lens, tripod, 35mm')"))

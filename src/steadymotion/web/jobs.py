@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from steadymotion.errors import SteadyMotionError
+from steadymotion.errors import SteadyMotionError, distinct_warnings
 
 Progress = Callable[[str, int, int], None]
 
@@ -179,7 +179,7 @@ def _child(name: str, spec: dict, q) -> None:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             out = JOBS[name](spec, progress)
-        out["warnings"] = sorted({str(w.message) for w in caught if issubclass(w.category, UserWarning)})
+        out["warnings"] = distinct_warnings(w.message for w in caught if issubclass(w.category, UserWarning))
         q.put(("done", out))
     except (SteadyMotionError, JobError) as exc:
         q.put(("error", str(exc)))

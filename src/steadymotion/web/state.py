@@ -68,11 +68,14 @@ class WebApp:
                     _, stage, done, total = msg
                     progress((done, max(total, done, 1)), desc=stage)
                 else:
-                    return msg[1]
+                    result = msg[1]
+                    if result.get("warnings"):
+                        result["warnings"] = [self._hide_paths(w, spec) for w in result["warnings"]]
+                    return result
         except JobCancelled:
             raise _error("cancelled: the job was stopped before it finished") from None
         except JobError as exc:
-            raise _error(str(exc)) from None
+            raise _error(self._hide_paths(str(exc), spec)) from None
         finally:
             with self._lock:
                 self._running.pop(session, None)
@@ -90,6 +93,9 @@ class WebApp:
         if proc is not None:
             kill(proc)
         return proc is not None or active
+
+    def _hide_paths(self, message: str, spec: dict) -> str:
+        return hide_paths(message, [self.share_dir, *(v for v in spec.values() if isinstance(v, (str, os.PathLike)) and os.path.isabs(str(v)))])
 
     # -- validation (before any work starts) ---------------------------------------------------
     def _upload(self, path, what: str, kind: str, types: list[str], read, required: bool):
@@ -187,12 +193,24 @@ def _check_size(path, max_mb: int, what: str) -> None:
 
 
 def _strip_path(exc: Exception, path) -> str:
-    """The library's message without the server-side temporary path of the upload."""
-    msg = str(exc)
-    # longest first: the full path before its bare name, so no folder is left behind
-    for p in sorted({repr(str(path)), str(path), str(Path(str(path)).name)}, key=len, reverse=True):
-        msg = msg.replace(p, "the upload")
-    return msg
+    """The library's message about an upload, naming it by its file name only."""
+    return hide_paths(str(exc), [path])
+
+
+def hide_paths(message: str, paths) -> str:
+    """``message`` with every server-side path in or under ``paths`` (uploads, the job's folder,
+    the share folder) shortened to its file name: the page shows the names of the user's files,
+    never the server's folders."""
+    import re
+
+    roots = {os.path.abspath(str(p)) for p in paths if p and isinstance(p, (str, os.PathLike))}
+    roots |= {os.path.dirname(r) for r in roots if os.path.splitext(r)[1]}  # an upload's own folder
+    roots = {r for r in roots if r not in ("", os.sep)}
+    if not roots:
+        return message
+    # longest first, each followed by the rest of its path up to a quote, a space or punctuation
+    pattern = "|".join(re.escape(r) + r"(?:/[^\s'\",;:()]*)?(?![\w-]|\.\w)" for r in sorted(roots, key=len, reverse=True))
+    return re.sub(pattern, lambda m: os.path.basename(m.group(0).rstrip("/.")) or m.group(0), message)
 
 
 def clean_share_dir(share_dir: Path, older_than_s: float = 7 * 24 * 3600) -> int:
