@@ -101,8 +101,9 @@ def test_injection_is_reproducible_and_leaves_the_opening_alone(d13, folder):
         for fa, fb, f0 in zip(ra, rb, r0, strict=True):
             same.append(np.abs(fa.image.astype(np.int16) - fb.image).mean())
             (before if fa.t < ONSET - 1e-6 else after).append(np.abs(fa.image.astype(np.int16) - f0.image).mean())
-    # same seed, same frames (up to the encoder); before the onset a re-encoded copy, after it shifted
-    assert max(same) < 0.5 and max(before) < 3.0 and min(after) > 3 * max(before), (max(same), max(before), min(after))
+    # same seed, same frames (up to the encoder, whose threads make it not bit-exact); before the
+    # onset a re-encoded copy, after it shifted
+    assert max(same) < 0.1 * min(after) and max(before) < 3.0 and min(after) > 3 * max(before), (max(same), max(before), min(after))
     with pytest.raises(ValueError, match="kind must be one of"):
         inject(d13, folder / "x.mp4", "melt", 1.0, ONSET)
 

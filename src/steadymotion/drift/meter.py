@@ -212,7 +212,9 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
     if fit is not None:
         H, src, dst = fit
         h, w = cur.shape
-        centre = np.array([[[w / 2, h / 2]]], np.float32)
+        # the camera's step where the background is (its centroid): extrapolating the homography to
+        # the frame centre, often under the person, amplifies its noise when little background shows
+        centre = src.mean(axis=0)[None, None].astype(np.float32)
         step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]) / diag
         if len(src) >= MIN_BACKGROUND_WARP * ((h + 3) // 4) * ((w + 3) // 4):
             pred = cv2.perspectiveTransform(src[None], H)[0]
