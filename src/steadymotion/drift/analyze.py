@@ -200,7 +200,7 @@ def analyze_video(
         from steadymotion.drift.structure import ghost_limb_series
         from steadymotion.perception.body import facing
 
-        series += pose_series(seq)
+        series += pose_series(seq, camera=pp)
         series.append(ghost_limb_series(video, seq, back=facing(seq).back, cuts=pp.cuts, progress=stage("looking for limb remnants")))
     series += color_identity_series(app, ref, seq)
     if isinstance(motion, PoseSequence):

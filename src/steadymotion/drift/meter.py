@@ -49,6 +49,10 @@ class PixelPass:
     series: list[Series]
     thumbs: list[tuple[float, bytes]]  # (time, JPEG)
     cuts: list[float]
+    #: Frame times and the camera's path (where the background moved, fractions of the frame
+    #: diagonal, cumulative; NaN steps count as still), for compensating image motion.
+    t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    camera_path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
 
 
 def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> PixelPass:
@@ -129,7 +133,9 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
         Series("color.exposure", t, _from_opening(t, np.array(light))),
         Series("color.saturation", t, _from_opening(t, np.array(chroma))),
     ]
-    return PixelPass(series=series, thumbs=thumbs, cuts=cuts)
+    steps = np.array(cam, float).reshape(-1, 2)
+    path = np.cumsum(np.where(np.isfinite(steps), steps, 0.0), axis=0)
+    return PixelPass(series=series, thumbs=thumbs, cuts=cuts, t=t, camera_path=path)
 
 
 #: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
@@ -304,8 +310,12 @@ def _from_opening(t: np.ndarray, v: np.ndarray) -> np.ndarray:
 LIMBS = tuple(LONG_BONES.values())
 
 
-def pose_series(seq: PoseSequence) -> list[Series]:
-    """Skeleton, hands, physics and body-jitter series from the sampled skeleton."""
+def pose_series(seq: PoseSequence, camera: PixelPass | None = None) -> list[Series]:
+    """Skeleton, hands, physics and body-jitter series from the sampled skeleton.
+
+    ``camera`` (the frame pass) removes the camera's motion from foot sliding: a planted foot moves
+    in the image with the ground when a hand-held camera pans.
+    """
     t = seq.times
     vis = visible(seq.body, seq.size) & seq.body_present[:, None]
     torso = torso_length(seq)
@@ -344,6 +354,11 @@ def pose_series(seq: PoseSequence) -> list[Series]:
 
     # physics: a planted foot (near its lowest point, barely moving vertically) should not slide
     skate = np.full(len(seq), np.nan)
+    cam_x = cam_y = np.zeros(len(seq))
+    if camera is not None and len(camera.t) >= 2:  # the ground's image motion, in source pixels
+        diag = float(np.hypot(*seq.size))
+        cam_x = np.interp(t, camera.t, camera.camera_path[:, 0]) * diag
+        cam_y = np.interp(t, camera.t, camera.camera_path[:, 1]) * diag
     if len(seq) >= 3 and np.isfinite(torso_med):
         for ankle, toe in ((27, 31), (28, 32)):
             y = seq.body[:, toe, 1]
@@ -352,8 +367,8 @@ def pose_series(seq: PoseSequence) -> list[Series]:
             if ok.sum() < 5:
                 continue
             ground = np.nanpercentile(np.where(ok, y, np.nan), 90)
-            vy = np.abs(np.gradient(y, t)) / torso_med
-            vx = np.abs(np.gradient(x, t)) / torso_med
+            vy = np.abs(np.gradient(y - cam_y, t)) / torso_med
+            vx = np.abs(np.gradient(x - cam_x, t)) / torso_med
             planted = ok & (y >= ground - 0.08 * torso_med) & (vy < 0.5)
             skate = np.fmax(skate, np.where(planted, vx, np.nan))
     out.append(Series("physics.foot_skate", t, _running_mean(t, skate, 0.3)))
