@@ -310,6 +310,10 @@ def _from_opening(t: np.ndarray, v: np.ndarray) -> np.ndarray:
 LIMBS = tuple(LONG_BONES.values())
 
 
+#: Horizontal foot speed (torso lengths per second) above which a low foot is taken as stepping.
+SWING_SPEED = 3.0
+
+
 def pose_series(seq: PoseSequence, camera: PixelPass | None = None) -> list[Series]:
     """Skeleton, hands, physics and body-jitter series from the sampled skeleton.
 
@@ -369,7 +373,9 @@ def pose_series(seq: PoseSequence, camera: PixelPass | None = None) -> list[Seri
             ground = np.nanpercentile(np.where(ok, y, np.nan), 90)
             vy = np.abs(np.gradient(y - cam_y, t)) / torso_med
             vx = np.abs(np.gradient(x - cam_x, t)) / torso_med
-            planted = ok & (y >= ground - 0.08 * torso_med) & (vy < 0.5)
+            # near the ground, barely moving vertically, and not swinging: a foot faster than SWING_SPEED
+            # is stepping (a dancer's shuffle at 8 samples/s looks low and level), not sliding
+            planted = ok & (y >= ground - 0.08 * torso_med) & (vy < 0.5) & (vx < SWING_SPEED)
             skate = np.fmax(skate, np.where(planted, vx, np.nan))
     out.append(Series("physics.foot_skate", t, _running_mean(t, skate, 0.3)))
     return out
