@@ -165,6 +165,7 @@ def series_events(s: Series) -> list[DriftEvent]:
         cum = np.cumsum(np.array(weights)[order])
         typical = float(np.array(deps)[order][np.searchsorted(cum, cum[-1] / 2)])  # duration-weighted median
         sev = spec.severity(typical) or "minor"
+        start = _onset(s, a, base)
         peak, box = _peak(s, a, b, base)
         crop = None
         if s.crops:  # the close-up nearest the peak, within the run
@@ -175,6 +176,26 @@ def series_events(s: Series) -> list[DriftEvent]:
                                  f"{spec.what} {typical:.2f} {spec.unit} vs {ref_words} (peak {max(deps):.2f}; minor from {spec.minor:g})",
                                  s.name, peak_s=peak, box=box, crop=crop))
     return events
+
+
+#: Onset refinement: step back over samples already past this share of the minor threshold, at most
+#: this many seconds.
+ONSET_SHARE, ONSET_BACK_S = 0.6, 0.5
+
+
+def _onset(s: Series, a: int, base: float) -> float:
+    """Where a change began: from the run's first sample, step back over the samples already past
+    60 % of the minor threshold (at most :data:`ONSET_BACK_S`). A drift that creeps in (a colour turning
+    over half a second, a melt growing) starts where it begins to rise, not where its running median
+    crosses the threshold — the two-threshold (hysteresis) onset of a Schmitt trigger."""
+    spec, v, t = s.spec, s.values, s.t
+    k = a
+    while k > 0 and t[a] - t[k - 1] <= ONSET_BACK_S + 1e-9 and np.isfinite(v[k - 1]):
+        dep = abs(float(v[k - 1]) - base) if spec.baseline == "start" else float(v[k - 1])
+        if dep < ONSET_SHARE * spec.minor:
+            break
+        k -= 1
+    return float(t[k])
 
 
 def _peak(s: Series, a: int, b: int, base: float) -> tuple[float | None, list[float] | None]:
