@@ -14,6 +14,22 @@ REPO = Path(__file__).resolve().parents[1]
 MEDIA = REPO.parent / "shared" / "media"
 
 
+def tiny_video(path: Path, side: int = 2, frames: int = 20) -> Path:
+    """A ``side`` x ``side`` H.264 clip of grey frames getting lighter (10 fps): for size limits."""
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=10)
+        s.width = s.height = side
+        s.pix_fmt = "yuv444p"
+        for i in range(frames):
+            for p in s.encode(av.VideoFrame.from_ndarray(np.full((side, side, 3), 10 * i, np.uint8), format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
 def media_path(name: str) -> Path:
     """Path of a file in ../shared/media, or skip the test with the reason."""
     p = MEDIA / name

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 from steadymotion.cli import app
 from steadymotion.errors import TruncatedVideoWarning
 from steadymotion.io.video import VideoReader, VideoWriter
-from tests.conftest import damaged_copy, media_path, truncated_copy
+from tests.conftest import damaged_copy, media_path, tiny_video, truncated_copy
 
 runner = CliRunner()
 IMAGE = "mooreanimateanyone__anyone-3.png"
@@ -47,19 +47,6 @@ def refused(result, *words: str) -> str:
 def files(folder: Path) -> set[str]:
     """Every name in ``folder``, hidden temporary files included."""
     return {p.name for p in folder.iterdir()}
-
-
-def tiny_video(path: Path, side: int = 2, frames: int = 20) -> Path:
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=10)
-        s.width = s.height = side
-        s.pix_fmt = "yuv444p"
-        for i in range(frames):
-            for p in s.encode(av.VideoFrame.from_ndarray(np.full((side, side, 3), 10 * i, np.uint8), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
 
 
 @pytest.fixture(scope="module")

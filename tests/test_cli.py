@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from steadymotion.cli import app
 from steadymotion.io.video import VideoReader
-from tests.conftest import media_path, truncated_copy, write_pattern_clip
+from tests.conftest import media_path, tiny_video, truncated_copy, write_pattern_clip
 
 runner = CliRunner()
 
@@ -104,21 +104,6 @@ def test_sample_clip_and_demo(tmp_path):
         assert z["body_present"].mean() > 0.9 and z["face_present"].mean() > 0.9
 
 
-def _tiny_video(path, side: int = 2, frames: int = 20):
-    import av
-
-    with av.open(str(path), "w") as c:
-        s = c.add_stream("libx264", rate=10)
-        s.width = s.height = side
-        s.pix_fmt = "yuv444p"
-        for i in range(frames):
-            for p in s.encode(av.VideoFrame.from_ndarray(np.full((side, side, 3), 10 * i, np.uint8), format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    return path
-
-
 def test_tiny_inputs_get_a_clear_answer_not_an_abort(tmp_path):
     import subprocess
     import sys
@@ -129,9 +114,9 @@ def test_tiny_inputs_get_a_clear_answer_not_an_abort(tmp_path):
     # given a 16x16 image and a 2x2 video (smaller than the HOG people detector's 64x128 window,
     # which corrupted the heap: the process aborted with SIGABRT)
     tiny_img = write_image(tmp_path / "tiny.png", np.full((16, 16, 3), 128, np.uint8))
-    tiny_vid = _tiny_video(tmp_path / "tiny.mp4")
+    tiny_vid = tiny_video(tmp_path / "tiny.mp4")
     normal_img = write_image(tmp_path / "astronaut.png", sample_image())
-    normal_vid = _tiny_video(tmp_path / "grey.mp4", side=160, frames=30)
+    normal_vid = tiny_video(tmp_path / "grey.mp4", side=160, frames=30)
     cli = [sys.executable, "-m", "steadymotion.cli"]
     for args in (["check", "--image", tiny_img, "--motion", normal_vid], ["check", "--image", normal_img, "--motion", tiny_vid]):
         # when checked (in its own process: an abort would take pytest down)
@@ -149,7 +134,7 @@ def test_an_output_never_overwrites_an_input(tmp_path):
     from steadymotion.samples import sample_image
 
     # given a clip and an image the user owns
-    clip = _tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
+    clip = tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
     image = write_image(tmp_path / "me.png", sample_image())
     before = {p: p.read_bytes() for p in (clip, image)}
     # when an output path names one of the command's inputs
@@ -174,7 +159,7 @@ def test_outputs_get_the_users_file_mode_not_the_temp_files(tmp_path):
     import sys
 
     # given a user whose umask is 022 (files 0644), in a fresh process
-    clip = _tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
+    clip = tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
     code = ("import os; os.umask(0o022); from steadymotion.io.image import write_image; import numpy as np; "
             f"write_image({str(tmp_path / 'a.png')!r}, np.zeros((8, 8, 3), np.uint8)); "
             "from steadymotion.io.video import VideoWriter, VideoReader; "
@@ -188,7 +173,7 @@ def test_outputs_get_the_users_file_mode_not_the_temp_files(tmp_path):
 
 def test_openpose_json_onto_a_file_fails_before_tracking(tmp_path):
     # given an existing file where the OpenPose folder should go
-    clip = _tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
+    clip = tiny_video(tmp_path / "clip.mp4", side=160, frames=10)
     (tmp_path / "taken.txt").write_text("mine")
     # when pose is asked to write the folder there
     result = run("pose", clip, "-o", tmp_path / "m.npz", "--openpose-json", tmp_path / "taken.txt")
