@@ -216,7 +216,8 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     shots = sorted(float(c) for c in cuts)
     shot_start = float(seq.times[0])
     k = 0
-    with VideoReader(video, max_side=side) as reader:
+    # a second read of the video: any damage was reported by the passes before (report=False)
+    with VideoReader(video, max_side=side, report=False) as reader:
         sx = reader.output_size[0] / W
         for frame in reader:
             if k >= n:
