@@ -519,15 +519,23 @@ def _running_mean(t: np.ndarray, v: np.ndarray, seconds: float) -> np.ndarray:
         return np.where(den > 1e-9, num / den, np.nan)
 
 
-def _running_median(t: np.ndarray, v: np.ndarray, seconds: float) -> np.ndarray:
-    """Centred running median (robust to single bad samples)."""
+def _running_median(t: np.ndarray, v: np.ndarray, seconds: float, min_share: float = 0.0) -> np.ndarray:
+    """Centred running median (robust to single bad samples).
+
+    With ``min_share`` > 0 a value is kept only where the sample itself was measured and at least
+    that share of its window (and two samples) was: one measurable frame among gaps is not evidence
+    of a lasting change.
+    """
     win = _window(t, seconds)
-    if win <= 1:
+    if win <= 1 and not min_share:
         return v
     half = win // 2
-    out = np.empty_like(v)
+    out = np.full(len(v), np.nan)
     for i in range(len(v)):
         seg = v[max(0, i - half) : i + half + 1]
-        seg = seg[np.isfinite(seg)]
-        out[i] = np.median(seg) if seg.size else np.nan
+        good = seg[np.isfinite(seg)]
+        if min_share and not (np.isfinite(v[i]) and good.size >= max(2, min_share * seg.size)):
+            continue
+        if good.size:
+            out[i] = np.median(good)
     return out

@@ -289,22 +289,8 @@ def _crop_jpeg(rgb: np.ndarray, box: np.ndarray) -> bytes:
 
 
 def _series(t: np.ndarray, values: np.ndarray, boxes: np.ndarray, crops: dict | None = None):
+    from steadymotion.drift.meter import _running_median
     from steadymotion.drift.series import Series
 
-    return Series("structure.ghost_limbs", t, sustained_median(t, values, 1.0), boxes=boxes, crops=crops)
-
-
-def sustained_median(t: np.ndarray, v: np.ndarray, seconds: float, min_share: float = 0.5) -> np.ndarray:
-    """Centred running median over ``seconds`` that is NaN unless at least ``min_share`` of the
-    window was measured: one measurable frame among gaps is not evidence of a lasting defect."""
-    out = np.full(len(v), np.nan)
-    if len(t) < 2:
-        return out
-    half = max(1, int(round(seconds / max(float(np.median(np.diff(t))), 1e-6)))) // 2
-    ok = np.isfinite(v)
-    for i in range(len(v)):
-        seg = v[max(0, i - half): i + half + 1]
-        good = seg[np.isfinite(seg)]
-        if ok[i] and good.size >= max(2, min_share * seg.size):
-            out[i] = float(np.median(good))
-    return out
+    # a 1-s median that needs half its window measured
+    return Series("structure.ghost_limbs", t, _running_median(t, values, 1.0, min_share=0.5), boxes=boxes, crops=crops)
