@@ -226,3 +226,11 @@ def cut_by_frame(keypoints: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     mask = np.zeros(keypoints.shape[-2], bool)
     mask[list(_ARM_JOINTS)] = True
     return out & mask
+
+
+def scaled_landmarks(points: np.ndarray, factor: float) -> np.ndarray:
+    """A copy of landmarks ``(..., >=2)`` with x and y scaled to another frame size (as float64);
+    other channels (visibility, depth) untouched."""
+    out = np.array(points, np.float64, copy=True)
+    out[..., :2] *= factor
+    return out

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from steadymotion.errors import MissingDependencyError
+from steadymotion.skeleton import scaled_landmarks
 
 #: Face-mesh points of the two outer eye corners and the nose tip (yaw estimate).
 _R_EYE_OUT, _L_EYE_OUT, _NOSE_TIP = 33, 263, 1
@@ -391,20 +392,14 @@ def region_pixels(rgb: np.ndarray, body: np.ndarray | None, face: np.ndarray | N
         return out
     small, fg, s = _work_copy(rgb, person)
     if face_ok and abs(face_yaw(face)) <= 2 * MAX_YAW:
-        hair = _hair_pixels(small, fg, _scaled_pts(face, s), skin_lab)
+        hair = _hair_pixels(small, fg, scaled_landmarks(face, s), skin_lab)
         if hair is not None and len(hair) >= 6:
             out["hair"] = hair
             hair_lab = np.median(to_lab(hair), axis=0)
     if body_ok:
-        clothing = _clothing_pixels(small, fg, _scaled_pts(body, s), _scaled_pts(face, s) if face_ok else None, skin_lab, hair_lab)
+        clothing = _clothing_pixels(small, fg, scaled_landmarks(body, s), scaled_landmarks(face, s) if face_ok else None, skin_lab, hair_lab)
         if clothing is not None and len(clothing) >= 12:
             out["clothing"] = clothing
-    return out
-
-
-def _scaled_pts(points: np.ndarray, s: float) -> np.ndarray:
-    out = np.array(points, np.float64, copy=True)
-    out[..., :2] *= s
     return out
 
 

@@ -41,7 +41,7 @@ from steadymotion._native import quiet_native_stderr
 from steadymotion.errors import NoFramesError, NoPersonError
 from steadymotion.io.video import Truncation, VideoReader, probe_video, report_damage
 from steadymotion.perception.camera import CameraSteps, body_boxes, camera_path
-from steadymotion.skeleton import N_BODY, N_FACE, N_HAND
+from steadymotion.skeleton import N_BODY, N_FACE, N_HAND, scaled_landmarks
 from steadymotion.types import PoseSequence
 
 #: Frames are downscaled so their long side is at most this before Holistic sees them. Holistic
@@ -286,8 +286,8 @@ def _extract_range(
                 times.append(frame.t)
                 if appearance:
                     scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
-                    bw = None if b is None else _scaled(b, scale)
-                    fw = None if f is None else _scaled(f, scale)
+                    bw = None if b is None else scaled_landmarks(b, scale)
+                    fw = None if f is None else scaled_landmarks(f, scale)
                     if frame.t >= next_region:
                         pal = region_colors(frame.image, bw, fw, segmenter)
                         next_region = frame.t + 1.0 / REGION_RATE
@@ -331,15 +331,6 @@ def _extract_range(
         shapes=np.array(shapes, np.float32).reshape(n, -1) if appearance else None,
         camera_steps=np.array(steps, np.float64).reshape(n, 2, 3) if camera else None,
     )
-
-
-def _scaled(points: np.ndarray, factor: float) -> np.ndarray:
-    """Landmarks (x, y, ...) scaled to another frame size; other channels (visibility) untouched."""
-    if factor == 1.0:
-        return points
-    out = points.copy()
-    out[..., :2] *= factor
-    return out
 
 
 def pose_from_image(rgb: np.ndarray, options: HolisticOptions | None = None) -> PoseSequence:
