@@ -7,6 +7,7 @@ Python API (the CLI and web UI call the same functions)::
     motion = sm.extract_pose("dance.mp4")          # PoseSequence
     sm.write_openpose_json(motion, "openpose/")
     report = sm.analyze_video("generated.mp4")     # DriftReport
+    fixed = sm.repair_video("generated.mp4", "fixed.mp4")   # RepairResult (before/after reports)
 
 This module is a façade: it re-exports; the code lives in the subpackages (see the README's
 architecture section).
@@ -26,6 +27,7 @@ _EXPORTS = {
     "render_pose_video": "steadymotion.pose.openpose", "write_openpose_json": "steadymotion.pose.openpose",
     "check_inputs": "steadymotion.preflight", "lint_prompt": "steadymotion.prompt",
     "animate": "steadymotion.pipelines", "make_video": "steadymotion.pipelines",
+    "repair_video": "steadymotion.pipelines", "RepairResult": "steadymotion.pipelines",
     "PoseSequence": "steadymotion.types", "RestPose": "steadymotion.types", "Orientation": "steadymotion.vocab",
 }
 

@@ -41,6 +41,17 @@ ACCUMULATION_SHARE = 0.15
 
 
 @dataclass
+class Tracking:
+    """The drift meter's inputs kept with its report: the skeleton tracked on every ``stride``-th
+    frame (``seq``), the subject's appearance on those frames (``app``: region colours, CIELAB) and
+    the reference it was compared with (``reference``: region colours, descriptor)."""
+
+    seq: PoseSequence
+    app: object
+    reference: Reference
+
+
+@dataclass
 class DriftReport:
     """Everything the drift meter found. ``to_dict()`` is the documented JSON (version 1)."""
 
@@ -54,6 +65,9 @@ class DriftReport:
     damaged: bool = False  # frames were lost to a damaged or truncated file (said in ``notes``)
     thumbs: list = field(default_factory=list, repr=False)
     reference_thumb: bytes | None = field(default=None, repr=False)  # JPEG
+    #: What the measures were made from, for tools that act on them (``steadymotion repair``):
+    #: the sampled skeleton, the subject's appearance and the reference (not in the JSON).
+    tracking: Tracking | None = field(default=None, repr=False)
 
     def worst(self) -> str | None:
         return worst_severity(self.events)
@@ -125,6 +139,7 @@ def analyze_video(
     motion: str | Path | PoseSequence | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     reference_name: str | None = None,
+    pose: bool = True,
 ) -> DriftReport:
     """Measure drift in ``video``.
 
@@ -140,6 +155,10 @@ def analyze_video(
     progress : callable(stage, done, total), optional
     reference_name : str, optional
         How the report names the reference (default: its path, or "reference image").
+    pose : bool
+        Track the subject (identity, region colours, skeleton, hands, physics, limb remnants).
+        ``False`` runs the frame pass alone: flicker, background structure, camera jitter,
+        exposure, saturation and cuts (several times faster; the report says so in its notes).
 
     Returns
     -------
@@ -182,12 +201,17 @@ def analyze_video(
     # notice the damage (TruncatedVideoWarning), and it becomes one note (too much lost is an error)
     with warnings.catch_warnings(record=True) as caught, ThreadPoolExecutor(max_workers=1) as pool:
         warnings.simplefilter("always", TruncatedVideoWarning)
-        tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"))
+        tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose")) if pose else None
+        if tracking is None:
+            done["pose"] = total
         pp = frame_pass(video, progress=bump("frames"))
         try:
+            if tracking is None:
+                raise NoPersonError("pose not tracked")
             seq, app = tracking.result()
         except NoPersonError:
-            notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply")
+            notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply"
+                         if pose else "the subject was not tracked (frame-level measures only: flicker, structure, camera, exposure, cuts)")
             seq = PoseSequence.empty(1, info.fps, info.size)
             app = Appearance(times=np.zeros(0), colors=np.zeros((0, 4, 3)), descriptors=np.zeros((0, 128)))
     damage = distinct_warnings(w.message for w in caught if issubclass(w.category, TruncatedVideoWarning))
@@ -214,7 +238,7 @@ def analyze_video(
     for e in events:  # a series sampled once a second must not report past the end of the clip
         e.end_s = min(e.end_s, duration)
     measured = {s.spec.kind for s in series if np.isfinite(s.values).sum() >= 3}
-    if not any(s.name == "identity.face_distance" for s in series):
+    if pose and not any(s.name == "identity.face_distance" for s in series):
         notes.append("no face was measurable (none found, too small or side-on): identity not scored")
     return DriftReport(
         video={"path": str(video), "fps": float(info.fps), "frames": len(pp.series[0].t), "duration_s": round(duration, 3),
@@ -228,4 +252,5 @@ def analyze_video(
         damaged=bool(damage),
         thumbs=pp.thumbs,
         reference_thumb=ref.thumb if ref.thumb is not None else (pp.thumbs[0][1] if pp.thumbs else None),
+        tracking=Tracking(seq, app, ref),
     )

@@ -1,0 +1,239 @@
+"""Colour re-anchoring: garment, hair, skin and eyes (and the whole frame's exposure and
+saturation) pulled back to the reference, region by region, gradually.
+
+Where the drift meter found a colour event, the region's colour on the tracked frames (the meter's
+own segmented measure, :func:`steadymotion.perception.identity.region_pixels`, kept in the report's
+:class:`~steadymotion.drift.analyze.Tracking`) is compared with the reference colour (the reference
+image's, or the clip's opening, exactly as the meter compares them). The difference in a*b* — at
+the region's current lightness: shading is not drift — is smoothed over a second, ramped in and out
+with the event, and added to the region's pixels: a mean shift in CIELAB, the first-order form of
+Reinhard et al. 2001's colour transfer, applied per region rather than to the whole frame.
+
+The region's pixels on each frame: the subject's landmarks (interpolated between the meter's
+tracked frames) and the person mask (MediaPipe selfie segmentation) bound where the region can be;
+a soft colour key around the region's current colour picks its pixels inside that, so a garment's
+print or the skin next to it are left alone.
+
+References
+----------
+Reinhard, Ashikhmin, Gooch & Shirley, "Color transfer between images", IEEE CG&A 2001.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from steadymotion.drift.meter import _opening, _running_median
+from steadymotion.perception.identity import FACE_OVAL, LEFT_EYE, REGIONS, RIGHT_EYE, lightness_matched
+
+#: The drift meter's series per region.
+REGION_SERIES = {r: f"color.{r}" for r in REGIONS}
+#: Width (ΔE*ab in a*b*) of the colour key around the region's current colour, and in L*.
+KEY_AB, KEY_L = 12.0, 35.0
+#: A correction below this (ΔE*ab) is not applied: the meter's own noise.
+MIN_SHIFT = 1.5
+
+
+@dataclass
+class RegionCorrection:
+    """A colour correction of one region, per frame of the video.
+
+    Attributes
+    ----------
+    region : str
+        One of :data:`~steadymotion.perception.identity.REGIONS`.
+    shift : ndarray (T, 2)
+        a*b* added to the region's pixels (weight included; 0 where nothing is done).
+    key : ndarray (T, 3)
+        The region's current CIELAB colour (the colour key's centre).
+    """
+
+    region: str
+    shift: np.ndarray
+    key: np.ndarray
+
+    def active(self) -> np.ndarray:
+        return np.linalg.norm(self.shift, axis=1) >= 0.25 * MIN_SHIFT
+
+
+@dataclass
+class FrameCorrection:
+    """Whole-frame exposure and saturation pulled back to the opening: ``dl`` (T,) L* added,
+    ``chroma`` (T,) factor on a*b* (1 = none)."""
+
+    dl: np.ndarray
+    chroma: np.ndarray
+
+    def active(self) -> np.ndarray:
+        return (np.abs(self.dl) > 0.2) | (np.abs(self.chroma - 1) > 0.005)
+
+
+def region_corrections(tracking, t: np.ndarray, weights: dict[str, np.ndarray]) -> list[RegionCorrection]:
+    """One :class:`RegionCorrection` per region with a non-zero weight (T,) in ``weights``.
+
+    ``tracking`` is the drift report's :class:`~steadymotion.drift.analyze.Tracking`; ``t`` the
+    video's frame times.
+    """
+    app, ref = tracking.app, tracking.reference
+    out = []
+    for region, w in weights.items():
+        if not np.any(w > 0):
+            continue
+        r = REGIONS.index(region)
+        cur = np.asarray(app.colors[:, r], np.float64)
+        second = getattr(app, "colors2", None)
+        ok = np.isfinite(cur).all(axis=1)
+        if ok.sum() < 3:
+            continue
+        target = ref.colors.get(region)
+        if target is None:  # the clip's opening, as the meter takes it
+            opening = ok & _opening(app.times)
+            target = np.median(cur[opening if opening.any() else ok][:12], axis=0)
+        target = np.asarray(target, np.float64)
+        if second is not None:  # of a two-colour palette, the colour nearest the reference (as the meter)
+            alt = np.asarray(second[:, r], np.float64)
+            use = ok & np.isfinite(alt).all(axis=1)
+            nearer = use & (np.linalg.norm(alt[:, 1:] - target[1:], axis=1) < np.linalg.norm(cur[:, 1:] - target[1:], axis=1))
+            cur = np.where(nearer[:, None], alt, cur)
+        ts, cs = app.times[ok], cur[ok]
+        # the target at the region's current lightness: chroma scales with it (shading is not drift)
+        matched = lightness_matched(cs, target)
+        scale = np.linalg.norm(cs[:, 1:], axis=1) / np.maximum(np.linalg.norm(matched[:, 1:], axis=1), 1e-3)
+        scale = np.clip(scale, 0.5, 2.0)
+        delta = target[None, 1:] * scale[:, None] - cs[:, 1:]
+        delta = np.stack([_running_median(ts, delta[:, k], 1.0) for k in range(2)], axis=1)
+        good = np.isfinite(delta).all(axis=1)
+        if good.sum() < 2:
+            continue
+        shift = np.stack([np.interp(t, ts[good], delta[good, k]) for k in range(2)], axis=1)
+        key = np.stack([np.interp(t, ts, cs[:, k]) for k in range(3)], axis=1)
+        shift[np.linalg.norm(shift, axis=1) < MIN_SHIFT] = 0.0
+        out.append(RegionCorrection(region, shift * np.asarray(w)[:, None], key))
+    return out
+
+
+def frame_correction(track, weight_exposure: np.ndarray, weight_saturation: np.ndarray) -> FrameCorrection:
+    """Exposure (mean L*) and saturation (mean C*) of each frame brought back to the opening's
+    levels (the drift meter's ``color.exposure`` / ``color.saturation`` baseline), smoothed over 1 s."""
+    t = track.t
+    opening = _opening(t)
+    light = _running_median(t, track.lab[:, 0], 1.0)
+    chroma = _running_median(t, track.chroma, 1.0)
+    dl = (np.nanmedian(track.lab[opening, 0]) - light) if len(t) else np.zeros(0)
+    ratio = np.nanmedian(track.chroma[opening]) / np.maximum(chroma, 1e-3) if len(t) else np.zeros(0)
+    dl = np.nan_to_num(dl) * weight_exposure
+    ratio = np.exp(np.log(np.clip(np.nan_to_num(ratio, nan=1.0), 0.5, 2.0)) * weight_saturation)
+    return FrameCorrection(dl=dl, chroma=ratio)
+
+
+# --- applying them to a frame -------------------------------------------------------------------------
+def landmarks_at(seq, t: float) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Body (33, 4) and face (478, 3) landmarks at time ``t``, linear between the tracked frames on
+    either side (the nearest alone within half a sampling step when only one has them)."""
+    if seq is None or not len(seq):
+        return None, None
+    times = seq.times
+    j = int(np.searchsorted(times, t))
+    i0, i1 = max(0, j - 1), min(len(times) - 1, j)
+    span = max(times[i1] - times[i0], 1e-9)
+    a = 0.0 if i1 == i0 else float(np.clip((t - times[i0]) / span, 0, 1))
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+
+    def pick(data, present):
+        if present[i0] and present[i1]:
+            return (1 - a) * data[i0] + a * data[i1]
+        for i in (i0, i1):
+            if present[i] and abs(times[i] - t) <= 0.6 * step:
+                return data[i]
+        return None
+
+    return pick(seq.body, seq.body_present), pick(seq.face, seq.face_present)
+
+
+def _support(region: str, shape, body, face, person: np.ndarray) -> np.ndarray | None:
+    """Where ``region`` can be (float32 0-1, full frame): the person (soft mask), near the face for
+    hair and skin of the face, the eye openings for irises."""
+    h, w = shape
+    if region == "iris":
+        if face is None or not np.isfinite(face[:, :2]).all():
+            return None
+        m = np.zeros((h, w), np.uint8)
+        for centre, ring, eye in ((468, (469, 470, 471, 472), RIGHT_EYE), (473, (474, 475, 476, 477), LEFT_EYE)):
+            c = face[centre, :2]
+            r = float(np.mean(np.linalg.norm(face[list(ring), :2] - c, axis=1)))
+            disc = np.zeros((h, w), np.uint8)
+            cv2.circle(disc, (int(round(c[0])), int(round(c[1]))), max(1, int(round(1.2 * r))), 1, -1)
+            lid = np.zeros((h, w), np.uint8)
+            cv2.fillConvexPoly(lid, cv2.convexHull(np.round(face[list(eye), :2]).astype(np.int32)), 1)
+            m |= disc & cv2.dilate(lid, np.ones((3, 3), np.uint8))
+        return cv2.GaussianBlur(m.astype(np.float32), (3, 3), 0) if m.any() else None
+    sup = person.copy()
+    if region in ("hair", "skin") and face is not None and np.isfinite(face[:, :2]).all():
+        fh = float(np.linalg.norm(face[10, :2] - face[152, :2]))
+        c = face[:468, :2].mean(axis=0)
+        near = np.zeros((h, w), np.float32)
+        cv2.circle(near, (int(round(c[0])), int(round(c[1]))), int(round((1.6 if region == "hair" else 1.3) * fh)), 1.0, -1)
+        if region == "skin":  # the face itself, whatever the person mask says, and the rest of the person's skin
+            oval = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(oval, [np.round(face[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+            return np.maximum(sup, oval.astype(np.float32))
+        sup = sup * cv2.GaussianBlur(near, (0, 0), 0.1 * fh + 1)
+    elif region == "clothing" and face is not None and np.isfinite(face[:, :2]).all():
+        oval = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(oval, [np.round(face[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+        sup = sup * (1.0 - cv2.GaussianBlur(oval.astype(np.float32), (0, 0), 3))
+    return sup
+
+
+def _bbox(mask: np.ndarray, pad: int = 2):
+    ys, xs = np.nonzero(mask > 0.02)
+    if not len(ys):
+        return None
+    h, w = mask.shape
+    return max(0, ys.min() - pad), min(h, ys.max() + pad + 1), max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+
+
+def recolour(img: np.ndarray, i: int, t: float, corrections: list[RegionCorrection], frame: FrameCorrection | None,
+             seq, person_prob) -> np.ndarray:
+    """Frame ``i`` (time ``t``) with its colour corrections applied (``img`` is not modified).
+
+    ``person_prob(img)`` gives the person's probability map (any size; resized here).
+    """
+    todo = [c for c in corrections if c.active()[i]]
+    whole = frame is not None and frame.active()[i]
+    if not todo and not whole:
+        return img
+    h, w = img.shape[:2]
+    out = img.copy()
+    if todo:
+        body, face = landmarks_at(seq, t)
+        person = cv2.resize(person_prob(img).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        for c in todo:
+            sup = _support(c.region, (h, w), body, face, person)
+            box = None if sup is None else _bbox(sup)
+            if box is None:
+                continue
+            y0, y1, x0, x1 = box
+            patch = cv2.cvtColor(out[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+            key = c.key[i]
+            d_ab = np.hypot(patch[..., 1] - key[1], patch[..., 2] - key[2])
+            d_l = patch[..., 0] - key[0]
+            wgt = sup[y0:y1, x0:x1] * np.exp(-0.5 * ((d_ab / KEY_AB) ** 2 + (d_l / KEY_L) ** 2))
+            patch[..., 1] += wgt * c.shift[i, 0]
+            patch[..., 2] += wgt * c.shift[i, 1]
+            rgb = np.clip(np.round(cv2.cvtColor(patch, cv2.COLOR_Lab2RGB) * 255), 0, 255).astype(np.uint8)
+            touched = wgt > 1e-3  # pixels the key left alone keep their exact values
+            out[y0:y1, x0:x1][touched] = rgb[touched]
+    if whole:
+        lab = cv2.cvtColor(out.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+        _frame_lab(lab, frame, i)
+        out = np.clip(np.round(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255), 0, 255).astype(np.uint8)
+    return out
+
+
+def _frame_lab(lab: np.ndarray, frame: FrameCorrection, i: int) -> None:
+    lab[..., 0] = np.clip(lab[..., 0] + frame.dl[i], 0, 100)
+    lab[..., 1:] *= frame.chroma[i]

@@ -1,0 +1,61 @@
+"""Deflicker: brightness and colour pulsing taken out, slow (intended) lighting changes kept.
+
+The idea of blind video temporal consistency (Bonneel et al. 2015) and of Lai et al. 2018's
+flow-warped temporal loss, without learned weights and reduced to what generators get wrong most:
+a global gain per colour channel. Each frame's gain against its motion-compensated predecessor
+(:mod:`.track`) is summed into a brightness path per channel; its low-frequency part (below the drift
+meter's flicker band, :data:`~steadymotion.drift.meter.FLICKER_HIGHPASS_HZ`, zero-phase Butterworth)
+is the intended lighting, and the rest is divided out. Motion does not read as a change of light,
+because the gains compare each frame with its predecessor warped onto it.
+
+References
+----------
+Bonneel, Tompkin, Sunkavalli, Sun, Paris & Pfister, "Blind video temporal consistency", SIGGRAPH Asia 2015.
+Lai, Huang, Wang, Shechtman, Yumer & Yang, "Learning blind video temporal consistency", ECCV 2018.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from steadymotion.drift.meter import FLICKER_HIGHPASS_HZ
+
+
+def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = FLICKER_HIGHPASS_HZ) -> np.ndarray:
+    """Zero-phase order-2 Butterworth low-pass of ``x`` (T, ...) along time (the mean for short runs)."""
+    from scipy.signal import butter, sosfiltfilt
+
+    x = np.asarray(x, np.float64)
+    if len(x) < 8:
+        return np.broadcast_to(x.mean(axis=0), x.shape).copy() if len(x) else x.copy()
+    sos = butter(2, min(cutoff_hz / (fps / 2), 0.9), btype="lowpass", output="sos")
+    # even (mirror) padding: an odd extension would pin the ends to their own values, flicker and all
+    return sosfiltfilt(sos, x, axis=0, padtype="even", padlen=min(len(x) - 1, 3 * int(fps)))
+
+
+def brightness_path(track, seg: slice) -> np.ndarray:
+    """Cumulative log gain per channel (T_seg, 3) over one segment: unmeasured steps count as no change."""
+    g = track.gain[seg].copy()
+    g[0] = 0.0  # the first frame of a segment is its own origin
+    return np.cumsum(np.where(np.isfinite(g), g, 0.0), axis=0)
+
+
+def flicker_gains(track, weight: np.ndarray) -> np.ndarray:
+    """Log gain per frame and channel (T, 3) that takes out pulsing faster than the flicker band,
+    scaled by ``weight`` (T,) (0 outside the spans to repair)."""
+    out = np.zeros((len(track), 3))
+    for seg in track.segments():
+        path = brightness_path(track, seg)
+        out[seg] = lowpass(path, track.fps) - path
+    return out * np.asarray(weight)[:, None]
+
+
+def apply_gains(img: np.ndarray, log_gain: np.ndarray) -> np.ndarray:
+    """``img`` (H, W, 3) uint8 with each channel multiplied by ``exp(log_gain[c])`` (a lookup table)."""
+    if not np.any(np.abs(log_gain) > 1e-5):
+        return img
+    import cv2
+
+    v = np.arange(256, dtype=np.float64)[:, None] * np.exp(np.asarray(log_gain, np.float64))[None, :]
+    lut = np.clip(np.round(v), 0, 255).astype(np.uint8).reshape(1, 256, 3)
+    return cv2.LUT(img, lut)
