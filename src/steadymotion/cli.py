@@ -303,6 +303,55 @@ def _print_drift(report, name: str) -> None:
     console.print(report.verdict(), highlight=False)
 
 
+@app.command()
+@_edge
+def repair(
+    video: Annotated[Path, typer.Argument(help="A drifting video (ours or another generator's).", show_default=False)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The repaired video (.mp4).", show_default=False)],
+    reference: Annotated[Optional[Path], typer.Option("--reference", help="Image of the subject as they should look: colours are pulled back to it (default: the opening frames).")] = None,
+    only: Annotated[Optional[str], typer.Option("--only", help="Repair only these, comma-separated: flicker, color, jitter, joins (default: all).")] = None,
+    report_out: Annotated[Optional[Path], typer.Option("--report", help="Write a before/after HTML report here (JSON beside it).")] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
+) -> None:
+    """Undo the drift the meter finds: flicker, colour drift, jitter, segment joins; then measure again.
+
+    Only what the drift meter finds is touched (clean footage comes out as it went in); audio,
+    frame count, rate and size are kept. Prints the scores before and after.
+    """
+    from steadymotion.pipelines import repair_video
+    from steadymotion.repair import parse_kinds
+
+    parse_kinds(only)  # a bad --only fails before any work
+    started = time.perf_counter()
+    with StagedProgress(quiet=quiet) as progress:
+        res = repair_video(video, output, reference=reference, only=only, report=report_out, progress=progress)
+    _print_repair(res, time.perf_counter() - started)
+
+
+def _print_repair(res, elapsed: float) -> None:
+    """Scores before and after, and what was repaired where."""
+    table = Table(title=f"repaired {res.output.name}", title_justify="left")
+    for col in ("kind", "before", "after"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    after = res.after.scores if res.after is not None else {}
+    for kind, score in res.before.scores.items():
+        a = after.get(kind)
+        table.add_row(kind, "n/a" if score is None else f"{score:.0f}", "n/a" if a is None else f"{a:.0f}")
+    console.print(table)
+    words = {"flicker": "deflicker", "color": "colour", "jitter": "stabilised", "joins": "joins"}
+    for kind in res.kinds:
+        info = res.repairs.get(kind)
+        spans = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b in info["spans"][:6]) if info else "nothing found to repair"
+        console.print(f"[bold]{words[kind]}[/]: {spans}", highlight=False)
+    if res.copied:
+        console.print("nothing needed repair: the output is the input, unchanged", highlight=False)
+    duration = res.frames / res.fps if res.fps else 0.0
+    console.print(f"{res.frames} frames, {res.size[0]}x{res.size[1]}, {res.fps:g} fps; {elapsed:.1f} s = "
+                  f"{elapsed / max(duration, 1e-9):.2f}x the clip", highlight=False)
+    if res.report_files:
+        console.print(f"report: {res.report_files[0]} (JSON: {res.report_files[1]})", highlight=False)
+
+
 @app.command("sample-clip")
 @_edge
 def sample_clip(
@@ -382,7 +431,7 @@ def web(
     max_video_seconds: Annotated[float, typer.Option("--max-video-seconds", min=1, help="Longest video the page accepts.")] = 300.0,
     max_upload_mb: Annotated[int, typer.Option("--max-upload-mb", min=1, help="Largest upload the page accepts.")] = 500,
 ) -> None:
-    """Serve the web UI: Animate, Analyze, Check & prompt, Characters (Ctrl+C stops it)."""
+    """Serve the web UI: Animate, Analyze, Repair, Check & prompt, Characters (Ctrl+C stops it)."""
     from steadymotion.web import Limits, launch
 
     if host not in ("127.0.0.1", "localhost", "::1"):

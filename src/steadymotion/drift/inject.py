@@ -23,6 +23,12 @@ kind               strength
 ``jitter``         per-frame random translation of the whole frame, ``strength`` % of the diagonal in a random
                    direction, drawn anew every frame (on top of whatever camera motion the clip has).
 ``flicker``        brightness gain ``1 + strength/100 * sin(2 pi F t + phase)`` with ``F = freq_hz`` (4 Hz).
+``joins``          segments joined end to end: from the onset the clip is cut into chunks of ``chunk_s`` (2 s),
+                   and each chunk gets its own constant offset, so the light, the colour and the framing step
+                   at every boundary: a gain of ``strength`` % (random sign) on all channels, each channel
+                   another ±30 % of that (a tint), and a translation of ``strength / 10`` % of the diagonal in
+                   a random direction. (The drift meter has no series for joins; ``steadymotion repair`` finds
+                   them itself.)
 =================  =========================================================================================
 
 Everything random (hue direction, field phases, offsets, flicker phase) comes from ``seed``, so a
@@ -37,7 +43,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-KINDS = ("garment_color", "eye_color", "background_warp", "jitter", "flicker")
+KINDS = ("garment_color", "eye_color", "background_warp", "jitter", "flicker", "joins")
 #: The drift-meter kind (and series, where one series is meant) each recipe should be found as.
 EXPECTED = {
     "garment_color": ("color", "color.clothing"),
@@ -47,7 +53,7 @@ EXPECTED = {
     "flicker": ("flicker", None),
 }
 #: Default ramp-in time per kind (seconds from the onset until the full strength).
-RAMP_S = {"garment_color": 0.5, "eye_color": 0.5, "background_warp": 1.0, "jitter": 0.0, "flicker": 0.0}
+RAMP_S = {"garment_color": 0.5, "eye_color": 0.5, "background_warp": 1.0, "jitter": 0.0, "flicker": 0.0, "joins": 0.0}
 
 # face-mesh eyelid contours (MediaPipe face mesh): the iris disc is clipped to the open eye
 _LEFT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
@@ -80,19 +86,19 @@ class Injection:
 
 
 UNITS = {"garment_color": "ΔE00", "eye_color": "ΔE00", "background_warp": "% of diagonal",
-         "jitter": "% of diagonal", "flicker": "% gain"}
+         "jitter": "% of diagonal", "flicker": "% gain", "joins": "% gain step"}
 
 
 def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, end_s: float | None = None,
            *, max_side: int | None = None, ramp_s: float | None = None, freq_hz: float = 4.0, pose=None,
-           hue_deg: float | None = None) -> Injection:
+           hue_deg: float | None = None, chunk_s: float = 2.0) -> Injection:
     """Write ``dst``: ``src`` (cut to ``end_s``, downscaled to ``max_side``) with one kind of drift from ``onset_s``.
 
     Parameters
     ----------
     src, dst : path
         Real clip in; H.264 MP4 out (written to a temporary file and renamed: atomic).
-    kind : {"garment_color", "eye_color", "background_warp", "jitter", "flicker"}
+    kind : {"garment_color", "eye_color", "background_warp", "jitter", "flicker", "joins"}
     strength : float
         In the kind's unit (see the module docstring and :data:`UNITS`).
     onset_s : float
@@ -110,6 +116,8 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
         ``garment_color`` and ``eye_color`` track the clip first (MediaPipe Holistic).
     hue_deg : float, optional
         a*b* direction of the colour shift (degrees; default drawn from ``seed``).
+    chunk_s : float
+        Length of the joined chunks (``joins``).
 
     Returns
     -------
@@ -155,6 +163,18 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
                         gain = strength / 100 * np.sin(2 * np.pi * freq_hz * (t - onset_s) + state["phase"])
                         img = np.clip(img.astype(np.float32) * (1 + gain), 0, 255).astype(np.uint8)
                         got = abs(100 * gain)
+                    elif kind == "joins":
+                        k = int((t - onset_s + 1e-6) // chunk_s)
+                        while len(state.setdefault("chunks", [])) <= k:  # each chunk's offsets, drawn in order
+                            sign = rng.choice([-1.0, 1.0])
+                            tint = 1 + 0.3 * rng.uniform(-1, 1, 3)
+                            ang = rng.uniform(0, 2 * np.pi)
+                            state["chunks"].append((1 + sign * strength / 100 * tint, strength / 1000 * diag * np.array([np.cos(ang), np.sin(ang)])))
+                        gain, move = state["chunks"][k]
+                        m = np.float32([[1, 0, move[0]], [0, 1, move[1]]])
+                        img = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+                        img = np.clip(img.astype(np.float32) * gain.astype(np.float32), 0, 255).astype(np.uint8)
+                        got = strength
                     elif kind == "jitter":
                         ang = rng.uniform(0, 2 * np.pi)
                         d = strength / 100 * diag

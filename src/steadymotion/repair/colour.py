@@ -31,8 +31,10 @@ from steadymotion.perception.identity import FACE_OVAL, LEFT_EYE, REGIONS, RIGHT
 
 #: The drift meter's series per region.
 REGION_SERIES = {r: f"color.{r}" for r in REGIONS}
-#: Width (ΔE*ab in a*b*) of the colour key around the region's current colour, and in L*.
+#: Width (ΔE*ab in a*b*) of the colour key around the region's current colour, and in L*; wider for
+#: the irises, whose support (the iris disc in the eye opening) is already tight.
 KEY_AB, KEY_L = 12.0, 35.0
+KEY_AB_REGION = {"iris": 25.0}
 #: A correction below this (ΔE*ab) is not applied: the meter's own noise.
 MIN_SHIFT = 1.5
 
@@ -153,12 +155,24 @@ def landmarks_at(seq, t: float) -> tuple[np.ndarray | None, np.ndarray | None]:
     return pick(seq.body, seq.body_present), pick(seq.face, seq.face_present)
 
 
-def _support(region: str, shape, body, face, person: np.ndarray) -> np.ndarray | None:
-    """Where ``region`` can be (float32 0-1, full frame): the person (soft mask), near the face for
-    hair and skin of the face, the eye openings for irises."""
+def _chin_depth(shape, face: np.ndarray) -> np.ndarray:
+    """Signed distance of every pixel below the chin along the face's own down direction (brow to
+    chin), in face heights (negative above the chin)."""
     h, w = shape
+    fh = max(float(np.linalg.norm(face[152, :2] - face[10, :2])), 1.0)
+    down = (face[152, :2] - face[10, :2]) / fh
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    return ((xx - face[152, 0]) * down[0] + (yy - face[152, 1]) * down[1]) / fh
+
+
+def _support(region: str, shape, body, face, person: np.ndarray) -> np.ndarray | None:
+    """Where ``region`` can be (float32 0-1, full frame): irises in the eye openings; facial skin in
+    the face outline and the rest of the person's skin; hair on the person around the head, down to
+    a little below the chin; clothing on the person below the chin (or the shoulders' line)."""
+    h, w = shape
+    face_ok = face is not None and np.isfinite(face[:, :2]).all()
     if region == "iris":
-        if face is None or not np.isfinite(face[:, :2]).all():
+        if not face_ok:
             return None
         m = np.zeros((h, w), np.uint8)
         for centre, ring, eye in ((468, (469, 470, 471, 472), RIGHT_EYE), (473, (474, 475, 476, 477), LEFT_EYE)):
@@ -170,22 +184,30 @@ def _support(region: str, shape, body, face, person: np.ndarray) -> np.ndarray |
             cv2.fillConvexPoly(lid, cv2.convexHull(np.round(face[list(eye), :2]).astype(np.int32)), 1)
             m |= disc & cv2.dilate(lid, np.ones((3, 3), np.uint8))
         return cv2.GaussianBlur(m.astype(np.float32), (3, 3), 0) if m.any() else None
-    sup = person.copy()
-    if region in ("hair", "skin") and face is not None and np.isfinite(face[:, :2]).all():
+    if region == "skin":
+        if not face_ok:
+            return person
+        oval = np.zeros((h, w), np.uint8)
+        cv2.fillPoly(oval, [np.round(face[list(FACE_OVAL), :2]).astype(np.int32)], 1)
+        return np.maximum(person, oval.astype(np.float32))
+    if region == "hair":
+        if not face_ok:
+            return None
         fh = float(np.linalg.norm(face[10, :2] - face[152, :2]))
         c = face[:468, :2].mean(axis=0)
         near = np.zeros((h, w), np.float32)
-        cv2.circle(near, (int(round(c[0])), int(round(c[1]))), int(round((1.6 if region == "hair" else 1.3) * fh)), 1.0, -1)
-        if region == "skin":  # the face itself, whatever the person mask says, and the rest of the person's skin
-            oval = np.zeros((h, w), np.uint8)
-            cv2.fillPoly(oval, [np.round(face[list(FACE_OVAL), :2]).astype(np.int32)], 1)
-            return np.maximum(sup, oval.astype(np.float32))
-        sup = sup * cv2.GaussianBlur(near, (0, 0), 0.1 * fh + 1)
-    elif region == "clothing" and face is not None and np.isfinite(face[:, :2]).all():
-        oval = np.zeros((h, w), np.uint8)
-        cv2.fillPoly(oval, [np.round(face[list(FACE_OVAL), :2]).astype(np.int32)], 1)
-        sup = sup * (1.0 - cv2.GaussianBlur(oval.astype(np.float32), (0, 0), 3))
-    return sup
+        cv2.circle(near, (int(round(c[0])), int(round(c[1]))), int(round(1.6 * fh)), 1.0, -1)
+        near = cv2.GaussianBlur(near, (0, 0), 0.1 * fh + 1)
+        return person * near * (1.0 - np.clip((_chin_depth(shape, face) - 0.3) / 0.3, 0.0, 1.0))
+    # clothing
+    if face_ok:
+        return person * np.clip((_chin_depth(shape, face) + 0.1) / 0.2, 0.0, 1.0)
+    if body is not None and np.isfinite(body[[11, 12], :2]).all():
+        sw = max(float(np.linalg.norm(body[11, :2] - body[12, :2])), 1.0)
+        top = float(min(body[11, 1], body[12, 1])) - 0.15 * sw
+        rows = np.clip((np.arange(h, dtype=np.float32) - top) / (0.2 * sw), 0.0, 1.0)
+        return person * rows[:, None]
+    return person
 
 
 def _bbox(mask: np.ndarray, pad: int = 2):
@@ -221,7 +243,8 @@ def recolour(img: np.ndarray, i: int, t: float, corrections: list[RegionCorrecti
             key = c.key[i]
             d_ab = np.hypot(patch[..., 1] - key[1], patch[..., 2] - key[2])
             d_l = patch[..., 0] - key[0]
-            wgt = sup[y0:y1, x0:x1] * np.exp(-0.5 * ((d_ab / KEY_AB) ** 2 + (d_l / KEY_L) ** 2))
+            key_ab = KEY_AB_REGION.get(c.region, KEY_AB)
+            wgt = sup[y0:y1, x0:x1] * np.exp(-0.5 * ((d_ab / key_ab) ** 2 + (d_l / KEY_L) ** 2))
             patch[..., 1] += wgt * c.shift[i, 0]
             patch[..., 2] += wgt * c.shift[i, 1]
             rgb = np.clip(np.round(cv2.cvtColor(patch, cv2.COLOR_Lab2RGB) * 255), 0, 255).astype(np.uint8)

@@ -6,9 +6,11 @@ A join is a lone step: on one frame the motion-compensated gain of a colour chan
 camera's step (:mod:`.track`), departs from the average of its two neighbours by far more than the
 clip's own frame-to-frame noise (:data:`NOISE_K` robust standard deviations, and at least
 :data:`MIN_GAIN` / :data:`MIN_SHIFT`), while the neighbours agree with each other (the clip goes on
-as before, on a new level: not a pan starting, not jitter). Each step is then spread over
-:data:`BLEND_S` on either side of the join: the output walks from one chunk's level to the next
-instead of jumping (a cross-fade of the offsets, not of the pixels, so nothing ghosts).
+as before, on a new level: not a pan starting, not jitter). Each step is then taken out: the
+frames after the join are brought back onto the level of the frames before it (gain per channel,
+and translation), so the chunks continue one another as one take — a correction of offsets, not a
+cross-fade of pixels, so nothing ghosts. Only lone steps are touched: everything before the first
+join, and every clip without one, passes unchanged.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ NOISE_K = 8.0
 MIN_GAIN, MIN_SHIFT = 0.03, 0.004
 #: The two neighbours of a join differ by less than this share of the step.
 CALM = 0.35
-#: Seconds on either side of a join over which its step is spread.
-BLEND_S = 0.5
+#: Largest framing correction (share of the diagonal) the joins may add up to.
+MAX_SHIFT = 0.03
 
 
 @dataclass
@@ -81,22 +83,19 @@ def find_joins(track) -> list[Join]:
 
 
 def join_offsets(track, joins: list[Join]) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame, the log gains (T, 3) and shifts (T, 2) that spread each join's step over
-    :data:`BLEND_S` either side (a smoothstep), within its segment and half-way to the next join."""
+    """Per frame, the log gains (T, 3) and shifts (T, 2) that take each join's step out: the frames
+    after a join are brought back onto the level before it, up to the next cut (steps add up), so
+    the chunks continue one another. A framing correction is capped at :data:`MAX_SHIFT` of the
+    diagonal (a larger one would uncover too wide a border)."""
     t = track.t
     gain = np.zeros((len(t), 3))
     shift = np.zeros((len(t), 2))
-    bounds = {i: seg for seg in track.segments() for i in range(seg.start, seg.stop)}
-    for n, j in enumerate(joins):
-        seg = bounds[j.index]
-        lo = max(t[seg.start], j.t - BLEND_S, (joins[n - 1].t + j.t) / 2 if n else -np.inf)
-        hi = min(t[seg.stop - 1], j.t + BLEND_S, (joins[n + 1].t + j.t) / 2 if n + 1 < len(joins) else np.inf)
-        x = np.clip((t - lo) / max(hi - lo, 1e-9), 0, 1)
-        ramp = x * x * (3 - 2 * x)  # 0 before the blend, 1 after it
-        after = (np.arange(len(t)) >= j.index).astype(float)
-        inside = (t >= lo) & (t <= hi)
-        # the output's offset walks along the ramp; the video's own jumps at the join
-        corr = np.where(inside, ramp - after, 0.0)
-        gain += corr[:, None] * j.gain[None, :]
-        shift += corr[:, None] * j.shift[None, :]
+    ends = {i: seg.stop for seg in track.segments() for i in range(seg.start, seg.stop)}
+    for j in joins:
+        stop = ends[j.index]
+        gain[j.index:stop] -= j.gain
+        shift[j.index:stop] -= j.shift
+    cap = MAX_SHIFT * float(np.hypot(*track.size))
+    norm = np.linalg.norm(shift, axis=1, keepdims=True)
+    shift *= np.minimum(1.0, cap / np.maximum(norm, 1e-9))
     return gain, shift

@@ -62,6 +62,9 @@ class RepairPlan:
     joins: list[Join] = field(default_factory=list)
     spans: dict = field(default_factory=dict)
     cuts: np.ndarray | None = None  # (T,) bool: a cut before the frame (nothing is carried across it)
+    #: (T,) bool: frames moved onto a smoothed path, whose uncovered border the previous repaired
+    #: frame fills (a lasting shift, such as a join's, reflects the image's own edge instead)
+    steady: np.ndarray | None = None
 
     def empty(self) -> bool:
         return not any(self.spans.values())
@@ -110,6 +113,7 @@ def plan_repairs(report, track, kinds=REPAIR_KINDS) -> RepairPlan:
         w = span_weights(t, event_spans(report, "jitter", "jitter.camera"))
         shift += jitter_shifts(track, w)
         spans["jitter"] = spans_of(w, t)
+        plan.steady = w > 0
     if "joins" in kinds:
         plan.joins = find_joins(track)
         if plan.joins:
@@ -142,11 +146,13 @@ def plan_repairs(report, track, kinds=REPAIR_KINDS) -> RepairPlan:
 def repair_frame(plan: RepairPlan, img: np.ndarray, i: int, t: float, previous: np.ndarray | None, seq=None,
                  person_prob=None) -> np.ndarray:
     """Frame ``i`` repaired: colour re-anchored, gains divided out, moved onto the steady path (its
-    uncovered border from ``previous``, the last repaired frame, when there is one)."""
+    uncovered border from ``previous``, the last repaired frame, when given and the frame is being
+    stabilised; else the image's own edge reflected)."""
     if i >= len(plan.t):
         return img
     out = img
     if plan.regions or plan.frame is not None:
         out = recolour(out, i, t, plan.regions, plan.frame, seq, person_prob)
     out = apply_gains(out, plan.gain[i])
-    return shift_frame(out, plan.shift[i], previous)
+    steady = plan.steady is not None and bool(plan.steady[i])
+    return shift_frame(out, plan.shift[i], previous if steady else None)

@@ -2,7 +2,8 @@
 
 Tabs (:mod:`.tabs`): Animate (image or stored character + motion video -> video, preflight findings,
 drift of the result), Analyze (drift of any video: scores, plots with event spans, events with their
-frames, JSON + HTML report), Check & prompt (preflight findings; prompt lint), Characters (the
+frames, JSON + HTML report), Repair (undo the drift found: scores before/after, before|after frames,
+the repaired video and report), Check & prompt (preflight findings; prompt lint), Characters (the
 character memory). The server's state and upload checks are :mod:`.state`; heavy work runs as
 cancellable child processes (:mod:`.jobs`) behind one queue sized to the CPU, and every error
 reaches the page as one readable line (``gr.Error``), never a stack trace.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from steadymotion.errors import InvalidOptionError
 from steadymotion.web.state import Limits, WebApp, clean_share_dir
-from steadymotion.web.tabs import analyze_tab, animate_tab, characters_tab, check_tab
+from steadymotion.web.tabs import analyze_tab, animate_tab, characters_tab, check_tab, repair_tab
 
 log = logging.getLogger("steadymotion.web")
 
@@ -32,6 +33,7 @@ def build_app(app: WebApp):
         with gr.Tabs():
             a_character = animate_tab(app, slots)
             analyze_tab(app, slots)
+            repair_tab(app, slots)
             check_tab(app, slots)
             characters_view, char_outputs = characters_tab(app, slots, a_character)
         demo.load(characters_view, None, char_outputs)

@@ -112,6 +112,35 @@ def analyze_job(spec: dict, progress: Progress) -> dict:
     return drift_summary(report, Path(spec["out_dir"]), Path(spec["video"]).stem[:40] or "video")
 
 
+def repair_job(spec: dict, progress: Progress) -> dict:
+    """Measure, repair, measure again (:func:`steadymotion.pipelines.repair_video`); the repaired video,
+    scores before/after, what was repaired, before|after frames and the report files."""
+    from steadymotion.pipelines import repair_video
+    from steadymotion.repair.report import KIND_WORDS
+
+    out_dir = Path(spec["out_dir"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(spec["video"]).stem[:40] or "video"
+    res = repair_video(spec["video"], out_dir / f"{stem}_repaired.mp4", reference=spec.get("reference"),
+                       only=spec.get("only") or None, report=out_dir / f"{stem}_repair.html", progress=progress)
+    after = res.after.scores if res.after is not None else {}
+    scores = [[k, "n/a" if v is None else f"{float(v):.0f}", "n/a" if after.get(k) is None else f"{float(after[k]):.0f}"]
+              for k, v in res.before.scores.items()]
+    done = []
+    for kind in res.kinds:
+        info = res.repairs.get(kind)
+        spans = ", ".join(f"{a:.1f}–{b:.1f} s" for a, b in info["spans"][:6]) if info else "nothing found to repair"
+        done.append(f"- **{KIND_WORDS[kind]}**: {spans}")
+    pairs = []
+    for k, (t, kind, jpg) in enumerate(res.pairs):
+        p = out_dir / f"{stem}_pair{k:02d}.jpg"
+        p.write_bytes(jpg)
+        pairs.append((str(p), f"{KIND_WORDS.get(kind, kind)} · {t:.2f} s · before | after"))
+    return {"video": str(res.output), "scores": scores, "repairs": "\n".join(done), "copied": res.copied,
+            "pairs": pairs, "html": str(res.report_files[0]), "json": str(res.report_files[1]),
+            "overall": [res.before.scores.get("overall"), after.get("overall")]}
+
+
 def check_job(spec: dict, progress: Progress) -> dict:
     from steadymotion.preflight import check_inputs
 
@@ -146,7 +175,8 @@ def sample_job(spec: dict, progress: Progress) -> dict:
     return {"image": str(image), "motion": str(motion)}
 
 
-JOBS: dict[str, Callable[[dict, Progress], dict]] = {"animate": animate_job, "analyze": analyze_job, "check": check_job,
+JOBS: dict[str, Callable[[dict, Progress], dict]] = {"animate": animate_job, "analyze": analyze_job, "repair": repair_job,
+                                                     "check": check_job,
                                                      "character_add": character_add_job, "sample": sample_job}
 
 

@@ -215,6 +215,60 @@ def analyze_tab(app: WebApp, slots: dict) -> None:
     z_cancel.click(_cancel_handler(app), None, z_status, cancels=[z_evt])
 
 
+REPAIR_CHOICES = [("flicker (deflicker)", "flicker"), ("colour (re-anchor to the reference)", "color"),
+                  ("jitter (stabilise)", "jitter"), ("segment joins", "joins")]
+
+
+def repair_tab(app: WebApp, slots: dict) -> None:
+    """Repair: undo the drift the meter finds in any video; scores before/after, before|after frames,
+    the repaired video and the report files."""
+    import gradio as gr
+
+    with gr.Tab("Repair", id="repair"):
+        r_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
+        with gr.Row():
+            r_video = gr.Video(label="A drifting video (ours or another generator's)", sources=["upload"], height=300,
+                               elem_id="r_video")
+            with gr.Column():
+                r_ref = gr.Image(label="Reference image of the subject (optional; default: the opening frames)",
+                                 type="filepath", sources=["upload"], height=200)
+                r_kinds = gr.CheckboxGroup(REPAIR_CHOICES, value=[v for _, v in REPAIR_CHOICES], label="Repair",
+                                           elem_id="r_kinds")
+                with gr.Row():
+                    r_run = gr.Button("Repair", variant="primary", elem_id="r_run")
+                    r_cancel = gr.Button("Cancel", variant="stop", elem_id="r_cancel")
+        r_status = gr.Markdown(elem_id="r_status")
+        with gr.Row():
+            r_out = gr.Video(label="Repaired video", interactive=False, height=300, elem_id="r_out")
+            with gr.Column():
+                r_scores = gr.Dataframe(headers=["kind", "before", "after"], label="Scores (100 = no drift)",
+                                        interactive=False, elem_id="r_scores")
+                r_files = gr.File(label="Report (HTML, JSON)", file_count="multiple", interactive=False, elem_id="r_files")
+        r_done = gr.Markdown(elem_id="r_done")
+        r_pairs = gr.Gallery(label="Before | after", columns=2, height=320, preview=False, object_fit="contain",
+                             elem_id="r_pairs")
+
+    def prepare_repair(video, reference, kinds):
+        if not kinds:
+            raise _error("tick at least one kind of repair")
+        spec = dict(video=app.video(video, "video"), reference=app.image(reference, "reference image", required=False),
+                    only=list(kinds))
+        return spec, QUEUED
+
+    def run_repair(spec, request: gr.Request, progress=gr.Progress()):
+        spec = dict(spec, out_dir=str(app.new_job_dir()))
+        res = app.run("repair", spec, _session(request), progress)
+        before, after = res["overall"]
+        status = ("**Nothing needed repair**: the video is unchanged." if res["copied"] else
+                  f"**Repaired.** Overall drift score {before:.0f} → {after:.0f}." if before is not None and after is not None
+                  else "**Repaired.**") + "".join(f"\n\nWarning: {w}" for w in res.get("warnings", []))
+        return status, res["video"], res["scores"], [res["html"], res["json"]], res["repairs"], res["pairs"]
+
+    r_evt = r_run.click(prepare_repair, [r_video, r_ref, r_kinds], [r_spec, r_status], concurrency_limit=None).success(
+        run_repair, [r_spec], [r_status, r_out, r_scores, r_files, r_done, r_pairs], **slots)
+    r_cancel.click(_cancel_handler(app), None, r_status, cancels=[r_evt])
+
+
 def check_tab(app: WebApp, slots: dict) -> None:
     """Check & prompt: preflight findings for an image + motion, and the prompt linter."""
     import gradio as gr
