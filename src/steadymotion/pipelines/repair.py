@@ -13,7 +13,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -142,14 +142,18 @@ def repair_video(
     plan = plan_repairs(before, track, kinds)
     timings["track"] = time.perf_counter() - t0
     t0 = time.perf_counter()
+    same_bytes = False
     if plan.empty():
-        frames, fps, size = _pass_through(video, output, stage("copying (nothing to repair)"))
+        frames, fps, size, same_bytes = _pass_through(video, output, stage("copying (nothing to repair)"))
         pairs: list = []
     else:
         frames, fps, size, pairs = _apply(video, output, plan, before, stage("repairing"))
     timings["repair"] = time.perf_counter() - t0
     after = None
-    if measure_after:
+    if measure_after and same_bytes:
+        # the output is the input, byte for byte: measuring it again would find the same
+        after = replace(before, video={**before.video, "path": str(output)})
+    elif measure_after:
         t0 = time.perf_counter()
         after = analyze_video(output, reference=reference, progress=progress, pose=colour)
         after.video["path"] = str(output)
@@ -167,9 +171,10 @@ def repair_video(
     return result
 
 
-def _pass_through(video, output: Path, progress) -> tuple[int, float, tuple[int, int]]:
-    """Nothing to repair: the output is the input. The same bytes when the input already is an MP4/MOV
-    (and the output's name asks for one); otherwise its frames re-encoded at :data:`REPAIR_CRF` with its audio."""
+def _pass_through(video, output: Path, progress) -> tuple[int, float, tuple[int, int], bool]:
+    """Nothing to repair: the output is the input. The same bytes when the input already is an H.264/HEVC
+    MP4/MOV (and the output's name asks for one); otherwise its frames re-encoded at :data:`REPAIR_CRF`
+    with its audio. Returns frames, fps, size and whether the bytes are the input's."""
     import av
 
     from steadymotion.io.atomic import atomic_output
@@ -183,7 +188,7 @@ def _pass_through(video, output: Path, progress) -> tuple[int, float, tuple[int,
             shutil.copyfile(video, tmp)
         if progress is not None:
             progress(1, 1)
-        return info.frame_count or 0, float(info.fps), info.size
+        return info.frame_count or 0, float(info.fps), info.size, True
     n = 0
     with VideoReader(video) as reader, VideoWriter(output, reader.fps, audio_from=video, crf=REPAIR_CRF) as writer:
         total = reader.info.frame_count or 0
@@ -194,7 +199,7 @@ def _pass_through(video, output: Path, progress) -> tuple[int, float, tuple[int,
                 progress(n, max(total, n))
         size = reader.output_size
         fps = float(reader.fps)
-    return n, fps, size
+    return n, fps, size, False
 
 
 def _apply(video, output: Path, plan, before, progress):
