@@ -83,7 +83,7 @@ def _page(browser, server):
     return page
 
 
-TABS = ("Animate", "Analyze", "Check & prompt", "Characters")
+TABS = ("Animate", "Analyze", "Repair", "Check & prompt", "Characters")
 
 
 def _open_tab(page, name: str) -> None:
@@ -180,6 +180,37 @@ def test_analyze_tab_shows_scores_events_and_report(browser, server, shots):
     # the JSON and HTML report are offered for download
     names = page.locator("#z_files").inner_text().replace("\n", "")
     assert "drift.html" in names and "drift.json" in names
+
+
+def test_repair_tab_repairs_flicker(browser, server, shots, tmp_path):
+    from steadymotion.drift.inject import inject
+    from steadymotion.io.video import probe_video
+
+    # given: 3 s of a real selfie clip with ±10 % brightness flicker from 1 s on, flicker repair only
+    clip = inject(media_path("liveportrait__d13.mp4"), tmp_path / "flickering.mp4", "flicker", 10.0, 1.0, seed=2,
+                  end_s=3.0, max_side=320).path
+    page = _page(browser, server)
+    _open_tab(page, "Repair")
+    _upload(page, "r_video", clip, "video")
+    for label in ("colour (re-anchor to the reference)", "jitter (stabilise)", "segment joins"):
+        page.locator("#r_kinds").get_by_label(label).uncheck()
+    # when
+    page.locator("#r_run").click()
+    page.wait_for_selector("#r_out video[src]", timeout=300_000)
+    page.wait_for_selector("#r_pairs img", timeout=60_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "repair_result.png"), full_page=True)
+    # then: flicker scored lower before than after, a before|after frame, the repaired video and the report
+    scores = {row[0]: row[1:] for row in _table(page, "r_scores")}
+    before, after = (float(x) for x in scores["flicker"])
+    assert before < 100 and after > before, scores
+    assert "Repaired" in page.locator("#r_status").inner_text()
+    assert "deflicker" in page.locator("#r_done").inner_text()
+    names = page.locator("#r_files").inner_text().replace("\n", "")
+    assert "repair.html" in names and "repair.json" in names
+    video = _video_file(page, server, "r_out", tmp_path / "repaired.mp4")
+    info = probe_video(video)
+    assert info.frame_count == probe_video(clip).frame_count and info.size == probe_video(clip).size
 
 
 def test_invalid_upload_shows_a_readable_error(browser, server, shots, tmp_path):

@@ -57,8 +57,12 @@ class RegionCorrection:
     shift: np.ndarray
     key: np.ndarray
 
+    def __post_init__(self) -> None:
+        self._on = np.linalg.norm(self.shift, axis=1) >= 0.25 * MIN_SHIFT
+
     def active(self) -> np.ndarray:
-        return np.linalg.norm(self.shift, axis=1) >= 0.25 * MIN_SHIFT
+        """(T,) bool: frames this correction changes."""
+        return self._on
 
 
 @dataclass
@@ -69,15 +73,33 @@ class FrameCorrection:
     dl: np.ndarray
     chroma: np.ndarray
 
+    def __post_init__(self) -> None:
+        self._on = (np.abs(self.dl) > 0.2) | (np.abs(self.chroma - 1) > 0.005)
+
     def active(self) -> np.ndarray:
-        return (np.abs(self.dl) > 0.2) | (np.abs(self.chroma - 1) > 0.005)
+        """(T,) bool: frames this correction changes."""
+        return self._on
+
+
+def region_keys(tracking, t: np.ndarray) -> dict[str, np.ndarray]:
+    """Each measured region's current CIELAB colour (T, 3) at the video's frame times ``t`` (its
+    main palette colour, interpolated between the tracked frames): the centres of the colour keys."""
+    app = tracking.app
+    out = {}
+    for r, region in enumerate(REGIONS):
+        cur = np.asarray(app.colors[:, r], np.float64)
+        ok = np.isfinite(cur).all(axis=1)
+        if ok.sum() >= 3:
+            out[region] = np.stack([np.interp(t, app.times[ok], cur[ok, k]) for k in range(3)], axis=1)
+    return out
 
 
 def region_corrections(tracking, t: np.ndarray, weights: dict[str, np.ndarray]) -> list[RegionCorrection]:
     """One :class:`RegionCorrection` per region with a non-zero weight (T,) in ``weights``.
 
     ``tracking`` is the drift report's :class:`~steadymotion.drift.analyze.Tracking`; ``t`` the
-    video's frame times.
+    video's frame times. The shift is the reference's a*b* at the region's current lightness minus
+    the region's current a*b*, on the tracked frames, 1-s running median, interpolated to every frame.
     """
     app, ref = tracking.app, tracking.reference
     out = []
@@ -161,14 +183,14 @@ def _chin_depth(shape, face: np.ndarray) -> np.ndarray:
     h, w = shape
     fh = max(float(np.linalg.norm(face[152, :2] - face[10, :2])), 1.0)
     down = (face[152, :2] - face[10, :2]) / fh
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    return ((xx - face[152, 0]) * down[0] + (yy - face[152, 1]) * down[1]) / fh
+    yy, xx = np.ogrid[0:h, 0:w]
+    return (((xx - face[152, 0]) * down[0]).astype(np.float32) + ((yy - face[152, 1]) * down[1]).astype(np.float32)) / fh
 
 
 def _support(region: str, shape, body, face, person: np.ndarray) -> np.ndarray | None:
     """Where ``region`` can be (float32 0-1, full frame): irises in the eye openings; facial skin in
     the face outline and the rest of the person's skin; hair on the person around the head, down to
-    a little below the chin; clothing on the person below the chin (or the shoulders' line)."""
+    the chin (the measure's own hair region: around and above the face); clothing on the person below the chin (or the shoulders' line)."""
     h, w = shape
     face_ok = face is not None and np.isfinite(face[:, :2]).all()
     if region == "iris":
@@ -198,7 +220,7 @@ def _support(region: str, shape, body, face, person: np.ndarray) -> np.ndarray |
         near = np.zeros((h, w), np.float32)
         cv2.circle(near, (int(round(c[0])), int(round(c[1]))), int(round(1.6 * fh)), 1.0, -1)
         near = cv2.GaussianBlur(near, (0, 0), 0.1 * fh + 1)
-        return person * near * (1.0 - np.clip((_chin_depth(shape, face) - 0.3) / 0.3, 0.0, 1.0))
+        return person * near * (1.0 - np.clip(_chin_depth(shape, face) / 0.2, 0.0, 1.0))
     # clothing
     if face_ok:
         return person * np.clip((_chin_depth(shape, face) + 0.1) / 0.2, 0.0, 1.0)
@@ -218,42 +240,116 @@ def _bbox(mask: np.ndarray, pad: int = 2):
     return max(0, ys.min() - pad), min(h, ys.max() + pad + 1), max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
 
 
+#: Long side (pixels) at which the regions' masks and keys are worked out (the shift field they
+#: make is smooth and is brought to full size; irises are keyed at full size).
+WORK_SIDE = 512
+
+
+def _scaled(points: np.ndarray | None, s: float) -> np.ndarray | None:
+    if points is None:
+        return None
+    out = points.copy()
+    out[:, :2] *= s
+    return out
+
+
+def _key_weight(lab: np.ndarray, key: np.ndarray, key_ab: float) -> np.ndarray:
+    d_ab2 = (lab[..., 1] - key[1]) ** 2 + (lab[..., 2] - key[2]) ** 2
+    d_l2 = (lab[..., 0] - key[0]) ** 2
+    return np.exp(-0.5 * (d_ab2 / key_ab**2 + d_l2 / KEY_L**2))
+
+
+def _weights(region: str, lab: np.ndarray, i: int, sups: dict[str, np.ndarray], keys: dict[str, np.ndarray]) -> np.ndarray:
+    """How much of region ``region``'s shift each pixel takes: where the region can be (its support
+    in ``sups``) x how close its colour is to the region's key x the share of that among all regions
+    that can be there (their supports x their keys): a pixel on the head nearer the hair's colour than
+    the skin's takes the hair's correction, not the skin's — soft assignment, as a Gaussian mixture's
+    responsibilities."""
+    own = sups[region] * _key_weight(lab, keys[region][i], KEY_AB_REGION.get(region, KEY_AB))
+    total = own + 1e-3
+    for other, sup in sups.items():
+        if other != region and np.isfinite(keys[other][i]).all():
+            total = total + sup * _key_weight(lab, keys[other][i], KEY_AB_REGION.get(other, KEY_AB))
+    return own * (own / total)
+
+
 def recolour(img: np.ndarray, i: int, t: float, corrections: list[RegionCorrection], frame: FrameCorrection | None,
-             seq, person_prob) -> np.ndarray:
+             seq, person_prob, keys: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Frame ``i`` (time ``t``) with its colour corrections applied (``img`` is not modified).
 
-    ``person_prob(img)`` gives the person's probability map (any size; resized here).
+    ``person_prob(img)`` gives the person's probability map (any size; resized here); ``keys`` the
+    measured regions' colours (:func:`region_keys`; default: the corrected regions' own).
     """
     todo = [c for c in corrections if c.active()[i]]
     whole = frame is not None and frame.active()[i]
     if not todo and not whole:
         return img
+    keys = dict(keys or {})
+    for c in todo:
+        keys.setdefault(c.region, c.key)
     h, w = img.shape[:2]
-    out = img.copy()
+    out = img
     if todo:
         body, face = landmarks_at(seq, t)
-        person = cv2.resize(person_prob(img).astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+        broad = [c for c in todo if c.region != "iris"]
+        if broad:  # garment, hair, skin: masks and keys at WORK_SIDE, the shift field brought to full size
+            sc = min(1.0, WORK_SIDE / max(h, w))
+            sw, sh = max(1, round(w * sc)), max(1, round(h * sc))
+            small = cv2.resize(img, (sw, sh), interpolation=cv2.INTER_AREA) if sc < 1 else img
+            lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+            person = cv2.resize(person_prob(img).astype(np.float32), (sw, sh), interpolation=cv2.INTER_LINEAR)
+            field = np.zeros((sh, sw, 2), np.float32)
+            sups = {}
+            for region in keys:  # every measured region competes for its pixels, corrected or not
+                if region != "iris":
+                    sup = _support(region, (sh, sw), _scaled(body, sc), _scaled(face, sc), person)
+                    if sup is not None:
+                        sups[region] = sup
+            for c in broad:
+                if c.region in sups:
+                    field += _weights(c.region, lab, i, sups, keys)[..., None] * c.shift[i].astype(np.float32)
+            mag = np.maximum(np.abs(field[..., 0]), np.abs(field[..., 1]))
+            x, y, bw, bh = cv2.boundingRect((mag > 0.05).astype(np.uint8))
+            if bw and bh:  # the bounding box of what changes, brought to full size
+                X0, Y0 = int(np.floor(x / sc)), int(np.floor(y / sc))
+                X1, Y1 = min(w, int(np.ceil((x + bw) / sc))), min(h, int(np.ceil((y + bh) / sc)))
+                # full-size pixel centres of the box, sampled bilinearly from the small field
+                gx = ((np.arange(X0, X1, dtype=np.float32) + 0.5) * sc - 0.5)[None, :].repeat(Y1 - Y0, 0)
+                gy = ((np.arange(Y0, Y1, dtype=np.float32) + 0.5) * sc - 0.5)[:, None].repeat(X1 - X0, 1)
+                crop = cv2.remap(field, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) if sc < 1 else field[Y0:Y1, X0:X1]
+                out = _shift_ab(out, crop, (Y0, X0))
         for c in todo:
-            sup = _support(c.region, (h, w), body, face, person)
+            if c.region != "iris":
+                continue
+            sup = _support("iris", (h, w), body, face, None)
             box = None if sup is None else _bbox(sup)
             if box is None:
                 continue
             y0, y1, x0, x1 = box
-            patch = cv2.cvtColor(out[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
-            key = c.key[i]
-            d_ab = np.hypot(patch[..., 1] - key[1], patch[..., 2] - key[2])
-            d_l = patch[..., 0] - key[0]
-            key_ab = KEY_AB_REGION.get(c.region, KEY_AB)
-            wgt = sup[y0:y1, x0:x1] * np.exp(-0.5 * ((d_ab / key_ab) ** 2 + (d_l / KEY_L) ** 2))
-            patch[..., 1] += wgt * c.shift[i, 0]
-            patch[..., 2] += wgt * c.shift[i, 1]
-            rgb = np.clip(np.round(cv2.cvtColor(patch, cv2.COLOR_Lab2RGB) * 255), 0, 255).astype(np.uint8)
-            touched = wgt > 1e-3  # pixels the key left alone keep their exact values
-            out[y0:y1, x0:x1][touched] = rgb[touched]
+            lab = cv2.cvtColor(out[y0:y1, x0:x1].astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+            wgt = _weights("iris", lab, i, {"iris": sup[y0:y1, x0:x1]}, keys)
+            out = _shift_ab(out, wgt[..., None] * c.shift[i].astype(np.float32), (y0, x0))
     if whole:
         lab = cv2.cvtColor(out.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
         _frame_lab(lab, frame, i)
         out = np.clip(np.round(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB) * 255), 0, 255).astype(np.uint8)
+    return out
+
+
+def _shift_ab(img: np.ndarray, field: np.ndarray, at: tuple[int, int]) -> np.ndarray:
+    """``img`` with ``field`` (h, w, 2) added to a*b* of the pixels under it (top-left corner at
+    ``at`` = (y, x)); pixels whose shift is below 0.05 keep their exact values."""
+    mag = np.maximum(np.abs(field[..., 0]), np.abs(field[..., 1]))
+    touched = (mag > 0.05).astype(np.uint8)
+    x, y, bw, bh = cv2.boundingRect(touched)
+    if bw == 0 or bh == 0:
+        return img
+    y0, x0 = at[0] + y, at[1] + x
+    patch = cv2.cvtColor(img[y0:y0 + bh, x0:x0 + bw].astype(np.float32) * np.float32(1 / 255), cv2.COLOR_RGB2Lab)
+    patch[..., 1:] += field[y:y + bh, x:x + bw]
+    rgb = cv2.convertScaleAbs(cv2.cvtColor(patch, cv2.COLOR_Lab2RGB), alpha=255.0)  # rounds and saturates
+    out = img.copy()
+    np.copyto(out[y0:y0 + bh, x0:x0 + bw], rgb, where=touched[y:y + bh, x:x + bw, None].astype(bool))
     return out
 
 

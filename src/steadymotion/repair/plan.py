@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from steadymotion.errors import InvalidOptionError
-from steadymotion.repair.colour import REGION_SERIES, FrameCorrection, RegionCorrection, frame_correction, recolour, region_corrections
+from steadymotion.repair.colour import (
+    REGION_SERIES, FrameCorrection, RegionCorrection, frame_correction, recolour, region_corrections, region_keys,
+)
 from steadymotion.repair.deflicker import apply_gains, flicker_gains
 from steadymotion.repair.joins import Join, find_joins, join_offsets
 from steadymotion.repair.spans import event_spans, span_weights, spans_of
@@ -62,6 +64,8 @@ class RepairPlan:
     joins: list[Join] = field(default_factory=list)
     spans: dict = field(default_factory=dict)
     cuts: np.ndarray | None = None  # (T,) bool: a cut before the frame (nothing is carried across it)
+    #: region -> (T, 3) CIELAB: every measured region's current colour (the colour keys compete)
+    keys: dict = field(default_factory=dict)
     #: (T,) bool: frames moved onto a smoothed path, whose uncovered border the previous repaired
     #: frame fills (a lasting shift, such as a join's, reflects the image's own edge instead)
     steady: np.ndarray | None = None
@@ -130,6 +134,7 @@ def plan_repairs(report, track, kinds=REPAIR_KINDS) -> RepairPlan:
                 if ev:
                     weights[region] = span_weights(t, ev)
             plan.regions = region_corrections(tracking, t, weights)
+            plan.keys = region_keys(tracking, t) if plan.regions else {}
         we = span_weights(t, event_spans(report, "color", "color.exposure"))
         ws = span_weights(t, event_spans(report, "color", "color.saturation"))
         if we.any() or ws.any():
@@ -152,7 +157,7 @@ def repair_frame(plan: RepairPlan, img: np.ndarray, i: int, t: float, previous: 
         return img
     out = img
     if plan.regions or plan.frame is not None:
-        out = recolour(out, i, t, plan.regions, plan.frame, seq, person_prob)
+        out = recolour(out, i, t, plan.regions, plan.frame, seq, person_prob, plan.keys)
     out = apply_gains(out, plan.gain[i])
     steady = plan.steady is not None and bool(plan.steady[i])
     return shift_frame(out, plan.shift[i], previous if steady else None)
