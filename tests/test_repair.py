@@ -193,3 +193,30 @@ def test_real_drifting_ai_clip_gets_its_colours_back(folder):
         return float(np.nanmedian(s.values))
 
     assert face_distance(res.after) <= face_distance(res.before) + 0.03
+
+
+def test_exposure_drift_is_brought_back_to_the_opening(d13, folder):
+    # given: the clean clip darkening to 70 % brightness over 2-3 s (a whole-frame exposure drift)
+    from steadymotion.repair.colour import frame_correction, recolour
+    from steadymotion.repair.spans import span_weights
+    from steadymotion.repair.track import track_video
+
+    dark = folder / "darkening.mp4"
+    with VideoReader(d13) as r, VideoWriter(dark, r.fps) as w:
+        for f in r:
+            gain = 1.0 - 0.3 * float(np.clip(f.t - 2.0, 0.0, 1.0))
+            w.write(np.clip(f.image.astype(np.float32) * gain, 0, 255).astype(np.uint8))
+    track = track_video(dark)
+    # when: the exposure correction acts from 2 s on (where the meter's color.exposure event would be)
+    fix = frame_correction(track, span_weights(track.t, [(2.5, 4.0)]), np.zeros(len(track)))
+    # then: none before 1.5 s, and the last frames' lightness comes back to the opening's (within 1.5 L*)
+    assert not fix.active()[track.t < 1.5].any()
+    last = _frames(dark)[-1]
+    fixed = recolour(last, len(track) - 1, float(track.t[-1]), [], fix, None, None)
+    import cv2
+
+    def lightness(img):
+        return float(cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[..., 0].mean() * 100 / 255)
+
+    opening = lightness(_frames(d13)[0])
+    assert lightness(last) < opening - 8 and abs(lightness(fixed) - opening) < 1.5, (opening, lightness(last), lightness(fixed))

@@ -245,7 +245,7 @@ def repair_tab(app: WebApp, slots: dict) -> None:
                                         interactive=False, elem_id="r_scores")
                 r_files = gr.File(label="Report (HTML, JSON)", file_count="multiple", interactive=False, elem_id="r_files")
         r_done = gr.Markdown(elem_id="r_done")
-        r_pairs = gr.Gallery(label="Before | after", columns=2, height=320, preview=False, object_fit="contain",
+        r_pairs = gr.Gallery(label="Before | after", columns=1, height=420, preview=False, object_fit="contain",
                              elem_id="r_pairs")
 
     def prepare_repair(video, reference, kinds):
