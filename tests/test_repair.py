@@ -187,6 +187,8 @@ def test_real_drifting_ai_clip_gets_its_colours_back(folder):
     assert res.after.scores["color"] > res.before.scores["color"] + 20, (res.before.scores, res.after.scores)
     # the same person: identity neither scored worse nor further from the reference face
     assert res.after.scores["identity"] >= res.before.scores["identity"]
+    # and the repair made no cut: the corrections never pop from one frame to the next
+    assert not [e for e in res.after.events if e.kind == "cut"], [e.to_dict() for e in res.after.events]
 
     def face_distance(report):
         s = next(s for s in report.series if s.name == "identity.face_distance")

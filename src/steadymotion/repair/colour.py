@@ -37,6 +37,10 @@ KEY_AB, KEY_L = 12.0, 35.0
 KEY_AB_REGION = {"iris": 25.0}
 #: A correction below this (ΔE*ab) is not applied: the meter's own noise.
 MIN_SHIFT = 1.5
+#: Largest a*b* correction (ΔE*ab) per region: a larger departure of a garment, hair or skin is more
+#: likely a region measured on the wrong pixels (a veil taken for hair) than a colour to undo in
+#: full; irises (small, saturated when they drift: 25 ΔE00 is about 55 ΔE*ab) get more room.
+MAX_SHIFT = {"iris": 70.0, "other": 35.0}
 
 
 @dataclass
@@ -134,8 +138,13 @@ def region_corrections(tracking, t: np.ndarray, weights: dict[str, np.ndarray]) 
             continue
         shift = np.stack([np.interp(t, ts[good], delta[good, k]) for k in range(2)], axis=1)
         key = np.stack([np.interp(t, ts, cs[:, k]) for k in range(3)], axis=1)
-        shift[np.linalg.norm(shift, axis=1) < MIN_SHIFT] = 0.0
-        out.append(RegionCorrection(region, shift * np.asarray(w)[:, None], key))
+        mag = np.linalg.norm(shift, axis=1)
+        shift[mag < MIN_SHIFT] = 0.0
+        cap = MAX_SHIFT.get(region, MAX_SHIFT["other"])  # beyond it the measure, not the colour, failed
+        shift *= np.minimum(1.0, cap / np.maximum(mag, 1e-9))[:, None]
+        corr = RegionCorrection(region, shift * np.asarray(w)[:, None], key)
+        if corr.active().any():
+            out.append(corr)
     return out
 
 
@@ -154,9 +163,15 @@ def frame_correction(track, weight_exposure: np.ndarray, weight_saturation: np.n
 
 
 # --- applying them to a frame -------------------------------------------------------------------------
+#: Seconds over which the nearest tracked landmarks stand in where the tracker lost the subject
+#: (a region's mask must not vanish for a frame: the correction would pop).
+HOLD_S = 1.0
+
+
 def landmarks_at(seq, t: float) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Body (33, 4) and face (478, 3) landmarks at time ``t``, linear between the tracked frames on
-    either side (the nearest alone within half a sampling step when only one has them)."""
+    """Body (33, 4) and face (478, 3) landmarks at time ``t``: linear between the tracked frames on
+    either side when both have them, else the nearest tracked frame that has them within
+    :data:`HOLD_S`."""
     if seq is None or not len(seq):
         return None, None
     times = seq.times
@@ -164,15 +179,14 @@ def landmarks_at(seq, t: float) -> tuple[np.ndarray | None, np.ndarray | None]:
     i0, i1 = max(0, j - 1), min(len(times) - 1, j)
     span = max(times[i1] - times[i0], 1e-9)
     a = 0.0 if i1 == i0 else float(np.clip((t - times[i0]) / span, 0, 1))
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
 
     def pick(data, present):
         if present[i0] and present[i1]:
             return (1 - a) * data[i0] + a * data[i1]
-        for i in (i0, i1):
-            if present[i] and abs(times[i] - t) <= 0.6 * step:
-                return data[i]
-        return None
+        near = np.flatnonzero(present & (np.abs(times - t) <= HOLD_S))
+        if not len(near):
+            return None
+        return data[near[np.argmin(np.abs(times[near] - t))]]
 
     return pick(seq.body, seq.body_present), pick(seq.face, seq.face_present)
 

@@ -2,7 +2,7 @@
 into per-frame corrections (:class:`RepairPlan`), and those corrections applied to one frame.
 
 Only what was found is touched: flicker, colour and jitter only inside (ramped) spans of the
-meter's events of that kind, joins only where :func:`~.joins.find_joins` sees a step far above the
+meter's events of that kind (colour only up to the first cut: after it comes another shot), joins only where :func:`~.joins.find_joins` sees a step far above the
 clip's own noise. Everywhere else a frame goes through unchanged.
 """
 
@@ -126,19 +126,24 @@ def plan_repairs(report, track, kinds=REPAIR_KINDS) -> RepairPlan:
             shift += s
             spans["joins"] = spans_of(np.abs(g).sum(axis=1) + np.abs(s).sum(axis=1), t)
     if "color" in kinds:
+        # the reference (the opening, or an image of the subject) holds only up to the first cut:
+        # after it comes another shot, whose colours are not drift
+        same_shot = (t < t[track.cut][0]).astype(float) if track.cut.any() else np.ones(n)
         weights = {}
         tracking = getattr(report, "tracking", None)
         if tracking is not None and len(tracking.app.times):
             for region, series in REGION_SERIES.items():
                 ev = event_spans(report, "color", series)
                 if ev:
-                    weights[region] = span_weights(t, ev)
+                    weights[region] = span_weights(t, ev) * same_shot
             plan.regions = region_corrections(tracking, t, weights)
             plan.keys = region_keys(tracking, t) if plan.regions else {}
-        we = span_weights(t, event_spans(report, "color", "color.exposure"))
-        ws = span_weights(t, event_spans(report, "color", "color.saturation"))
+        we = span_weights(t, event_spans(report, "color", "color.exposure")) * same_shot
+        ws = span_weights(t, event_spans(report, "color", "color.saturation")) * same_shot
         if we.any() or ws.any():
             plan.frame = frame_correction(track, we, ws)
+            if not plan.frame.active().any():
+                plan.frame = None
         on = np.zeros(n, bool)
         for c in plan.regions:
             on |= c.active()
