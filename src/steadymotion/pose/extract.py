@@ -96,7 +96,9 @@ def _new_graph(opts: HolisticOptions, static: bool = False):
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        import mediapipe as mp_lib  # heavy: imported only where used
+        from steadymotion._native import import_mediapipe
+
+        mp_lib = import_mediapipe()  # heavy: imported only where used
     except ImportError as exc:  # pragma: no cover - a core dependency
         from steadymotion.errors import MissingDependencyError
 
