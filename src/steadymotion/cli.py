@@ -20,7 +20,7 @@ from steadymotion import __version__
 from steadymotion._progress import StagedProgress, console, progress_bar
 from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning
 from steadymotion.io.atomic import check_writable
-from steadymotion.vocab import Orientation
+from steadymotion.vocab import Mode, Orientation
 
 app = typer.Typer(
     name="steadymotion",
@@ -323,9 +323,10 @@ def animate(
     image: Annotated[Optional[Path], typer.Option("--image", "-i", help="Character image (one person, head and shoulders at least).")] = None,
     character: Annotated[Optional[str], typer.Option("--character", "-c", help="A stored character (see `steadymotion character`); reuses its rig.")] = None,
     orientation: Annotated[str, typer.Option("--orientation", help="video: position, scale, rotation and camera follow the reference; image: keep the image's.")] = "video",
+    mode: Annotated[str, typer.Option("--mode", help="animate: the character performs in its own image's scene; replace: it takes the reference person's place in the reference video (scene, light, camera, size, audio).")] = "animate",
     prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="Camera directives are read from it: fixed lens, zoom in on the face, pan left, 85mm...")] = None,
     end_image: Annotated[Optional[Path], typer.Option("--end-image", help="End the clip in this image's pose (blended over the last second).")] = None,
-    background: Annotated[Optional[str], typer.Option("--background", help="Replace the background: an image path, #rrggbb, r,g,b or a colour name.")] = None,
+    background: Annotated[Optional[str], typer.Option("--background", help="Replace the background (animate mode): an image or video path (a video moves, looped), #rrggbb, r,g,b or a colour name.")] = None,
     size: Annotated[Optional[str], typer.Option("--size", help="Output WIDTHxHEIGHT (default: the image's aspect, long side 512-1280).")] = None,
     no_sound: Annotated[bool, typer.Option("--no-sound", help="Drop the reference's audio (kept by default).")] = False,
     max_seconds: Annotated[Optional[float], typer.Option("--max-seconds", help="Use only the first seconds of the reference.")] = None,
@@ -340,27 +341,32 @@ def animate(
     if (image is None) == (character is None):
         raise InvalidOptionError("give exactly one of --image IMAGE or --character NAME")
     orientation = Orientation.parse(orientation).value
+    mode = Mode.parse(mode)
     started = time.perf_counter()
     with StagedProgress(quiet=quiet) as stage:
         made = make_video(motion, output, image=image, character=character, store=store, orientation=orientation,
                           prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
                           sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
-                          report=report, progress=stage)
-    _print_animation(made.animation, orientation, static_background, time.perf_counter() - started)
+                          report=report, progress=stage, mode=mode)
+    _print_animation(made.animation, orientation, static_background, time.perf_counter() - started, mode)
     if made.drift is not None:
         _print_drift(made.drift, made.output.name)
         console.print(f"drift report: {made.report_files[0]} (JSON: {made.report_files[1]})")
 
 
-def _print_animation(result, orientation: str, static_background: bool, elapsed: float) -> None:
+def _print_animation(result, orientation: str, static_background: bool, elapsed: float, mode: Mode = Mode.ANIMATE) -> None:
     table = Table(title=f"animated {result.output.name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("video", f"{result.output}  ({result.size[0]}x{result.size[1]}, {result.frames} frames, {result.fps:g} fps, {result.duration_s:.2f} s)")
     table.add_row("character", result.character)
+    table.add_row("mode", f"{mode} (the character replaces the reference person in its video)" if mode is Mode.REPLACE else str(mode))
     table.add_row("orientation", orientation)
-    table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
-                  ("follows the reference" if orientation == "video" and not static_background else "static"))
+    if mode is Mode.REPLACE:
+        table.add_row("camera", "the reference video's own")
+    else:
+        table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
+                      ("follows the reference" if orientation == "video" and not static_background else "static"))
     if result.directives.ignored:
         table.add_row("ignored", ", ".join(f'"{w}"' for w in result.directives.ignored) + " (not supported, or overruled by a static camera)")
     t = result.timings

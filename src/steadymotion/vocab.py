@@ -1,4 +1,4 @@
-"""The words users choose options with, defined once: orientation modes and camera language.
+"""The words users choose options with, defined once: orientation, mode and camera language.
 
 Every interface (CLI, web UI, Python API) validates an orientation with :meth:`Orientation.parse`
 at its edge; the prompt linter and the renderer's camera directives read the same camera
@@ -40,6 +40,35 @@ class Orientation(str, Enum):
 
 #: The orientation names, for option help and choice lists.
 ORIENTATIONS: tuple[str, ...] = tuple(o.value for o in Orientation)
+
+
+class Mode(str, Enum):
+    """What the character is put into (the two modes of Wan2.2-Animate).
+
+    ``animate``: the character performs the motion in its own image's scene (or a given background).
+    ``replace``: the character takes the reference person's place in the reference video — its
+    scene, light and camera — and the reference person is removed.
+    """
+
+    ANIMATE = "animate"
+    REPLACE = "replace"
+
+    @classmethod
+    def parse(cls, value: Mode | str) -> Mode:
+        """The mode named by ``value``; an unknown name raises :class:`InvalidOptionError`."""
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise InvalidOptionError(f"--mode must be one of {', '.join(m.value for m in cls)}, got {value!r}") from None
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: The mode names, for option help and choice lists.
+MODES: tuple[str, ...] = tuple(m.value for m in Mode)
 
 
 # --- camera language (lower case regular expressions, matched on word boundaries) -------------------

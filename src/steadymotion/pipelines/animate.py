@@ -19,7 +19,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from steadymotion.characters import CharacterStore
@@ -29,13 +28,14 @@ from steadymotion.io.image import Image, read_image
 from steadymotion.io.encoder import BackgroundVideoWriter
 from steadymotion.io.video import check_video_output, probe_video
 from steadymotion.motion.directives import CameraDirectives, parse_camera
-from steadymotion.motion.plan import MotionPlan, plan_motion
+from steadymotion.motion.plan import MotionPlan, plan_motion, replace_base
 from steadymotion.perception.camera import body_boxes, track_camera
 from steadymotion.pose.extract import extract_pose, pose_from_image
 from steadymotion.prompt import prompt_too_long
 from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
+from steadymotion.render.backdrop import VIDEO_SUFFIXES, BackgroundClip, CleanPlate, ReplaceScene, SceneLight, fit_background
 from steadymotion.types import PoseSequence
-from steadymotion.vocab import Orientation
+from steadymotion.vocab import Mode, Orientation
 
 #: Default output: the image's own size, its long side brought within these bounds (even numbers).
 MAX_SIDE, MIN_SIDE = 1280, 512
@@ -70,11 +70,17 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
-def parse_background(spec: str | None) -> np.ndarray | None:
+def parse_background(spec: str | None) -> np.ndarray | BackgroundClip | None:
     """``None`` (the image's own, inpainted), a colour (``#rrggbb``, ``r,g,b`` or a name) as ``(3,)``
-    float32 in [0, 1], or an image (``(H, W, 3) uint8``, fitted to the output by :func:`fit_background`)."""
+    float32 in [0, 1], an image (``(H, W, 3) uint8``, fitted to the output by :func:`fit_background`),
+    or a video (a :class:`~steadymotion.render.backdrop.BackgroundClip`: a moving background)."""
     if spec is None or not str(spec).strip():
         return None
+    if Path(str(spec).strip()).suffix.lower() in VIDEO_SUFFIXES:
+        try:
+            return BackgroundClip(str(spec).strip())
+        except SteadyMotionError as exc:
+            raise type(exc)(f"--background {spec!r}: {exc}") from None
     from matplotlib import colors
 
     s = str(spec).strip()
@@ -90,19 +96,6 @@ def parse_background(spec: str | None) -> np.ndarray | None:
         return read_image(s).rgb
     except (NotAnImageError, FileNotFoundError) as exc:
         raise NotAnImageError(f"--background {spec!r}: not a colour (#rrggbb, r,g,b or a name) nor a readable image ({exc})") from None
-
-
-def fit_background(background: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
-    """A background image scaled to cover ``size`` and centre-cropped; colours and ``None`` pass through."""
-    if background is None or background.ndim == 1:
-        return background
-    w, h = size
-    ih, iw = background.shape[:2]
-    k = max(w / iw, h / ih)
-    big = cv2.resize(background, (max(w, int(round(iw * k))), max(h, int(round(ih * k)))),
-                     interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
-    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
-    return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
 
 
 def check_max_seconds(max_seconds: float | None) -> float | None:
@@ -193,6 +186,7 @@ def animate(
     motion_pose: PoseSequence | None = None,
     backend: str = DEFAULT_BACKEND,
     progress: Stage | None = None,
+    mode: Mode | str = Mode.ANIMATE,
 ) -> AnimateResult:
     """Make ``output``: the character performing the motion of the ``motion`` video.
 
@@ -212,9 +206,11 @@ def animate(
     end_image : path, optional
         The clip ends in this image's pose.
     background : str or ndarray, optional
-        A colour or an image path (or :func:`parse_background`'s result) replacing the image's own background.
+        A colour, an image path or a video path (or :func:`parse_background`'s result) replacing the
+        image's own background (animate mode only; a video moves, looped when shorter).
     size : (w, h), optional
-        Output size; default from the image aspect (:func:`output_size`).
+        Output size; default from the image aspect (:func:`output_size`). Replace mode keeps the
+        reference's size.
     sound : bool
         Keep the reference's audio.
     max_seconds : float, optional
@@ -226,16 +222,33 @@ def animate(
     backend : str
         The render backend (:data:`steadymotion.render.BACKENDS`).
     progress : callable(stage, done, total), optional
+    mode : Mode or {"animate", "replace"}
+        ``animate``: the character performs in its own image's scene (or ``background``).
+        ``replace``: the character takes the reference person's place in the reference video (its
+        scene, light, camera, size, frame rate, frame count and audio); the reference person is
+        removed (:class:`~steadymotion.render.backdrop.CleanPlate`) and the character's light matched
+        to the scene (:class:`~steadymotion.render.backdrop.SceneLight`). ``orientation="video"``
+        gives the character the reference person's size, ``"image"`` its own.
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
+    mode = Mode.parse(mode)
     out = check_video_output(output, inputs=[motion, image, end_image, background])
     max_seconds = check_max_seconds(max_seconds)
     directives = parse_camera(check_prompt(prompt))
     if size is not None:
         output_size((1, 1), size)
-    bg = background if isinstance(background, np.ndarray) or background is None else parse_background(background)
+    bg = background if isinstance(background, (np.ndarray, BackgroundClip)) or background is None else parse_background(background)
     info = probe_video(motion)
+    if mode is Mode.REPLACE:
+        if bg is not None:
+            raise InvalidOptionError("--background works in animate mode; replace mode keeps the reference video's own scene")
+        if size is not None and tuple(size) != tuple(info.size):
+            raise InvalidOptionError(f"--size: replace mode keeps the reference's size ({info.size[0]}x{info.size[1]}); "
+                                     "leave --size out")
+        if end_image is not None:
+            raise InvalidOptionError("--end-image works in animate mode; in replace mode the reference person's own "
+                                     "last pose ends the clip")
     get_backend(backend)
     end = read_image(end_image) if end_image is not None else None
 
@@ -274,7 +287,7 @@ def animate(
                 # a preview of a long reference tracks only what it shows
                 # the camera is tracked on the same decoded frames, in the same workers
                 motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds, parts="body",
-                                           camera=orientation is Orientation.VIDEO and follow_camera)
+                                           camera=(orientation is Orientation.VIDEO and follow_camera) or mode is Mode.REPLACE)
             timings["motion"] = time.perf_counter() - t0
             source: CharacterSource = source_f.result()
         timings["motion+rig"] = time.perf_counter() - t0
@@ -287,7 +300,11 @@ def animate(
 
         t0 = time.perf_counter()
         track = None
-        if orientation is Orientation.VIDEO and follow_camera:
+        if mode is Mode.REPLACE:
+            if seq.meta.get("camera_path") is None or len(seq.meta["camera_path"]) < len(seq):
+                seq.meta["camera_path"] = track_camera(motion, body_boxes(seq.body, seq.body_present),
+                                                       progress=lambda d, t: stage("tracking the camera", d, t), frames=len(seq))
+        elif orientation is Orientation.VIDEO and follow_camera:
             track = seq.meta.get("camera_path")
             if track is None or len(track) < len(seq):  # landmarks given by the caller: a separate camera pass
                 track = track_camera(motion, body_boxes(seq.body, seq.body_present), progress=lambda d, t: stage("tracking the camera", d, t),
@@ -296,12 +313,29 @@ def animate(
         timings["camera"] = time.perf_counter() - t0
 
         prepared = source.prepared
-        out_size = output_size(prepared.size, size)
         end_pose = pose_from_image(end.rgb) if end is not None else None
         end_size = (end.rgb.shape[1], end.rgb.shape[0]) if end is not None else None
-        plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
-                           camera_track=track, end_pose=end_pose, end_size=end_size)
-        scene = Scene(out_size, fit_background(bg, out_size))
+        if mode is Mode.REPLACE:
+            # the reference's own frames, size and camera: the character stands where its person stood
+            out_size = info.size
+            if directives.understood:
+                notes.append("replace mode keeps the reference video's own camera: the prompt's camera directives are not applied")
+            plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation,
+                               base=replace_base(prepared.rest_pose, seq, out_size, orientation), start_blend_s=0.0)
+            plate = CleanPlate(motion, seq, progress=lambda d, t: stage("removing the reference person", d, t))
+            light = SceneLight(source.master)
+            scene = Scene(out_size, frames=ReplaceScene(plate, light), adjust=light)
+            if plate.never_seen > 0.02:
+                notes.append(f"{plate.never_seen:.0%} of what the reference person hid is never seen in the video: "
+                             "filled by inpainting")
+        else:
+            out_size = output_size(prepared.size, size)
+            plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
+                               camera_track=track, end_pose=end_pose, end_size=end_size)
+            if isinstance(bg, BackgroundClip):
+                scene = Scene(out_size, frames=bg.fitted(out_size, len(plan)))
+            else:
+                scene = Scene(out_size, fit_background(bg, out_size))
 
         t_render = time.perf_counter()
         n = len(plan)

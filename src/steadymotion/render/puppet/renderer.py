@@ -145,10 +145,17 @@ class PuppetRenderer:
         return bg.copy()
 
     # -- one frame ------------------------------------------------------------------------------
-    def render(self, pose: Pose2D, coverage: bool = False) -> np.ndarray:
-        """The frame for ``pose`` as ``(H, W, 3) uint8`` RGB (``self.last_coverage`` when asked)."""
+    def render(self, pose: Pose2D, coverage: bool = False, background: np.ndarray | None = None) -> np.ndarray:
+        """The frame for ``pose`` as ``(H, W, 3) uint8`` RGB (``self.last_coverage`` when asked), drawn
+        over ``background`` (``(H, W, 3) uint8`` at the output size) when given, else over the
+        renderer's own background moved by ``pose.camera``."""
         w, h = self.size
-        out = self._background(pose.camera)
+        if background is not None:
+            if background.shape != (h, w, 3):
+                raise ValueError(f"background frame is {background.shape}, the output is {(h, w, 3)}")
+            out = np.array(background, np.uint8, copy=True)
+        else:
+            out = self._background(pose.camera)
         cov = np.zeros((h, w), np.float32) if coverage else None
         rest_out = _apply(self.base, self.rig.rest[:, :2])
         # part transforms in output space: (target) o (rest in output)^-1 is built on output rest
