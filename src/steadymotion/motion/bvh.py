@@ -17,7 +17,7 @@ the drift meter work on it unchanged.
 Motion -> BVH (:func:`bvh_from_pose`): a standard humanoid hierarchy (Hips root with six
 channels; Spine, Spine1, Neck, Head; shoulders, arms, forearms, hands; up-legs, legs, feet, toes)
 in a T-pose rest with the subject's median bone lengths, and per-frame rotations solved from the
-tracked 3D landmarks: the hips and chest get a full frame (sideways axis from the hip or shoulder
+tracked 3D landmarks (MediaPipe's world landmarks, :func:`body_points_3d`): the hips and chest get a full frame (sideways axis from the hip or shoulder
 line, up axis from the spine), the head a frame from the ears, and every limb bone the smallest
 rotation (swing) taking its parent-carried rest direction onto the observed bone direction. Euler
 angles are written in ZXY order; frame time is ``1 / fps``.
@@ -206,6 +206,7 @@ def pose_from_bvh(
     arms: str = "pca",
     legs: str = "pca",
     side: int = FRAME_SIDE,
+    face_camera: bool = True,
 ) -> PoseSequence:
     """A BVH capture as a pose sequence: 33 MediaPipe body landmarks per frame in pixels.
 
@@ -224,6 +225,10 @@ def pose_from_bvh(
         front-facing character reaches out where the capture reaches forward.
     side : int
         Long side of the pixel frame the capture is drawn into (its extent fills it, less a margin).
+    face_camera : bool
+        Turn every frame to face the camera, as AnimatedDrawings does (a 2D character has only its
+        front). ``False`` keeps the capture's own turning, seen by a camera facing the first frame's
+        body (a capture made from a video then reproduces that video's view).
 
     Returns
     -------
@@ -275,6 +280,8 @@ def pose_from_bvh(
     if bad.any():
         good = np.flatnonzero(~bad)
         lat[bad] = lat[good[np.clip(np.searchsorted(good, np.flatnonzero(bad)), 0, len(good) - 1)]]
+    if not face_camera:
+        lat = np.repeat(lat[:1], T, axis=0)
     fwd = np.cross(lat, up)
 
     root = P["hips"]
@@ -326,9 +333,11 @@ def pose_from_bvh(
     for group, method in (("arms", arms), ("legs", legs)):
         local = {j: frame(P[j] - root) for chain in chains[group] for j in chain}
         if method == "pca":
+            # AnimatedDrawings: the normal of the plane that best fits the group's joints over the
+            # whole capture (their least-variance direction, PCA) decides, whichever of the
+            # forward (frontal plane) or sideways (sagittal plane) axis it is nearer
             X = np.concatenate(list(local.values()))
-            X = X - X.mean(axis=0)
-            normal = np.linalg.svd(X, full_matrices=False)[2][-1]  # the least-variance direction
+            normal = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)[2][-1]
             method = "frontal" if abs(normal[2]) >= abs(normal[0]) else "sagittal"
         chosen[group] = method
         for chain in chains[group]:
@@ -408,7 +417,7 @@ HUMANOID: tuple[tuple[str, str | None], ...] = (
     ("LeftUpLeg", "Hips"), ("LeftLeg", "LeftUpLeg"), ("LeftFoot", "LeftLeg"), ("LeftToeBase", "LeftFoot"),
     ("RightUpLeg", "Hips"), ("RightLeg", "RightUpLeg"), ("RightFoot", "RightLeg"), ("RightToeBase", "RightFoot"),
 )
-#: Centimetres per unit of the tracked body: the torso (hip centre to shoulder centre) is this long.
+#: Without world landmarks, the torso (hip centre to shoulder centre) is taken to be this long.
 TORSO_CM = 50.0
 _ROT_CHANNELS = ("Zrotation", "Xrotation", "Yrotation")
 
@@ -434,21 +443,40 @@ def _frame_rot(x: np.ndarray, y: np.ndarray) -> Rotation:
     return Rotation.from_matrix(np.stack([x, y, z], axis=-1))
 
 
-def body_points_3d(seq: PoseSequence) -> np.ndarray:
-    """Tracked 3D body landmarks ``(T, 33, 3)`` in centimetres, Y up, Z toward the camera, gaps held.
+def body_points_3d(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, str]:
+    """Tracked 3D body landmarks ``(T, 33, 3)`` and the pelvis path ``(T, 3)``, in centimetres,
+    Y up, Z toward the camera, subject's left at +X when facing it; frames without a body hold
+    the nearest tracked one. Also says which landmarks were used.
 
-    MediaPipe's landmarks are ``x, y`` in pixels and ``z`` depth in the same scale (smaller nearer);
-    flipping ``y`` and ``z`` gives a right-handed frame with the subject's left at +X when they face
-    the camera. The scale makes the median torso :data:`TORSO_CM` long.
+    MediaPipe's world landmarks (metres, origin between the hips) when the sequence has them;
+    otherwise the image landmarks (``x, y`` pixels, ``z`` depth in the same scale), scaled so the
+    median torso is :data:`TORSO_CM` long. Either way ``y`` and ``z`` are flipped (MediaPipe's
+    axes are the image's). The pelvis path is the image pelvis's motion relative to the first
+    frame, at the same centimetres per pixel as the torso.
     """
     ok = seq.body_present & np.isfinite(seq.body[:, :, :3]).all(axis=(1, 2))
+    use_world = seq.world is not None
+    if use_world:
+        ok &= np.isfinite(seq.world).all(axis=(1, 2))
     if not ok.any():
         raise NoPersonError("no frame of the motion holds a whole body; BVH needs the body tracked")
     idx = np.flatnonzero(ok)
     pick = idx[np.clip(np.searchsorted(idx, np.arange(len(seq))), 0, len(idx) - 1)]
-    b = seq.body[pick, :, :3].astype(np.float64) * np.array([1.0, -1.0, -1.0])
-    torso = np.linalg.norm(0.5 * (b[:, 11] + b[:, 12]) - 0.5 * (b[:, 23] + b[:, 24]), axis=-1)
-    return b * (TORSO_CM / max(float(np.median(torso)), 1e-9))
+    flip = np.array([1.0, -1.0, -1.0])
+    img = seq.body[pick, :, :3].astype(np.float64) * flip
+
+    def torso(b: np.ndarray) -> float:
+        return max(float(np.median(np.linalg.norm(0.5 * (b[:, 11] + b[:, 12]) - 0.5 * (b[:, 23] + b[:, 24]), axis=-1))), 1e-9)
+
+    if use_world:
+        pts = seq.world[pick].astype(np.float64) * flip * 100.0
+    else:
+        pts = img * (TORSO_CM / torso(img))
+    cm_per_px = torso(pts) / torso(img)
+    pelvis = 0.5 * (img[:, 23] + img[:, 24])
+    path = (pelvis - pelvis[0]) * cm_per_px
+    path[:, 2] = 0.0  # depth of the person in the scene is not observed
+    return pts, path, "world" if use_world else "image"
 
 
 def bvh_from_pose(seq: PoseSequence) -> tuple[Bvh, dict[str, float]]:
@@ -461,9 +489,10 @@ def bvh_from_pose(seq: PoseSequence) -> tuple[Bvh, dict[str, float]]:
         Yrotation``; frame time ``1 / seq.fps``.
     fit : dict
         ``median_deg`` / ``p95_deg`` / ``max_deg``: angle between each written limb, spine and neck
-        bone (forward kinematics of the result) and the tracked bone, over all frames.
+        bone (forward kinematics of the result) and the tracked bone, over all frames;
+        ``landmarks``: ``"world"`` or ``"image"`` (see :func:`body_points_3d`).
     """
-    B = body_points_3d(seq)
+    B, path, landmarks = body_points_3d(seq)
     T = len(B)
     g = {name: B[:, i] for name, i in BODY.items()}
     pelvis = 0.5 * (g["left_hip"] + g["right_hip"])
@@ -541,8 +570,7 @@ def bvh_from_pose(seq: PoseSequence) -> tuple[Bvh, dict[str, float]]:
         if parent is None:
             # the root's path: the pelvis, relative to the first frame, standing on its legs
             legs = (L["left_thigh"] + L["left_shin"] + L["right_thigh"] + L["right_shin"]) / 2
-            p = pelvis - pelvis[0] * np.array([1.0, 1.0, 1.0]) + Y * legs
-            columns.append(p)
+            columns.append(path + Y * legs)
         columns.append(eul)
     motion = np.concatenate(columns, axis=1)
     bvh = Bvh(joints=joints, motion=motion, frame_time=1.0 / float(seq.fps), source=seq.source)
@@ -561,5 +589,6 @@ def bvh_from_pose(seq: PoseSequence) -> tuple[Bvh, dict[str, float]]:
         cos = np.einsum("tc,tc->t", _unit(got), _unit(want))
         errs.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
     e = np.concatenate(errs)
-    fit = {"median_deg": float(np.median(e)), "p95_deg": float(np.percentile(e, 95)), "max_deg": float(e.max())}
+    fit = {"median_deg": float(np.median(e)), "p95_deg": float(np.percentile(e, 95)), "max_deg": float(e.max()),
+           "landmarks": landmarks}
     return bvh, fit
