@@ -313,3 +313,27 @@ def _two_bone_humanoid() -> Bvh:
     """The dab capture's first 3 frames (enough for a PoseSequence)."""
     bvh = read_bvh(media_path("animateddrawings__dab.bvh"))
     return Bvh(bvh.joints, bvh.motion[:3], bvh.frame_time)
+
+
+# --- the built-in full-body sample ----------------------------------------------------------------------------
+def test_the_sample_character_is_found_whole_and_its_capture_ships():
+    from steadymotion.pose.extract import pose_from_image
+    from steadymotion.samples import sample_character, sample_motion
+    from steadymotion.skeleton import REGIONS, VISIBLE
+
+    # given the character the package draws
+    img = sample_character()
+    # when MediaPipe looks at it
+    pose = pose_from_image(img)
+    # then it finds one person, head to feet, every region seen, inside the picture
+    assert img.shape == (960, 960, 3) and pose.body_present[0]
+    body = pose.body[0]
+    for region, idx in REGIONS.items():
+        assert (body[list(idx), 3] >= VISIBLE).all(), region
+    feet = body[[BODY["left_foot_index"], BODY["right_foot_index"]], 1]
+    assert body[BODY["nose"], 1] < 0.3 * 960 and (feet > 0.8 * 960).all() and (feet < 960).all()
+    assert body[BODY["left_wrist"], 0] > body[BODY["left_hip"], 0] > body[BODY["right_hip"], 0] > body[BODY["right_wrist"], 0]
+    # and the bundled capture (with its licence notice) reads as the CMU jumping jacks
+    seq = read_motion_bvh(sample_motion())
+    assert seq.meta["bvh"]["naming"] == "CMU" and len(seq) == 125
+    assert "MIT License" in (sample_motion().parent / "NOTICE-AnimatedDrawings.txt").read_text()

@@ -562,34 +562,38 @@ def demo(
 ) -> None:
     """Run the main job end to end on built-in sample inputs and say where the results are.
 
-    The character is scikit-image's astronaut portrait (public domain); the motion is a clip the
-    package renders itself (the astronaut puppet waving). Writes the motion's skeleton exports,
-    the animated video, a contact sheet of it and its drift report.
+    The character is a full-body figure the package draws itself; the motion is a jumping-jacks
+    motion capture (BVH) from Meta's AnimatedDrawings (MIT). Writes the capture, its skeleton
+    exports (motion .npz, OpenPose JSON, pose video), the animated video, a contact sheet of it
+    and its drift report.
     """
+    import shutil
+
     from steadymotion.io.image import write_image
     from steadymotion.pipelines import make_video
-    from steadymotion.samples import contact_sheet, make_dance_clip, sample_image
+    from steadymotion.samples import contact_sheet, sample_character, sample_motion
     from steadymotion.types import PoseSequence
 
     out.mkdir(parents=True, exist_ok=True)
     if not os.access(out, os.W_OK):
         raise OutputError(f"cannot write into {str(out)!r}; choose another --out folder")
-    character = write_image(out / "character.png", sample_image())
-    with console.status("rendering the built-in motion clip"):
-        clip = make_dance_clip(out / "motion.mp4")
-    console.print(f"[bold]1/3[/] built-in character {character} and motion clip {clip}")
-    console.print("[bold]2/3[/] extracting the motion")
-    pose(clip, output=out / "motion.npz", openpose_json=out / "openpose", render=out / "pose.mp4",
-         smooth=True, fill=True, hand_repair=True, workers=None, quiet=False)
+    character = write_image(out / "character.png", sample_character())
+    capture = Path(shutil.copyfile(sample_motion(), out / "motion.bvh"))
+    console.print(f"[bold]1/3[/] built-in character {character} and motion capture {capture} (jumping jacks)")
+    console.print("[bold]2/3[/] reading the motion capture")
+    pose(capture, output=out / "motion.npz", bvh_out=None, openpose_json=out / "openpose", render=out / "pose.mp4",
+         smooth=True, fill=True, hand_repair=True, workers=None, fps=30.0, skeleton_map=None, quiet=False)
     console.print("[bold]3/3[/] animating the character and measuring the result's drift")
     started = time.perf_counter()
     with StagedProgress() as stage:
-        made = make_video(clip, out / "animated.mp4", image=character, prompt="zoom in on her face",
+        made = make_video(capture, out / "animated.mp4", image=character, preflight=True,
                           motion_pose=PoseSequence.load(out / "motion.npz"), report=out / "drift.html", progress=stage)
+    for f in made.check.findings:
+        console.print(f"preflight {f.severity.value}: {f.code} {f.message}", highlight=False)
     _print_animation(made.animation, "video", False, time.perf_counter() - started)
     _print_drift(made.drift, made.output.name)
     sheet = contact_sheet(made.output, out / "animated_sheet.png")
-    console.print(f"[green]demo finished:[/] open {made.output} (made from {clip}), {sheet} and {out / 'drift.html'}")
+    console.print(f"[green]demo finished:[/] open {made.output} (made from {capture}), {sheet} and {out / 'drift.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

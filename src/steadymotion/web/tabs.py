@@ -90,7 +90,7 @@ def animate_tab(app: WebApp, slots: dict):
                 with gr.Row():
                     a_run = gr.Button("Animate", variant="primary", elem_id="a_run")
                     a_cancel = gr.Button("Cancel", variant="stop", elem_id="a_cancel")
-                a_sample = gr.Button("No files at hand? Load the built-in sample (an astronaut and a dance)",
+                a_sample = gr.Button("No files at hand? Load the built-in sample (a full-body character and jumping jacks)",
                                      size="sm", elem_id="a_sample")
         a_status = gr.Markdown(elem_id="a_status")
         with gr.Row():
@@ -158,8 +158,9 @@ def animate_tab(app: WebApp, slots: dict):
 
     def load_sample(request: gr.Request, progress=gr.Progress()):
         res = app.run("sample", dict(out_dir=str(app.samples_dir)), _session(request), progress)
-        return (res["image"], None, res["motion"], "zoom in on her face",
-                "Sample loaded: scikit-image's astronaut portrait and a dance the package renders itself. Press **Animate**.")
+        return (res["image"], None, res["motion"], "",
+                "Sample loaded: a full-body character the package draws and it doing jumping jacks (a motion capture from "
+                "Meta's AnimatedDrawings, MIT). Press **Animate**.")
 
     a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_prompt, a_status], **slots)
     a_cancel.click(_cancel_handler(app), None, a_status, cancels=[a_evt])
