@@ -286,8 +286,9 @@ def test_cli_bad_bvh_is_one_line_and_leaves_nothing(tmp_path):
     odd.write_text(text.replace("LeftArm", "Arm_L"))
     result = run("animate", "--motion", odd, "-i", tmp_path / "none.png", "-o", tmp_path / "o.mp4")
     assert result.exit_code == 2 and "--skeleton-map" in result.output and "left_shoulder" in result.output
-    # --skeleton-map on a video is refused before any work
+    # --skeleton-map or --fps on a video is refused before any work
     assert run("pose", tmp_path / "x.mp4", "--skeleton-map", tmp_path / "m.json").exit_code == 2
+    assert "BVH input only" in run("pose", tmp_path / "x.mp4", "--fps", 25).output
 
 
 def test_cli_pose_video_writes_bvh(clip_motion, tmp_path):
@@ -337,3 +338,24 @@ def test_the_sample_character_is_found_whole_and_its_capture_ships():
     seq = read_motion_bvh(sample_motion())
     assert seq.meta["bvh"]["naming"] == "CMU" and len(seq) == 125
     assert "MIT License" in (sample_motion().parent / "NOTICE-AnimatedDrawings.txt").read_text()
+
+
+def test_cli_check_a_renamed_capture_with_a_skeleton_map(tmp_path):
+    from steadymotion.io.image import write_image
+    from steadymotion.samples import sample_character, sample_motion
+
+    # given the sample character and the jumping jacks with every joint renamed
+    image = write_image(tmp_path / "me.png", sample_character())
+    bvh = read_bvh(sample_motion())
+    naming = resolve_naming(bvh.names)
+    for j in bvh.joints:
+        j.name = f"bone{bvh.joints.index(j)}"
+    write_bvh(tmp_path / "odd.bvh", bvh)
+    (tmp_path / "map.json").write_text(json.dumps({role: f"bone{j}" for role, j in naming.index.items()}))
+    # when checked without and with the map
+    without = run("check", "--image", image, "--motion", tmp_path / "odd.bvh", "-q")
+    with_map = run("check", "--image", image, "--motion", tmp_path / "odd.bvh", "--skeleton-map", tmp_path / "map.json", "-q")
+    # then the naming is refused with the fix, and with the map preflight finds nothing to report
+    assert without.exit_code == 2 and "--skeleton-map" in without.output
+    assert with_map.exit_code == 0, with_map.output
+    assert "nothing to report" in with_map.output

@@ -119,7 +119,7 @@ def pose(
     fill: Annotated[bool, typer.Option("--fill/--no-fill", help="Interpolate dropouts of up to 0.2 s.")] = True,
     hand_repair: Annotated[bool, typer.Option("--hand-repair/--no-hand-repair", help="Fix left/right hand swaps.")] = True,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="Parallel processes (default: one per core).")] = None,
-    fps: Annotated[float, typer.Option("--fps", min=1, max=240, help="BVH input: the frame rate the capture is resampled to.")] = 30.0,
+    fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH input: the frame rate the capture is resampled to (default 30).")] = None,
     skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
 ) -> None:
@@ -131,7 +131,7 @@ def pose(
     the image plane as AnimatedDrawings does and resampled to --fps.
     """
     from steadymotion.io.video import check_video_output, probe_video
-    from steadymotion.motion.bvh import is_bvh, read_motion_bvh
+    from steadymotion.motion.bvh import DEFAULT_FPS, is_bvh, read_motion_bvh
     from steadymotion.pose.extract import extract_pose
     from steadymotion.pose.openpose import render_pose_video, write_openpose_json
 
@@ -152,12 +152,12 @@ def pose(
             check_writable(openpose_json, inputs=[video, output])
     capture = is_bvh(video)
     if not capture:
-        if skeleton_map is not None:
-            raise InvalidOptionError("--skeleton-map applies to a BVH input only")
+        if skeleton_map is not None or fps is not None:
+            raise InvalidOptionError("--fps and --skeleton-map apply to a BVH input only (a video keeps its own frame rate)")
         probe_video(video)  # a missing or unreadable video fails here, before any progress bar
     t0 = time.perf_counter()
     if capture:
-        seq = read_motion_bvh(video, fps=fps, skeleton_map=skeleton_map)
+        seq = read_motion_bvh(video, fps=fps or DEFAULT_FPS, skeleton_map=skeleton_map)
     else:
         with progress_bar("extracting motion", quiet=quiet) as update:
             seq = extract_pose(video, smooth=smooth, fill_gaps=fill, repair_hands=hand_repair, workers=workers, progress=update)
@@ -218,9 +218,10 @@ def check(
     orientation: Annotated[str, typer.Option("--orientation", help="video: follow the video's position/scale/facing; image: keep the image's.")] = "video",
     prompt: Annotated[Optional[str], typer.Option("--prompt", help="Also lint this prompt.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the findings as JSON here.")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Preflight: check a character image and a motion video before generating anything.
+    """Preflight: check a character image and a motion video (or BVH capture) before generating anything.
 
     Prints findings (framing, people, clutter, speed, spins, turning away, camera, cuts, hands,
     duration, sizes) with what to do about each; exits 2 when any finding is an error.
@@ -237,9 +238,11 @@ def check(
 
     read_image(image)  # unreadable inputs fail here, as one line, before any progress bar
     if not is_bvh(motion):
+        if skeleton_map is not None:
+            raise InvalidOptionError("--skeleton-map applies to a BVH motion only")
         probe_video(motion)
     with StagedProgress(quiet=quiet) as progress:
-        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress)
+        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress, skeleton_map=skeleton_map)
     console.print(_findings_table(report.findings, f"preflight: {image.name} + {motion.name} (orientation {orientation})"))
     if json_out is not None:
         console.print(f"findings written to {_write_json(json_out, report.to_dict())}")
@@ -582,7 +585,7 @@ def demo(
     console.print(f"[bold]1/3[/] built-in character {character} and motion capture {capture} (jumping jacks)")
     console.print("[bold]2/3[/] reading the motion capture")
     pose(capture, output=out / "motion.npz", bvh_out=None, openpose_json=out / "openpose", render=out / "pose.mp4",
-         smooth=True, fill=True, hand_repair=True, workers=None, fps=30.0, skeleton_map=None, quiet=False)
+         smooth=True, fill=True, hand_repair=True, workers=None, fps=None, skeleton_map=None, quiet=False)
     console.print("[bold]3/3[/] animating the character and measuring the result's drift")
     started = time.perf_counter()
     with StagedProgress() as stage:
