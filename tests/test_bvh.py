@@ -254,6 +254,7 @@ def test_cli_pose_from_bvh_then_exports(tmp_path):
 
     seq = PoseSequence.load(out)
     assert seq.fps == 25 and len(seq) == round(125 * 0.03333 * 25) and seq.body_present.all()
+    assert seq.meta["bvh"]["naming"] == "CMU"  # the capture's provenance survives the .npz (a capture has no camera)
     assert len(list((tmp_path / "op").glob("*.json"))) == len(seq)
 
 

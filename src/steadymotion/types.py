@@ -7,6 +7,7 @@ Shapes are written as ``(T, J, C)``: T frames, J joints, C channels. Coordinates
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
@@ -201,6 +202,8 @@ class PoseSequence:
                     size=np.array(self.size, np.int64),
                     source=np.str_(self.source),
                     **({} if self.world is None else {"world": self.world}),
+                    # a motion capture's provenance (naming, projection): no camera, no hands to check
+                    **({"bvh": np.str_(json.dumps(self.meta["bvh"]))} if "bvh" in self.meta else {}),
                 )
         return Path(path)
 
@@ -219,7 +222,9 @@ class PoseSequence:
                 kw = {k: z[k] for k in ("body", "hands", "face", "body_present", "hands_present", "face_present", "times")}
                 for k in ("body_filled", "hands_filled", "face_filled", "world"):
                     kw[k] = z[k] if k in z else None
-                return cls(**kw, fps=Fraction(num, den), size=tuple(int(v) for v in z["size"]), source=str(z["source"]) if "source" in z else "")
+                meta = {"bvh": json.loads(str(z["bvh"]))} if "bvh" in z else {}
+                return cls(**kw, fps=Fraction(num, den), size=tuple(int(v) for v in z["size"]),
+                           source=str(z["source"]) if "source" in z else "", meta=meta)
         except KeyError as exc:
             raise InvalidPoseDataError(f"{p.name} is not a steadymotion pose file (missing {exc})") from None
         except (ValueError, OSError) as exc:
