@@ -420,6 +420,7 @@ def check_inputs(
 
     img = read_image(image)
     capture = read_motion_bvh(motion, skeleton_map=skeleton_map) if is_bvh(motion) else None
+    capture_s = capture.duration_s if capture is not None else 0.0  # the whole file's, as a video's
     if capture is not None and until_s is not None:
         capture = capture[: max(1, int(np.searchsorted(capture.times, until_s - 1e-9)))]
     info = probe_video(motion) if capture is None else None
@@ -432,7 +433,7 @@ def check_inputs(
     if info is not None and (min(vw, vh) < lo or max(vw, vh) > hi):
         findings.append(Finding("VIDEO_SIZE", Severity.WARN, f"the reference is {vw}x{vh} px; Kling accepts sides of {lo}-{hi} px",
                                 f"resize the reference to between {lo} and {hi} px per side"))
-    duration = (info.duration_s or 0.0) if info is not None else capture.duration_s
+    duration = (info.duration_s or 0.0) if info is not None else capture_s
     if duration < MIN_DURATION_S:
         findings.append(Finding("DURATION", Severity.WARN, f"the reference is only {duration:.1f} s long (minimum {MIN_DURATION_S:.0f} s)",
                                 "use a reference of at least 3 s"))

@@ -72,6 +72,8 @@ def animate_tab(app: WebApp, slots: dict):
                 a_character = gr.Dropdown(label="…or a stored character", choices=[], value=None,
                                           allow_custom_value=False, elem_id="a_character")
                 a_motion = gr.Video(label="Motion reference video", sources=["upload"], height=300, elem_id="a_motion")
+                a_capture = gr.File(label="…or a motion capture (.bvh: Mixamo, Rokoko, CMU, Meta)", file_types=[".bvh"],
+                                    type="filepath", height=60, elem_id="a_capture")
             with gr.Column():
                 a_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
                 a_prompt = gr.Textbox(label="Prompt (camera directives are read from it)", lines=2,
@@ -105,13 +107,15 @@ def animate_tab(app: WebApp, slots: dict):
 
 
 
-    def prepare_animate(image, character, motion, orientation, prompt, end_image, bg_color, bg_image, max_s, sound,
+    def prepare_animate(image, character, motion, capture, orientation, prompt, end_image, bg_color, bg_image, max_s, sound,
                         preflight, stop, measure):
         if character and image:
             raise _error("give a character image or a stored character, not both (clear one of them)")
+        if motion and capture:
+            raise _error("give a motion video or a motion capture, not both (clear one of them)")
         if not character:
             image = app.image(image, "character image")
-        motion = app.video(motion, "motion video")
+        motion = app.capture(capture, "motion capture") if capture else app.video(motion, "motion video")
         end_image = app.image(end_image, "end image", required=False)
         bg_image = app.image(bg_image, "background image", required=False)
         if bg_color and bg_image:
@@ -151,18 +155,18 @@ def animate_tab(app: WebApp, slots: dict):
 
     a_evt = a_run.click(
         prepare_animate,
-        [a_image, a_character, a_motion, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_max, a_sound,
+        [a_image, a_character, a_motion, a_capture, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_max, a_sound,
          a_preflight, a_stop, a_measure],
         [a_spec, a_status], concurrency_limit=None).success(
         run_animate, [a_spec], [a_video, a_status, a_findings, a_scores_md, a_scores, a_files], **slots)
 
     def load_sample(request: gr.Request, progress=gr.Progress()):
         res = app.run("sample", dict(out_dir=str(app.samples_dir)), _session(request), progress)
-        return (res["image"], None, res["motion"], "",
+        return (res["image"], None, res["motion"], None, "",
                 "Sample loaded: a full-body character the package draws and it doing jumping jacks (a motion capture from "
                 "Meta's AnimatedDrawings, MIT). Press **Animate**.")
 
-    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_prompt, a_status], **slots)
+    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_capture, a_prompt, a_status], **slots)
     a_cancel.click(_cancel_handler(app), None, a_status, cancels=[a_evt])
     return a_character
 
