@@ -81,12 +81,20 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+SkeletonMapOpt = Annotated[Optional[Path], typer.Option("--skeleton-map", help="BVH input: a JSON file naming the capture's joints, "
+                                                     '{"left_shoulder": "L_UpperArm", ...} (needed only for unusual namings).', show_default=False)]
+
+
 def _pose_summary(seq, elapsed: float, outputs: list[tuple[str, Path]]) -> Table:
     cov = seq.coverage()
     table = Table(title=f"motion from {Path(seq.source).name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("frames", f"{len(seq)} at {float(seq.fps):.3f} fps ({seq.duration_s:.2f} s), {seq.size[0]}x{seq.size[1]}")
+    if "bvh" in seq.meta:
+        b = seq.meta["bvh"]
+        table.add_row("capture", f"{b['frames']} frames of {b['frame_time']:.4f} s, {b['naming']} naming, {b['up']} up; projection "
+                      + ", ".join(f"{k} {v}" for k, v in b["projection"].items()))
     table.add_row("body", _pct(cov["body"]))
     table.add_row("hands", f"{_pct(cov['hands'])} (left {_pct(cov['left_hand'])}, right {_pct(cov['right_hand'])})")
     table.add_row("face", _pct(cov["face"]))
@@ -102,28 +110,38 @@ def _pose_summary(seq, elapsed: float, outputs: list[tuple[str, Path]]) -> Table
 @app.command()
 @_edge
 def pose(
-    video: Annotated[Path, typer.Argument(help="Reference video with one person (MP4, MOV, WebM, AVI ...).", show_default=False)],
+    video: Annotated[Path, typer.Argument(help="Reference video with one person (MP4, MOV, WebM, AVI ...), or a BVH motion capture.", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the motion (.npz).")] = Path("motion.npz"),
+    bvh_out: Annotated[Optional[Path], typer.Option("--bvh", help="Also write the motion as a BVH capture (humanoid skeleton, opens in Blender).")] = None,
     openpose_json: Annotated[Optional[Path], typer.Option("--openpose-json", help="Also write OpenPose JSON, one file per frame, into this folder.")] = None,
     render: Annotated[Optional[Path], typer.Option("--render", help="Also render the DWPose-style pose video (.mp4) here.")] = None,
     smooth: Annotated[bool, typer.Option("--smooth/--no-smooth", help="Zero-lag smoothing of jitter (Savitzky-Golay, 0.25 s).")] = True,
     fill: Annotated[bool, typer.Option("--fill/--no-fill", help="Interpolate dropouts of up to 0.2 s.")] = True,
     hand_repair: Annotated[bool, typer.Option("--hand-repair/--no-hand-repair", help="Fix left/right hand swaps.")] = True,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="Parallel processes (default: one per core).")] = None,
+    fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH input: the frame rate the capture is resampled to (default 30).")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
 ) -> None:
-    """Extract body, hand and face motion from a video (MediaPipe Holistic).
+    """Extract body, hand and face motion from a video (MediaPipe Holistic), or read a BVH capture.
 
     Saves a .npz with body (T,33,4), hands (T,2,21,3), face (T,478,3), presence masks, times,
-    fps and size; optionally OpenPose JSON and a pose video for ControlNet-style models.
+    fps and size; optionally OpenPose JSON, a pose video for ControlNet-style models and a BVH
+    capture. A BVH input (Mixamo, Rokoko, CMU, Meta namings, or --skeleton-map) is projected onto
+    the image plane as AnimatedDrawings does and resampled to --fps.
     """
     from steadymotion.io.video import check_video_output, probe_video
+    from steadymotion.motion.bvh import DEFAULT_FPS, is_bvh, read_motion_bvh
     from steadymotion.pose.extract import extract_pose
     from steadymotion.pose.openpose import render_pose_video, write_openpose_json
 
     if output.suffix.lower() != ".npz":
         raise OutputError(f"the motion file must end in .npz, got {str(output)!r}")
     check_writable(output, inputs=[video])
+    if bvh_out is not None:
+        if bvh_out.suffix.lower() != ".bvh":
+            raise OutputError(f"--bvh must name a .bvh file, got {str(bvh_out)!r}")
+        check_writable(bvh_out, inputs=[video, output])
     if render is not None:
         check_video_output(render, inputs=[video, output])
     if openpose_json is not None:
@@ -132,12 +150,29 @@ def pose(
         check_writable(openpose_json.parent / f".{openpose_json.name}.probe")
         if not openpose_json.is_dir():
             check_writable(openpose_json, inputs=[video, output])
-    probe_video(video)  # a missing or unreadable video fails here, before any progress bar
+    capture = is_bvh(video)
+    if not capture:
+        if skeleton_map is not None or fps is not None:
+            raise InvalidOptionError("--fps and --skeleton-map apply to a BVH input only (a video keeps its own frame rate)")
+        probe_video(video)  # a missing or unreadable video fails here, before any progress bar
     t0 = time.perf_counter()
-    with progress_bar("extracting motion", quiet=quiet) as update:
-        seq = extract_pose(video, smooth=smooth, fill_gaps=fill, repair_hands=hand_repair, workers=workers, progress=update)
+    if capture:
+        seq = read_motion_bvh(video, fps=fps or DEFAULT_FPS, skeleton_map=skeleton_map)
+    else:
+        with progress_bar("extracting motion", quiet=quiet) as update:
+            seq = extract_pose(video, smooth=smooth, fill_gaps=fill, repair_hands=hand_repair, workers=workers, progress=update)
     elapsed = time.perf_counter() - t0
+    bvh_fit = None
+    if bvh_out is not None:  # solved before anything is written: a failure leaves no output
+        from steadymotion.motion.bvh import bvh_from_pose
+
+        bvh, bvh_fit = bvh_from_pose(seq)
     outputs = [("motion", seq.save(output))]
+    if bvh_out is not None:
+        from steadymotion.io.bvh import write_bvh
+
+        outputs.append(("bvh", f"{write_bvh(bvh_out, bvh)} ({bvh.n_frames} frames at {1 / bvh.frame_time:.3f} fps; "
+                               f"bones within {bvh_fit['median_deg']:.1f} deg median, {bvh_fit['p95_deg']:.1f} deg p95 of the tracked ones)"))
     if openpose_json is not None:
         with progress_bar("writing OpenPose JSON", quiet=quiet) as update:
             outputs.append(("openpose json", write_openpose_json(seq, openpose_json, name=video.stem, progress=update)))
@@ -179,13 +214,14 @@ def _write_json(path: Path, data: dict) -> Path:
 @_edge
 def check(
     image: Annotated[Path, typer.Option("--image", help="The character image.", show_default=False)],
-    motion: Annotated[Path, typer.Option("--motion", help="The motion reference video.", show_default=False)],
+    motion: Annotated[Path, typer.Option("--motion", help="The motion reference video, or a BVH capture.", show_default=False)],
     orientation: Annotated[str, typer.Option("--orientation", help="video: follow the video's position/scale/facing; image: keep the image's.")] = "video",
     prompt: Annotated[Optional[str], typer.Option("--prompt", help="Also lint this prompt.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the findings as JSON here.")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Preflight: check a character image and a motion video before generating anything.
+    """Preflight: check a character image and a motion video (or BVH capture) before generating anything.
 
     Prints findings (framing, people, clutter, speed, spins, turning away, camera, cuts, hands,
     duration, sizes) with what to do about each; exits 2 when any finding is an error.
@@ -198,10 +234,15 @@ def check(
     from steadymotion.io.image import read_image
     from steadymotion.io.video import probe_video
 
+    from steadymotion.motion.bvh import is_bvh
+
     read_image(image)  # unreadable inputs fail here, as one line, before any progress bar
-    probe_video(motion)
+    if not is_bvh(motion):
+        if skeleton_map is not None:
+            raise InvalidOptionError("--skeleton-map applies to a BVH motion only")
+        probe_video(motion)
     with StagedProgress(quiet=quiet) as progress:
-        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress)
+        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress, skeleton_map=skeleton_map)
     console.print(_findings_table(report.findings, f"preflight: {image.name} + {motion.name} (orientation {orientation})"))
     if json_out is not None:
         console.print(f"findings written to {_write_json(json_out, report.to_dict())}")
@@ -318,7 +359,7 @@ def sample_clip(
 @app.command()
 @_edge
 def animate(
-    motion: Annotated[Path, typer.Option("--motion", "-m", help="Reference video whose motion the character performs.")],
+    motion: Annotated[Path, typer.Option("--motion", "-m", help="Reference video whose motion the character performs, or a BVH capture.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output MP4.")],
     image: Annotated[Optional[Path], typer.Option("--image", "-i", help="Character image (one person, head and shoulders at least).")] = None,
     character: Annotated[Optional[str], typer.Option("--character", "-c", help="A stored character (see `steadymotion character`); reuses its rig.")] = None,
@@ -333,21 +374,27 @@ def animate(
     static_background: Annotated[bool, typer.Option("--static-background", help="Do not move the background with the reference's camera.")] = False,
     store: Annotated[Optional[Path], typer.Option("--store", help="Character store folder (default $STEADYMOTION_HOME or ~/.local/share/steadymotion).", envvar="STEADYMOTION_HOME")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Also measure the result's drift and write this HTML report (JSON beside it).")] = None,
+    fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH motion: the output frame rate (default 30).")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Animate a character image with the motion of a reference video (the CPU puppet backend)."""
+    """Animate a character image with the motion of a reference video or BVH capture (the CPU puppet backend)."""
     from steadymotion.pipelines import make_video, parse_size
 
     if (image is None) == (character is None):
         raise InvalidOptionError("give exactly one of --image IMAGE or --character NAME")
     orientation = Orientation.parse(orientation).value
     mode = Mode.parse(mode)
+    from steadymotion.motion.bvh import is_bvh
+
+    if not is_bvh(motion) and (fps is not None or skeleton_map is not None):
+        raise InvalidOptionError("--fps and --skeleton-map apply to a BVH motion only (a video keeps its own frame rate)")
     started = time.perf_counter()
     with StagedProgress(quiet=quiet) as stage:
         made = make_video(motion, output, image=image, character=character, store=store, orientation=orientation,
                           prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
                           sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
-                          report=report, progress=stage, mode=mode)
+                          report=report, progress=stage, fps=fps, skeleton_map=skeleton_map, mode=mode)
     _print_animation(made.animation, orientation, static_background, time.perf_counter() - started, mode)
     if made.drift is not None:
         _print_drift(made.drift, made.output.name)
@@ -524,34 +571,38 @@ def demo(
 ) -> None:
     """Run the main job end to end on built-in sample inputs and say where the results are.
 
-    The character is scikit-image's astronaut portrait (public domain); the motion is a clip the
-    package renders itself (the astronaut puppet waving). Writes the motion's skeleton exports,
-    the animated video, a contact sheet of it and its drift report.
+    The character is a full-body figure the package draws itself; the motion is a jumping-jacks
+    motion capture (BVH) from Meta's AnimatedDrawings (MIT). Writes the capture, its skeleton
+    exports (motion .npz, OpenPose JSON, pose video), the animated video, a contact sheet of it
+    and its drift report.
     """
+    import shutil
+
     from steadymotion.io.image import write_image
     from steadymotion.pipelines import make_video
-    from steadymotion.samples import contact_sheet, make_dance_clip, sample_image
+    from steadymotion.samples import contact_sheet, sample_character, sample_motion
     from steadymotion.types import PoseSequence
 
     out.mkdir(parents=True, exist_ok=True)
     if not os.access(out, os.W_OK):
         raise OutputError(f"cannot write into {str(out)!r}; choose another --out folder")
-    character = write_image(out / "character.png", sample_image())
-    with console.status("rendering the built-in motion clip"):
-        clip = make_dance_clip(out / "motion.mp4")
-    console.print(f"[bold]1/3[/] built-in character {character} and motion clip {clip}")
-    console.print("[bold]2/3[/] extracting the motion")
-    pose(clip, output=out / "motion.npz", openpose_json=out / "openpose", render=out / "pose.mp4",
-         smooth=True, fill=True, hand_repair=True, workers=None, quiet=False)
+    character = write_image(out / "character.png", sample_character())
+    capture = Path(shutil.copyfile(sample_motion(), out / "motion.bvh"))
+    console.print(f"[bold]1/3[/] built-in character {character} and motion capture {capture} (jumping jacks)")
+    console.print("[bold]2/3[/] reading the motion capture")
+    pose(capture, output=out / "motion.npz", bvh_out=None, openpose_json=out / "openpose", render=out / "pose.mp4",
+         smooth=True, fill=True, hand_repair=True, workers=None, fps=None, skeleton_map=None, quiet=False)
     console.print("[bold]3/3[/] animating the character and measuring the result's drift")
     started = time.perf_counter()
     with StagedProgress() as stage:
-        made = make_video(clip, out / "animated.mp4", image=character, prompt="zoom in on her face",
+        made = make_video(capture, out / "animated.mp4", image=character, preflight=True,
                           motion_pose=PoseSequence.load(out / "motion.npz"), report=out / "drift.html", progress=stage)
+    for f in made.check.findings:
+        console.print(f"preflight {f.severity.value}: {f.code} {f.message}", highlight=False)
     _print_animation(made.animation, "video", False, time.perf_counter() - started)
     _print_drift(made.drift, made.output.name)
     sheet = contact_sheet(made.output, out / "animated_sheet.png")
-    console.print(f"[green]demo finished:[/] open {made.output} (made from {clip}), {sheet} and {out / 'drift.html'}")
+    console.print(f"[green]demo finished:[/] open {made.output} (made from {capture}), {sheet} and {out / 'drift.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

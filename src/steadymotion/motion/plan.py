@@ -223,7 +223,9 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
               orientation: Orientation, notes: list[str]) -> Params:
     """The character's lengths with the reference's angles and foreshortening (Gleicher 1998, in 2D)."""
     T = len(ref)
-    rel = np.ones(T) if orientation is Orientation.IMAGE else _size_ratio(ref, ok, motion)
+    # a motion capture is drawn at one scale (no camera distance to follow): its shoulders widening
+    # as the clavicles lift must not read as the person coming nearer
+    rel = np.ones(T) if orientation is Orientation.IMAGE or "bvh" in motion.meta else _size_ratio(ref, ok, motion)
     ratio_torso = np.clip(ref.torso_len / full_length(ref.torso_len, ok), 0.5, 1.1)
     ratio_sh = np.clip(np.abs(ref.sh_width) / full_length(np.abs(ref.sh_width), ok), 0.25, 1.1)
     ratio_hip = np.clip(np.abs(ref.hip_width) / full_length(np.abs(ref.hip_width), ok), 0.25, 1.1)

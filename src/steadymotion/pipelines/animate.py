@@ -187,13 +187,16 @@ def animate(
     backend: str = DEFAULT_BACKEND,
     progress: Stage | None = None,
     mode: Mode | str = Mode.ANIMATE,
+    fps: float | None = None,
+    skeleton_map=None,
 ) -> AnimateResult:
     """Make ``output``: the character performing the motion of the ``motion`` video.
 
     Parameters
     ----------
     motion : path
-        Reference video (one person).
+        Reference video (one person), or a BVH motion capture (``.bvh``: read by
+        :func:`steadymotion.motion.bvh.read_motion_bvh`; no sound, no camera).
     output : path
         The MP4 to write (written to a temporary name and renamed when complete).
     image, character, store
@@ -229,6 +232,10 @@ def animate(
         removed (:class:`~steadymotion.render.backdrop.CleanPlate`) and the character's light matched
         to the scene (:class:`~steadymotion.render.backdrop.SceneLight`). ``orientation="video"``
         gives the character the reference person's size, ``"image"`` its own.
+    fps : float, optional
+        Frame rate a BVH capture is resampled to (default :data:`steadymotion.motion.bvh.DEFAULT_FPS`).
+    skeleton_map : path or dict, optional
+        A BVH capture's role -> joint names (:func:`steadymotion.motion.bvh.load_skeleton_map`).
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
@@ -239,7 +246,18 @@ def animate(
     if size is not None:
         output_size((1, 1), size)
     bg = background if isinstance(background, (np.ndarray, BackgroundClip)) or background is None else parse_background(background)
-    info = probe_video(motion)
+    from steadymotion.motion.bvh import DEFAULT_FPS, is_bvh, read_motion_bvh
+
+    capture = is_bvh(motion)
+    if capture and mode is Mode.REPLACE:
+        raise InvalidOptionError("replace mode needs a reference video (a person in a scene to replace); a BVH capture has "
+                                 "neither: use --mode animate")
+    if capture:
+        if motion_pose is None:
+            motion_pose = read_motion_bvh(motion, fps=fps or DEFAULT_FPS, skeleton_map=skeleton_map)
+        info = None
+    else:
+        info = probe_video(motion)
     if mode is Mode.REPLACE:
         if bg is not None:
             raise InvalidOptionError("--background works in animate mode; replace mode keeps the reference video's own scene")
@@ -258,7 +276,7 @@ def animate(
     # the encoder process starts now: its imports and the output's set-up overlap the tracking; it
     # encodes each frame while this process renders the next (an error anywhere removes the output)
     writer = BackgroundVideoWriter(out, motion_pose.fps if motion_pose is not None else info.fps, prestart=True,
-                                   audio_from=motion if (sound and info.has_audio) else None)
+                                   audio_from=motion if (sound and info is not None and info.has_audio) else None)
     with writer:
         def prepare() -> CharacterSource:
             from steadymotion.preflight.check import image_people, multiple_people
@@ -304,7 +322,7 @@ def animate(
             if seq.meta.get("camera_path") is None or len(seq.meta["camera_path"]) < len(seq):
                 seq.meta["camera_path"] = track_camera(motion, body_boxes(seq.body, seq.body_present),
                                                        progress=lambda d, t: stage("tracking the camera", d, t), frames=len(seq))
-        elif orientation is Orientation.VIDEO and follow_camera:
+        elif orientation is Orientation.VIDEO and follow_camera and not capture:  # a capture has no camera
             track = seq.meta.get("camera_path")
             if track is None or len(track) < len(seq):  # landmarks given by the caller: a separate camera pass
                 track = track_camera(motion, body_boxes(seq.body, seq.body_present), progress=lambda d, t: stage("tracking the camera", d, t),
@@ -438,10 +456,11 @@ def make_video(
             ch = (store if isinstance(store, CharacterStore) else CharacterStore(store)).get(character)
             check_image = ch.store.object_path(ch.image)
         checked = check_inputs(check_image, motion, orientation=orientation, prompt=prompt or None,
-                               progress=progress, until_s=max_seconds)
+                               progress=progress, until_s=max_seconds, skeleton_map=options.get("skeleton_map"))
         if not checked.ok and stop_on_error:
             raise PreflightFailed(checked)
-        if options.get("motion_pose") is None and checked.motion_pose is not None:
+        # a capture is read again at the asked frame rate (cheap); a video's tracking is reused
+        if options.get("motion_pose") is None and checked.motion_pose is not None and "bvh" not in checked.motion_pose.meta:
             options["motion_pose"] = checked.motion_pose
     result = animate(motion, output, image=image, character=character, store=store, orientation=orientation,
                      prompt=prompt, progress=progress, **options)

@@ -130,18 +130,19 @@ def character_add_job(spec: dict, progress: Progress) -> dict:
 
 
 def sample_job(spec: dict, progress: Progress) -> dict:
-    """The built-in sample inputs (the astronaut and a dance the package renders itself), made once."""
+    """The built-in sample inputs, made once: the full-body character the package draws and a video of
+    it doing the bundled jumping-jacks capture (the page's motion input takes a video)."""
     from steadymotion.io.image import write_image
-    from steadymotion.samples import make_dance_clip, sample_image
+    from steadymotion.samples import make_capture_clip, sample_character
 
     out = Path(spec["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
-    image, motion = out / "astronaut.png", out / "astronaut_dance.mp4"
+    image, motion = out / "character.png", out / "jumping_jacks.mp4"
     progress("making the sample inputs", 0, 1)
     if not image.exists():
-        write_image(image, sample_image())
+        write_image(image, sample_character())
     if not motion.exists():
-        make_dance_clip(motion, seconds=4.0)
+        make_capture_clip(motion, progress=lambda stage, done, total: progress(f"making the sample motion: {stage}", done, total))
     progress("making the sample inputs", 1, 1)
     return {"image": str(image), "motion": str(motion)}
 

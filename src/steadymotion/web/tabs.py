@@ -74,6 +74,8 @@ def animate_tab(app: WebApp, slots: dict):
                 a_character = gr.Dropdown(label="…or a stored character", choices=[], value=None,
                                           allow_custom_value=False, elem_id="a_character")
                 a_motion = gr.Video(label="Motion reference video", sources=["upload"], height=300, elem_id="a_motion")
+                a_capture = gr.File(label="…or a motion capture (.bvh: Mixamo, Rokoko, CMU, Meta)", file_types=[".bvh"],
+                                    type="filepath", height=60, elem_id="a_capture")
             with gr.Column():
                 a_mode = gr.Radio(MODE_CHOICES, value="animate", label="Mode", elem_id="a_mode")
                 a_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
@@ -95,7 +97,7 @@ def animate_tab(app: WebApp, slots: dict):
                 with gr.Row():
                     a_run = gr.Button("Animate", variant="primary", elem_id="a_run")
                     a_cancel = gr.Button("Cancel", variant="stop", elem_id="a_cancel")
-                a_sample = gr.Button("No files at hand? Load the built-in sample (an astronaut and a dance)",
+                a_sample = gr.Button("No files at hand? Load the built-in sample (a full-body character and jumping jacks)",
                                      size="sm", elem_id="a_sample")
         a_status = gr.Markdown(elem_id="a_status")
         with gr.Row():
@@ -110,13 +112,15 @@ def animate_tab(app: WebApp, slots: dict):
 
 
 
-    def prepare_animate(image, character, motion, mode, orientation, prompt, end_image, bg_color, bg_image, bg_video, max_s,
-                        sound, preflight, stop, measure):
+    def prepare_animate(image, character, motion, capture, mode, orientation, prompt, end_image, bg_color, bg_image, bg_video,
+                        max_s, sound, preflight, stop, measure):
         if character and image:
             raise _error("give a character image or a stored character, not both (clear one of them)")
+        if motion and capture:
+            raise _error("give a motion video or a motion capture, not both (clear one of them)")
         if not character:
             image = app.image(image, "character image")
-        motion = app.video(motion, "motion video")
+        motion = app.capture(capture, "motion capture") if capture else app.video(motion, "motion video")
         end_image = app.image(end_image, "end image", required=False)
         bg_image = app.image(bg_image, "background image", required=False)
         bg_video = app.video(bg_video, "background video") if bg_video else None
@@ -159,17 +163,18 @@ def animate_tab(app: WebApp, slots: dict):
 
     a_evt = a_run.click(
         prepare_animate,
-        [a_image, a_character, a_motion, a_mode, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_bg_video, a_max,
-         a_sound, a_preflight, a_stop, a_measure],
+        [a_image, a_character, a_motion, a_capture, a_mode, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_bg_video,
+         a_max, a_sound, a_preflight, a_stop, a_measure],
         [a_spec, a_status], concurrency_limit=None).success(
         run_animate, [a_spec], [a_video, a_status, a_findings, a_scores_md, a_scores, a_files], **slots)
 
     def load_sample(request: gr.Request, progress=gr.Progress()):
         res = app.run("sample", dict(out_dir=str(app.samples_dir)), _session(request), progress)
-        return (res["image"], None, res["motion"], "zoom in on her face",
-                "Sample loaded: scikit-image's astronaut portrait and a dance the package renders itself. Press **Animate**.")
+        return (res["image"], None, res["motion"], None, "",
+                "Sample loaded: a full-body character the package draws and it doing jumping jacks (a motion capture from "
+                "Meta's AnimatedDrawings, MIT). Press **Animate**.")
 
-    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_prompt, a_status], **slots)
+    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_capture, a_prompt, a_status], **slots)
     a_cancel.click(_cancel_handler(app), None, a_status, cancels=[a_evt])
     return a_character
 
