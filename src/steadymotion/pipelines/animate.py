@@ -341,8 +341,8 @@ def animate(
             plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation,
                                base=replace_base(prepared.rest_pose, seq, out_size, orientation), start_blend_s=0.0)
             plate = CleanPlate(motion, seq, progress=lambda d, t: stage("removing the reference person", d, t))
-            light = SceneLight(source.master)
-            scene = Scene(out_size, frames=ReplaceScene(plate, light), adjust=light)
+            backdrop = ReplaceScene(plate, SceneLight(source.master))
+            scene = Scene(out_size, frames=backdrop, adjust=backdrop)
             if plate.never_seen > 0.02:
                 notes.append(f"{plate.never_seen:.0%} of what the reference person hid is never seen in the video: "
                              "filled by inpainting")
@@ -363,6 +363,9 @@ def animate(
                 stage("rendering", i + 1, n)
 
     timings["render"] = time.perf_counter() - t_render
+    if mode is Mode.REPLACE and plate.occluded_frames:
+        notes.append(f"something in front of the reference person's legs (furniture, a railing) was kept in front of "
+                     f"the character on {plate.occluded_frames} frames")
 
     notes += list(prepared.notes) + list(plan.notes)
     if prompt and not directives.understood:

@@ -43,6 +43,13 @@ GROW = 0.08
 BONE_WIDTH = 0.3
 #: Probability above which a pixel is the person in the segmenter's mask.
 PERSON_P = 0.3
+#: A leg joint the tracker places with a visibility below this is hidden (by the frame, or by
+#: something in front of it) ...
+OCCLUDED_VIS = 0.5
+#: ... and along its bone (this fraction of the torso length wide), pixels the segmenter gives a
+#: person probability below this are what hides it: an occluder, kept in front of the character.
+OCCLUDER_P = 0.1
+OCCLUDER_WIDTH = 0.6
 
 
 def fit_background(background: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
@@ -129,6 +136,9 @@ class CleanPlate:
         self.still = not moved.any()
         self.margin = 0 if self.still else int(0.25 * max(w, h))
         self.world = (w + 2 * self.margin, h + 2 * self.margin)
+        self.last_occluder: np.ndarray | None = None  # of the frame last made: what stands in front of the person
+        self.last_rgb: np.ndarray | None = None
+        self.occluded_frames = 0
         self._first, self._needed = self._gather(progress)
 
     # -- the person ---------------------------------------------------------------------------
@@ -142,19 +152,38 @@ class CleanPlate:
         s = min(1.0, self.MASK_SIDE / max(w, h))
         sw, sh = int(round(w * s)), int(round(h * s))
         small = rgb if s >= 1.0 else cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-        core = segmenter.probability(small) > PERSON_P
+        prob = segmenter.probability(small)
+        core = prob > PERSON_P
+        occluder = None
         torso = 0.0
         if i < len(self.seq) and self.seq.body_present[i]:
             body = self.seq.body[i]
             kp = keypoints_from_body(body[None])[0]
             torso = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2])) * s
+            vis = body[:, 3] if body.shape[1] > 3 else np.ones(len(body))
+            # legs the tracker places but cannot see, where the segmenter sees no person: something
+            # stands in front of them (a table, a railing); it must stay in front of the character
+            hidden = np.zeros((sh, sw), np.uint8)
+            for a, b in _LEG_BONES:
+                ends = body[[a, b], :2]
+                inside = np.isfinite(ends).all() and (ends >= 0.02 * np.array([w, h])).all() and (ends <= 0.98 * np.array([w, h])).all()
+                if min(vis[a], vis[b]) < OCCLUDED_VIS and inside:  # placed in the picture, yet not seen
+                    cv2.line(hidden, tuple(np.round(body[a, :2] * s).astype(int)), tuple(np.round(body[b, :2] * s).astype(int)), 1,
+                             max(2, int(OCCLUDER_WIDTH * torso)))
+            occ = hidden.astype(bool) & (prob < OCCLUDER_P)
+            if occ.sum() > 0.002 * sw * sh:
+                occluder = occ if s >= 1.0 else cv2.resize(occ.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+            else:
+                occ[:] = False
+            # every bone the tracker places, seen or not (a foot below a table the segmenter cut off
+            # from the body), except across what stands in front of it
             bones = np.zeros((sh, sw), np.uint8)
             th = max(2, int(BONE_WIDTH * torso))
-            vis = body[:, 3] if body.shape[1] > 3 else np.ones(len(body))
             for a, b in _BONES:
-                if vis[a] > 0.3 and vis[b] > 0.3 and np.isfinite(body[[a, b], :2]).all():
+                if np.isfinite(body[[a, b], :2]).all():
                     cv2.line(bones, tuple(np.round(body[a, :2] * s).astype(int)), tuple(np.round(body[b, :2] * s).astype(int)), 1, th)
-            core |= bones.astype(bool)
+            core |= bones.astype(bool) & ~occ
+        self.last_occluder = occluder
         g = max(3, int(GROW * torso)) | 1
         grown = cv2.dilate(core.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (g, g))).astype(np.float32)
         soft = np.maximum(cv2.blur(grown, (g // 2 | 1, g // 2 | 1)), grown)
@@ -228,7 +257,7 @@ class CleanPlate:
                     break
                 rgb = frame.image
                 soft = self.person_mask(rgb, i, seg)
-                self.last_mask = soft
+                self.last_rgb = rgb
                 free = soft <= 0.0
                 if self.still:
                     np.copyto(plate, rgb, where=free[..., None])
@@ -248,6 +277,9 @@ class CleanPlate:
                     out[y:y + bh, x:x + bw] = cv2.blendLinear(here[y:y + bh, x:x + bw], rgb[y:y + bh, x:x + bw], wgt, 1.0 - wgt)
                 yield out
 
+
+# MediaPipe-33 leg bones (hips to toes): what most often disappears behind furniture
+_LEG_BONES = ((23, 25), (25, 27), (27, 29), (27, 31), (24, 26), (26, 28), (28, 30), (28, 32))
 
 # MediaPipe-33 bones whose capsules join the person mask (arms, hands, legs, feet, trunk, head)
 _BONES = ((11, 12), (11, 13), (13, 15), (15, 17), (15, 19), (15, 21), (12, 14), (14, 16), (16, 18), (16, 20), (16, 22),
@@ -318,7 +350,10 @@ class SceneLight:
 
 
 class ReplaceScene:
-    """The frames replace mode draws on (:class:`CleanPlate`), feeding :class:`SceneLight` each reference frame."""
+    """Replace mode's scene: the frames to draw on (:class:`CleanPlate`) and, called with each drawn
+    frame (``Scene.adjust``), the character's light matched (:class:`SceneLight`) and what stood in
+    front of the reference person put back in front of the character (occlusion, as far as the
+    segmentation tells: see :data:`OCCLUDED_VIS`)."""
 
     def __init__(self, plate: CleanPlate, light: SceneLight | None) -> None:
         self.plate = plate
@@ -329,3 +364,14 @@ class ReplaceScene:
             if self.light is not None:
                 self.light.observe(clean)
             yield clean
+
+    def __call__(self, frame: np.ndarray, coverage: np.ndarray | None) -> np.ndarray:
+        out = self.light(frame, coverage) if self.light is not None else frame
+        occ = self.plate.last_occluder
+        if occ is not None and coverage is not None:
+            front = occ & (coverage > 0)
+            if front.any():
+                out = out.copy() if out is frame else out
+                out[front] = self.plate.last_rgb[front]
+                self.plate.occluded_frames += 1
+        return out
