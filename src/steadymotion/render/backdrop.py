@@ -50,6 +50,8 @@ OCCLUDED_VIS = 0.5
 #: person probability below this are what hides it: an occluder, kept in front of the character.
 OCCLUDER_P = 0.1
 OCCLUDER_WIDTH = 0.6
+#: Share of such a bone's capsule that must show no person for it to be hidden behind something.
+OCCLUDED_SHARE = 0.8
 
 
 def fit_background(background: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
@@ -168,8 +170,12 @@ class CleanPlate:
                 ends = body[[a, b], :2]
                 inside = np.isfinite(ends).all() and (ends >= 0.02 * np.array([w, h])).all() and (ends <= 0.98 * np.array([w, h])).all()
                 if min(vis[a], vis[b]) < OCCLUDED_VIS and inside:  # placed in the picture, yet not seen
-                    cv2.line(hidden, tuple(np.round(body[a, :2] * s).astype(int)), tuple(np.round(body[b, :2] * s).astype(int)), 1,
+                    bone = np.zeros((sh, sw), np.uint8)
+                    cv2.line(bone, tuple(np.round(body[a, :2] * s).astype(int)), tuple(np.round(body[b, :2] * s).astype(int)), 1,
                              max(2, int(OCCLUDER_WIDTH * torso)))
+                    # and not merely blurred or turned away: the segmenter sees no person along most of it
+                    if (prob[bone > 0] < OCCLUDER_P).mean() > OCCLUDED_SHARE:
+                        hidden |= bone
             occ = hidden.astype(bool) & (prob < OCCLUDER_P)
             if occ.sum() > 0.002 * sw * sh:
                 occluder = occ if s >= 1.0 else cv2.resize(occ.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
