@@ -18,7 +18,7 @@ from rich.table import Table
 
 from steadymotion import __version__
 from steadymotion._progress import StagedProgress, console, progress_bar
-from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning
+from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning, error_message
 from steadymotion.io.atomic import check_writable
 from steadymotion.vocab import Orientation
 
@@ -53,7 +53,7 @@ def _edge(func):
         try:
             return func(*args, **kwargs)
         except SteadyMotionError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {error_message(exc)}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
             console.print("[bold red]interrupted[/]; no output was written")
