@@ -539,9 +539,14 @@ def _run_batch(kind: str, inputs: list[Path], out: Path, engine: str, ray_addres
         if row["status"] != "ok":
             console.print(f"[bold red]error:[/] {row['input']}: {row['error']}", highlight=False, soft_wrap=True)
 
-    with progress_bar(f"batch {kind}", unit="inputs", quiet=quiet) as update:
-        summary = run_batch(kind, inputs, out, engine=engine, ray_address=ray_address, workers=workers, defaults=defaults,
-                            retry_errors=retry_errors, progress=update, on_row=on_row)
+    try:
+        with progress_bar(f"batch {kind}", unit="inputs", quiet=quiet) as update:
+            summary = run_batch(kind, inputs, out, engine=engine, ray_address=ray_address, workers=workers,
+                                defaults=defaults, retry_errors=retry_errors, progress=update, on_row=on_row)
+    except KeyboardInterrupt:
+        console.print(f"[bold red]interrupted[/]; the finished inputs are in {out / 'results.jsonl'}: "
+                      "the same command goes on where this one stopped", highlight=False)
+        raise typer.Exit(130) from None
     table = Table(title=f"batch {kind}: {len(summary.rows)} inputs", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()

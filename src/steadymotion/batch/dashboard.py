@@ -65,8 +65,8 @@ def _tone(score) -> str:
     return "na" if score is None else ("good" if score >= 85 else ("fair" if score >= 60 else "bad"))
 
 
-def _cell(score) -> str:
-    return f"<td class='num {_tone(score)}'>{'n/a' if score is None else f'{score:.0f}'}</td>"
+def _cell(score, extra: str = "") -> str:
+    return f"<td class='num {_tone(score)} {extra}'>{'n/a' if score is None else f'{score:.0f}'}</td>"
 
 
 def _link(path: str | None, text: str) -> str:
@@ -80,7 +80,11 @@ def _row_html(rank: int, row: dict, kind: str) -> str:
     name = Path(row["input"]).name
     if kind == "check" and row.get("inputs", {}).get("image"):
         name = f"{Path(row['inputs']['image']).name} + {name}"
-    title = f"<b>{_link(o.get('report'), esc(name))}</b><div class='meta' title='{esc(row['input'])}'>{esc(row.get('source', ''))}</div>"
+    title = f"<b>{_link(o.get('report'), esc(name))}</b><div class='meta'>{esc(row['input'])}</div>"
+    if row.get("source") and row["source"] != row["input"]:
+        title += f"<div class='meta'>from {esc(row['source'])}</div>"
+    for w in row.get("warnings", []):
+        title += f"<div class='meta warn'>warning: {esc(w)}</div>"
     if row["status"] != "ok":
         width = 4 if kind == "check" else len(KINDS) + 1
         return (f"<tr class='error'><td class='num'>{rank}</td><td>{thumb}</td><td>{title}</td>"
@@ -92,10 +96,11 @@ def _row_html(rank: int, row: dict, kind: str) -> str:
                 f"<td class='num'>{s.get('errors', 0)}</td><td class='num'>{s.get('warnings', 0)}</td>"
                 f"<td>{esc(', '.join(d.get('codes', [])))}</td></tr>")
     scores = "".join(_cell(s.get(k)) for k in KINDS)
-    worst = f"{d.get('events', 0)} events" + (f", worst {esc(d['worst'])}" if d.get("worst") else "")
+    n = d.get('events', 0)
+    worst = f"{n} event{'' if n == 1 else 's'}" + (f", worst {esc(d['worst'])}" if d.get("worst") else "")
     extra = f" · {_link(o.get('video'), 'video')}" if o.get("video") else ""
     return (f"<tr><td class='num'>{rank}</td><td>{_link(o.get('report'), thumb)}</td><td>{title}"
-            f"<div class='meta'>{worst}{extra}</div></td>{_cell(s.get('overall'))}{scores}</tr>")
+            f"<div class='meta'>{worst}{extra}</div></td>{_cell(s.get('overall'), 'overall')}{scores}</tr>")
 
 
 def render_index(rows: list[dict], kind: str) -> str:
@@ -103,12 +108,15 @@ def render_index(rows: list[dict], kind: str) -> str:
     rows = sorted(rows, key=sort_key)
     n_err = sum(r["status"] != "ok" for r in rows)
     if kind == "check":
-        head = "<th>#</th><th>frame</th><th>image + motion</th><th>verdict</th><th>errors</th><th>warnings</th><th>findings</th>"
+        head = ("<th>#</th><th>frame</th><th>image + motion</th><th>verdict</th><th class='num'>errors</th>"
+                "<th class='num'>warnings</th><th>findings</th>")
     else:
-        head = "<th>#</th><th>frame</th><th>input</th><th>overall</th>" + "".join(f"<th>{esc(k)}</th>" for k in KINDS)
+        head = "<th>#</th><th>frame</th><th>input</th><th class='num'>overall</th>" + "".join(f"<th class='num'>{esc(k)}</th>" for k in KINDS)
     body = "".join(_row_html(i, r, kind) for i, r in enumerate(rows, start=1))
     scored = [r["scores"]["overall"] for r in rows if r["status"] == "ok" and (r.get("scores") or {}).get("overall") is not None]
     mean = f" · mean overall score {sum(scored) / len(scored):.0f}" if scored else ""
+    note = ("Preflight findings per image + motion pair: errors stop a generation, warnings say what will look wrong."
+            if kind == "check" else "Drift scores 0–100, 100 = no drift; n/a = not measurable in that video.")
     return f"""<!doctype html><html><head><meta charset='utf-8'><title>steadymotion batch {esc(kind)}: {len(rows)} inputs</title>
 <style>
 body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;color:#222;padding:0 1em;max-width:1500px}}
@@ -117,12 +125,13 @@ td,th{{padding:4px 8px;border-bottom:1px solid #eee;text-align:left;vertical-ali
 .num{{text-align:right;font-variant-numeric:tabular-nums}} img{{height:80px;border-radius:3px;display:block}}
 .nothumb{{width:80px;height:80px;background:#f3f3f3;color:#999;font-size:.75em;display:flex;align-items:center;justify-content:center}}
 .good{{color:#219653}} .fair{{color:#f2994a;font-weight:600}} .bad{{color:#eb5757;font-weight:700}} .na{{color:#aaa}}
-tr.error{{background:#fff5f5}} .err{{color:#c0392b}}
+tr.error{{background:#fff5f5}} .err{{color:#c0392b}} .warn{{color:#b9770e}} th.num{{text-align:right}}
+td.overall{{font-size:1.15em}}
 </style></head><body>
 <h1>steadymotion batch {esc(kind)}</h1>
-<p>{len(rows)} inputs · {len(rows) - n_err} measured · <span class='{'bad' if n_err else 'good'}'>{n_err} errors</span>{mean}
+<p>{len(rows)} inputs · {len(rows) - n_err} {'checked' if kind == 'check' else 'measured'} · <span class='{'bad' if n_err else 'good'}'>{n_err} error{'' if n_err == 1 else 's'}</span>{mean}
  · worst first · <a href='{SUMMARY}'>summary.csv</a> · <a href='results.jsonl'>results.jsonl</a></p>
-<p class='meta'>Scores 0–100, 100 = no drift; n/a = not measurable in that video. Updated {time.strftime('%Y-%m-%d %H:%M:%S')}.</p>
+<p class='meta'>{note} Updated {time.strftime('%Y-%m-%d %H:%M:%S')}.</p>
 <table><tr>{head}</tr>{body}</table>
 </body></html>"""
 
