@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,11 @@ def test_bad_ray_options_are_one_line_errors(tmp_path, inputs):
         make_engine("local", ray_address="127.0.0.1:1")
     with pytest.raises(InvalidOptionError, match="--engine 'spark'"):
         run_batch("analyze", inputs[:1], tmp_path / "out", engine="spark")
+    with pytest.raises(InvalidOptionError, match="write it as HOST:PORT"):
+        make_engine("ray", ray_address="head-node")
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(InvalidOptionError, match=f"cannot reach the Ray cluster at '127.0.0.1:{port}'"):
+        run_batch("analyze", inputs[:1], tmp_path / "out", engine="ray", ray_address=f"127.0.0.1:{port}")
+    assert not (tmp_path / "out").exists()  # refused before any work

@@ -6,10 +6,12 @@ and yield its rows as they finish; the caller writes them down.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import multiprocessing as mp
 import os
 import shutil
 import signal
+import socket
 import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -128,6 +130,8 @@ class RayEngine:
             self._temp_dir = tempfile.mkdtemp(prefix="sm-ray-")
             start_local_ray(workers or default_workers(), self._temp_dir)
         else:
+            if _loopback(address.rpartition(":")[0]):
+                _single_machine_mode()  # else Ray swaps 127.0.0.1 for this machine's outward address
             ray = _import_ray()
             if ray.is_initialized():
                 raise InvalidOptionError("Ray is already initialised in this process; pass the engine that started it")
@@ -169,6 +173,15 @@ class RayEngine:
             self._temp_dir = None
 
 
+def _single_machine_mode() -> None:
+    """Ray's single-machine mode: 127.0.0.1 stays 127.0.0.1 (for this process and the cluster's)."""
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    _import_ray()
+    from ray._private import ray_constants  # read once at import: set it too if Ray was imported earlier
+
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 def start_local_ray(num_cpus: int, temp_dir: str) -> None:
     """Start a one-machine Ray cluster that listens on 127.0.0.1 only, and connect to it.
 
@@ -178,12 +191,9 @@ def start_local_ray(num_cpus: int, temp_dir: str) -> None:
     node address, 127.0.0.1. The setting goes into the environment the cluster's processes
     inherit. Usage statistics stay off; logs go to ``temp_dir``.
     """
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    _single_machine_mode()
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
     ray = _import_ray()
-    from ray._private import ray_constants  # read once at import: set it too if Ray was imported earlier
-
-    ray_constants.ENABLE_RAY_CLUSTER = False
     if ray.is_initialized():
         raise InvalidOptionError("Ray is already initialised in this process; pass the engine that started it")
     ray.init(address="local", num_cpus=num_cpus, object_store_memory=RAY_OBJECT_STORE_BYTES, include_dashboard=False,
@@ -205,6 +215,30 @@ def check_engine(engine: str, *, ray_address: str | None = None, workers: int | 
         raise InvalidOptionError(f"--workers must be at least 1, got {workers}")
     if engine == "ray":
         _import_ray()
+        if ray_address is not None:
+            _probe(ray_address)
+
+
+def _probe(address: str) -> None:
+    """Fail at once when nothing listens at ``HOST:PORT`` (Ray itself would retry for minutes)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit():
+        raise InvalidOptionError(f"--ray-address {address!r}: write it as HOST:PORT (what `ray start --head` prints)")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as exc:
+        raise InvalidOptionError(f"cannot reach the Ray cluster at {address!r} ({exc.strerror or exc}); start one with "
+                                 "`ray start --head`, or leave out --ray-address for a cluster on this machine") from None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def make_engine(engine: str, *, ray_address: str | None = None, workers: int | None = None):
