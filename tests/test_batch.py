@@ -179,9 +179,9 @@ def test_kill_9_loses_no_result_and_repeats_none(tmp_path, clips):
 
     out = tmp_path / "results"
     inputs = [str(clips[f"sway{i}"]) for i in range(3)]
-    cmd = [sys.executable, "-m", "steadymotion.cli", "batch", "analyze", *inputs, "--out", str(out), "--workers", "2", "-q"]
+    cmd = [sys.executable, "-m", "steadymotion.cli", "batch", "analyze", *inputs, "--out", str(out), "-q", "--workers"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([*cmd, "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     # when: SIGKILL as soon as the first result is on disk
     deadline = time.time() + 90
     while not _lines(out / "results.jsonl") and time.time() < deadline and proc.poll() is None:
@@ -198,7 +198,7 @@ def test_kill_9_loses_no_result_and_repeats_none(tmp_path, clips):
     gone, alive = psutil.wait_procs(workers, timeout=15)
     assert not alive, [p.cmdline()[:3] for p in alive]
     # when: the batch is run again
-    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180)
+    rerun = subprocess.run([*cmd, "2"], env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     # then: every input exactly once, the rows written before the kill untouched, nothing redone
     after = _lines(out / "results.jsonl")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from steadymotion.errors import InvalidOptionError, SteadyMotionError, error_message
@@ -52,7 +52,7 @@ class BatchItem:
     options : dict
         Normalised options, JSON-serialisable, every default filled in.
     source : str
-        Where it came from: the path given, or ``"jobs.csv:4"`` (manifest and line).
+        Where it came from: the video's path, or ``"jobs.csv:4"`` (manifest and line).
     key : str
         The resume key (hex SHA-256).
     problem : str, optional
@@ -65,7 +65,6 @@ class BatchItem:
     source: str
     key: str
     problem: str | None = None
-    hashes: dict = field(default_factory=dict, compare=False)
 
     @property
     def input(self) -> str:
@@ -125,17 +124,20 @@ def normalise_options(kind: str, options: dict) -> dict:
     return out
 
 
-def file_sha256(path: str | os.PathLike, _cache: dict = {}) -> str:  # noqa: B006 - a per-process cache on purpose
+_SHA256: dict = {}  # (path, size, mtime) -> digest: a folder given twice is read once
+
+
+def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's contents (remembered per path, size and modification time)."""
     st = os.stat(path)
     memo = (str(path), st.st_size, st.st_mtime_ns)
-    if memo not in _cache:
+    if memo not in _SHA256:
         h = hashlib.sha256()
         with open(path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
-        _cache[memo] = h.hexdigest()
-    return _cache[memo]
+        _SHA256[memo] = h.hexdigest()
+    return _SHA256[memo]
 
 
 def _key(kind: str, hashes: dict, options: dict) -> str:
@@ -179,7 +181,7 @@ def make_item(kind: str, fields: dict, source: str, base: Path | None = None) ->
     if problem is not None:  # a broken row is keyed by what is wrong with it too
         hashes["problem"] = problem
     return BatchItem(kind=kind, files=files, options=options, source=source, key=_key(kind, hashes, options),
-                     problem=problem, hashes=hashes)
+                     problem=problem)
 
 
 def _looks_like_file(value: str) -> bool:
@@ -271,7 +273,7 @@ def expand_inputs(kind: str, inputs: list, defaults: dict | None = None) -> list
             raise InvalidOptionError(f"batch {kind} of videos needs --image IMAGE (or a CSV manifest with image and "
                                      "motion columns)")
         for video in videos:
-            items.append(make_item(kind, {**defaults, MAIN_ROLE[kind]: str(video)}, str(given) if video == p else str(video)))
+            items.append(make_item(kind, {**defaults, MAIN_ROLE[kind]: str(video)}, str(video.absolute())))
     if not items:
         raise InvalidOptionError("nothing to do: give video files, folders of videos or a CSV manifest")
     seen: set = set()

@@ -33,10 +33,18 @@ def run_item(item: BatchItem, out_dir: str) -> dict:
     """
     started = time.perf_counter()
     row = base_row(item)
-    folder = Path(out_dir) / item.folder_name
+    if item.problem is not None:  # found while reading the inputs: nothing to run
+        row.update(status="error", error=item.problem)
+    else:
+        row.update(_process(item, Path(out_dir)))
+    row["seconds"] = round(time.perf_counter() - started, 2)
+    row["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return row
+
+
+def _process(item: BatchItem, out: Path) -> dict:
+    folder = out / item.folder_name
     try:
-        if item.problem is not None:
-            raise _Problem(item.problem)
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob(".*.part*"):  # a run killed while writing left its temporary files
             with contextlib.suppress(OSError):
@@ -44,23 +52,13 @@ def run_item(item: BatchItem, out_dir: str) -> dict:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SteadyMotionWarning)
             outputs, scores, details = KIND_RUNNERS[item.kind](item, folder)
-        row.update(status="ok", outputs={name: str(Path(item.folder_name) / p.name) for name, p in outputs.items()},
-                   scores=scores, details=details,
-                   warnings=distinct_warnings(w.message for w in caught if issubclass(w.category, SteadyMotionWarning)))
-    except _Problem as exc:
-        row.update(status="error", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one broken input is one error row, never the end of the batch
-        row.update(status="error", error=error_message(exc))
-    if row["status"] != "ok":
         with contextlib.suppress(OSError):
             folder.rmdir()  # only when the input left nothing in it
-    row["seconds"] = round(time.perf_counter() - started, 2)
-    row["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    return row
-
-
-class _Problem(Exception):
-    """What was wrong with the item before any work (its message is already one line)."""
+        return {"status": "error", "error": error_message(exc)}
+    return {"status": "ok", "outputs": {name: str(Path(item.folder_name) / p.name) for name, p in outputs.items()},
+            "scores": scores, "details": details,
+            "warnings": distinct_warnings(w.message for w in caught if issubclass(w.category, SteadyMotionWarning))}
 
 
 def _fit(rgb):
