@@ -57,6 +57,9 @@ def test_inputs_folders_manifests_and_resume_keys(tmp_path, clips):
     (folder / "b.MOV").write_bytes(clips["sway1"].read_bytes())
     (folder / ".cache" / "c.mp4").write_bytes(clips["sway2"].read_bytes())
     (folder / "notes.txt").write_text("not a video")
+    (folder / "qa" / "a-0123").mkdir(parents=True)  # an earlier batch's results inside the input folder
+    (folder / "qa" / "results.jsonl").write_text("")
+    (folder / "qa" / "a-0123" / "animated.mp4").write_bytes(clips["sway3"].read_bytes())
     (tmp_path / "copy.mp4").write_bytes(clips["sway0"].read_bytes())
     manifest = tmp_path / "jobs.csv"
     manifest.write_text("Motion,image,orientation,prompt\n"

@@ -35,6 +35,8 @@ OPTION_COLUMNS = {
     "check": ("orientation", "prompt"),
     "animate": ("orientation", "prompt", "size", "max_seconds", "sound", "static_background"),
 }
+#: A folder holding this file is a batch's results folder (see :mod:`.ledger`), never searched for inputs.
+RESULTS_FILE = "results.jsonl"
 REQUIRED = {"analyze": ("video",), "check": ("image", "motion"), "animate": ("image", "motion")}
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
@@ -190,8 +192,13 @@ def _looks_like_file(value: str) -> bool:
 
 
 def _videos_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_INPUT_EXTENSIONS
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    """The videos under ``folder`` by name, without hidden folders or a batch's results folder (whose
+    animated clips would otherwise become inputs of the next run)."""
+    found = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(here) / d / RESULTS_FILE).exists())
+        found += [Path(here) / f for f in files if not f.startswith(".") and Path(f).suffix.lower() in VIDEO_INPUT_EXTENSIONS]
+    return sorted(found)
 
 
 def read_manifest(kind: str, path: Path, defaults: dict) -> list[BatchItem]:

@@ -15,9 +15,9 @@ import json
 import os
 from pathlib import Path
 
+from steadymotion.batch.inputs import RESULTS_FILE as RESULTS
 from steadymotion.errors import OutputError
 
-RESULTS = "results.jsonl"
 LOCK = ".batch.lock"
 
 
