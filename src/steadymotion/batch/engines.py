@@ -141,6 +141,9 @@ class RayEngine:
                 raise InvalidOptionError(f"cannot reach the Ray cluster at {address!r}: {error_message(exc)}") from None
         ray = _import_ray()
         self.workers = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # a cluster of our own has `workers` CPUs, so Ray runs that many and the rest wait queued;
+        # on someone else's cluster, --workers is how many of its CPUs this batch takes at once
+        self._in_flight = workers if address is not None and workers else QUEUED_PER_WORKER * self.workers
         self._task = ray.remote(num_cpus=1, max_retries=1)(run_item)
 
     def run(self, items: Iterable[BatchItem], out_dir: str) -> Iterator[dict]:
@@ -149,7 +152,7 @@ class RayEngine:
         running: dict = {}
         try:
             while queue or running:
-                while queue and len(running) < QUEUED_PER_WORKER * self.workers:
+                while queue and len(running) < self._in_flight:
                     item = queue.popleft()
                     running[self._task.remote(item, out_dir)] = item
                 done, _ = ray.wait(list(running), num_returns=1)
