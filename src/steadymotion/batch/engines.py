@@ -128,7 +128,11 @@ class RayEngine:
         self._temp_dir: str | None = None
         if address is None:
             self._temp_dir = tempfile.mkdtemp(prefix="sm-ray-")
-            start_local_ray(workers or default_workers(), self._temp_dir)
+            try:
+                start_local_ray(workers or default_workers(), self._temp_dir)
+            except BaseException:
+                shutil.rmtree(self._temp_dir, ignore_errors=True)
+                raise
         else:
             if _loopback(address.rpartition(":")[0]):
                 _single_machine_mode()  # else Ray swaps 127.0.0.1 for this machine's outward address
@@ -199,9 +203,13 @@ def start_local_ray(num_cpus: int, temp_dir: str) -> None:
     ray = _import_ray()
     if ray.is_initialized():
         raise InvalidOptionError("Ray is already initialised in this process; pass the engine that started it")
-    ray.init(address="local", num_cpus=num_cpus, object_store_memory=RAY_OBJECT_STORE_BYTES, include_dashboard=False,
-             _node_ip_address="127.0.0.1", _temp_dir=temp_dir, log_to_driver=False, logging_level="warning",
-             namespace="steadymotion-batch")
+    try:
+        ray.init(address="local", num_cpus=num_cpus, object_store_memory=RAY_OBJECT_STORE_BYTES, include_dashboard=False,
+                 _node_ip_address="127.0.0.1", _temp_dir=temp_dir, log_to_driver=False, logging_level="warning",
+                 namespace="steadymotion-batch")
+    except Exception as exc:  # noqa: BLE001 - Ray's own failures (ports, shared memory) as one line
+        raise SteadyMotionError(" ".join(f"could not start a local Ray cluster ({type(exc).__name__}: {exc}); "
+                                         "try --engine local".split())) from None
     node_ip = ray.util.get_node_ip_address()
     if node_ip != "127.0.0.1":
         ray.shutdown()
