@@ -245,3 +245,16 @@ def test_batch_check_and_animate_from_manifests(tmp_path, clips):
     mixed = run("batch", "analyze", clips["sway0"], "--out", tmp_path / "check")
     assert mixed.exit_code == 2 and "holds the results of batch check" in " ".join(mixed.output.split())
     assert np.isfinite(anim["seconds"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["batch", "analyze", "--help"], "Usage"),
+    (["batch", "analyze", "{clip}", "--out", "{out}", "--engine", "spark"], "error: --engine 'spark': one of local, ray"),
+    (["batch", "check", "{clip}", "--out", "{out}"], "error: batch check of videos needs --image IMAGE"),
+    (["batch", "animate", "{clip}", "--out", "{out}", "--image", "{clip}", "--max-seconds", "-1"],
+     "error: --max-seconds must be a positive number of seconds, got -1.0"),
+])
+def test_batch_cli_refuses_bad_options_before_any_work(tmp_path, clips, args, message):
+    result = run(*(a.format(clip=clips["sway0"], out=tmp_path / "out") for a in args))
+    assert message in " ".join(result.output.split())
+    assert result.exit_code == (0 if message == "Usage" else 2) and not (tmp_path / "out").exists()
