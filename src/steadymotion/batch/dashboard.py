@@ -78,7 +78,7 @@ def _row_html(rank: int, row: dict, kind: str) -> str:
     o, s, d = row.get("outputs") or {}, row.get("scores") or {}, row.get("details") or {}
     thumb = f"<img src='{esc(o['thumb'])}' alt='frame'>" if o.get("thumb") else "<div class='nothumb'>no frame</div>"
     name = Path(row["input"]).name
-    if kind == "check" and row.get("inputs", {}).get("image"):
+    if kind in ("check", "animate") and row.get("inputs", {}).get("image"):
         name = f"{Path(row['inputs']['image']).name} + {name}"
     title = f"<b>{_link(o.get('report'), esc(name))}</b><div class='meta'>{esc(row['input'])}</div>"
     if row.get("source") and row["source"] != row["input"]:
@@ -111,7 +111,8 @@ def render_index(rows: list[dict], kind: str) -> str:
         head = ("<th>#</th><th>frame</th><th>image + motion</th><th>verdict</th><th class='num'>errors</th>"
                 "<th class='num'>warnings</th><th>findings</th>")
     else:
-        head = "<th>#</th><th>frame</th><th>input</th><th class='num'>overall</th>" + "".join(f"<th class='num'>{esc(k)}</th>" for k in KINDS)
+        what = "image + motion" if kind == "animate" else "input"
+        head = f"<th>#</th><th>frame</th><th>{what}</th><th class='num'>overall</th>" + "".join(f"<th class='num'>{esc(k)}</th>" for k in KINDS)
     body = "".join(_row_html(i, r, kind) for i, r in enumerate(rows, start=1))
     scored = [r["scores"]["overall"] for r in rows if r["status"] == "ok" and (r.get("scores") or {}).get("overall") is not None]
     mean = f" · mean overall score {sum(scored) / len(scored):.0f}" if scored else ""
