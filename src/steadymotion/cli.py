@@ -18,7 +18,7 @@ from rich.table import Table
 
 from steadymotion import __version__
 from steadymotion._progress import StagedProgress, console, progress_bar
-from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning
+from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning, error_message
 from steadymotion.io.atomic import check_writable
 from steadymotion.vocab import Mode, Orientation
 
@@ -53,7 +53,7 @@ def _edge(func):
         try:
             return func(*args, **kwargs)
         except SteadyMotionError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {error_message(exc)}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
             console.print("[bold red]interrupted[/]; no output was written")
@@ -562,6 +562,102 @@ def character_remove(name: Annotated[str, typer.Argument(help="Character name.")
 
     CharacterStore(store).remove(name)
     console.print(f"removed {name!r}")
+
+
+batch_app = typer.Typer(help="Many inputs at once (files, folders, CSV manifests) into one results folder: resumable, "
+                        "one row per input, a dashboard worst first.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
+BatchInputs = Annotated[list[Path], typer.Argument(help="Video files, folders of videos (searched recursively) or CSV manifests.",
+                                                   show_default=False)]
+BatchOut = Annotated[Path, typer.Option("--out", "-o", help="Results folder: results.jsonl, summary.csv, index.html and a "
+                                        "folder per input (made if missing; a rerun skips what is done).", show_default=False)]
+BatchEngine = Annotated[str, typer.Option("--engine", help="local: a process pool on this machine; ray: tasks on a Ray cluster.")]
+BatchRay = Annotated[Optional[str], typer.Option("--ray-address", help="An existing Ray cluster (e.g. 10.0.0.5:6379); default: "
+                                                 "a cluster on 127.0.0.1 started for this run.")]
+BatchWorkers = Annotated[Optional[int], typer.Option("--workers", min=1, max=1024, help="Inputs processed at once (default: one per core).")]
+BatchRetry = Annotated[bool, typer.Option("--retry-errors", help="Process inputs whose last run was an error again.")]
+BatchQuiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")]
+BatchImage = Annotated[Optional[Path], typer.Option("--image", help="The character image for every input (a manifest's image column overrides it).")]
+BatchOrientation = Annotated[str, typer.Option("--orientation", help="video or image, for every input without its own.")]
+BatchPrompt = Annotated[Optional[str], typer.Option("--prompt", help="The prompt for every input without its own.")]
+
+
+def _run_batch(kind: str, inputs: list[Path], out: Path, engine: str, ray_address: str | None, workers: int | None,
+               retry_errors: bool, quiet: bool, defaults: dict) -> None:
+    """Run a batch with a progress bar, print each error row as it comes and a summary; exit 2 when
+    any input is an error."""
+    from steadymotion.batch import run_batch
+
+    def on_row(row: dict) -> None:
+        if row["status"] != "ok":
+            console.print(f"[bold red]error:[/] {row['input']}: {row['error']}", highlight=False, soft_wrap=True)
+
+    try:
+        with progress_bar(f"batch {kind}", unit="inputs", quiet=quiet) as update:
+            summary = run_batch(kind, inputs, out, engine=engine, ray_address=ray_address, workers=workers,
+                                defaults=defaults, retry_errors=retry_errors, progress=update, on_row=on_row)
+    except KeyboardInterrupt:
+        console.print(f"[bold red]interrupted[/]; the finished inputs are in {out / 'results.jsonl'}: "
+                      "the same command goes on where this one stopped", highlight=False)
+        raise typer.Exit(130) from None
+    table = Table(title=f"batch {kind}: {len(summary.rows)} inputs", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rate = f", {60 * summary.processed / summary.seconds:.1f} inputs/min" if summary.processed and summary.seconds > 0 else ""
+    table.add_row("processed", f"{summary.processed} in {summary.seconds:.1f} s on {summary.engine} "
+                  f"({summary.workers} workers){rate}; {summary.skipped} done before, skipped")
+    table.add_row("ok", str(summary.ok))
+    table.add_row("errors", f"[bold red]{len(summary.errors)}[/]" if summary.errors else "0")
+    for e in summary.errors[:5]:
+        table.add_row("", f"{e['input']}: {e['error']}")
+    for label in ("index", "summary", "results"):
+        table.add_row(label, str(summary.files[label]))
+    console.print(table)
+    if summary.errors:
+        raise typer.Exit(EXIT_USER_ERROR)
+
+
+@batch_app.command("analyze")
+@_edge
+def batch_analyze(inputs: BatchInputs, out: BatchOut, engine: BatchEngine = "local", ray_address: BatchRay = None,
+                  workers: BatchWorkers = None, retry_errors: BatchRetry = False, quiet: BatchQuiet = False) -> None:
+    """Measure drift in every video (a manifest's columns: video, reference, motion).
+
+    Per input: report.html, report.json and a thumbnail; exit 2 when any input is an error row.
+    """
+    _run_batch("analyze", inputs, out, engine, ray_address, workers, retry_errors, quiet, {})
+
+
+@batch_app.command("check")
+@_edge
+def batch_check(inputs: BatchInputs, out: BatchOut, image: BatchImage = None, orientation: BatchOrientation = "video",
+                prompt: BatchPrompt = None, engine: BatchEngine = "local", ray_address: BatchRay = None,
+                workers: BatchWorkers = None, retry_errors: BatchRetry = False, quiet: BatchQuiet = False) -> None:
+    """Preflight every image + motion pair (motion videos with --image, or a manifest: image, motion,
+    orientation, prompt). Per input: the findings as HTML and JSON and a thumbnail."""
+    _run_batch("check", inputs, out, engine, ray_address, workers, retry_errors, quiet,
+               {"image": image, "orientation": orientation, "prompt": prompt})
+
+
+@batch_app.command("animate")
+@_edge
+def batch_animate(
+    inputs: BatchInputs, out: BatchOut, image: BatchImage = None, orientation: BatchOrientation = "video",
+    prompt: BatchPrompt = None,
+    size: Annotated[Optional[str], typer.Option("--size", help="Output WIDTHxHEIGHT for every input without its own.")] = None,
+    max_seconds: Annotated[Optional[float], typer.Option("--max-seconds", help="Use only the first seconds of each reference.")] = None,
+    background: Annotated[Optional[str], typer.Option("--background", help="An image path, #rrggbb, r,g,b or a colour name.")] = None,
+    no_sound: Annotated[bool, typer.Option("--no-sound", help="Drop the references' audio.")] = False,
+    static_background: Annotated[bool, typer.Option("--static-background", help="Do not move the background with the camera.")] = False,
+    engine: BatchEngine = "local", ray_address: BatchRay = None, workers: BatchWorkers = None,
+    retry_errors: BatchRetry = False, quiet: BatchQuiet = False,
+) -> None:
+    """Animate every image + motion pair (motion videos with --image, or a manifest: image, motion,
+    orientation, prompt, size, max_seconds, background, end_image, sound, static_background).
+    Per input: animated.mp4, its drift report and a thumbnail."""
+    _run_batch("animate", inputs, out, engine, ray_address, workers, retry_errors, quiet,
+               {"image": image, "orientation": orientation, "prompt": prompt, "size": size, "max_seconds": max_seconds,
+                "background": background, "sound": not no_sound, "static_background": static_background})
 
 
 @app.command()

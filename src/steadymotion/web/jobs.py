@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from steadymotion.errors import SteadyMotionError, distinct_warnings
+from steadymotion.errors import SteadyMotionError, distinct_warnings, error_message
 
 Progress = Callable[[str, int, int], None]
 
@@ -184,11 +184,10 @@ def _child(name: str, spec: dict, q) -> None:
         q.put(("done", out))
     except (SteadyMotionError, JobError) as exc:
         q.put(("error", str(exc)))
-    except MemoryError:
-        q.put(("error", "out of memory: use a shorter or smaller video"))
-    except BaseException as exc:  # noqa: BLE001 - anything else is a bug: say so, without a trace
-        traceback.print_exc()
-        q.put(("error", f"internal error ({type(exc).__name__}: {exc}); please report it with the input files"))
+    except BaseException as exc:  # noqa: BLE001 - out of memory, or a bug: say so, without a trace
+        if not isinstance(exc, MemoryError):
+            traceback.print_exc()
+        q.put(("error", error_message(exc)))
 
 
 def run_job(name: str, spec: dict, *, on_start: Callable[[mp.Process], None] | None = None,

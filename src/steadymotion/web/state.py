@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steadymotion.errors import SteadyMotionError
+from steadymotion.io.video import VIDEO_INPUT_EXTENSIONS
 from steadymotion.web.jobs import JobCancelled, JobError, kill, run_job
 
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"]
-VIDEO_TYPES = [".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"]
+VIDEO_TYPES = list(VIDEO_INPUT_EXTENSIONS)
 CAPTURE_TYPES = [".bvh"]
 
 
