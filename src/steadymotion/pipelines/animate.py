@@ -26,14 +26,14 @@ from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageErr
 from steadymotion.io.atomic import check_writable
 from steadymotion.io.image import Image, read_image
 from steadymotion.io.encoder import BackgroundVideoWriter
-from steadymotion.io.video import check_video_output, probe_video
+from steadymotion.io.video import VIDEO_INPUT_EXTENSIONS, check_video_output, probe_video
 from steadymotion.motion.directives import CameraDirectives, parse_camera
 from steadymotion.motion.plan import MotionPlan, plan_motion, replace_base
 from steadymotion.perception.camera import body_boxes, track_camera
 from steadymotion.pose.extract import extract_pose, pose_from_image
 from steadymotion.prompt import prompt_too_long
 from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
-from steadymotion.render.backdrop import VIDEO_SUFFIXES, BackgroundClip, CleanPlate, ReplaceScene, SceneLight, fit_background
+from steadymotion.render.backdrop import BackgroundClip, CleanPlate, ReplaceScene, SceneLight, fit_background
 from steadymotion.types import PoseSequence
 from steadymotion.vocab import Mode, Orientation
 
@@ -76,7 +76,7 @@ def parse_background(spec: str | None) -> np.ndarray | BackgroundClip | None:
     or a video (a :class:`~steadymotion.render.backdrop.BackgroundClip`: a moving background)."""
     if spec is None or not str(spec).strip():
         return None
-    if Path(str(spec).strip()).suffix.lower() in VIDEO_SUFFIXES:
+    if Path(str(spec).strip()).suffix.lower() in VIDEO_INPUT_EXTENSIONS:
         try:
             return BackgroundClip(str(spec).strip())
         except SteadyMotionError as exc:

@@ -67,10 +67,6 @@ def fit_background(background: np.ndarray | None, size: tuple[int, int]) -> np.n
     return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
 
 
-#: Suffixes read as a background video rather than an image.
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm")
-
-
 class BackgroundClip:
     """Frames of a background video fitted to ``size`` (cover and centre-crop), ``frames`` of them,
     the clip looped when shorter (iterate once per render)."""
