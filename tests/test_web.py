@@ -76,6 +76,22 @@ def shots(tmp_path_factory) -> Path:
     return d
 
 
+
+def _max_seconds(page, value: str) -> None:
+    """Open "More options" and set the max-seconds field to ``value``.
+
+    A number field commits its value on blur; under load the opening accordion's first render can
+    also reset a value typed into it at once, so it is typed until the committed value reads back.
+    """
+    page.get_by_text("More options").click()
+    page.locator("#a_max input").wait_for(state="visible")
+    for _ in range(5):
+        page.locator("#a_max input").fill(value)
+        page.locator("#a_max input").press("Tab")
+        page.wait_for_timeout(400)
+        if page.locator("#a_max input").input_value() == value:
+            break
+
 def _page(browser, server):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server["url"])
@@ -357,16 +373,7 @@ def test_sample_button_fills_the_animate_inputs(browser, server, shots):
 
     assert probe_video(share / "jumping_jacks.mp4").frame_count == 125  # the capture: 125 frames of 1/30 s
     # and they animate (the first second, without the drift pass, to keep it quick)
-    page.get_by_text("More options").click()
-    page.locator("#a_max input").wait_for(state="visible")
-    # a number field commits its value on blur; under load the opening accordion's first render can
-    # also reset a value typed into it at once, so type until the committed value reads back
-    for _ in range(5):
-        page.locator("#a_max input").fill("1")
-        page.locator("#a_max input").press("Tab")
-        page.wait_for_timeout(400)
-        if page.locator("#a_max input").input_value() == "1":
-            break
+    _max_seconds(page, "1")
     page.get_by_label("Measure the result's drift").uncheck()
     page.wait_for_timeout(300)
     assert page.locator("#a_max input").input_value() == "1"
@@ -383,14 +390,7 @@ def test_a_motion_capture_animates_from_the_page(browser, server, shots, tmp_pat
     _upload(page, "a_image", write_image(tmp_path / "figure.png", sample_character()), "img")
     page.locator("#a_capture input[type=file]").set_input_files(str(media_path("animateddrawings__wave_hello.bvh")))
     page.wait_for_timeout(1500)
-    page.get_by_text("More options").click()
-    page.locator("#a_max input").wait_for(state="visible")
-    for _ in range(5):  # a number field commits its value on blur (see the sample test)
-        page.locator("#a_max input").fill("1")
-        page.locator("#a_max input").press("Tab")
-        page.wait_for_timeout(400)
-        if page.locator("#a_max input").input_value() == "1":
-            break
+    _max_seconds(page, "1")
     page.get_by_label("Measure the result's drift").uncheck()
     page.locator("#a_run").click()
     page.wait_for_selector("#a_video video[src]", timeout=300_000)
