@@ -2,7 +2,8 @@
 
 Run by hand: ``.venv/bin/python benchmarks/bench_animate.py``. Targets: render >= 25 fps at 720p
 output on the 2-core machine (issue #4); the whole animate of a 10-s 720p reference within 1.0x its
-duration (issue #11: decode, pose, rig, render and encode overlapping). Prints ratios, not only seconds.
+duration (issue #11: decode, pose, rig, render and encode overlapping); replace mode (issue #16) within
+3x the clip's duration at 720p. Prints ratios, not only seconds.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ def main() -> None:
         animate(path, out, character="bench", store=store, size=(720, 1280))
         stored = time.perf_counter() - t
         print(f"  with the stored character: {stored:.1f} s = {stored / dur:.2f}x the clip duration")
+    # replace mode: the character put into the reference video (two passes over it to remove its person)
+    clip = MEDIA / "unianimate__source_video.mp4"
+    if clip.exists():
+        dur = probe_video(clip).duration_s or 0.0
+        t = time.perf_counter()
+        res = animate(clip, out, image=image, mode="replace")
+        total = time.perf_counter() - t
+        print(f"replace {clip.name}: {res.size[0]}x{res.size[1]} {dur:.1f} s, {res.frames} frames: "
+              f"{total:.1f} s = {total / dur:.2f}x the clip duration (target <= 3.0x); render+plate {res.timings['render']:.1f} s")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -98,10 +98,12 @@ def test_sample_clip_and_demo(tmp_path):
     result = run("demo", "--out", tmp_path / "demo")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "demo").iterdir())
-    assert names == ["animated.mp4", "animated_sheet.png", "character.png", "drift.html", "drift.json", "motion.mp4",
+    assert names == ["animated.mp4", "animated_sheet.png", "character.png", "drift.html", "drift.json", "motion.bvh",
                      "motion.npz", "openpose", "pose.mp4"]
     with np.load(tmp_path / "demo" / "motion.npz") as z:
-        assert z["body_present"].mean() > 0.9 and z["face_present"].mean() > 0.9
+        assert z["body_present"].all() and len(z["times"]) == 125  # the jumping-jacks capture, 4.2 s at 30 fps
+    # a first impression without excuses: preflight has nothing to warn about in our own sample
+    assert "preflight warn" not in result.output and "preflight error" not in result.output
 
 
 def test_tiny_inputs_get_a_clear_answer_not_an_abort(tmp_path):

@@ -76,6 +76,22 @@ def shots(tmp_path_factory) -> Path:
     return d
 
 
+
+def _max_seconds(page, value: str) -> None:
+    """Open "More options" and set the max-seconds field to ``value``.
+
+    A number field commits its value on blur; under load the opening accordion's first render can
+    also reset a value typed into it at once, so it is typed until the committed value reads back.
+    """
+    page.get_by_text("More options").click()
+    page.locator("#a_max input").wait_for(state="visible")
+    for _ in range(5):
+        page.locator("#a_max input").fill(value)
+        page.locator("#a_max input").press("Tab")
+        page.wait_for_timeout(400)
+        if page.locator("#a_max input").input_value() == value:
+            break
+
 def _page(browser, server):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server["url"])
@@ -381,29 +397,39 @@ def test_sample_button_fills_the_animate_inputs(browser, server, shots):
     page.wait_for_selector("#a_image img", timeout=180_000)
     page.wait_for_selector("#a_motion video", timeout=60_000)
     assert "Sample loaded" in page.locator("#a_status").inner_text()
-    assert page.locator("#a_prompt textarea").input_value() == "zoom in on her face"
+    assert page.locator("#a_prompt textarea").input_value() == ""
     page.screenshot(path=str(shots / "animate_sample.png"), full_page=False)
     share = Path(server["root"]) / "share" / "samples"
     from steadymotion.io.video import probe_video
 
-    assert probe_video(share / "astronaut_dance.mp4").frame_count == 100
+    assert probe_video(share / "jumping_jacks.mp4").frame_count == 125  # the capture: 125 frames of 1/30 s
     # and they animate (the first second, without the drift pass, to keep it quick)
-    page.get_by_text("More options").click()
-    page.locator("#a_max input").wait_for(state="visible")
-    # a number field commits its value on blur; under load the opening accordion's first render can
-    # also reset a value typed into it at once, so type until the committed value reads back
-    for _ in range(5):
-        page.locator("#a_max input").fill("1")
-        page.locator("#a_max input").press("Tab")
-        page.wait_for_timeout(400)
-        if page.locator("#a_max input").input_value() == "1":
-            break
+    _max_seconds(page, "1")
     page.get_by_label("Measure the result's drift").uncheck()
     page.wait_for_timeout(300)
     assert page.locator("#a_max input").input_value() == "1"
     page.locator("#a_run").click()
     page.wait_for_selector("#a_video video[src]", timeout=300_000)
-    assert "25 frames" in page.locator("#a_status").inner_text()
+    assert "30 frames" in page.locator("#a_status").inner_text()
+
+
+def test_a_motion_capture_animates_from_the_page(browser, server, shots, tmp_path):
+    from steadymotion.io.image import write_image
+    from steadymotion.samples import sample_character
+
+    page = _page(browser, server)
+    _upload(page, "a_image", write_image(tmp_path / "figure.png", sample_character()), "img")
+    page.locator("#a_capture input[type=file]").set_input_files(str(media_path("animateddrawings__wave_hello.bvh")))
+    page.wait_for_timeout(1500)
+    _max_seconds(page, "1")
+    page.get_by_label("Measure the result's drift").uncheck()
+    page.locator("#a_run").click()
+    page.wait_for_selector("#a_video video[src]", timeout=300_000)
+    # the 120 fps capture resampled to 30 fps: one second is 30 frames
+    assert "30 frames" in page.locator("#a_status").inner_text()
+    # and preflight judges the capture's whole length (7 s), not the second used
+    assert "DURATION" not in page.locator("#a_findings").inner_text()
+    page.screenshot(path=str(shots / "animate_capture.png"), full_page=True)
 
 
 _SERVER_STANDIN = """

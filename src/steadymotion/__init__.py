@@ -6,6 +6,8 @@ Python API (the CLI and web UI call the same functions)::
     made = sm.make_video("dance.mp4", "out.mp4", image="character.png", preflight=True, measure=True)
     motion = sm.extract_pose("dance.mp4")          # PoseSequence
     sm.write_openpose_json(motion, "openpose/")
+    capture = sm.read_motion_bvh("jumping_jacks.bvh")  # a BVH capture as a PoseSequence
+    bvh, fit = sm.bvh_from_pose(motion)              # ... and motion as BVH (sm.write_bvh)
     report = sm.analyze_video("generated.mp4")     # DriftReport
     fixed = sm.repair_video("generated.mp4", "fixed.mp4")   # RepairResult (before/after reports)
 
@@ -29,6 +31,9 @@ _EXPORTS = {
     "animate": "steadymotion.pipelines", "make_video": "steadymotion.pipelines",
     "repair_video": "steadymotion.pipelines", "RepairResult": "steadymotion.pipelines",
     "PoseSequence": "steadymotion.types", "RestPose": "steadymotion.types", "Orientation": "steadymotion.vocab",
+    "read_bvh": "steadymotion.io.bvh", "write_bvh": "steadymotion.io.bvh",
+    "read_motion_bvh": "steadymotion.motion.bvh", "pose_from_bvh": "steadymotion.motion.bvh",
+    "bvh_from_pose": "steadymotion.motion.bvh",
 }
 
 __all__ = ["__version__", "SteadyMotionError", *_EXPORTS]

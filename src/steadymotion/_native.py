@@ -1,10 +1,13 @@
-"""Native libraries' stderr chatter (MediaPipe's glog/absl, TFLite's XNNPACK banner) kept off the console."""
+"""Native libraries: their stderr chatter (MediaPipe's glog/absl, TFLite's XNNPACK banner) kept off the
+console, and MediaPipe imported without what steadymotion never uses."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
+import types
 
 
 @contextlib.contextmanager
@@ -24,3 +27,27 @@ def quiet_native_stderr():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+class _DeferredModule(types.ModuleType):
+    """A module imported for real on first attribute use (then the real one replaces it everywhere)."""
+
+    def __getattr__(self, attr: str):
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def import_mediapipe():
+    """``import mediapipe``, without paying for its drawing utilities' ``matplotlib.pyplot``.
+
+    ``mediapipe/__init__`` imports ``solutions.drawing_utils``, which imports ``matplotlib.pyplot``
+    at the top (about 0.3 s of CPU, in every pose worker and in the main process) although only
+    its plotting helpers use it; steadymotion never calls them. ``matplotlib.pyplot`` is left as a
+    stand-in that imports the real module on first use, so anything that does plot still works.
+    """
+    if "mediapipe" not in sys.modules and "matplotlib.pyplot" not in sys.modules:
+        sys.modules["matplotlib.pyplot"] = _DeferredModule("matplotlib.pyplot")
+    import mediapipe
+
+    return mediapipe

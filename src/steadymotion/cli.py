@@ -18,9 +18,9 @@ from rich.table import Table
 
 from steadymotion import __version__
 from steadymotion._progress import StagedProgress, console, progress_bar
-from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning
+from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionError, SteadyMotionWarning, error_message
 from steadymotion.io.atomic import check_writable
-from steadymotion.vocab import Orientation
+from steadymotion.vocab import Mode, Orientation
 
 app = typer.Typer(
     name="steadymotion",
@@ -53,7 +53,7 @@ def _edge(func):
         try:
             return func(*args, **kwargs)
         except SteadyMotionError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            console.print(f"[bold red]error:[/] {error_message(exc)}", highlight=False, soft_wrap=True)
             raise typer.Exit(EXIT_USER_ERROR) from None
         except KeyboardInterrupt:
             console.print("[bold red]interrupted[/]; no output was written")
@@ -81,12 +81,20 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+SkeletonMapOpt = Annotated[Optional[Path], typer.Option("--skeleton-map", help="BVH input: a JSON file naming the capture's joints, "
+                                                     '{"left_shoulder": "L_UpperArm", ...} (needed only for unusual namings).', show_default=False)]
+
+
 def _pose_summary(seq, elapsed: float, outputs: list[tuple[str, Path]]) -> Table:
     cov = seq.coverage()
     table = Table(title=f"motion from {Path(seq.source).name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("frames", f"{len(seq)} at {float(seq.fps):.3f} fps ({seq.duration_s:.2f} s), {seq.size[0]}x{seq.size[1]}")
+    if "bvh" in seq.meta:
+        b = seq.meta["bvh"]
+        table.add_row("capture", f"{b['frames']} frames of {b['frame_time']:.4f} s, {b['naming']} naming, {b['up']} up; projection "
+                      + ", ".join(f"{k} {v}" for k, v in b["projection"].items()))
     table.add_row("body", _pct(cov["body"]))
     table.add_row("hands", f"{_pct(cov['hands'])} (left {_pct(cov['left_hand'])}, right {_pct(cov['right_hand'])})")
     table.add_row("face", _pct(cov["face"]))
@@ -102,28 +110,38 @@ def _pose_summary(seq, elapsed: float, outputs: list[tuple[str, Path]]) -> Table
 @app.command()
 @_edge
 def pose(
-    video: Annotated[Path, typer.Argument(help="Reference video with one person (MP4, MOV, WebM, AVI ...).", show_default=False)],
+    video: Annotated[Path, typer.Argument(help="Reference video with one person (MP4, MOV, WebM, AVI ...), or a BVH motion capture.", show_default=False)],
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to save the motion (.npz).")] = Path("motion.npz"),
+    bvh_out: Annotated[Optional[Path], typer.Option("--bvh", help="Also write the motion as a BVH capture (humanoid skeleton, opens in Blender).")] = None,
     openpose_json: Annotated[Optional[Path], typer.Option("--openpose-json", help="Also write OpenPose JSON, one file per frame, into this folder.")] = None,
     render: Annotated[Optional[Path], typer.Option("--render", help="Also render the DWPose-style pose video (.mp4) here.")] = None,
     smooth: Annotated[bool, typer.Option("--smooth/--no-smooth", help="Zero-lag smoothing of jitter (Savitzky-Golay, 0.25 s).")] = True,
     fill: Annotated[bool, typer.Option("--fill/--no-fill", help="Interpolate dropouts of up to 0.2 s.")] = True,
     hand_repair: Annotated[bool, typer.Option("--hand-repair/--no-hand-repair", help="Fix left/right hand swaps.")] = True,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, max=64, help="Parallel processes (default: one per core).")] = None,
+    fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH input: the frame rate the capture is resampled to (default 30).")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar or summary.")] = False,
 ) -> None:
-    """Extract body, hand and face motion from a video (MediaPipe Holistic).
+    """Extract body, hand and face motion from a video (MediaPipe Holistic), or read a BVH capture.
 
     Saves a .npz with body (T,33,4), hands (T,2,21,3), face (T,478,3), presence masks, times,
-    fps and size; optionally OpenPose JSON and a pose video for ControlNet-style models.
+    fps and size; optionally OpenPose JSON, a pose video for ControlNet-style models and a BVH
+    capture. A BVH input (Mixamo, Rokoko, CMU, Meta namings, or --skeleton-map) is projected onto
+    the image plane as AnimatedDrawings does and resampled to --fps.
     """
     from steadymotion.io.video import check_video_output, probe_video
+    from steadymotion.motion.bvh import DEFAULT_FPS, is_bvh, read_motion_bvh
     from steadymotion.pose.extract import extract_pose
     from steadymotion.pose.openpose import render_pose_video, write_openpose_json
 
     if output.suffix.lower() != ".npz":
         raise OutputError(f"the motion file must end in .npz, got {str(output)!r}")
     check_writable(output, inputs=[video])
+    if bvh_out is not None:
+        if bvh_out.suffix.lower() != ".bvh":
+            raise OutputError(f"--bvh must name a .bvh file, got {str(bvh_out)!r}")
+        check_writable(bvh_out, inputs=[video, output])
     if render is not None:
         check_video_output(render, inputs=[video, output])
     if openpose_json is not None:
@@ -132,12 +150,29 @@ def pose(
         check_writable(openpose_json.parent / f".{openpose_json.name}.probe")
         if not openpose_json.is_dir():
             check_writable(openpose_json, inputs=[video, output])
-    probe_video(video)  # a missing or unreadable video fails here, before any progress bar
+    capture = is_bvh(video)
+    if not capture:
+        if skeleton_map is not None or fps is not None:
+            raise InvalidOptionError("--fps and --skeleton-map apply to a BVH input only (a video keeps its own frame rate)")
+        probe_video(video)  # a missing or unreadable video fails here, before any progress bar
     t0 = time.perf_counter()
-    with progress_bar("extracting motion", quiet=quiet) as update:
-        seq = extract_pose(video, smooth=smooth, fill_gaps=fill, repair_hands=hand_repair, workers=workers, progress=update)
+    if capture:
+        seq = read_motion_bvh(video, fps=fps or DEFAULT_FPS, skeleton_map=skeleton_map)
+    else:
+        with progress_bar("extracting motion", quiet=quiet) as update:
+            seq = extract_pose(video, smooth=smooth, fill_gaps=fill, repair_hands=hand_repair, workers=workers, progress=update)
     elapsed = time.perf_counter() - t0
+    bvh_fit = None
+    if bvh_out is not None:  # solved before anything is written: a failure leaves no output
+        from steadymotion.motion.bvh import bvh_from_pose
+
+        bvh, bvh_fit = bvh_from_pose(seq)
     outputs = [("motion", seq.save(output))]
+    if bvh_out is not None:
+        from steadymotion.io.bvh import write_bvh
+
+        outputs.append(("bvh", f"{write_bvh(bvh_out, bvh)} ({bvh.n_frames} frames at {1 / bvh.frame_time:.3f} fps; "
+                               f"bones within {bvh_fit['median_deg']:.1f} deg median, {bvh_fit['p95_deg']:.1f} deg p95 of the tracked ones)"))
     if openpose_json is not None:
         with progress_bar("writing OpenPose JSON", quiet=quiet) as update:
             outputs.append(("openpose json", write_openpose_json(seq, openpose_json, name=video.stem, progress=update)))
@@ -179,13 +214,14 @@ def _write_json(path: Path, data: dict) -> Path:
 @_edge
 def check(
     image: Annotated[Path, typer.Option("--image", help="The character image.", show_default=False)],
-    motion: Annotated[Path, typer.Option("--motion", help="The motion reference video.", show_default=False)],
+    motion: Annotated[Path, typer.Option("--motion", help="The motion reference video, or a BVH capture.", show_default=False)],
     orientation: Annotated[str, typer.Option("--orientation", help="video: follow the video's position/scale/facing; image: keep the image's.")] = "video",
     prompt: Annotated[Optional[str], typer.Option("--prompt", help="Also lint this prompt.")] = None,
     json_out: Annotated[Optional[Path], typer.Option("--json", help="Also write the findings as JSON here.")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
-    """Preflight: check a character image and a motion video before generating anything.
+    """Preflight: check a character image and a motion video (or BVH capture) before generating anything.
 
     Prints findings (framing, people, clutter, speed, spins, turning away, camera, cuts, hands,
     duration, sizes) with what to do about each; exits 2 when any finding is an error.
@@ -198,10 +234,15 @@ def check(
     from steadymotion.io.image import read_image
     from steadymotion.io.video import probe_video
 
+    from steadymotion.motion.bvh import is_bvh
+
     read_image(image)  # unreadable inputs fail here, as one line, before any progress bar
-    probe_video(motion)
+    if not is_bvh(motion):
+        if skeleton_map is not None:
+            raise InvalidOptionError("--skeleton-map applies to a BVH motion only")
+        probe_video(motion)
     with StagedProgress(quiet=quiet) as progress:
-        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress)
+        report = check_inputs(image, motion, orientation=orientation, prompt=prompt, progress=progress, skeleton_map=skeleton_map)
     console.print(_findings_table(report.findings, f"preflight: {image.name} + {motion.name} (orientation {orientation})"))
     if json_out is not None:
         console.print(f"findings written to {_write_json(json_out, report.to_dict())}")
@@ -367,49 +408,61 @@ def sample_clip(
 @app.command()
 @_edge
 def animate(
-    motion: Annotated[Path, typer.Option("--motion", "-m", help="Reference video whose motion the character performs.")],
+    motion: Annotated[Path, typer.Option("--motion", "-m", help="Reference video whose motion the character performs, or a BVH capture.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output MP4.")],
     image: Annotated[Optional[Path], typer.Option("--image", "-i", help="Character image (one person, head and shoulders at least).")] = None,
     character: Annotated[Optional[str], typer.Option("--character", "-c", help="A stored character (see `steadymotion character`); reuses its rig.")] = None,
     orientation: Annotated[str, typer.Option("--orientation", help="video: position, scale, rotation and camera follow the reference; image: keep the image's.")] = "video",
+    mode: Annotated[str, typer.Option("--mode", help="animate: the character performs in its own image's scene; replace: it takes the reference person's place in the reference video (scene, light, camera, size, audio).")] = "animate",
     prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="Camera directives are read from it: fixed lens, zoom in on the face, pan left, 85mm...")] = None,
     end_image: Annotated[Optional[Path], typer.Option("--end-image", help="End the clip in this image's pose (blended over the last second).")] = None,
-    background: Annotated[Optional[str], typer.Option("--background", help="Replace the background: an image path, #rrggbb, r,g,b or a colour name.")] = None,
+    background: Annotated[Optional[str], typer.Option("--background", help="Replace the background (animate mode): an image or video path (a video moves, looped), #rrggbb, r,g,b or a colour name.")] = None,
     size: Annotated[Optional[str], typer.Option("--size", help="Output WIDTHxHEIGHT (default: the image's aspect, long side 512-1280).")] = None,
     no_sound: Annotated[bool, typer.Option("--no-sound", help="Drop the reference's audio (kept by default).")] = False,
     max_seconds: Annotated[Optional[float], typer.Option("--max-seconds", help="Use only the first seconds of the reference.")] = None,
     static_background: Annotated[bool, typer.Option("--static-background", help="Do not move the background with the reference's camera.")] = False,
     store: Annotated[Optional[Path], typer.Option("--store", help="Character store folder (default $STEADYMOTION_HOME or ~/.local/share/steadymotion).", envvar="STEADYMOTION_HOME")] = None,
     report: Annotated[Optional[Path], typer.Option("--report", help="Also measure the result's drift and write this HTML report (JSON beside it).")] = None,
+    fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH motion: the output frame rate (default 30).")] = None,
+    skeleton_map: SkeletonMapOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Animate a character image with the motion of a reference video (the CPU puppet backend)."""
+    """Animate a character image with the motion of a reference video or BVH capture (the CPU puppet backend)."""
     from steadymotion.pipelines import make_video, parse_size
 
     if (image is None) == (character is None):
         raise InvalidOptionError("give exactly one of --image IMAGE or --character NAME")
     orientation = Orientation.parse(orientation).value
+    mode = Mode.parse(mode)
+    from steadymotion.motion.bvh import is_bvh
+
+    if not is_bvh(motion) and (fps is not None or skeleton_map is not None):
+        raise InvalidOptionError("--fps and --skeleton-map apply to a BVH motion only (a video keeps its own frame rate)")
     started = time.perf_counter()
     with StagedProgress(quiet=quiet) as stage:
         made = make_video(motion, output, image=image, character=character, store=store, orientation=orientation,
                           prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
                           sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
-                          report=report, progress=stage)
-    _print_animation(made.animation, orientation, static_background, time.perf_counter() - started)
+                          report=report, progress=stage, fps=fps, skeleton_map=skeleton_map, mode=mode)
+    _print_animation(made.animation, orientation, static_background, time.perf_counter() - started, mode)
     if made.drift is not None:
         _print_drift(made.drift, made.output.name)
         console.print(f"drift report: {made.report_files[0]} (JSON: {made.report_files[1]})")
 
 
-def _print_animation(result, orientation: str, static_background: bool, elapsed: float) -> None:
+def _print_animation(result, orientation: str, static_background: bool, elapsed: float, mode: Mode = Mode.ANIMATE) -> None:
     table = Table(title=f"animated {result.output.name}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
     table.add_row("video", f"{result.output}  ({result.size[0]}x{result.size[1]}, {result.frames} frames, {result.fps:g} fps, {result.duration_s:.2f} s)")
     table.add_row("character", result.character)
+    table.add_row("mode", f"{mode} (the character replaces the reference person in its video)" if mode is Mode.REPLACE else str(mode))
     table.add_row("orientation", orientation)
-    table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
-                  ("follows the reference" if orientation == "video" and not static_background else "static"))
+    if mode is Mode.REPLACE:
+        table.add_row("camera", "the reference video's own")
+    else:
+        table.add_row("camera", "; ".join(d.describe() + f' ("{d.words}")' for d in result.directives.understood) or
+                      ("follows the reference" if orientation == "video" and not static_background else "static"))
     if result.directives.ignored:
         table.add_row("ignored", ", ".join(f'"{w}"' for w in result.directives.ignored) + " (not supported, or overruled by a static camera)")
     t = result.timings
@@ -560,6 +613,102 @@ def character_remove(name: Annotated[str, typer.Argument(help="Character name.")
     console.print(f"removed {name!r}")
 
 
+batch_app = typer.Typer(help="Many inputs at once (files, folders, CSV manifests) into one results folder: resumable, "
+                        "one row per input, a dashboard worst first.", no_args_is_help=True)
+app.add_typer(batch_app, name="batch")
+BatchInputs = Annotated[list[Path], typer.Argument(help="Video files, folders of videos (searched recursively) or CSV manifests.",
+                                                   show_default=False)]
+BatchOut = Annotated[Path, typer.Option("--out", "-o", help="Results folder: results.jsonl, summary.csv, index.html and a "
+                                        "folder per input (made if missing; a rerun skips what is done).", show_default=False)]
+BatchEngine = Annotated[str, typer.Option("--engine", help="local: a process pool on this machine; ray: tasks on a Ray cluster.")]
+BatchRay = Annotated[Optional[str], typer.Option("--ray-address", help="An existing Ray cluster (e.g. 10.0.0.5:6379); default: "
+                                                 "a cluster on 127.0.0.1 started for this run.")]
+BatchWorkers = Annotated[Optional[int], typer.Option("--workers", min=1, max=1024, help="Inputs processed at once (default: one per core).")]
+BatchRetry = Annotated[bool, typer.Option("--retry-errors", help="Process inputs whose last run was an error again.")]
+BatchQuiet = Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")]
+BatchImage = Annotated[Optional[Path], typer.Option("--image", help="The character image for every input (a manifest's image column overrides it).")]
+BatchOrientation = Annotated[str, typer.Option("--orientation", help="video or image, for every input without its own.")]
+BatchPrompt = Annotated[Optional[str], typer.Option("--prompt", help="The prompt for every input without its own.")]
+
+
+def _run_batch(kind: str, inputs: list[Path], out: Path, engine: str, ray_address: str | None, workers: int | None,
+               retry_errors: bool, quiet: bool, defaults: dict) -> None:
+    """Run a batch with a progress bar, print each error row as it comes and a summary; exit 2 when
+    any input is an error."""
+    from steadymotion.batch import run_batch
+
+    def on_row(row: dict) -> None:
+        if row["status"] != "ok":
+            console.print(f"[bold red]error:[/] {row['input']}: {row['error']}", highlight=False, soft_wrap=True)
+
+    try:
+        with progress_bar(f"batch {kind}", unit="inputs", quiet=quiet) as update:
+            summary = run_batch(kind, inputs, out, engine=engine, ray_address=ray_address, workers=workers,
+                                defaults=defaults, retry_errors=retry_errors, progress=update, on_row=on_row)
+    except KeyboardInterrupt:
+        console.print(f"[bold red]interrupted[/]; the finished inputs are in {out / 'results.jsonl'}: "
+                      "the same command goes on where this one stopped", highlight=False)
+        raise typer.Exit(130) from None
+    table = Table(title=f"batch {kind}: {len(summary.rows)} inputs", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    rate = f", {60 * summary.processed / summary.seconds:.1f} inputs/min" if summary.processed and summary.seconds > 0 else ""
+    table.add_row("processed", f"{summary.processed} in {summary.seconds:.1f} s on {summary.engine} "
+                  f"({summary.workers} workers){rate}; {summary.skipped} done before, skipped")
+    table.add_row("ok", str(summary.ok))
+    table.add_row("errors", f"[bold red]{len(summary.errors)}[/]" if summary.errors else "0")
+    for e in summary.errors[:5]:
+        table.add_row("", f"{e['input']}: {e['error']}")
+    for label in ("index", "summary", "results"):
+        table.add_row(label, str(summary.files[label]))
+    console.print(table)
+    if summary.errors:
+        raise typer.Exit(EXIT_USER_ERROR)
+
+
+@batch_app.command("analyze")
+@_edge
+def batch_analyze(inputs: BatchInputs, out: BatchOut, engine: BatchEngine = "local", ray_address: BatchRay = None,
+                  workers: BatchWorkers = None, retry_errors: BatchRetry = False, quiet: BatchQuiet = False) -> None:
+    """Measure drift in every video (a manifest's columns: video, reference, motion).
+
+    Per input: report.html, report.json and a thumbnail; exit 2 when any input is an error row.
+    """
+    _run_batch("analyze", inputs, out, engine, ray_address, workers, retry_errors, quiet, {})
+
+
+@batch_app.command("check")
+@_edge
+def batch_check(inputs: BatchInputs, out: BatchOut, image: BatchImage = None, orientation: BatchOrientation = "video",
+                prompt: BatchPrompt = None, engine: BatchEngine = "local", ray_address: BatchRay = None,
+                workers: BatchWorkers = None, retry_errors: BatchRetry = False, quiet: BatchQuiet = False) -> None:
+    """Preflight every image + motion pair (motion videos with --image, or a manifest: image, motion,
+    orientation, prompt). Per input: the findings as HTML and JSON and a thumbnail."""
+    _run_batch("check", inputs, out, engine, ray_address, workers, retry_errors, quiet,
+               {"image": image, "orientation": orientation, "prompt": prompt})
+
+
+@batch_app.command("animate")
+@_edge
+def batch_animate(
+    inputs: BatchInputs, out: BatchOut, image: BatchImage = None, orientation: BatchOrientation = "video",
+    prompt: BatchPrompt = None,
+    size: Annotated[Optional[str], typer.Option("--size", help="Output WIDTHxHEIGHT for every input without its own.")] = None,
+    max_seconds: Annotated[Optional[float], typer.Option("--max-seconds", help="Use only the first seconds of each reference.")] = None,
+    background: Annotated[Optional[str], typer.Option("--background", help="An image path, #rrggbb, r,g,b or a colour name.")] = None,
+    no_sound: Annotated[bool, typer.Option("--no-sound", help="Drop the references' audio.")] = False,
+    static_background: Annotated[bool, typer.Option("--static-background", help="Do not move the background with the camera.")] = False,
+    engine: BatchEngine = "local", ray_address: BatchRay = None, workers: BatchWorkers = None,
+    retry_errors: BatchRetry = False, quiet: BatchQuiet = False,
+) -> None:
+    """Animate every image + motion pair (motion videos with --image, or a manifest: image, motion,
+    orientation, prompt, size, max_seconds, background, end_image, sound, static_background).
+    Per input: animated.mp4, its drift report and a thumbnail."""
+    _run_batch("animate", inputs, out, engine, ray_address, workers, retry_errors, quiet,
+               {"image": image, "orientation": orientation, "prompt": prompt, "size": size, "max_seconds": max_seconds,
+                "background": background, "sound": not no_sound, "static_background": static_background})
+
+
 @app.command()
 @_edge
 def demo(
@@ -567,34 +716,38 @@ def demo(
 ) -> None:
     """Run the main job end to end on built-in sample inputs and say where the results are.
 
-    The character is scikit-image's astronaut portrait (public domain); the motion is a clip the
-    package renders itself (the astronaut puppet waving). Writes the motion's skeleton exports,
-    the animated video, a contact sheet of it and its drift report.
+    The character is a full-body figure the package draws itself; the motion is a jumping-jacks
+    motion capture (BVH) from Meta's AnimatedDrawings (MIT). Writes the capture, its skeleton
+    exports (motion .npz, OpenPose JSON, pose video), the animated video, a contact sheet of it
+    and its drift report.
     """
+    import shutil
+
     from steadymotion.io.image import write_image
     from steadymotion.pipelines import make_video
-    from steadymotion.samples import contact_sheet, make_dance_clip, sample_image
+    from steadymotion.samples import contact_sheet, sample_character, sample_motion
     from steadymotion.types import PoseSequence
 
     out.mkdir(parents=True, exist_ok=True)
     if not os.access(out, os.W_OK):
         raise OutputError(f"cannot write into {str(out)!r}; choose another --out folder")
-    character = write_image(out / "character.png", sample_image())
-    with console.status("rendering the built-in motion clip"):
-        clip = make_dance_clip(out / "motion.mp4")
-    console.print(f"[bold]1/3[/] built-in character {character} and motion clip {clip}")
-    console.print("[bold]2/3[/] extracting the motion")
-    pose(clip, output=out / "motion.npz", openpose_json=out / "openpose", render=out / "pose.mp4",
-         smooth=True, fill=True, hand_repair=True, workers=None, quiet=False)
+    character = write_image(out / "character.png", sample_character())
+    capture = Path(shutil.copyfile(sample_motion(), out / "motion.bvh"))
+    console.print(f"[bold]1/3[/] built-in character {character} and motion capture {capture} (jumping jacks)")
+    console.print("[bold]2/3[/] reading the motion capture")
+    pose(capture, output=out / "motion.npz", bvh_out=None, openpose_json=out / "openpose", render=out / "pose.mp4",
+         smooth=True, fill=True, hand_repair=True, workers=None, fps=None, skeleton_map=None, quiet=False)
     console.print("[bold]3/3[/] animating the character and measuring the result's drift")
     started = time.perf_counter()
     with StagedProgress() as stage:
-        made = make_video(clip, out / "animated.mp4", image=character, prompt="zoom in on her face",
+        made = make_video(capture, out / "animated.mp4", image=character, preflight=True,
                           motion_pose=PoseSequence.load(out / "motion.npz"), report=out / "drift.html", progress=stage)
+    for f in made.check.findings:
+        console.print(f"preflight {f.severity.value}: {f.code} {f.message}", highlight=False)
     _print_animation(made.animation, "video", False, time.perf_counter() - started)
     _print_drift(made.drift, made.output.name)
     sheet = contact_sheet(made.output, out / "animated_sheet.png")
-    console.print(f"[green]demo finished:[/] open {made.output} (made from {clip}), {sheet} and {out / 'drift.html'}")
+    console.print(f"[green]demo finished:[/] open {made.output} (made from {capture}), {sheet} and {out / 'drift.html'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

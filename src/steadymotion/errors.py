@@ -57,6 +57,19 @@ class MissingDependencyError(SteadyMotionError, ImportError):
     """An optional dependency is not installed; the message gives the pip line."""
 
 
+def error_message(exc: BaseException) -> str:
+    """The one line an interface shows for ``exc`` (the CLI after "error:", the web page, a batch's
+    error row): a :class:`SteadyMotionError` in its own words, running out of memory as such, and
+    anything else named as the bug it is."""
+    if isinstance(exc, SteadyMotionError):
+        text = str(exc)
+    elif isinstance(exc, MemoryError):
+        text = "out of memory: use a shorter or smaller video"
+    else:
+        text = f"internal error ({type(exc).__name__}: {exc}); please report it with the input files"
+    return " ".join(text.split())
+
+
 class SteadyMotionWarning(UserWarning):
     """Base class of warnings (e.g. a truncated video that was still partly usable).
 

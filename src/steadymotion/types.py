@@ -7,6 +7,7 @@ Shapes are written as ``(T, J, C)``: T frames, J joints, C channels. Coordinates
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, fields, replace
 from fractions import Fraction
 from pathlib import Path
@@ -59,6 +60,10 @@ class PoseSequence:
         True where a short dropout was filled by interpolation rather than detected.
     source : str
         Where the motion came from (a video path), informational.
+    world : ndarray, (T, 33, 3) float32, optional
+        MediaPipe's 3D world landmarks (BlazePose GHUM: metres, origin between the hips, axes as
+        the image's: x right, y down, z away from the camera), where the body was tracked; NaN
+        elsewhere. ``None`` for motion that has none (older files, BVH captures).
     """
 
     body: np.ndarray
@@ -74,6 +79,7 @@ class PoseSequence:
     hands_filled: np.ndarray | None = None
     face_filled: np.ndarray | None = None
     source: str = ""
+    world: np.ndarray | None = None
     meta: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -88,6 +94,8 @@ class PoseSequence:
         for name, shape in (("body_filled", (T,)), ("hands_filled", (T, 2)), ("face_filled", (T,))):
             value = getattr(self, name)
             setattr(self, name, np.zeros(shape, bool) if value is None else _check(name, value, shape, bool))
+        if self.world is not None:
+            self.world = _check("world", self.world, (T, N_BODY, 3), np.float32)
         self.fps = Fraction(self.fps)
         if self.fps <= 0:
             raise InvalidPoseDataError(f"fps must be positive, got {self.fps}")
@@ -193,6 +201,9 @@ class PoseSequence:
                     fps_fraction=np.array([self.fps.numerator, self.fps.denominator], np.int64),
                     size=np.array(self.size, np.int64),
                     source=np.str_(self.source),
+                    **({} if self.world is None else {"world": self.world}),
+                    # a motion capture's provenance (naming, projection): no camera, no hands to check
+                    **({"bvh": np.str_(json.dumps(self.meta["bvh"]))} if "bvh" in self.meta else {}),
                 )
         return Path(path)
 
@@ -209,9 +220,11 @@ class PoseSequence:
                     raise InvalidPoseDataError(f"{p.name} was written by a newer steadymotion (format {version}); upgrade")
                 num, den = (int(v) for v in z["fps_fraction"])
                 kw = {k: z[k] for k in ("body", "hands", "face", "body_present", "hands_present", "face_present", "times")}
-                for k in ("body_filled", "hands_filled", "face_filled"):
+                for k in ("body_filled", "hands_filled", "face_filled", "world"):
                     kw[k] = z[k] if k in z else None
-                return cls(**kw, fps=Fraction(num, den), size=tuple(int(v) for v in z["size"]), source=str(z["source"]) if "source" in z else "")
+                meta = {"bvh": json.loads(str(z["bvh"]))} if "bvh" in z else {}
+                return cls(**kw, fps=Fraction(num, den), size=tuple(int(v) for v in z["size"]),
+                           source=str(z["source"]) if "source" in z else "", meta=meta)
         except KeyError as exc:
             raise InvalidPoseDataError(f"{p.name} is not a steadymotion pose file (missing {exc})") from None
         except (ValueError, OSError) as exc:

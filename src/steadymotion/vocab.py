@@ -1,4 +1,4 @@
-"""The words users choose options with, defined once: orientation modes and camera language.
+"""The words users choose options with, defined once: orientation, mode and camera language.
 
 Every interface (CLI, web UI, Python API) validates an orientation with :meth:`Orientation.parse`
 at its edge; the prompt linter and the renderer's camera directives read the same camera
@@ -13,7 +13,29 @@ from enum import Enum
 from steadymotion.errors import InvalidOptionError
 
 
-class Orientation(str, Enum):
+class _Choice(str, Enum):
+    """A user's choice among named values, parsed once at an interface's edge (``option``: its flag)."""
+
+    @classmethod
+    def parse(cls, value):
+        """The member named by ``value`` (any case, spaces around); an unknown name raises
+        :class:`InvalidOptionError` naming the option and its choices."""
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise InvalidOptionError(f"--{cls.option()} must be one of {', '.join(m.value for m in cls)}, got {value!r}") from None
+
+    @classmethod
+    def option(cls) -> str:
+        return cls.__name__.lower()
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Orientation(_Choice):
     """How the character is placed in the frame.
 
     ``video``: position, scale, body rotation and the camera follow the reference video.
@@ -24,22 +46,25 @@ class Orientation(str, Enum):
     VIDEO = "video"
     IMAGE = "image"
 
-    @classmethod
-    def parse(cls, value: Orientation | str) -> Orientation:
-        """The orientation named by ``value``; an unknown name raises :class:`InvalidOptionError`."""
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).strip().lower())
-        except ValueError:
-            raise InvalidOptionError(f"--orientation must be one of {', '.join(o.value for o in cls)}, got {value!r}") from None
-
-    def __str__(self) -> str:
-        return self.value
-
 
 #: The orientation names, for option help and choice lists.
 ORIENTATIONS: tuple[str, ...] = tuple(o.value for o in Orientation)
+
+
+class Mode(_Choice):
+    """What the character is put into (the two modes of Wan2.2-Animate).
+
+    ``animate``: the character performs the motion in its own image's scene (or a given background).
+    ``replace``: the character takes the reference person's place in the reference video — its
+    scene, light and camera — and the reference person is removed.
+    """
+
+    ANIMATE = "animate"
+    REPLACE = "replace"
+
+
+#: The mode names, for option help and choice lists.
+MODES: tuple[str, ...] = tuple(m.value for m in Mode)
 
 
 # --- camera language (lower case regular expressions, matched on word boundaries) -------------------

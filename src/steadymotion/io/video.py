@@ -37,6 +37,8 @@ from steadymotion.io.atomic import PendingFile, check_writable
 
 #: Largest frame steadymotion decodes (8K UHD); larger streams are refused with a clear error.
 MAX_VIDEO_PIXELS = 7680 * 4320
+#: File extensions taken for videos where files are picked by name (uploads, folders given to a batch).
+VIDEO_INPUT_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi")
 #: File extensions :class:`VideoWriter` writes: containers that take H.264 (the muxer is chosen by the name).
 VIDEO_OUTPUT_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv")
 #: Audio codecs the MP4 muxer takes as they are; anything else is re-encoded to AAC.

@@ -88,6 +88,8 @@ def plan_motion(
     end_pose: PoseSequence | None = None,
     end_size: tuple[int, int] | None = None,
     pin_feet: bool = True,
+    base: np.ndarray | None = None,
+    start_blend_s: float = START_BLEND_S,
 ) -> MotionPlan:
     """Retarget ``motion`` onto the character at ``rest`` for an output of ``size``.
 
@@ -109,6 +111,13 @@ def plan_motion(
         that pose over the last :data:`END_BLEND_S` seconds.
     pin_feet : bool
         Hold planted feet (:func:`steadymotion.motion.feet.hold_planted_feet`).
+    base : ndarray, (2, 3), optional
+        Where the character stands at rest: master-image pixels -> output pixels. Default: the image
+        fitted to the output (:func:`~steadymotion.motion.kinematics.fit_base`); replace mode puts
+        it on the reference person (:func:`replace_base`).
+    start_blend_s : float
+        Seconds over which the image's own pose blends into the reference motion (0: the
+        reference's pose from the first frame, as replace mode needs).
 
     Notes
     -----
@@ -131,7 +140,7 @@ def plan_motion(
     vis[~ok] = 0.0
     # arms at the reference frame's edge are cut by it: their direction there is a guess
     vis[cut_by_frame(ref_kp[..., :2], motion.size)] = 0.0
-    base = fit_base(rest.size, size)
+    base = fit_base(rest.size, size) if base is None else np.asarray(base, np.float64)
     s0 = float(np.sqrt(abs(np.linalg.det(base[:, :2]))))
     rest_shape = RestShape.from_keypoints(rest.keypoints[:, :2] @ base[:, :2].T + base[:, 2], s0)
     ref = measure(ref_kp)
@@ -141,7 +150,8 @@ def plan_motion(
 
     back, lvis = _back_facing(ref, vis, ok, fps, notes)
     retargeted = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, notes)
-    params = blend(repeat(rest_shape.params, T), retargeted, smoothstep(t / START_BLEND_S))
+    params = blend(repeat(rest_shape.params, T), retargeted,
+                   smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T))
     end_w = None
     if end_pose is not None:
         end_w = _end_weights(t)
@@ -151,7 +161,7 @@ def plan_motion(
     contact = np.zeros((T, 2), bool)
     if pin_feet and rest.has("foot_l") and rest.has("foot_r"):
         contact = find_contacts(ref_kp, vis, ref.torso_len, ok, fps)
-        contact[: max(1, int(np.searchsorted(t, START_BLEND_S)))] = False
+        contact[: max(1, int(np.searchsorted(t, start_blend_s)))] = False
         if end_w is not None:
             # the last second walks into the end image's stance: its feet are placed by the keyframe
             contact[end_w > 0] = False
@@ -165,6 +175,30 @@ def plan_motion(
         times=motion.times.copy(), fps=motion.fps, size=(int(size[0]), int(size[1])), base=base,
         back_facing=back, contact=contact, notes=notes,
     )
+
+
+def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],
+                 orientation: Orientation | str = Orientation.VIDEO) -> np.ndarray:
+    """Master-image pixels -> reference-frame pixels that put the character on the reference person.
+
+    The character's rest pelvis lands on the reference's pelvis in its first frame with a body;
+    ``video`` orientation gives it the reference person's size (rest torso length = the reference's
+    unforeshortened torso length, :func:`~steadymotion.motion.kinematics.full_length`), ``image``
+    keeps the size the character has in its own image fitted to the frame (``size``).
+    """
+    orientation = Orientation.parse(orientation)
+    ok = motion.body_present
+    if not ok.any():
+        raise NoPersonError("the motion video shows no person; use a clip with one clearly visible person")
+    ref = measure(keypoints_from_body(fill_missing(motion.body, ok)))
+    rk = rest.keypoints[:, :2].astype(np.float64)
+    rest_torso = float(np.linalg.norm(rk[KP["neck"]] - rk[KP["pelvis"]]))
+    if orientation is Orientation.VIDEO:
+        s = full_length(ref.torso_len, ok) / max(rest_torso, 1e-6)
+    else:
+        s = float(fit_base(rest.size, size)[0, 0])
+    at = ref.root[int(np.flatnonzero(ok)[0])]
+    return np.array([[s, 0.0, at[0] - s * rk[KP["pelvis"], 0]], [0.0, s, at[1] - s * rk[KP["pelvis"], 1]]])
 
 
 def _back_facing(ref: Params, vis: np.ndarray, ok: np.ndarray, fps: float, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -189,7 +223,9 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
               orientation: Orientation, notes: list[str]) -> Params:
     """The character's lengths with the reference's angles and foreshortening (Gleicher 1998, in 2D)."""
     T = len(ref)
-    rel = np.ones(T) if orientation is Orientation.IMAGE else _size_ratio(ref, ok, motion)
+    # a motion capture is drawn at one scale (no camera distance to follow): its shoulders widening
+    # as the clavicles lift must not read as the person coming nearer
+    rel = np.ones(T) if orientation is Orientation.IMAGE or "bvh" in motion.meta else _size_ratio(ref, ok, motion)
     ratio_torso = np.clip(ref.torso_len / full_length(ref.torso_len, ok), 0.5, 1.1)
     ratio_sh = np.clip(np.abs(ref.sh_width) / full_length(np.abs(ref.sh_width), ok), 0.25, 1.1)
     ratio_hip = np.clip(np.abs(ref.hip_width) / full_length(np.abs(ref.hip_width), ok), 0.25, 1.1)

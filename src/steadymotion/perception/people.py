@@ -20,7 +20,9 @@ class PeopleCounter:
     """Counts people in an RGB image: HOG pedestrians (OpenCV) and MediaPipe full-range faces."""
 
     def __init__(self) -> None:
-        import mediapipe as mp
+        from steadymotion._native import import_mediapipe
+
+        mp = import_mediapipe()
 
         self._hog = cv2.HOGDescriptor()
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())

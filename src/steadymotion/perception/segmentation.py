@@ -27,7 +27,9 @@ class PersonSegmenter:
     """
 
     def __init__(self, model: str = "landscape") -> None:
-        import mediapipe as mp  # heavy: imported where a segmenter is made
+        from steadymotion._native import import_mediapipe
+
+        mp = import_mediapipe()  # heavy: imported where a segmenter is made
 
         if model not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")

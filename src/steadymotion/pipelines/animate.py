@@ -19,7 +19,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from steadymotion.characters import CharacterStore
@@ -27,15 +26,16 @@ from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageErr
 from steadymotion.io.atomic import check_writable
 from steadymotion.io.image import Image, read_image
 from steadymotion.io.encoder import BackgroundVideoWriter
-from steadymotion.io.video import check_video_output, probe_video
+from steadymotion.io.video import VIDEO_INPUT_EXTENSIONS, check_video_output, probe_video
 from steadymotion.motion.directives import CameraDirectives, parse_camera
-from steadymotion.motion.plan import MotionPlan, plan_motion
+from steadymotion.motion.plan import MotionPlan, plan_motion, replace_base
 from steadymotion.perception.camera import body_boxes, track_camera
 from steadymotion.pose.extract import extract_pose, pose_from_image
 from steadymotion.prompt import prompt_too_long
 from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
+from steadymotion.render.backdrop import BackgroundClip, CleanPlate, ReplaceScene, SceneLight, fit_background
 from steadymotion.types import PoseSequence
-from steadymotion.vocab import Orientation
+from steadymotion.vocab import Mode, Orientation
 
 #: Default output: the image's own size, its long side brought within these bounds (even numbers).
 MAX_SIDE, MIN_SIDE = 1280, 512
@@ -70,11 +70,17 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
-def parse_background(spec: str | None) -> np.ndarray | None:
+def parse_background(spec: str | None) -> np.ndarray | BackgroundClip | None:
     """``None`` (the image's own, inpainted), a colour (``#rrggbb``, ``r,g,b`` or a name) as ``(3,)``
-    float32 in [0, 1], or an image (``(H, W, 3) uint8``, fitted to the output by :func:`fit_background`)."""
+    float32 in [0, 1], an image (``(H, W, 3) uint8``, fitted to the output by :func:`fit_background`),
+    or a video (a :class:`~steadymotion.render.backdrop.BackgroundClip`: a moving background)."""
     if spec is None or not str(spec).strip():
         return None
+    if Path(str(spec).strip()).suffix.lower() in VIDEO_INPUT_EXTENSIONS:
+        try:
+            return BackgroundClip(str(spec).strip())
+        except SteadyMotionError as exc:
+            raise type(exc)(f"--background {spec!r}: {exc}") from None
     from matplotlib import colors
 
     s = str(spec).strip()
@@ -90,19 +96,6 @@ def parse_background(spec: str | None) -> np.ndarray | None:
         return read_image(s).rgb
     except (NotAnImageError, FileNotFoundError) as exc:
         raise NotAnImageError(f"--background {spec!r}: not a colour (#rrggbb, r,g,b or a name) nor a readable image ({exc})") from None
-
-
-def fit_background(background: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
-    """A background image scaled to cover ``size`` and centre-cropped; colours and ``None`` pass through."""
-    if background is None or background.ndim == 1:
-        return background
-    w, h = size
-    ih, iw = background.shape[:2]
-    k = max(w / iw, h / ih)
-    big = cv2.resize(background, (max(w, int(round(iw * k))), max(h, int(round(ih * k)))),
-                     interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC)
-    y0, x0 = (big.shape[0] - h) // 2, (big.shape[1] - w) // 2
-    return np.ascontiguousarray(big[y0:y0 + h, x0:x0 + w])
 
 
 def check_max_seconds(max_seconds: float | None) -> float | None:
@@ -193,13 +186,17 @@ def animate(
     motion_pose: PoseSequence | None = None,
     backend: str = DEFAULT_BACKEND,
     progress: Stage | None = None,
+    mode: Mode | str = Mode.ANIMATE,
+    fps: float | None = None,
+    skeleton_map=None,
 ) -> AnimateResult:
     """Make ``output``: the character performing the motion of the ``motion`` video.
 
     Parameters
     ----------
     motion : path
-        Reference video (one person).
+        Reference video (one person), or a BVH motion capture (``.bvh``: read by
+        :func:`steadymotion.motion.bvh.read_motion_bvh`; no sound, no camera).
     output : path
         The MP4 to write (written to a temporary name and renamed when complete).
     image, character, store
@@ -212,9 +209,11 @@ def animate(
     end_image : path, optional
         The clip ends in this image's pose.
     background : str or ndarray, optional
-        A colour or an image path (or :func:`parse_background`'s result) replacing the image's own background.
+        A colour, an image path or a video path (or :func:`parse_background`'s result) replacing the
+        image's own background (animate mode only; a video moves, looped when shorter).
     size : (w, h), optional
-        Output size; default from the image aspect (:func:`output_size`).
+        Output size; default from the image aspect (:func:`output_size`). Replace mode keeps the
+        reference's size.
     sound : bool
         Keep the reference's audio.
     max_seconds : float, optional
@@ -226,16 +225,48 @@ def animate(
     backend : str
         The render backend (:data:`steadymotion.render.BACKENDS`).
     progress : callable(stage, done, total), optional
+    mode : Mode or {"animate", "replace"}
+        ``animate``: the character performs in its own image's scene (or ``background``).
+        ``replace``: the character takes the reference person's place in the reference video (its
+        scene, light, camera, size, frame rate, frame count and audio); the reference person is
+        removed (:class:`~steadymotion.render.backdrop.CleanPlate`) and the character's light matched
+        to the scene (:class:`~steadymotion.render.backdrop.SceneLight`). ``orientation="video"``
+        gives the character the reference person's size, ``"image"`` its own.
+    fps : float, optional
+        Frame rate a BVH capture is resampled to (default :data:`steadymotion.motion.bvh.DEFAULT_FPS`).
+    skeleton_map : path or dict, optional
+        A BVH capture's role -> joint names (:func:`steadymotion.motion.bvh.load_skeleton_map`).
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
+    mode = Mode.parse(mode)
     out = check_video_output(output, inputs=[motion, image, end_image, background])
     max_seconds = check_max_seconds(max_seconds)
     directives = parse_camera(check_prompt(prompt))
     if size is not None:
         output_size((1, 1), size)
-    bg = background if isinstance(background, np.ndarray) or background is None else parse_background(background)
-    info = probe_video(motion)
+    bg = background if isinstance(background, (np.ndarray, BackgroundClip)) or background is None else parse_background(background)
+    from steadymotion.motion.bvh import DEFAULT_FPS, is_bvh, read_motion_bvh
+
+    capture = is_bvh(motion)
+    if capture and mode is Mode.REPLACE:
+        raise InvalidOptionError("replace mode needs a reference video (a person in a scene to replace); a BVH capture has "
+                                 "neither: use --mode animate")
+    if capture:
+        if motion_pose is None:
+            motion_pose = read_motion_bvh(motion, fps=fps or DEFAULT_FPS, skeleton_map=skeleton_map)
+        info = None
+    else:
+        info = probe_video(motion)
+    if mode is Mode.REPLACE:
+        if bg is not None:
+            raise InvalidOptionError("--background works in animate mode; replace mode keeps the reference video's own scene")
+        if size is not None and tuple(size) != tuple(info.size):
+            raise InvalidOptionError(f"--size: replace mode keeps the reference's size ({info.size[0]}x{info.size[1]}); "
+                                     "leave --size out")
+        if end_image is not None:
+            raise InvalidOptionError("--end-image works in animate mode; in replace mode the reference person's own "
+                                     "last pose ends the clip")
     get_backend(backend)
     end = read_image(end_image) if end_image is not None else None
 
@@ -245,7 +276,7 @@ def animate(
     # the encoder process starts now: its imports and the output's set-up overlap the tracking; it
     # encodes each frame while this process renders the next (an error anywhere removes the output)
     writer = BackgroundVideoWriter(out, motion_pose.fps if motion_pose is not None else info.fps, prestart=True,
-                                   audio_from=motion if (sound and info.has_audio) else None)
+                                   audio_from=motion if (sound and info is not None and info.has_audio) else None)
     with writer:
         def prepare() -> CharacterSource:
             from steadymotion.preflight.check import image_people, multiple_people
@@ -274,7 +305,7 @@ def animate(
                 # a preview of a long reference tracks only what it shows
                 # the camera is tracked on the same decoded frames, in the same workers
                 motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds, parts="body",
-                                           camera=orientation is Orientation.VIDEO and follow_camera)
+                                           camera=(orientation is Orientation.VIDEO and follow_camera) or mode is Mode.REPLACE)
             timings["motion"] = time.perf_counter() - t0
             source: CharacterSource = source_f.result()
         timings["motion+rig"] = time.perf_counter() - t0
@@ -287,7 +318,11 @@ def animate(
 
         t0 = time.perf_counter()
         track = None
-        if orientation is Orientation.VIDEO and follow_camera:
+        if mode is Mode.REPLACE:
+            if seq.meta.get("camera_path") is None or len(seq.meta["camera_path"]) < len(seq):
+                seq.meta["camera_path"] = track_camera(motion, body_boxes(seq.body, seq.body_present),
+                                                       progress=lambda d, t: stage("tracking the camera", d, t), frames=len(seq))
+        elif orientation is Orientation.VIDEO and follow_camera and not capture:  # a capture has no camera
             track = seq.meta.get("camera_path")
             if track is None or len(track) < len(seq):  # landmarks given by the caller: a separate camera pass
                 track = track_camera(motion, body_boxes(seq.body, seq.body_present), progress=lambda d, t: stage("tracking the camera", d, t),
@@ -296,12 +331,29 @@ def animate(
         timings["camera"] = time.perf_counter() - t0
 
         prepared = source.prepared
-        out_size = output_size(prepared.size, size)
         end_pose = pose_from_image(end.rgb) if end is not None else None
         end_size = (end.rgb.shape[1], end.rgb.shape[0]) if end is not None else None
-        plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
-                           camera_track=track, end_pose=end_pose, end_size=end_size)
-        scene = Scene(out_size, fit_background(bg, out_size))
+        if mode is Mode.REPLACE:
+            # the reference's own frames, size and camera: the character stands where its person stood
+            out_size = info.size
+            if directives.understood:
+                notes.append("replace mode keeps the reference video's own camera: the prompt's camera directives are not applied")
+            plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation,
+                               base=replace_base(prepared.rest_pose, seq, out_size, orientation), start_blend_s=0.0)
+            plate = CleanPlate(motion, seq, progress=lambda d, t: stage("removing the reference person", d, t))
+            backdrop = ReplaceScene(plate, SceneLight(source.master))
+            scene = Scene(out_size, frames=backdrop, adjust=backdrop)
+            if plate.never_seen > 0.02:
+                notes.append(f"{plate.never_seen:.0%} of what the reference person hid is never seen in the video: "
+                             "filled by inpainting")
+        else:
+            out_size = output_size(prepared.size, size)
+            plan = plan_motion(prepared.rest_pose, seq, size=out_size, orientation=orientation, directives=directives,
+                               camera_track=track, end_pose=end_pose, end_size=end_size)
+            if isinstance(bg, BackgroundClip):
+                scene = Scene(out_size, frames=bg.fitted(out_size, len(plan)))
+            else:
+                scene = Scene(out_size, fit_background(bg, out_size))
 
         t_render = time.perf_counter()
         n = len(plan)
@@ -311,6 +363,9 @@ def animate(
                 stage("rendering", i + 1, n)
 
     timings["render"] = time.perf_counter() - t_render
+    if mode is Mode.REPLACE and plate.occluded_frames:
+        notes.append(f"something in front of the reference person's legs (furniture, a railing) was kept in front of "
+                     f"the character on {plate.occluded_frames} frames")
 
     notes += list(prepared.notes) + list(plan.notes)
     if prompt and not directives.understood:
@@ -404,10 +459,11 @@ def make_video(
             ch = (store if isinstance(store, CharacterStore) else CharacterStore(store)).get(character)
             check_image = ch.store.object_path(ch.image)
         checked = check_inputs(check_image, motion, orientation=orientation, prompt=prompt or None,
-                               progress=progress, until_s=max_seconds)
+                               progress=progress, until_s=max_seconds, skeleton_map=options.get("skeleton_map"))
         if not checked.ok and stop_on_error:
             raise PreflightFailed(checked)
-        if options.get("motion_pose") is None and checked.motion_pose is not None:
+        # a capture is read again at the asked frame rate (cheap); a video's tracking is reused
+        if options.get("motion_pose") is None and checked.motion_pose is not None and "bvh" not in checked.motion_pose.meta:
             options["motion_pose"] = checked.motion_pose
     result = animate(motion, output, image=image, character=character, store=store, orientation=orientation,
                      prompt=prompt, progress=progress, **options)

@@ -175,6 +175,8 @@ def smooth_pose(seq: PoseSequence, body: OneEuroParams = BODY_FILTER, hands: One
         for k in range(2):
             out.hands[:, k] = zero_phase_smooth(seq.hands[:, k], t)
         out.face = zero_phase_smooth(seq.face, t)
+        if seq.world is not None:
+            out.world = zero_phase_smooth(seq.world, t)
         return out
     t = seq.times
     shoulders, hips = (BODY["left_shoulder"], BODY["right_shoulder"]), (BODY["left_hip"], BODY["right_hip"])
@@ -218,6 +220,8 @@ def fill_pose_gaps(seq: PoseSequence, max_gap_s: float = MAX_GAP_S) -> PoseSeque
     t = seq.times
     out.body, out.body_present, f = _fill_track(seq.body, seq.body_present, t, max_gap_s)
     out.body_filled = seq.body_filled | f
+    if seq.world is not None:
+        out.world = _fill_track(seq.world, seq.body_present, t, max_gap_s)[0]
     for k in range(2):
         v, p, f = _fill_track(seq.hands[:, k], seq.hands_present[:, k], t, max_gap_s)
         out.hands[:, k], out.hands_present[:, k] = v, p

@@ -96,7 +96,9 @@ def _new_graph(opts: HolisticOptions, static: bool = False):
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        import mediapipe as mp_lib  # heavy: imported only where used
+        from steadymotion._native import import_mediapipe
+
+        mp_lib = import_mediapipe()  # heavy: imported only where used
     except ImportError as exc:  # pragma: no cover - a core dependency
         from steadymotion.errors import MissingDependencyError
 
@@ -152,6 +154,8 @@ class HolisticTracker:
         with quiet_native_stderr():
             self._h = _new_graph(self.options, static=static)
         self._warm = False
+        #: The last frame's 3D world landmarks ``(33, 3)`` in metres (MediaPipe's ``pose_world_landmarks``), or None.
+        self.world: np.ndarray | None = None
 
     def __enter__(self) -> HolisticTracker:
         return self
@@ -173,6 +177,7 @@ class HolisticTracker:
             r = self._h.process(rgb)
         w, h = size
         body = _landmarks(r.pose_landmarks, N_BODY, w, h, with_visibility=True)
+        self.world = _landmarks(getattr(r, "pose_world_landmarks", None), N_BODY, 1, 1)
         # Pose's results have no hand/face fields at all
         left = _landmarks(getattr(r, "left_hand_landmarks", None), N_HAND, w, h)
         right = _landmarks(getattr(r, "right_hand_landmarks", None), N_HAND, w, h)
@@ -189,6 +194,7 @@ class _ChunkResult:
     hands_present: np.ndarray
     face_present: np.ndarray
     times: np.ndarray
+    world: np.ndarray  # (n, 33, 3) MediaPipe world landmarks (metres), NaN where no body
     truncation: Truncation | None
     colors: np.ndarray | None = None  # (n, len(REGIONS), 3) CIELAB, NaN where not seen
     descriptors: np.ndarray | None = None  # (n, 128), NaN where not computed
@@ -241,7 +247,7 @@ def _extract_range(
     appearance: bool = False,
     camera: bool = False,
 ) -> _ChunkResult:
-    body, hands, face, times = [], [], [], []
+    body, hands, face, times, world = [], [], [], [], []
     colors, colors2, descriptors, shapes = [], [], [], []
     steps: list[np.ndarray] = []
     lead_in = None  # a chunk that starts mid-clip also reads the frame before, for its first camera step
@@ -278,6 +284,7 @@ def _extract_range(
                     m = cam.step(frame.image, None if b is None else body_boxes(b))
                     steps.append(np.full((2, 3), np.nan) if m is None else m)
                 body.append(nan_body if b is None else b)
+                world.append(nan_body[:, :3] if b is None or tracker.world is None else tracker.world)
                 hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
                 face.append(nan_face if f is None else f)
                 bp.append(b is not None)
@@ -324,6 +331,7 @@ def _extract_range(
         hands_present=np.array(hp, bool).reshape(n, 2),
         face_present=np.array(fp, bool).reshape(n),
         times=np.array(times, np.float64),
+        world=np.array(world, np.float32).reshape(n, N_BODY, 3),
         truncation=truncation,
         colors=np.array(colors, np.float32).reshape(n, -1, 3) if appearance else None,
         descriptors=np.array(descriptors, np.float32).reshape(n, 128) if appearance else None,
@@ -545,6 +553,7 @@ def _extract(
         hands_present=np.concatenate([r.hands_present for r in kept]),
         face_present=np.concatenate([r.face_present for r in kept]),
         times=np.concatenate([r.times for r in kept]),
+        world=np.concatenate([r.world for r in kept]),
         fps=info.fps / max(1, stride),
         size=info.size,
         source=str(video),

@@ -305,8 +305,8 @@ def _motion_findings(seq: PoseSequence, image_pose: PoseSequence | None, orienta
             f"the reference shows its back at {_ranges_text(away)}; a single front image cannot show the character's back",
             "use a reference that keeps facing the camera, or give an image of the back as an end keyframe", away))
 
-    # hands
-    if need >= 1:
+    # hands (a motion capture has none to check: its hands follow the forearms)
+    if need >= 1 and "bvh" not in seq.meta:
         hidden_ranges = []
         for k, side in enumerate(("left", "right")):
             gone = seq.body_present & ~seq.hands_present[:, k]
@@ -383,8 +383,9 @@ def check_inputs(
     prompt: str | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     until_s: float | None = None,
+    skeleton_map=None,
 ) -> CheckReport:
-    """Run every preflight check on a character image and a motion reference video.
+    """Run every preflight check on a character image and a motion reference video (or BVH capture).
 
     Parameters
     ----------
@@ -397,6 +398,10 @@ def check_inputs(
     until_s : float, optional
         Check only the motion's first seconds (what a preview will use); sizes and duration are
         still those of the whole file.
+    skeleton_map : path or dict, optional
+        For a BVH capture (``motion`` ending in ``.bvh``): its role -> joint names. A capture has no
+        pixels, so the checks of the video as a file and of its scene (size, people, camera, cuts)
+        do not apply; its framing, speed, spins and duration are checked as a video's are.
 
     Returns
     -------
@@ -411,18 +416,24 @@ def check_inputs(
     orientation = Orientation.parse(orientation).value
     from steadymotion.pose.extract import extract_pose, pose_from_image
 
+    from steadymotion.motion.bvh import is_bvh, read_motion_bvh
+
     img = read_image(image)
-    info = probe_video(motion)
+    capture = read_motion_bvh(motion, skeleton_map=skeleton_map) if is_bvh(motion) else None
+    capture_s = capture.duration_s if capture is not None else 0.0  # the whole file's, as a video's
+    if capture is not None and until_s is not None:
+        capture = capture[: max(1, int(np.searchsorted(capture.times, until_s - 1e-9)))]
+    info = probe_video(motion) if capture is None else None
     findings: list[Finding] = []
     measurements: dict = {}
 
     # inputs as files
-    vw, vh = info.size
+    vw, vh = info.size if info is not None else capture.size
     lo, hi = VIDEO_SIDE_RANGE
-    if min(vw, vh) < lo or max(vw, vh) > hi:
+    if info is not None and (min(vw, vh) < lo or max(vw, vh) > hi):
         findings.append(Finding("VIDEO_SIZE", Severity.WARN, f"the reference is {vw}x{vh} px; Kling accepts sides of {lo}-{hi} px",
                                 f"resize the reference to between {lo} and {hi} px per side"))
-    duration = info.duration_s or 0.0
+    duration = (info.duration_s or 0.0) if info is not None else capture_s
     if duration < MIN_DURATION_S:
         findings.append(Finding("DURATION", Severity.WARN, f"the reference is only {duration:.1f} s long (minimum {MIN_DURATION_S:.0f} s)",
                                 "use a reference of at least 3 s"))
@@ -431,7 +442,8 @@ def check_inputs(
             "DURATION", Severity.INFO,
             f"the reference is {duration:.1f} s; Kling caps orientation '{orientation}' at {KLING_MAX_S[orientation]:.0f} s",
             "steadymotion renders any length, streamed; for Kling, trim the reference or split it"))
-    measurements["video"] = {"size": [vw, vh], "fps": float(info.fps), "duration_s": round(duration, 3)}
+    fps = float(info.fps if info is not None else capture.fps)
+    measurements["video"] = {"size": [vw, vh], "fps": fps, "duration_s": round(duration, 3)}
 
     # the image
     image_pose = pose_from_image(img.rgb)
@@ -443,7 +455,7 @@ def check_inputs(
         return (lambda done, total: progress(name, done, total)) if progress else None
 
     try:
-        seq = extract_pose(motion, progress=stage("tracking the motion"), until_s=until_s)
+        seq = capture if capture is not None else extract_pose(motion, progress=stage("tracking the motion"), until_s=until_s)
     except NoPersonError as exc:
         findings.append(Finding("NO_PERSON", Severity.ERROR, f"no person in the motion video: {exc}",
                                 "use a reference video in which one person is clearly visible"))
@@ -451,9 +463,10 @@ def check_inputs(
     if seq is not None:
         found, measurements["motion"] = _motion_findings(seq, image_pose, orientation)
         findings += found
-    scene = M.scene_pass(motion, progress=stage("reading the scene"), until_s=until_s)
-    found, measurements["scene"] = _scene_findings(scene, float(info.fps))
-    findings += found
+    if capture is None:
+        scene = M.scene_pass(motion, progress=stage("reading the scene"), until_s=until_s)
+        found, measurements["scene"] = _scene_findings(scene, fps)
+        findings += found
 
     if prompt:
         findings += [f for f in lint_prompt(prompt, "motion-control").findings if f.code != "NEGATIVE_PROMPT"]

@@ -12,7 +12,7 @@ line when they are missing) and are found by name with :func:`steadymotion.rende
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -32,10 +32,19 @@ class Scene:
     background : None, ndarray (3,) float32 or ndarray (H, W, 3) uint8
         ``None``: the character image's own scene (person removed); a colour in [0, 1]; or an image
         already fitted to ``size``.
+    frames : iterable of ndarray (H, W, 3) uint8, optional
+        A moving background, one frame per plan frame at ``size`` (a background clip, or in replace
+        mode the reference video with its person removed); it replaces ``background``, and the
+        plan's camera does not move it (it is already the camera's view).
+    adjust : callable(frame, coverage) -> frame, optional
+        Called with each drawn frame and the character's coverage ``(H, W) float32`` in [0, 1];
+        returns the frame to output (replace mode matches the figure to the scene's light).
     """
 
     size: tuple[int, int]
     background: np.ndarray | None = None
+    frames: Iterable[np.ndarray] | None = None
+    adjust: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 @runtime_checkable

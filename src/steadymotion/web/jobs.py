@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from steadymotion.errors import SteadyMotionError, distinct_warnings
+from steadymotion.errors import SteadyMotionError, distinct_warnings, error_message
 
 Progress = Callable[[str, int, int], None]
 
@@ -91,7 +91,7 @@ def animate_job(spec: dict, progress: Progress) -> dict:
                           preflight=spec.get("preflight", True), stop_on_error=spec.get("stop_on_error", True),
                           measure=spec.get("measure", True), end_image=spec.get("end_image"),
                           background=spec.get("background") or None, sound=spec.get("sound", True),
-                          max_seconds=spec.get("max_seconds"), progress=progress)
+                          max_seconds=spec.get("max_seconds"), mode=spec.get("mode", "animate"), progress=progress)
     except PreflightFailed as exc:
         raise JobError(f"{exc} — fix the inputs, or untick 'stop when the check finds an error'") from None
     res = made.animation
@@ -159,18 +159,19 @@ def character_add_job(spec: dict, progress: Progress) -> dict:
 
 
 def sample_job(spec: dict, progress: Progress) -> dict:
-    """The built-in sample inputs (the astronaut and a dance the package renders itself), made once."""
+    """The built-in sample inputs, made once: the full-body character the package draws and a video of
+    it doing the bundled jumping-jacks capture (the page's motion input takes a video)."""
     from steadymotion.io.image import write_image
-    from steadymotion.samples import make_dance_clip, sample_image
+    from steadymotion.samples import make_capture_clip, sample_character
 
     out = Path(spec["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
-    image, motion = out / "astronaut.png", out / "astronaut_dance.mp4"
+    image, motion = out / "character.png", out / "jumping_jacks.mp4"
     progress("making the sample inputs", 0, 1)
     if not image.exists():
-        write_image(image, sample_image())
+        write_image(image, sample_character())
     if not motion.exists():
-        make_dance_clip(motion, seconds=4.0)
+        make_capture_clip(motion, progress=lambda stage, done, total: progress(f"making the sample motion: {stage}", done, total))
     progress("making the sample inputs", 1, 1)
     return {"image": str(image), "motion": str(motion)}
 
@@ -213,11 +214,10 @@ def _child(name: str, spec: dict, q) -> None:
         q.put(("done", out))
     except (SteadyMotionError, JobError) as exc:
         q.put(("error", str(exc)))
-    except MemoryError:
-        q.put(("error", "out of memory: use a shorter or smaller video"))
-    except BaseException as exc:  # noqa: BLE001 - anything else is a bug: say so, without a trace
-        traceback.print_exc()
-        q.put(("error", f"internal error ({type(exc).__name__}: {exc}); please report it with the input files"))
+    except BaseException as exc:  # noqa: BLE001 - out of memory, or a bug: say so, without a trace
+        if not isinstance(exc, MemoryError):
+            traceback.print_exc()
+        q.put(("error", error_message(exc)))
 
 
 def run_job(name: str, spec: dict, *, on_start: Callable[[mp.Process], None] | None = None,

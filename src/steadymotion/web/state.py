@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from steadymotion.errors import SteadyMotionError
+from steadymotion.io.video import VIDEO_INPUT_EXTENSIONS
 from steadymotion.web.jobs import JobCancelled, JobError, kill, run_job
 
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"]
-VIDEO_TYPES = [".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi"]
+VIDEO_TYPES = list(VIDEO_INPUT_EXTENSIONS)
+CAPTURE_TYPES = [".bvh"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,18 @@ class WebApp:
         dur = info.duration_s or 0.0
         if dur > self.limits.max_video_s:
             raise _error(f"{what} is {dur:.0f} s long; the web UI takes videos up to {self.limits.max_video_s:.0f} s "
+                         "(trim it, or use the command line, which has no limit)")
+        return str(path)
+
+    def capture(self, path, what: str, required: bool = True) -> str | None:
+        """A BVH motion capture: read (naming found, projected) before the job is queued."""
+        from steadymotion.motion.bvh import read_motion_bvh
+
+        seq = self._upload(path, what, "a BVH motion capture", CAPTURE_TYPES, read_motion_bvh, required)
+        if seq is None:
+            return None
+        if seq.duration_s > self.limits.max_video_s:
+            raise _error(f"{what} is {seq.duration_s:.0f} s long; the web UI takes motions up to {self.limits.max_video_s:.0f} s "
                          "(trim it, or use the command line, which has no limit)")
         return str(path)
 

@@ -11,6 +11,8 @@ import time
 from steadymotion.errors import SteadyMotionError
 from steadymotion.web.state import WebApp, _error
 
+MODE_CHOICES = [("animate: the character performs in its own image's scene", "animate"),
+                ("replace: the character takes the reference person's place in the video", "replace")]
 ORIENTATION_CHOICES = [("follow the video (position, scale, facing, camera)", "video"),
                        ("keep the image's position, scale and facing", "image")]
 FINDING_HEADERS = ["severity", "code", "what was found", "fix"]
@@ -72,7 +74,10 @@ def animate_tab(app: WebApp, slots: dict):
                 a_character = gr.Dropdown(label="…or a stored character", choices=[], value=None,
                                           allow_custom_value=False, elem_id="a_character")
                 a_motion = gr.Video(label="Motion reference video", sources=["upload"], height=300, elem_id="a_motion")
+                a_capture = gr.File(label="…or a motion capture (.bvh: Mixamo, Rokoko, CMU, Meta)", file_types=[".bvh"],
+                                    type="filepath", height=60, elem_id="a_capture")
             with gr.Column():
+                a_mode = gr.Radio(MODE_CHOICES, value="animate", label="Mode", elem_id="a_mode")
                 a_orientation = gr.Radio(ORIENTATION_CHOICES, value="video", label="Orientation")
                 a_prompt = gr.Textbox(label="Prompt (camera directives are read from it)", lines=2,
                                       placeholder="e.g. fixed lens, slow zoom in on her face", elem_id="a_prompt")
@@ -81,6 +86,8 @@ def animate_tab(app: WebApp, slots: dict):
                     a_bg_color = gr.Textbox(label="Background colour (#rrggbb or a name; empty keeps the image's)", value="",
                                             elem_id="a_bg_color")
                     a_bg_image = gr.Image(label="…or a background image", type="filepath", sources=["upload"], height=160)
+                    a_bg_video = gr.Video(label="…or a background video (it moves; looped when shorter)", sources=["upload"],
+                                          height=160, elem_id="a_bg_video")
                     a_max = gr.Number(label="Use only the first seconds of the reference (0 = all)", value=0, minimum=0,
                                       elem_id="a_max")
                     a_sound = gr.Checkbox(label="Keep the reference's sound", value=True)
@@ -90,7 +97,7 @@ def animate_tab(app: WebApp, slots: dict):
                 with gr.Row():
                     a_run = gr.Button("Animate", variant="primary", elem_id="a_run")
                     a_cancel = gr.Button("Cancel", variant="stop", elem_id="a_cancel")
-                a_sample = gr.Button("No files at hand? Load the built-in sample (an astronaut and a dance)",
+                a_sample = gr.Button("No files at hand? Load the built-in sample (a full-body character and jumping jacks)",
                                      size="sm", elem_id="a_sample")
         a_status = gr.Markdown(elem_id="a_status")
         with gr.Row():
@@ -105,19 +112,24 @@ def animate_tab(app: WebApp, slots: dict):
 
 
 
-    def prepare_animate(image, character, motion, orientation, prompt, end_image, bg_color, bg_image, max_s, sound,
-                        preflight, stop, measure):
+    def prepare_animate(image, character, motion, capture, mode, orientation, prompt, end_image, bg_color, bg_image, bg_video,
+                        max_s, sound, preflight, stop, measure):
         if character and image:
             raise _error("give a character image or a stored character, not both (clear one of them)")
+        if motion and capture:
+            raise _error("give a motion video or a motion capture, not both (clear one of them)")
         if not character:
             image = app.image(image, "character image")
-        motion = app.video(motion, "motion video")
+        motion = app.capture(capture, "motion capture") if capture else app.video(motion, "motion video")
         end_image = app.image(end_image, "end image", required=False)
         bg_image = app.image(bg_image, "background image", required=False)
-        if bg_color and bg_image:
-            raise _error("give a background colour or a background image, not both")
-        background = bg_image or ((bg_color or "").strip() or None)
-        if background and not bg_image:
+        bg_video = app.video(bg_video, "background video") if bg_video else None
+        if sum(bool(x) for x in (bg_color and bg_color.strip(), bg_image, bg_video)) > 1:
+            raise _error("give one background: a colour, an image or a video")
+        if mode == "replace" and (bg_image or bg_video or (bg_color or "").strip() or end_image):
+            raise _error("replace mode keeps the reference video's own scene and ending: clear the background and end image")
+        background = bg_image or bg_video or ((bg_color or "").strip() or None)
+        if background and not bg_image and not bg_video:
             from steadymotion.pipelines import parse_background
 
             try:
@@ -125,7 +137,7 @@ def animate_tab(app: WebApp, slots: dict):
             except SteadyMotionError as exc:
                 raise _error(str(exc)) from None
         spec = dict(image=image, character=character or None, store=str(app.store) if app.store else None,
-                    motion=motion, orientation=orientation, prompt=prompt or None, end_image=end_image,
+                    motion=motion, mode=mode, orientation=orientation, prompt=prompt or None, end_image=end_image,
                     background=background, sound=bool(sound), max_seconds=float(max_s) if max_s else None,
                     preflight=bool(preflight), stop_on_error=bool(stop), measure=bool(measure))
         return spec, QUEUED
@@ -151,17 +163,18 @@ def animate_tab(app: WebApp, slots: dict):
 
     a_evt = a_run.click(
         prepare_animate,
-        [a_image, a_character, a_motion, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_max, a_sound,
-         a_preflight, a_stop, a_measure],
+        [a_image, a_character, a_motion, a_capture, a_mode, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_bg_video,
+         a_max, a_sound, a_preflight, a_stop, a_measure],
         [a_spec, a_status], concurrency_limit=None).success(
         run_animate, [a_spec], [a_video, a_status, a_findings, a_scores_md, a_scores, a_files], **slots)
 
     def load_sample(request: gr.Request, progress=gr.Progress()):
         res = app.run("sample", dict(out_dir=str(app.samples_dir)), _session(request), progress)
-        return (res["image"], None, res["motion"], "zoom in on her face",
-                "Sample loaded: scikit-image's astronaut portrait and a dance the package renders itself. Press **Animate**.")
+        return (res["image"], None, res["motion"], None, "",
+                "Sample loaded: a full-body character the package draws and it doing jumping jacks (a motion capture from "
+                "Meta's AnimatedDrawings, MIT). Press **Animate**.")
 
-    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_prompt, a_status], **slots)
+    a_sample.click(load_sample, None, [a_image, a_character, a_motion, a_capture, a_prompt, a_status], **slots)
     a_cancel.click(_cancel_handler(app), None, a_status, cancels=[a_evt])
     return a_character
 

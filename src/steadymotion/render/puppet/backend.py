@@ -21,6 +21,9 @@ class PuppetBackend:
 
     def render(self, character: Rig, plan, scene: Scene) -> Iterator[np.ndarray]:
         renderer = PuppetRenderer(character, scene.size, plan.base, background=scene.background)
+        frames = iter(scene.frames) if scene.frames is not None else None
         for i in range(len(plan)):
-            yield renderer.render(Pose2D(plan.keypoints[i], float(plan.scale[i]), tuple(int(x) for x in plan.order[i]),
-                                         plan.camera[i]))
+            pose = Pose2D(plan.keypoints[i], float(plan.scale[i]), tuple(int(x) for x in plan.order[i]), plan.camera[i])
+            out = renderer.render(pose, coverage=scene.adjust is not None,
+                                  background=next(frames) if frames is not None else None)
+            yield out if scene.adjust is None else scene.adjust(out, renderer.last_coverage)

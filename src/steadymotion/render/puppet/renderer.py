@@ -127,6 +127,7 @@ class PuppetRenderer:
         self._bg_cache: tuple[bytes, np.ndarray] | None = None
         self.last_coverage: np.ndarray | None = None
         self._rest_master = np.asarray(rig.rest[:, :2], np.float64)
+        self._cells: tuple[np.ndarray, np.ndarray] | None = None
 
     # -- background -----------------------------------------------------------------------------
     def _background(self, camera: np.ndarray) -> np.ndarray:
@@ -144,10 +145,17 @@ class PuppetRenderer:
         return bg.copy()
 
     # -- one frame ------------------------------------------------------------------------------
-    def render(self, pose: Pose2D, coverage: bool = False) -> np.ndarray:
-        """The frame for ``pose`` as ``(H, W, 3) uint8`` RGB (``self.last_coverage`` when asked)."""
+    def render(self, pose: Pose2D, coverage: bool = False, background: np.ndarray | None = None) -> np.ndarray:
+        """The frame for ``pose`` as ``(H, W, 3) uint8`` RGB (``self.last_coverage`` when asked), drawn
+        over ``background`` (``(H, W, 3) uint8`` at the output size) when given, else over the
+        renderer's own background moved by ``pose.camera``."""
         w, h = self.size
-        out = self._background(pose.camera)
+        if background is not None:
+            if background.shape != (h, w, 3):
+                raise ValueError(f"background frame is {background.shape}, the output is {(h, w, 3)}")
+            out = np.array(background, np.uint8, copy=True)
+        else:
+            out = self._background(pose.camera)
         cov = np.zeros((h, w), np.float32) if coverage else None
         rest_out = _apply(self.base, self.rig.rest[:, :2])
         # part transforms in output space: (target) o (rest in output)^-1 is built on output rest
@@ -163,6 +171,14 @@ class PuppetRenderer:
             self._draw(part, T, np.asarray(pose.keypoints, np.float64)[:, :2], out, cov)
         self.last_coverage = cov
         return out
+
+    def _grid(self, hh: int, hw: int) -> tuple[np.ndarray, np.ndarray]:
+        """Output-pixel centres of the half-resolution cells ``(hh, hw, 2)``: x in both channels, then y."""
+        if self._cells is None or self._cells[0].shape[0] < hh or self._cells[0].shape[1] < hw:
+            H, W = max(hh, self.size[1] // 2 + 2), max(hw, self.size[0] // 2 + 2)
+            gy, gx = np.mgrid[0:H, 0:W].astype(np.float32) * 2 + 0.5
+            self._cells = (np.repeat(gx[..., None], 2, axis=2), np.repeat(gy[..., None], 2, axis=2))
+        return self._cells[0][:hh, :hw], self._cells[1][:hh, :hw]
 
     @property
     def _base_scale(self) -> float:
@@ -185,24 +201,29 @@ class PuppetRenderer:
         # The backward map is piecewise affine, so it is built on a half-resolution grid and
         # upsampled bilinearly (exact inside triangles and across shared edges): 4x less work.
         hw, hh = (bw + 1) // 2, (bh + 1) // 2
-        ids = np.zeros((hh, hw), np.uint16)  # 0 = outside, k + 1 = triangle k
+        small = len(tri) < 256  # triangle ids fit 8 bits: looked up with cv2.LUT
+        ids = np.zeros((hh, hw), np.uint8 if small else np.uint16)  # 0 = outside, k + 1 = triangle k
         shift = 4
         pts = np.round((dst * 0.5 - 0.25) * (1 << shift)).astype(np.int32)
         for k in np.flatnonzero(ok):
             cv2.fillConvexPoly(ids, pts[k], int(k) + 1, lineType=cv2.LINE_8, shift=shift)
         # one cell of the neighbouring triangle's map outside the mesh keeps the upsampling clean
-        grown = cv2.dilate(ids, np.ones((3, 3), np.uint8))
+        grown = cv2.dilate(ids, _CROSS3)
         ids = np.where(ids > 0, ids, grown)
+        # per cell: (x, y)_src = A[id] (x, y)_dst + t[id], both coordinates at once in two channels
         table = np.concatenate([np.array([[[0, 0, -1e4], [0, 0, -1e4]]]), inv], axis=0).astype(np.float32)
-        gy, gx = np.mgrid[0:hh, 0:hw].astype(np.float32)
-        gx = gx * 2 + 0.5
-        gy = gy * 2 + 0.5
-        c = [np.ascontiguousarray(table[:, i, j])[ids] for i in range(2) for j in range(3)]
-        mapx = c[0] * gx + c[1] * gy + c[2]
-        mapy = c[3] * gx + c[4] * gy + c[5]
-        mapx = cv2.resize(mapx, (hw * 2, hh * 2), interpolation=cv2.INTER_LINEAR)[:bh, :bw]
-        mapy = cv2.resize(mapy, (hw * 2, hh * 2), interpolation=cv2.INTER_LINEAR)[:bh, :bw]
-        tex = cv2.remap(part.texture, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        gx, gy = self._grid(hh, hw)
+        if small:
+            ids2 = cv2.merge([ids, ids])
+            lut = np.zeros((256, 3, 2), np.float32)
+            lut[: len(table)] = table.transpose(0, 2, 1)
+            coef = [cv2.LUT(ids2, np.ascontiguousarray(lut[:, j]).reshape(256, 1, 2)) for j in range(3)]
+        else:
+            coef = [table.transpose(0, 2, 1)[:, j][ids] for j in range(3)]
+        maps = coef[0] * gx + coef[1] * gy
+        maps += coef[2]
+        maps = cv2.resize(maps, (hw * 2, hh * 2), interpolation=cv2.INTER_LINEAR)[:bh, :bw]
+        tex = cv2.remap(part.texture, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         # premultiplied "over" in 8 bits: out = out * (1 - a) + colour
         a = tex[..., 3]
         keep = cv2.cvtColor(255 - a, cv2.COLOR_GRAY2RGB)
@@ -217,6 +238,9 @@ class PuppetRenderer:
 #: Bends (radians) over which blending across a joint fades out: full blend below 60 degrees,
 #: none past 110 (the fold would pull the blended skin into a spike; the round caps take over).
 BLEND_FADE = (np.radians(60.0), np.radians(110.0))
+
+
+_CROSS3 = np.ones((3, 3), np.uint8)
 
 
 def _skin_vertices(part, T: np.ndarray, v: np.ndarray, target: np.ndarray, rest: np.ndarray) -> np.ndarray:
