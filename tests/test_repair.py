@@ -222,3 +222,22 @@ def test_exposure_drift_is_brought_back_to_the_opening(d13, folder):
 
     opening = lightness(_frames(d13)[0])
     assert lightness(last) < opening - 8 and abs(lightness(fixed) - opening) < 1.5, (opening, lightness(last), lightness(fixed))
+
+
+def test_audio_frames_rate_and_size_are_kept(folder):
+    # given: 3 s of a real clip with sound (LivePortrait d6, AAC), brightness pulsing from 1 s on
+    src = media_path("liveportrait__d6.mp4")
+    clip = folder / "with_sound.mp4"
+    with VideoReader(src, end_s=3.0, max_side=320) as r, VideoWriter(clip, r.fps, audio_from=src) as w:
+        for f in r:
+            gain = 1.0 + (0.1 * (1 if f.index % 2 else -1) if f.t >= 1.0 else 0.0)
+            w.write(np.clip(f.image.astype(np.float32) * gain, 0, 255).astype(np.uint8))
+    # when
+    res = repair_video(clip, folder / "with_sound_fixed.mp4", only="flicker", measure_after=False)
+    # then: a repaired (re-encoded) video with the same frames, rate, size and sound
+    from steadymotion.io.video import probe_video
+
+    a, b = probe_video(clip), probe_video(res.output)
+    assert not res.copied and res.repairs["flicker"]["spans"]
+    assert b.audio_codec == "aac" and b.frame_count == a.frame_count and b.fps == a.fps and b.size == a.size
+    assert abs((b.duration_s or 0) - (a.duration_s or 0)) < 0.1
