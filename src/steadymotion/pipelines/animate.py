@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from steadymotion._native import cv2_threads
 from steadymotion.characters import CharacterStore
 from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageError, SteadyMotionError
 from steadymotion.io.atomic import check_writable
@@ -276,7 +277,8 @@ def animate(
     # the encoder process starts now: its imports and the output's set-up overlap the tracking; it
     # encodes each frame while this process renders the next (an error anywhere removes the output)
     writer = BackgroundVideoWriter(out, motion_pose.fps if motion_pose is not None else info.fps, prestart=True,
-                                   audio_from=motion if (sound and info is not None and info.has_audio) else None)
+                                   audio_from=motion if (sound and info is not None and info.has_audio) else None,
+                                   threads=1)  # one x264 thread: the renderer works beside it
     with writer:
         def prepare() -> CharacterSource:
             from steadymotion.preflight.check import image_people, multiple_people
@@ -357,10 +359,12 @@ def animate(
 
         t_render = time.perf_counter()
         n = len(plan)
-        for i, frame in enumerate(get_backend(backend).render(prepared, plan, scene)):
-            writer.write(frame)
-            if i % 5 == 0 or i == n - 1:
-                stage("rendering", i + 1, n)
+        # the encoder process works beside this one: one OpenCV thread here wastes less of the CPU
+        with cv2_threads(1):
+            for i, frame in enumerate(get_backend(backend).render(prepared, plan, scene)):
+                writer.write(frame)
+                if i % 5 == 0 or i == n - 1:
+                    stage("rendering", i + 1, n)
 
     timings["render"] = time.perf_counter() - t_render
     if mode is Mode.REPLACE and plate.occluded_frames:

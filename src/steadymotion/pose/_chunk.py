@@ -17,6 +17,9 @@ def main(argv: list[str]) -> int:
     from steadymotion.errors import SteadyMotionError
     from steadymotion.pose.extract import HolisticOptions, _extract_range, _save_chunk
 
+    import cv2
+
+    cv2.setNumThreads(1)  # one worker runs per core: OpenCV's own threads would only compete with the others
     video, out, spec = argv[0], Path(argv[1]), json.loads(argv[2])
     try:
         result = _extract_range(
