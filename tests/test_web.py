@@ -169,6 +169,26 @@ def test_animate_tab_runs_end_to_end(browser, server, shots, tmp_path):
     assert "Traceback" not in page.content()
 
 
+def test_replace_mode_from_the_page(browser, server, shots, tmp_path):
+    """Replace mode chosen in the Animate tab: the output has the reference video's own size."""
+    from steadymotion.io.video import probe_video
+
+    page = _page(browser, server)
+    _upload(page, "a_image", media_path("mooreanimateanyone__anyone-11.png"), "img")
+    _upload(page, "a_motion", media_path("unianimate__source_video.mp4"), "video")
+    page.locator("#a_mode").get_by_text("replace:").click()
+    _max_seconds(page, "1")
+    page.get_by_label("Measure the result's drift").uncheck()
+    page.locator("#a_run").click()
+    page.wait_for_selector("#a_video video[src]", timeout=300_000)
+    page.screenshot(path=str(shots / "animate_replace.png"), full_page=True)
+    ref = probe_video(media_path("unianimate__source_video.mp4"))
+    status = page.locator("#a_status").inner_text()
+    assert f"{ref.size[0]}x{ref.size[1]}" in status, status
+    video = _video_file(page, server, "a_video", tmp_path / "replaced.mp4")
+    assert probe_video(video).size == ref.size
+
+
 def test_analyze_tab_shows_scores_events_and_report(browser, server, shots):
     page = _page(browser, server)
     _open_tab(page, "Analyze")
