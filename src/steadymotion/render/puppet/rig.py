@@ -402,7 +402,6 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     parts: list[Part] = []
     front_set = {PART[n] for n in FRONT_OF_TORSO}
     rgbf = rgb.astype(np.float32) / 255
-    bgf = background.astype(np.float32) / 255
     for i, spec in enumerate(PARTS):
         if not present[i]:
             continue
@@ -506,30 +505,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         pa = np.where(region[y0:y1, x0:x1], a[y0:y1, x0:x1], pa)
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
-        # premultiplied colour; along the soft silhouette the image's pixel I is the figure's colour F
-        # blended with the background B behind it (the compositing equation I = aF + (1 - a)B, Porter
-        # & Duff 1984). Taking B (the plate) out keeps the old background from riding along as a halo
-        # on any other scene; the matte is solid to its last pixels, so a is re-estimated from the
-        # colours too, with F the nearest solid pixel of the part (a least-squares projection onto
-        # the line from B to F, as in Chuang et al. 2001's colour-line view of matting), never above
-        # the matte's own value
-        prem = color * pa[..., None]
-        edge = region[y0:y1, x0:x1] & (pa < 0.98) & ~hid
-        solid = region[y0:y1, x0:x1] & (pa >= 0.98)
-        if edge.any() and solid.any():
-            from scipy.ndimage import distance_transform_edt
-
-            _, (iy, ix) = distance_transform_edt(~solid, return_indices=True)
-            I, B = color[edge], bgf[y0:y1, x0:x1][edge]
-            F = color[iy[edge], ix[edge]]
-            d = F - B
-            dd = (d * d).sum(axis=1)
-            est = np.clip(((I - B) * d).sum(axis=1) / np.maximum(dd, 1e-6), 0.0, 1.0)
-            ab = np.where(dd > 0.1 ** 2, np.minimum(pa[edge], est), pa[edge])
-            pa = pa.copy()
-            pa[edge] = ab
-            prem[edge] = np.clip(I - (1.0 - ab)[:, None] * B, 0.0, ab[:, None])
-        tex = (np.dstack([prem, pa]) * 255).round().clip(0, 255).astype(np.uint8)
+        tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
         max_area = max(60.0, (torso_len * 0.12) ** 2)
         verts, tris = hull_mesh(grown[y0:y1, x0:x1] | (pa > 0.02), pad=2, max_area=max_area)
         verts += np.array([x0, y0], np.float32)
