@@ -137,7 +137,7 @@ class CleanPlate:
         self.last_occluder: np.ndarray | None = None  # of the frame last made: what stands in front of the person
         self.last_rgb: np.ndarray | None = None
         self.occluded_frames = 0
-        self._first, self._needed = self._gather(progress)
+        self._first = self._gather(progress)
 
     # -- the person ---------------------------------------------------------------------------
     #: Long side (pixels) the person's mask is made at; it is upsampled to the frame.
@@ -205,8 +205,9 @@ class CleanPlate:
 
         return VideoReader(self.video)
 
-    def _gather(self, progress) -> tuple[np.ndarray, np.ndarray]:
-        """First pass: each world pixel's first sight without the person; the pixels ever hidden."""
+    def _gather(self, progress) -> np.ndarray:
+        """First pass: each world pixel's first sight without the person (what no frame shows of the
+        pixels the person ever hid is inpainted; :attr:`never_seen` is its share)."""
         from steadymotion.perception.segmentation import PersonSegmenter
 
         W, H = self.world
@@ -244,7 +245,7 @@ class CleanPlate:
             first[hole] = first[iy[hole], ix[hole]]
             first = inpaint_multiscale(first, hole)
         self.never_seen = float(hole.sum()) / max(1, int(needed.sum()))
-        return first, needed
+        return first
 
     # -- second pass: the frames ----------------------------------------------------------------
     def __iter__(self) -> Iterator[np.ndarray]:
