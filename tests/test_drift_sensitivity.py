@@ -136,3 +136,22 @@ def test_garment_colour_recipe_reaches_its_delta_e(d13, folder):
             cheeks.append(delta_e(median_lab(a["skin"]), median_lab(b["skin"])))
     assert len(garment) > 10 and 8.5 < np.median(garment) < 11.5, np.median(garment)
     assert np.median(cheeks) < 1.0
+
+
+def _overlaps(box, boxes) -> bool:
+    x0, y0, x1, y1 = box
+    return any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in boxes if np.isfinite(b).all())
+
+
+@pytest.mark.parametrize("appear", [True, False])
+def test_background_object_appears_or_vanishes(d13, folder, appear):
+    # a real patch of the clip's own background (2 % of the frame) appears in, or vanishes from, the
+    # ceiling behind the hand-held selfie at the onset, fading over 0.3 s and following the camera
+    out = inject(d13, folder / f"object_{'in' if appear else 'out'}.mp4", "background_object", 2.0, ONSET, seed=0, appear=appear, end_s=5.0)
+    before = out.achieved[out.times < ONSET - 1e-6]
+    assert (before.max() == 0) if appear else (before.min() > 1.5)
+    hits = _found(_frame_events(out.path), "structure.background_objects")
+    e = max(hits, key=lambda e: e.score)
+    # where: the event's box overlaps the object (as it was, or became, within 1 s of the event's peak)
+    assert e.box is not None and e.crop, e.to_dict()
+    assert _overlaps(e.box, out.boxes[np.abs(out.times - e.peak_s) <= 1.0]), (e.box, out.boxes[out.times >= ONSET][:1])
