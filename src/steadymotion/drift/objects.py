@@ -12,7 +12,9 @@ too, but for other reasons, which the measure takes out one by one:
   both sides*: the background must hold still over the half second before and over the half
   second after, so anything that keeps moving fails;
 - **lighting** (exposure, auto gain, a cloud): the two sides are compared after matching their
-  grey-level distributions (gain and offset from the quartiles of the common background);
+  grey levels (the gain and offset that best predict one from the other, fitted robustly on the
+  pixel pairs), and clipped highlights and crushed shadows, which exposure moves non-linearly, are
+  not compared;
 - **compression noise and small misregistration**: images are compared at a small working size,
   blurred, with a ±1 px search, and only a connected blob above a grey-level threshold counts.
 
@@ -64,6 +66,12 @@ PERSON_GROW = 0.015
 MIN_VIEW = 0.05
 
 
+def _inv(m: np.ndarray) -> np.ndarray:
+    """Inverse of a 3x3 matrix (OpenCV: numpy's goes through LAPACK, whose thread start-up costs
+    milliseconds on a busy machine)."""
+    return cv2.invert(np.asarray(m, np.float64), flags=cv2.DECOMP_LU)[1]
+
+
 def _shift_min(a: np.ndarray, b: np.ndarray, r: int) -> np.ndarray:
     """``min over |d| <= r px of |a(x) - b(x + d)|``: tolerates misregistration and parallax."""
     pad = np.pad(b, r, mode="edge")
@@ -76,13 +84,25 @@ def _shift_min(a: np.ndarray, b: np.ndarray, r: int) -> np.ndarray:
 
 
 def _match(src: np.ndarray, ref: np.ndarray, common: np.ndarray) -> np.ndarray:
-    """``src`` with its grey levels mapped linearly so its quartiles over ``common`` match ``ref``'s."""
-    if common.sum() < 50:
+    """``src`` with its grey levels mapped by the gain and offset that best predict ``ref`` over
+    ``common``: least squares on the pixel pairs, refitted twice on the pairs it explains (within
+    3x the median residual), so a changed region itself, or one view's new object, does not set the
+    exposure."""
+    x, y = src[common].astype(np.float64), ref[common].astype(np.float64)
+    if x.size < 50:
         return src
-    a25, a75 = np.percentile(src[common], (25, 75))
-    b25, b75 = np.percentile(ref[common], (25, 75))
-    g = float(np.clip((b75 - b25) / max(a75 - a25, 1.0), 0.5, 2.0))
-    return (src - a25) * g + b25
+    keep = np.ones(x.size, bool)
+    g, o = 1.0, 0.0
+    for _ in range(3):
+        xk, yk = x[keep], y[keep]
+        if xk.size < 50:
+            break
+        vx = float(xk.var())
+        g = float(np.clip(((xk - xk.mean()) * (yk - yk.mean())).mean() / vx, 0.5, 2.0)) if vx > 1.0 else 1.0
+        o = float(yk.mean() - g * xk.mean())
+        res = np.abs(y - (g * x + o))
+        keep = res <= max(3.0 * float(np.median(res)), 2.0)
+    return src * g + o
 
 
 class BackgroundObjects:
@@ -100,7 +120,7 @@ class BackgroundObjects:
         self.k = SIDE / max(w, h)
         self.size = (max(8, int(round(w * self.k))), max(8, int(round(h * self.k))))
         S = np.diag([self.k, self.k, 1.0])
-        self._S, self._Si = S, np.linalg.inv(S)
+        self._S, self._Si = S, _inv(S)
         self.G = np.eye(3)  # chained camera map: fixed origin -> current frame (working pixels)
         self.buf: deque = deque()  # (t, grey, person, G, rgb)
         self.next_t = 0.0
@@ -130,10 +150,14 @@ class BackgroundObjects:
         self.next_t = t + 1.0 / RATE - 0.25 / RATE
         w, h = self.size
         small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
-        grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 1.0)
+        raw = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        grey = cv2.GaussianBlur(raw.astype(np.float32), (0, 0), 1.0)
         pm = cv2.resize(person.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         r = max(1, int(round(PERSON_GROW * SIDE)))
         pm = cv2.dilate(pm, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+        # nor clipped highlights and crushed shadows: they hold no structure, and exposure moves them
+        # non-linearly (the blur spreads them by a couple of pixels)
+        pm |= cv2.dilate(((raw >= 250) | (raw <= 5)).astype(np.uint8), np.ones((5, 5), np.uint8))
         self.buf.append((t, grey, pm, self.G.copy(), small))
         # judge the sample whose after-views are now all in
         while self.buf and self.buf[-1][0] - self.buf[0][0] >= -BEFORE_S[0] + AFTER_S[-1] + 1e-6:
@@ -164,7 +188,7 @@ class BackgroundObjects:
         Gc = centre[3]
         greys, valid = [], np.ones((h, w), bool)
         for _, grey, pm, G, _ in views:
-            M = Gc @ np.linalg.inv(G)  # that view's pixels -> the judged frame's
+            M = Gc @ _inv(G)  # that view's pixels -> the judged frame's
             g = cv2.warpPerspective(grey, M, (w, h), flags=cv2.INTER_LINEAR, borderValue=-1.0)
             p = cv2.warpPerspective(pm, M, (w, h), flags=cv2.INTER_NEAREST, borderValue=1)
             inside = cv2.warpPerspective(np.ones((h, w), np.uint8), M, (w, h), flags=cv2.INTER_NEAREST)
@@ -179,8 +203,8 @@ class BackgroundObjects:
         if still.mean() < MIN_VIEW:
             self._record(tc, np.nan, None)
             return
-        b = np.median(before, axis=0)
-        a = _match(np.median(after, axis=0), b, still)
+        b, a = np.median(before, axis=0), np.median(after, axis=0)
+        a = _match(a, b, still)
         # both ways: what appeared has no match nearby before, what vanished has none after; "nearby"
         # is where optical flow between the two views puts it (parallax, registration error,
         # something moved a little), give or take SEARCH px
@@ -255,7 +279,7 @@ def _before_after(rgb_b: np.ndarray, rgb_a: np.ndarray, Gb, Ga, Gc, box) -> byte
     X1, Y1 = int(min(w, cx + half)), int(min(h, cy + half))
     out = []
     for rgb, G in ((rgb_b, Gb), (rgb_a, Ga)):
-        view = cv2.warpPerspective(rgb, Gc @ np.linalg.inv(G), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        view = cv2.warpPerspective(rgb, Gc @ _inv(G), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         crop = np.ascontiguousarray(view[Y0:Y1, X0:X1])
         k = 200.0 / max(1, max(crop.shape[:2]))
         crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
