@@ -13,8 +13,8 @@ too, but for other reasons, which the measure takes out one by one:
   second after, so anything that keeps moving fails;
 - **lighting** (exposure, auto gain, a cloud): the two sides are compared after matching their
   grey levels (the gain and offset that best predict one from the other, fitted robustly on the
-  pixel pairs), and clipped highlights and crushed shadows, which exposure moves non-linearly, are
-  not compared;
+  pixel pairs; clipped highlights and crushed shadows, which do not follow a gain, are left out
+  of the fit);
 - **compression noise and small misregistration**: images are compared at a small working size,
   blurred, with a ±1 px search, and only a connected blob above a grey-level threshold counts.
 
@@ -150,15 +150,12 @@ class BackgroundObjects:
         self.next_t = t + 1.0 / RATE - 0.25 / RATE
         w, h = self.size
         small = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
-        raw = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-        grey = cv2.GaussianBlur(raw.astype(np.float32), (0, 0), 1.0)
+        grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 1.0)
         pm = cv2.resize(person.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
         r = max(1, int(round(PERSON_GROW * SIDE)))
         pm = cv2.dilate(pm, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
-        # nor clipped highlights and crushed shadows: they hold no structure, and exposure moves them
-        # non-linearly (the blur spreads them by a couple of pixels)
-        pm |= cv2.dilate(((raw >= 250) | (raw <= 5)).astype(np.uint8), np.ones((5, 5), np.uint8))
-        self.buf.append((t, grey, pm, self.G.copy(), small))
+
+        self.buf.append((t, grey, pm, self.G.copy(), rgb))  # the frame pass's frame, for close-ups
         # judge the sample whose after-views are now all in
         while self.buf and self.buf[-1][0] - self.buf[0][0] >= -BEFORE_S[0] + AFTER_S[-1] + 1e-6:
             self._judge_middle()
@@ -204,7 +201,9 @@ class BackgroundObjects:
             self._record(tc, np.nan, None)
             return
         b, a = np.median(before, axis=0), np.median(after, axis=0)
-        a = _match(a, b, still)
+        # the exposure from unclipped pixels only (clipped highlights and crushed shadows do not
+        # follow a gain), still compared: a lamp appearing on a white wall is a change
+        a = _match(a, b, still & (a > 6) & (a < 248) & (b > 6) & (b < 248))
         # both ways: what appeared has no match nearby before, what vanished has none after; "nearby"
         # is where optical flow between the two views puts it (parallax, registration error,
         # something moved a little), give or take SEARCH px
@@ -230,7 +229,7 @@ class BackgroundObjects:
             if value > self._crop_score.get(sec, -1.0):  # the worst sample of each second
                 self._crop_score[sec] = value
                 self.crops = {i: c for i, c in self.crops.items() if int(self.t[i]) != sec}
-                self.crops[len(self.t) - 1] = _before_after(views[0][4], views[-1][4], views[0][3], views[-1][3], Gc, box)
+                self.crops[len(self.t) - 1] = _before_after(views[0][4], views[-1][4], views[0][3], views[-1][3], Gc, box, self._S)
 
     def _unexplained(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """How far ``a`` is from ``b``, as it is or moved by the optical flow between them (DIS,
@@ -266,9 +265,10 @@ def _crop_from() -> float:
     return SPECS["structure.background_objects"].minor
 
 
-def _before_after(rgb_b: np.ndarray, rgb_a: np.ndarray, Gb, Ga, Gc, box) -> bytes:
-    """Side-by-side close-up for the report: the place before and after the change (both mapped into
-    the judged frame's view), the box outlined in red, each half 200 px."""
+def _before_after(rgb_b: np.ndarray, rgb_a: np.ndarray, Gb, Ga, Gc, box, S) -> bytes:
+    """Side-by-side close-up for the report: the place before and after the change (both frames
+    mapped into the judged frame's view; ``S`` scales their pixels to the working ones), the box
+    outlined in red, each half 200 px."""
     from steadymotion.drift.meter import jpeg
 
     h, w = rgb_b.shape[:2]
@@ -279,7 +279,8 @@ def _before_after(rgb_b: np.ndarray, rgb_a: np.ndarray, Gb, Ga, Gc, box) -> byte
     X1, Y1 = int(min(w, cx + half)), int(min(h, cy + half))
     out = []
     for rgb, G in ((rgb_b, Gb), (rgb_a, Ga)):
-        view = cv2.warpPerspective(rgb, Gc @ _inv(G), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        M = _inv(S) @ Gc @ _inv(G) @ S
+        view = cv2.warpPerspective(rgb, M, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         crop = np.ascontiguousarray(view[Y0:Y1, X0:X1])
         k = 200.0 / max(1, max(crop.shape[:2]))
         crop = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
