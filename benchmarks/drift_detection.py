@@ -22,6 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import MEDIA
 
+import numpy as np
+
 ONSET_S, CUT_S, MAX_SIDE, WINDOW_S = 3.0, 6.0, 640, 0.5
 
 #: Real camera clips (section 1 of ../shared/media/MANIFEST.md), by short name.
@@ -43,11 +45,17 @@ PLAN = {
     "jitter": (["d13", "raw_0", "openpose"], [(0.5, {}), (1.0, {}), (2.0, {})]),
     "flicker": (["d13", "unianimate", "raw_0"], [(4, {"freq_hz": 4.0}), (8, {"freq_hz": 2.0}), (8, {"freq_hz": 4.0}),
                                                  (8, {"freq_hz": 10.0}), (16, {"freq_hz": 4.0})]),
+    # area (% of frame) of a real background patch appearing (or vanishing) at the onset, fading over 0.3 s
+    # (not openpose: 4.1 s long, it has less than the 1 s after the onset that the measure compares)
+    "background_object": (["d13", "unianimate", "infinitetalk", "raw_0"],
+                          [(0.5, {}), (1, {}), (2, {}), (4, {}), (1, {"appear": False}), (2, {"appear": False}),
+                           (4, {"appear": False})]),
 }
 
 
 def _label(strength: float, opts: dict) -> str:
-    return f"{strength:g}" + (f"@{opts['freq_hz']:g}Hz" if "freq_hz" in opts else "")
+    return (f"{strength:g}" + (f"@{opts['freq_hz']:g}Hz" if "freq_hz" in opts else "")
+            + ("" if opts.get("appear", True) else " vanish"))
 
 
 def _base(cache: Path, clip: str) -> Path:
@@ -67,7 +75,7 @@ def _injected(cache: Path, clip: str, kind: str, strength: float, opts: dict, se
     from steadymotion.drift.inject import inject
     from steadymotion.pose.extract import extract_pose
 
-    out = cache / f"{clip}__{kind}__{_label(strength, opts)}__s{seed}.mp4"
+    out = cache / f"{clip}__{kind}__{_label(strength, opts).replace(' ', '-')}__s{seed}.mp4"
     if out.exists():
         return out
     base = _base(cache, clip)
@@ -76,8 +84,25 @@ def _injected(cache: Path, clip: str, kind: str, strength: float, opts: dict, se
         if clip not in _POSES:
             _POSES[clip] = extract_pose(base)
         pose = _POSES[clip]
-    inject(base, out, kind, strength, ONSET_S, seed=seed, pose=pose, **opts)
+    inj = inject(base, out, kind, strength, ONSET_S, seed=seed, pose=pose, **opts)
+    if inj.boxes is not None:  # where the drift is, per frame, for the box check
+        np.save(out.with_suffix(".boxes.npy"), np.column_stack([inj.times, inj.boxes]))
     return out
+
+
+def _box_hit(path: Path, e) -> str:
+    """' box ok' / ' box off' when the recipe knows where it put the drift: the event's box
+    overlaps the injected one (at the event's peak time), else ''."""
+    f = path.with_suffix(".boxes.npy")
+    if not f.exists() or e.box is None:
+        return ""
+    tb = np.load(f)
+    # where the object is (or, vanishing, was) around the event: any frame within 1 s of its peak
+    near = tb[np.abs(tb[:, 0] - (e.peak_s if e.peak_s is not None else e.start_s)) <= 1.0, 1:]
+    near = near[np.isfinite(near).all(axis=1)]
+    x0, y0, x1, y1 = e.box
+    hit = any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in near)
+    return " box ok" if hit else " box off"
 
 
 def _matches(e, kind: str) -> bool:
@@ -111,7 +136,7 @@ def sensitivity(cache: Path, kinds: list[str], clips: list[str] | None, quick: b
                     err = min((e.start_s - ONSET_S for e in near), key=abs)
                     worst = max(near, key=lambda e: SEVERITIES.index(e.severity)).severity
                     errs.append(err)
-                    cells.append(f"yes {err:+.2f}s {worst[:5]}")
+                    cells.append(f"yes {err:+.2f}s {worst[:5]}" + _box_hit(path, min(near, key=lambda e: abs(e.start_s - ONSET_S))))
                 elif found:
                     cells.append(f"late {min(e.start_s for e in found) - ONSET_S:+.2f}s")
                 else:

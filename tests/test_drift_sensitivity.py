@@ -136,3 +136,57 @@ def test_garment_colour_recipe_reaches_its_delta_e(d13, folder):
             cheeks.append(delta_e(median_lab(a["skin"]), median_lab(b["skin"])))
     assert len(garment) > 10 and 8.5 < np.median(garment) < 11.5, np.median(garment)
     assert np.median(cheeks) < 1.0
+
+
+def _overlaps(box, boxes) -> bool:
+    x0, y0, x1, y1 = box
+    return any(min(x1, b[2]) > max(x0, b[0]) and min(y1, b[3]) > max(y0, b[1]) for b in boxes if np.isfinite(b).all())
+
+
+@pytest.mark.parametrize("appear", [True, False])
+def test_background_object_appears_or_vanishes(d13, folder, appear):
+    # a real patch of the clip's own background (2 % of the frame) appears in, or vanishes from, the
+    # ceiling behind the hand-held selfie at the onset, fading over 0.3 s and following the camera
+    out = inject(d13, folder / f"object_{'in' if appear else 'out'}.mp4", "background_object", 2.0, ONSET, seed=0, appear=appear, end_s=5.0)
+    before = out.achieved[out.times < ONSET - 1e-6]
+    assert (before.max() == 0) if appear else (before.min() > 1.5)
+    hits = _found(_frame_events(out.path), "structure.background_objects")
+    e = max(hits, key=lambda e: e.score)
+    # where: the event's box overlaps the object (as it was, or became, within 1 s of the event's peak)
+    assert e.box is not None and e.crop, e.to_dict()
+    assert _overlaps(e.box, out.boxes[np.abs(out.times - e.peak_s) <= 1.0]), (e.box, out.boxes[out.times >= ONSET][:1])
+
+
+@pytest.mark.parametrize("change", ["object", "exposure", "pan"])
+def test_background_objects_measure_on_a_panning_view(change):
+    # the measure alone, fed like the frame pass: a textured scene panned 1 px a frame (10 fps,
+    # homography given), in which at 2.5 s an object appears (found, boxed where it is), or the
+    # exposure steps by 25 % (not an object), or nothing happens but the pan revealing new scenery
+    from steadymotion.drift.objects import BackgroundObjects
+    from steadymotion.drift.series import SPECS
+
+    rng = np.random.default_rng(5)
+    scene = cv2.GaussianBlur(rng.uniform(0, 255, (180, 520, 3)).astype(np.float32), (0, 0), 10)
+    scene = np.clip((scene - scene.mean()) * 35 / scene.std() + 110, 0, 255)  # blotches, a few px across when measured
+    patch = 255 - scene[60:110, 240:290]  # a negative of that place
+    meter = BackgroundObjects((320, 180))
+    step = np.array([[1.0, 0, -1], [0, 1, 0], [0, 0, 1]])  # the content moves 1 px left a frame
+    for i in range(50):
+        t = i / 10
+        world = scene.copy()
+        if change == "object" and t >= 2.5:
+            world[60:110, 240:290] = patch
+        frame = world[:, i:i + 320] * (1.25 if change == "exposure" and t >= 2.5 else 1.0)
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+        meter.step(step if i else None)
+        if meter.due(t):
+            meter.sample(t, frame, np.zeros((180, 320), bool))
+    s = meter.series()
+    events = series_events(s)
+    if change != "object":
+        assert np.nanmax(s.values) < SPECS[s.name].minor and not events, s.values
+        return
+    assert len(events) == 1 and abs(events[0].start_s - 2.5) <= 0.5, [e.to_dict() for e in events]
+    x0, y0, x1, y1 = events[0].box
+    at = round(events[0].peak_s * 10)  # where the object is in that frame: x 240-at .. 290-at
+    assert min(x1 * 320, 290 - at) - max(x0 * 320, 240 - at) > 25 and min(y1 * 180, 110) - max(y0 * 180, 60) > 25, (events[0].box, at)

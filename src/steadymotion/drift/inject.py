@@ -23,6 +23,13 @@ kind               strength
 ``jitter``         per-frame random translation of the whole frame, ``strength`` % of the diagonal in a random
                    direction, drawn anew every frame (on top of whatever camera motion the clip has).
 ``flicker``        brightness gain ``1 + strength/100 * sin(2 pi F t + phase)`` with ``F = freq_hz`` (4 Hz).
+``background_object``  area (% of the frame) of an object that appears in (or, with ``appear=False``, vanishes
+                   from) the static background at the onset, fading over ``ramp_s`` (0.3 s). The object is real:
+                   an elliptical cut (feathered edge) of the clip's own first frame, taken from a background place
+                   that looks most unlike where it is put (a background place away from the person and the frame
+                   edges). It follows the camera (background homography chained frame to frame from
+                   Lucas-Kanade tracks outside the person mask, independent of the drift meter's own flow) and
+                   passes behind the person (selfie segmentation). ``Injection.boxes`` holds where it is.
 ``joins``          segments joined end to end: from the onset the clip is cut into chunks of ``chunk_s`` (2 s),
                    and each chunk gets its own constant offset, so the light, the colour and the framing step
                    at every boundary: a gain of ``strength`` % (random sign) on all channels, each channel
@@ -43,7 +50,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-KINDS = ("garment_color", "eye_color", "background_warp", "jitter", "flicker", "joins")
+KINDS = ("garment_color", "eye_color", "background_warp", "jitter", "flicker", "joins", "background_object")
 #: The drift-meter kind (and series, where one series is meant) each recipe should be found as.
 EXPECTED = {
     "garment_color": ("color", "color.clothing"),
@@ -51,9 +58,11 @@ EXPECTED = {
     "background_warp": ("structure", None),
     "jitter": ("jitter", "jitter.camera"),
     "flicker": ("flicker", None),
+    "background_object": ("structure", "structure.background_objects"),
 }
 #: Default ramp-in time per kind (seconds from the onset until the full strength).
-RAMP_S = {"garment_color": 0.5, "eye_color": 0.5, "background_warp": 1.0, "jitter": 0.0, "flicker": 0.0, "joins": 0.0}
+RAMP_S = {"garment_color": 0.5, "eye_color": 0.5, "background_warp": 1.0, "jitter": 0.0, "flicker": 0.0, "joins": 0.0,
+          "background_object": 0.3}
 
 # face-mesh eyelid contours (MediaPipe face mesh): the iris disc is clipped to the open eye
 _LEFT_EYE = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
@@ -78,6 +87,8 @@ class Injection:
     times: np.ndarray = field(repr=False)
     achieved: np.ndarray = field(repr=False)
     unit: str = ""
+    #: Where the drift is, per frame (normalised x0, y0, x1, y1; NaN where none), for recipes that know it.
+    boxes: np.ndarray | None = field(default=None, repr=False)
 
     def achieved_after(self, t0: float) -> float:
         """Median strength reached from ``t0`` on (NaN when never measurable)."""
@@ -86,12 +97,13 @@ class Injection:
 
 
 UNITS = {"garment_color": "ΔE00", "eye_color": "ΔE00", "background_warp": "% of diagonal",
-         "jitter": "% of diagonal", "flicker": "% gain", "joins": "% gain step"}
+         "jitter": "% of diagonal", "flicker": "% gain", "joins": "% gain step",
+         "background_object": "% of frame"}
 
 
 def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, end_s: float | None = None,
            *, max_side: int | None = None, ramp_s: float | None = None, freq_hz: float = 4.0, pose=None,
-           hue_deg: float | None = None, chunk_s: float = 2.0) -> Injection:
+           hue_deg: float | None = None, chunk_s: float = 2.0, appear: bool = True) -> Injection:
     """Write ``dst``: ``src`` (cut to ``end_s``, downscaled to ``max_side``) with one kind of drift from ``onset_s``.
 
     Parameters
@@ -118,6 +130,9 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
         a*b* direction of the colour shift (degrees; default drawn from ``seed``).
     chunk_s : float
         Length of the joined chunks (``joins``).
+    appear : bool
+        ``background_object``: the object appears at the onset (True) or is there from the start
+        and vanishes at the onset (False).
 
     Returns
     -------
@@ -137,11 +152,11 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
 
         pose = extract_pose(src, until_s=end_s, require_person=True, workers=1)
     hue = np.radians(hue_deg if hue_deg is not None else rng.uniform(0, 360))
-    times, achieved = [], []
+    times, achieved, boxes = [], [], []
     segmenter = None
     state: dict = {}
     try:
-        if kind in ("garment_color", "background_warp"):
+        if kind in ("garment_color", "background_warp", "background_object"):
             from steadymotion.perception.segmentation import PersonSegmenter
 
             segmenter = PersonSegmenter("landscape")
@@ -158,7 +173,7 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
                 img, t = frame.image, frame.t
                 level = 0.0 if t < onset_s - 1e-6 else (1.0 if ramp <= 0 else min(1.0, (t - onset_s) / ramp + 1.0 / max(fps * ramp, 1)))
                 got = 0.0
-                if level > 0:
+                if level > 0 and kind != "background_object":
                     if kind == "flicker":
                         gain = strength / 100 * np.sin(2 * np.pi * freq_hz * (t - onset_s) + state["phase"])
                         img = np.clip(img.astype(np.float32) * (1 + gain), 0, 255).astype(np.uint8)
@@ -191,6 +206,10 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
                             img, got = _recolour_iris(img, lm, level * strength, hue)
                         else:
                             img, got = _recolour_garment(img, lm, level * strength, hue, segmenter, state)
+                if kind == "background_object":
+                    opacity = level if appear else 1.0 - level
+                    img, got, box = _place_object(img, state, strength, opacity, segmenter, rng)
+                    boxes.append(box)
                 times.append(t)
                 achieved.append(got)
                 writer.write(img)
@@ -198,7 +217,7 @@ def inject(src, dst, kind: str, strength: float, onset_s: float, seed: int = 0, 
         if segmenter is not None:
             segmenter.close()
     return Injection(Path(dst), kind, float(strength), float(onset_s), seed, fps, (w, h), np.array(times), np.array(achieved),
-                     UNITS[kind])
+                     UNITS[kind], boxes=np.array(boxes, float).reshape(-1, 4) if boxes else None)
 
 
 # --- landmarks -------------------------------------------------------------------------------------
@@ -384,3 +403,77 @@ def _melt(img: np.ndarray, fld, amplitude_px: float, segmenter) -> tuple[np.ndar
     dx, dy = amplitude_px * fx * bg, amplitude_px * fy * bg
     out = cv2.remap(img, gx + dx, gy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return out, float(np.sqrt(dx**2 + dy**2).max())
+
+
+# --- objects ---------------------------------------------------------------------------------------
+def _camera_step(prev: np.ndarray, cur: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Background homography previous -> current from Lucas-Kanade tracks of corners outside the
+    person (Shi & Tomasi 1994; Bouguet's pyramidal LK; RANSAC); identity when too few."""
+    bg = (~cv2.dilate(person.astype(np.uint8), np.ones((15, 15), np.uint8)).astype(bool)).astype(np.uint8) * 255
+    pts = cv2.goodFeaturesToTrack(prev, 400, 0.01, 8, mask=bg)
+    if pts is None or len(pts) < 12:
+        return np.eye(3)
+    nxt, st, _ = cv2.calcOpticalFlowPyrLK(prev, cur, pts, None, winSize=(21, 21), maxLevel=3)
+    ok = st.ravel() == 1
+    if ok.sum() < 12:
+        return np.eye(3)
+    H, _ = cv2.findHomography(pts[ok], nxt[ok], cv2.RANSAC, 2.0)
+    return np.eye(3) if H is None else H
+
+
+def _choose_object(img: np.ndarray, person: np.ndarray, area_share: float, rng: np.random.Generator):
+    """Where the object goes and what it looks like: a place in the background away from the
+    person (and the frame's edges), and the background cut, elsewhere in the frame, that looks most
+    unlike that place (mean absolute grey difference)."""
+    h, w = img.shape[:2]
+    side = int(round(np.sqrt(area_share * w * h / (np.pi * 0.45**2))))  # a disc of that area
+    side = max(6, min(side, min(w, h) // 2))
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    near = cv2.dilate(person.astype(np.uint8), np.ones((max(3, w // 12),) * 2, np.uint8)).astype(bool)
+    cands = []
+    step = max(4, side // 3)
+    for y in range(int(0.1 * h), int(0.9 * h) - side, step):
+        for x in range(int(0.1 * w), int(0.9 * w) - side, step):
+            if not near[y:y + side, x:x + side].any():
+                cands.append((x, y))
+    if not cands:  # a person filling the frame: any place off them
+        cands = [(x, y) for y in range(0, h - side, step) for x in range(0, w - side, step)
+                 if not person[y:y + side, x:x + side].any()] or [(0, 0)]
+    dst = cands[int(rng.integers(len(cands)))]
+    d = grey[dst[1]:dst[1] + side, dst[0]:dst[0] + side]
+    srcs = [(x, y) for y in range(0, h - side, step) for x in range(0, w - side, step)
+            if not person[y:y + side, x:x + side].any() and (abs(x - dst[0]) >= side or abs(y - dst[1]) >= side)]
+    if not srcs:
+        srcs = [(x, y) for y in range(0, h - side, step) for x in range(0, w - side, step)]
+    diff = [float(np.abs(grey[y:y + side, x:x + side] - d).mean()) for x, y in srcs]
+    sx, sy = srcs[int(np.argmax(diff))]
+    patch = img[sy:sy + side, sx:sx + side].copy()
+    alpha = np.zeros((side, side), np.float32)
+    cv2.ellipse(alpha, (side // 2, side // 2), (int(side * 0.45), int(side * 0.45)), 0, 0, 360, 1.0, -1)
+    alpha = cv2.GaussianBlur(alpha, (0, 0), max(1.0, 0.06 * side))
+    return dst, patch, alpha
+
+
+def _place_object(img: np.ndarray, state: dict, strength: float, opacity: float, segmenter, rng):
+    """Composite the recipe's object (chosen on the first frame) into ``img`` where the camera has
+    carried it, behind the person, at ``opacity``. Returns (image, visible area % of frame, box)."""
+    h, w = img.shape[:2]
+    grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    person = segmenter.probability(img)
+    if "object" not in state:
+        state["object"] = _choose_object(img, person > 0.3, strength / 100, rng)
+        state["camera"] = np.eye(3)
+    else:
+        state["camera"] = _camera_step(state["prev"], grey, person > 0.3) @ state["camera"]
+    state["prev"] = grey
+    (x, y), patch, alpha = state["object"]
+    side = patch.shape[0]
+    if opacity <= 0 or strength <= 0:
+        return img, 0.0, np.full(4, np.nan)
+    T = state["camera"] @ np.array([[1.0, 0, x], [0, 1.0, y], [0, 0, 1]])
+    a = cv2.warpPerspective(alpha, T, (w, h), flags=cv2.INTER_LINEAR) * opacity * (1.0 - np.clip(person, 0, 1))
+    p = cv2.warpPerspective(patch, T, (w, h), flags=cv2.INTER_LINEAR).astype(np.float32)
+    out = img.astype(np.float32) * (1 - a[..., None]) + p * a[..., None]
+    ys, xs = np.nonzero(a > 0.5 * opacity)
+    box = np.array([xs.min() / w, ys.min() / h, (xs.max() + 1) / w, (ys.max() + 1) / h]) if len(xs) else np.full(4, np.nan)
+    return np.clip(np.round(out), 0, 255).astype(np.uint8), 100.0 * float(a.sum()) / (w * h), box

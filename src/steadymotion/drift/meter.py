@@ -5,7 +5,9 @@ Pose pass (worker processes): MediaPipe Holistic on every ``stride``-th frame (a
 subject's appearance: region colours and once-a-second face descriptors
 (:func:`steadymotion.pose.extract.extract_pose_and_appearance`). Frame pass (this process, at the
 same time): every frame at a small working size for optical flow (DIS, Kroeger et al. 2016) —
-flicker, background structure, camera shake, exposure, cuts, thumbnails.
+flicker, background structure, camera shake, exposure, cuts, thumbnails — and, four times a second,
+objects appearing or vanishing in the background (:mod:`steadymotion.drift.objects`, fed with the
+frame-to-frame background homographies).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import cv2
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from steadymotion.drift.objects import BackgroundObjects
 from steadymotion.drift.series import Series
 from steadymotion.io.video import VideoReader
 from steadymotion.perception.body import facing, torso_length, visible
@@ -56,7 +59,8 @@ class PixelPass:
 
 
 def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> PixelPass:
-    """Stream every frame once: flicker, background structure, camera shake, exposure, cuts, thumbnails.
+    """Stream every frame once: flicker, background structure (warp, melt, objects appearing or
+    vanishing), camera shake, exposure, cuts, thumbnails.
 
     Needs no skeleton (the person is masked by selfie segmentation), so it runs while the pose
     workers track the subject.
@@ -76,6 +80,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
+            objects = BackgroundObjects((w, h))
             diag = float(np.hypot(w, h))
             total = reader.info.frame_count or 0
             for frame in reader:
@@ -89,14 +94,19 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 if cut:
                     cuts.append(frame.t)
                     keys.clear()  # nothing before a cut is a baseline for what follows
+                    objects.cut()
                 refresh = frame.t >= next_seg or seg_mask is None
                 if refresh:
                     seg_mask = segmenter.mask(small, threshold=0.3, grow=0.04)  # hair and clothes included, unlike a landmark hull
                     next_seg = frame.t + 1.0 / SEG_RATE
                 g = f = wv = np.nan
                 step = np.array([np.nan, np.nan])
+                H = None
                 if prev_grey is not None and not cut:
-                    g, f, wv, step = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
+                    g, f, wv, step, H = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
+                objects.step(H)
+                if refresh and objects.due(frame.t):  # a few times a second, with a fresh person mask
+                    objects.sample(frame.t, small, seg_mask)
                 if refresh and frame.t >= next_melt:
                     # background warp over a long baseline: this frame against the one MELT_BASELINE_S before
                     next_melt = frame.t + 1.0 / MELT_RATE - 0.5 / SEG_RATE
@@ -129,6 +139,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
         Series("flicker.warp_error", t, np.array(warp)),
         Series("structure.background_warp", t, _running_median(t, 100 * np.array(wobble), 0.5)),
         Series("structure.background_melt", mt, _running_median(mt, 100 * np.array(melt), 0.75) if len(mt) else np.zeros(0)),
+        objects.series(),
         Series("jitter.camera", t, _shake(t, np.array(cam).reshape(-1, 2))),
         Series("color.exposure", t, _from_opening(t, np.array(light))),
         Series("color.saturation", t, _from_opening(t, np.array(chroma))),
@@ -194,7 +205,8 @@ def _background_homography(bwd: np.ndarray, cur: np.ndarray, bg: np.ndarray):
 
 
 def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float):
-    """Brightness gain, warping error, background non-rigid warp and camera step between two consecutive frames.
+    """Brightness gain, warping error, background non-rigid warp, camera step and background
+    homography (previous -> current, or None) between two consecutive frames.
 
     Backward flow warps the previous frame onto the current one; forward-backward consistency
     (Sundaram et al. 2010) masks occlusions, as in Lai et al. 2018's warping error. The gain is the
@@ -205,7 +217,7 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
     """
     bwd, mx, my, valid = _consistent_flow(dis, prev, cur)
     if valid.mean() < 0.2:
-        return np.nan, np.nan, np.nan, np.array([np.nan, np.nan])
+        return np.nan, np.nan, np.nan, np.array([np.nan, np.nan]), None
     warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     curf = cur.astype(np.float32)
     diff = curf - warped
@@ -214,6 +226,7 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
     gain = float(np.log((curf[unsat].mean() + 1.0) / (warped[unsat].mean() + 1.0))) if unsat.sum() > 50 else np.nan
     step = np.array([np.nan, np.nan])
     bg_resid = np.nan
+    H = None
     fit = _background_homography(bwd, cur, valid & ~person)
     if fit is not None:
         H, src, dst = fit
@@ -225,7 +238,7 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
         if len(src) >= MIN_BACKGROUND_WARP * ((h + 3) // 4) * ((w + 3) // 4):
             pred = cv2.perspectiveTransform(src[None], H)[0]
             bg_resid = float(np.percentile(np.linalg.norm(pred - dst, axis=1), 75)) / diag
-    return gain, warp_error, bg_resid, step
+    return gain, warp_error, bg_resid, step, H
 
 
 def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float) -> float:

@@ -78,6 +78,11 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
     SeriesSpec("structure.ghost_limbs", "structure", "% of limb",
                "share of an arm's opening pixels still showing the arm after it moved away (remnants, duplicated limbs)",
                12.0, 22.0, 40.0, min_event_s=1.0, what="limb remnant left where the arm was"),
+    SeriesSpec("structure.background_objects", "structure", "% of frame",
+               "largest patch of the static background that changed and stayed changed (an object appearing or vanishing): "
+               "the views 0.5-1 s before and after compared in the camera-aligned frame, people, moving things and "
+               "what the camera did not keep in view excluded",
+               0.6, 1.5, 4.0, min_event_s=0.5, what="object appearing or vanishing in the background"),
     SeriesSpec("jitter.camera", "jitter", "% of diagonal",
                "frame-to-frame jumps of the camera path (second difference; smooth hand-held shake and camera work excluded)",
                0.4, 0.8, 1.6, min_event_s=0.4, what="frame-to-frame camera jitter"),
