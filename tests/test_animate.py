@@ -383,3 +383,28 @@ def test_max_seconds_tracks_only_the_preview(tmp_path):
     assert abs(len(seq) - round(1.5 * fps)) <= 1 and seq.times[-1] < 1.5
     res = animate(clip, tmp_path / "cut.mp4", image=media_path("mooreanimateanyone__anyone-11.png"), max_seconds=1.5)
     assert probe_video(res.output).frame_count == res.frames == len(seq)
+
+
+def test_plan_holds_a_half_body_reference_whose_hips_are_guessed():
+    """A presenter cut at the waist: the pose model guesses the hips below the picture and its guess
+    wanders; the character's torso must not stretch or shake with it (the plan hangs the pelvis a
+    steady torso below the neck), and a character that is the first frame follows the neck."""
+    from steadymotion.motion.kinematics import fill_missing
+    from steadymotion.motion.plan import plan_motion
+    from steadymotion.skeleton import KP, PARTS, keypoints_from_body
+    from steadymotion.types import RestPose
+
+    seq = cached_pose("infinitetalk__videos_2.mp4", until_s=4.0, parts="body")
+    kp = keypoints_from_body(fill_missing(seq.body, seq.body_present))
+    rest = RestPose(keypoints=kp[0].astype(np.float32), present=np.ones(len(PARTS), bool), size=seq.size)
+    plan = plan_motion(rest, seq, size=seq.size, pin_feet=False)
+    ref_torso = np.linalg.norm(kp[:, KP["neck"], :2] - kp[:, KP["pelvis"], :2], axis=1)
+    out_torso = np.linalg.norm(plan.keypoints[:, KP["neck"]] - plan.keypoints[:, KP["pelvis"]], axis=1)
+    assert (kp[:, KP["pelvis"], 1] > seq.size[1]).mean() > 0.9  # the hips really are below the picture
+    assert np.ptp(ref_torso) / ref_torso.mean() > 0.04, np.ptp(ref_torso) / ref_torso.mean()  # and the guess wanders
+    # the character's torso keeps its length at the body's scale (which follows the shoulders' width)
+    rel_torso = out_torso / plan.scale
+    assert np.ptp(rel_torso) / rel_torso.mean() < 0.005, np.ptp(rel_torso) / rel_torso.mean()
+    # the shoulders' middle (what the picture shows) follows the reference's
+    err = np.linalg.norm(plan.keypoints[:, KP["neck"]] - kp[: len(plan), KP["neck"], :2], axis=1)
+    assert np.median(err) < 0.01 * seq.size[1], np.median(err)

@@ -24,7 +24,7 @@ from steadymotion.motion.kinematics import (
     Params, RestShape, blend, fill_missing, fit_base, forward, full_length, measure, repeat, smoothstep, wrap,
 )
 from steadymotion.motion.layering import draw_order
-from steadymotion.skeleton import KP, LIMB, LIMBS, VISIBLE, cut_by_frame, keypoint_visibility, keypoints_from_body, mirrored
+from steadymotion.skeleton import KP, LIMB, LIMBS, PART, VISIBLE, cut_by_frame, keypoint_visibility, keypoints_from_body, mirrored
 from steadymotion.types import PoseSequence, RestPose
 from steadymotion.vocab import Orientation
 
@@ -134,22 +134,16 @@ def plan_motion(
     ok = motion.body_present.copy()
     if not ok.any():
         raise NoPersonError("the motion video shows no person; use a clip with one clearly visible person")
-    body = fill_missing(motion.body, ok)
-    ref_kp = keypoints_from_body(body)  # (T, K, 3)
-    vis = keypoint_visibility(body)
-    vis[~ok] = 0.0
-    # arms at the reference frame's edge are cut by it: their direction there is a guess
-    vis[cut_by_frame(ref_kp[..., :2], motion.size)] = 0.0
     base = fit_base(rest.size, size) if base is None else np.asarray(base, np.float64)
     s0 = float(np.sqrt(abs(np.linalg.det(base[:, :2]))))
     rest_shape = RestShape.from_keypoints(rest.keypoints[:, :2] @ base[:, :2].T + base[:, 2], s0)
-    ref = measure(ref_kp)
     fps = float(motion.fps)
     t = motion.times - motion.times[0]
     notes: list[str] = []
 
-    back, lvis = _back_facing(ref, vis, ok, fps, notes)
-    retargeted = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, notes)
+    r = _read_reference(motion, ok, notes)
+    ref_kp, vis, ref, back, lvis = r.kp, r.vis, r.params, r.back, r.lvis
+    retargeted, fs = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, back, notes, r.rel, _shown(rest))
     params = blend(repeat(rest_shape.params, T), retargeted,
                    smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T))
     end_w = None
@@ -168,7 +162,7 @@ def plan_motion(
         kp = hold_planted_feet(kp, contact)
 
     kp, cam_bg, scale_out = _camera(kp, params.scale, ref, ok, rest_shape.params, orientation, directives, camera_track,
-                                    size, notes)
+                                    size, notes, fs.root_gain(rest_shape.params.torso_len[0]))
     order = draw_order(ref_kp[..., 2].copy(), back, ok, ref.torso_len)
     return MotionPlan(
         keypoints=kp.astype(np.float32), scale=scale_out, order=order, camera=cam_bg,
@@ -190,15 +184,47 @@ def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],
     ok = motion.body_present
     if not ok.any():
         raise NoPersonError("the motion video shows no person; use a clip with one clearly visible person")
-    ref = measure(keypoints_from_body(fill_missing(motion.body, ok)))
+    r = _read_reference(motion, ok, [])
+    ref = r.params
     rk = rest.keypoints[:, :2].astype(np.float64)
     rest_torso = float(np.linalg.norm(rk[KP["neck"]] - rk[KP["pelvis"]]))
     if orientation is Orientation.VIDEO:
-        s = full_length(ref.torso_len, ok) / max(rest_torso, 1e-6)
+        # the character's full torso (its image's over the image's foreshortening) at the
+        # reference's full torso, as the plan will draw it
+        fs = _foreshortening(measure(rk[None]), ref, r.lvis, ok, r.rel, r.back, _shown(rest))
+        s = fs.full_torso * fs.image["torso"] / max(rest_torso, 1e-6)
     else:
         s = float(fit_base(rest.size, size)[0, 0])
     at = ref.root[int(np.flatnonzero(ok)[0])]
     return np.array([[s, 0.0, at[0] - s * rk[KP["pelvis"], 0]], [0.0, s, at[1] - s * rk[KP["pelvis"], 1]]])
+
+
+@dataclass
+class _Reference:
+    """The reference motion read for retargeting (see :func:`_read_reference`)."""
+
+    kp: np.ndarray  # (T, K, 3) keypoints, gaps filled
+    vis: np.ndarray  # (T, K) visibility; 0 where absent or cut by the frame's edge
+    params: Params  # measured pose; hidden hips held (:func:`_hold_hidden_hips`)
+    back: np.ndarray  # (T,) frames showing the back (limbs swapped, :func:`_back_facing`)
+    lvis: np.ndarray  # (T, len(LIMBS)) limb visibility
+    rel: np.ndarray  # (T,) size against the first frame (:func:`_size_ratio`)
+
+
+def _read_reference(motion: PoseSequence, ok: np.ndarray, notes: list[str]) -> _Reference:
+    """Keypoints, visibility, pose parameters, back-facing frames and size of the reference."""
+    body = fill_missing(motion.body, ok)
+    kp = keypoints_from_body(body)
+    vis = keypoint_visibility(body)
+    vis[~ok] = 0.0
+    # arms at the reference frame's edge are cut by it: their direction there is a guess
+    vis[cut_by_frame(kp[..., :2], motion.size)] = 0.0
+    ref = measure(kp)
+    back, lvis = _back_facing(ref, vis, ok, float(motion.fps), notes)
+    hips_seen = vis[:, KP["pelvis"]] >= VISIBLE
+    rel = _size_ratio(ref, ok, motion, hips_seen)
+    _hold_hidden_hips(ref, kp[:, KP["neck"], :2], hips_seen, ok, rel)
+    return _Reference(kp, vis, ref, back, lvis, rel)
 
 
 def _back_facing(ref: Params, vis: np.ndarray, ok: np.ndarray, fps: float, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -219,21 +245,157 @@ def _back_facing(ref: Params, vis: np.ndarray, ok: np.ndarray, fps: float, notes
     return back, lvis
 
 
+#: A reference frame whose pose is within this many degrees of the image's (mean over the bones
+#: compared) shows the image's foreshortening; beyond twice it the image's lengths count as full.
+MATCH_DEG = 8.0
+
+
+@dataclass
+class Foreshortening:
+    """How foreshortened each measured length is, in the reference (per frame) and in the image.
+
+    A 2D length is ``camera scale x full length x foreshortening``. The reference's camera scale
+    is its size ratio (:func:`_size_ratio`); its full lengths are the 90th percentile of the
+    scale-free lengths (:func:`~steadymotion.motion.kinematics.full_length`). The image is one
+    frame: its foreshortening is read from the reference frames whose pose matches it
+    (:func:`_image_foreshortening`), and is 1 (the image shows full lengths) when none does.
+    """
+
+    ref: dict[str, np.ndarray]  # quantity -> (T,) foreshortening of the reference
+    image: dict[str, float]  # quantity -> foreshortening of the character's image
+    full_torso: float  # the reference's unforeshortened torso length (its first frame's scale)
+
+    def ratio(self, name: str, lo: float, hi: float) -> np.ndarray:
+        """Per frame: the character's image length -> the length to draw (before camera scale)."""
+        return np.clip(self.ref[name], lo, hi) / self.image[name]
+
+    def root_gain(self, image_torso: float) -> float:
+        """Character pixels per reference pixel of movement (unforeshortened torso to torso)."""
+        return image_torso / max(self.image["torso"] * self.full_torso, 1e-6)
+
+
+def _pose_distance(ref: Params, p0: Params, limbs: list[int], lvis: np.ndarray) -> np.ndarray:
+    """Per reference frame: mean absolute difference (degrees) of the torso's direction and the
+    listed limbs' relative directions to the image's pose; inf where one of those limbs is unseen."""
+    d = [np.abs(wrap(ref.torso_angle - p0.torso_angle[0]))]
+    seen = np.ones(len(ref), bool)
+    for i in limbs:
+        d.append(np.abs(wrap(ref.limb_rel[:, i] - p0.limb_rel[0, i])))
+        seen &= lvis[:, i] >= VISIBLE
+    return np.where(seen, np.degrees(np.mean(d, axis=0)), np.inf)
+
+
+def _image_foreshortening(ref_f: np.ndarray, dist: np.ndarray, ok: np.ndarray) -> float:
+    """The image's foreshortening of one length: the reference's in the frames posed most like it.
+
+    Frames within 2 degrees of the best match give a median; a best match beyond
+    :data:`MATCH_DEG` fades the estimate to 1 (no frame of the reference shows the image's pose,
+    so nothing says how foreshortened the image is), reached at twice that distance. So does a
+    match whose frames disagree (interquartile range of their foreshortening above 0.04, none
+    left at 0.12): a bone turning towards the camera keeps its 2D direction (a standing shin), so
+    its direction says nothing of its length.
+    """
+    d = np.where(ok & np.isfinite(ref_f), dist, np.inf)
+    best = float(d.min()) if len(d) else np.inf
+    if not np.isfinite(best) or best >= 2 * MATCH_DEG:
+        return 1.0
+    near = ref_f[d <= best + 2.0]
+    q25, f, q75 = np.percentile(near, [25, 50, 75])
+    w = float(np.clip((2 * MATCH_DEG - best) / MATCH_DEG, 0.0, 1.0))
+    w *= float(np.clip(1.0 - (q75 - q25 - 0.04) / 0.08, 0.0, 1.0))
+    return float(np.clip(w * f + (1 - w), 0.7, 1.1))
+
+
+def _foreshortening(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, rel: np.ndarray,
+                    back: np.ndarray, shown: set[str]) -> Foreshortening:
+    """Foreshortening of the torso, shoulder and hip widths and every stretchable limb, in the
+    reference and in the image (see :class:`Foreshortening`); ``shown`` names the lengths the
+    image really shows (a limb cut by its edge, or hips below it, are guesses: taken as full)."""
+    use = ok & ~back
+    lengths = {"torso": ref.torso_len, "sh": np.abs(ref.sh_width), "hip": np.abs(ref.hip_width)}
+    seen_of = {"torso": ok, "sh": ok, "hip": ok}
+    stretch = [i for i in range(len(LIMBS)) if not _RIGID[i]]
+    chains = {}
+    for i in stretch:
+        seen = lvis[:, i] >= VISIBLE
+        lengths[LIMBS[i].name] = ref.limb_len[:, i]
+        seen_of[LIMBS[i].name] = seen if seen.any() else None
+        parent = LIMBS[i].parent
+        chains[LIMBS[i].name] = [i] if parent == "torso" else [LIMB[parent], i]
+    f_ref, f_img = {}, {}
+    whole = _pose_distance(ref, p0, stretch, lvis)
+    if not np.isfinite(whole[use]).any():  # a half-body reference: the trunk matches on the arms
+        whole = _pose_distance(ref, p0, [i for i in stretch if (lvis[use, i] >= VISIBLE).mean() > 0.5], lvis)
+    full_torso = 1.0
+    for name, v in lengths.items():
+        n = v / rel
+        full = full_length(n, seen_of[name])
+        if name == "torso":
+            full_torso = full
+        f_ref[name] = n / max(full, 1e-6)
+        if name not in shown:
+            f_img[name] = 1.0
+            continue
+        dist = _pose_distance(ref, p0, chains[name], lvis) if name in chains else whole
+        f_img[name] = _image_foreshortening(f_ref[name], dist, use)
+    return Foreshortening(f_ref, f_img, full_torso)
+
+
+def _shown(rest: RestPose) -> set[str]:
+    """The lengths whose foreshortening in the image is read from the reference: its present limbs
+    (a chain only when its upper bone is present too) and, with the hips inside the picture, the
+    torso and hip width. Never the shoulders' width: it follows the trunk's turn, which the limb
+    directions matched do not show (read anyway, it made two self-reenactments worse)."""
+    shown = set()
+    if rest.keypoints[KP["pelvis"], 1] <= 0.97 * rest.size[1]:
+        shown |= {"torso", "hip"}
+    for limb in LIMBS:
+        parent = limb.parent if limb.parent != "torso" else limb.name
+        if rest.present[PART[limb.name]] and rest.present[PART[parent]]:
+            shown.add(limb.name)
+    return shown
+
+
+def _hold_hidden_hips(ref: Params, neck: np.ndarray, hips_seen: np.ndarray, ok: np.ndarray, rel: np.ndarray) -> None:
+    """Where the reference's hips are out of sight, put its pelvis one steady torso length below the
+    neck (along the torso's direction) instead of where the pose model guessed it (in place).
+
+    A half-body presenter's guessed hips wander by ~10 % of the torso from frame to frame; taken as
+    they come they stretch the character's torso and shake the whole body (the root is the pelvis).
+    """
+    hidden = ok & ~hips_seen
+    if not hidden.any():
+        return
+    seen = ok & hips_seen
+    n = ref.torso_len / rel
+    length = float(np.median(n[seen] if seen.sum() >= 5 else n[ok])) * rel[hidden]
+    u = np.stack([np.cos(ref.torso_angle[hidden]), np.sin(ref.torso_angle[hidden])], axis=-1)
+    ref.torso_len[hidden] = length
+    ref.root[hidden] = neck[hidden] - u * length[:, None]
+
+
 def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion: PoseSequence,
-              orientation: Orientation, notes: list[str]) -> Params:
-    """The character's lengths with the reference's angles and foreshortening (Gleicher 1998, in 2D)."""
+              orientation: Orientation, back: np.ndarray, notes: list[str], rel: np.ndarray,
+              shown: set[str]) -> tuple[Params, Foreshortening]:
+    """The character's lengths with the reference's angles and foreshortening (Gleicher 1998, in 2D).
+
+    Each length is the character's full length (its image length over the image's own
+    foreshortening, :func:`_foreshortening`) times the reference's foreshortening and camera scale,
+    so a character whose image matches a reference frame takes exactly that frame's shape there.
+    """
     T = len(ref)
     # a motion capture is drawn at one scale (no camera distance to follow): its shoulders widening
     # as the clavicles lift must not read as the person coming nearer
-    rel = np.ones(T) if orientation is Orientation.IMAGE or "bvh" in motion.meta else _size_ratio(ref, ok, motion)
-    ratio_torso = np.clip(ref.torso_len / full_length(ref.torso_len, ok), 0.5, 1.1)
-    ratio_sh = np.clip(np.abs(ref.sh_width) / full_length(np.abs(ref.sh_width), ok), 0.25, 1.1)
-    ratio_hip = np.clip(np.abs(ref.hip_width) / full_length(np.abs(ref.hip_width), ok), 0.25, 1.1)
+    if orientation is Orientation.IMAGE or "bvh" in motion.meta:
+        rel = np.ones(T)
+    fs = _foreshortening(p0, ref, lvis, ok, rel, back, shown)
+    ratio_torso = fs.ratio("torso", 0.5, 1.1)
+    ratio_sh = fs.ratio("sh", 0.25, 1.1)
+    ratio_hip = fs.ratio("hip", 0.25, 1.1)
     limb_ratio = np.ones((T, len(LIMBS)))
     for i in range(len(LIMBS)):
         if not _RIGID[i]:
-            seen = lvis[:, i] >= VISIBLE
-            limb_ratio[:, i] = np.clip(ref.limb_len[:, i] / full_length(ref.limb_len[:, i], seen if seen.any() else None), 0.3, 1.1)
+            limb_ratio[:, i] = fs.ratio(LIMBS[i].name, 0.3, 1.1)
     # limbs the reference does not show keep the character's rest pose (a half-body dance moves no
     # legs; a reference cropped at the waist leaves the legs where the image had them)
     w_vis = uniform_filter1d((lvis >= VISIBLE).astype(np.float64), size=max(1, int(round(float(motion.fps) * 0.3))), axis=0, mode="nearest")
@@ -241,8 +403,7 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
     limb_ratio = 1.0 + (limb_ratio - 1.0) * w_vis
     if orientation is Orientation.VIDEO:
         torso_angle = ref.torso_angle
-        k = p0.torso_len[0] / full_length(ref.torso_len, ok)
-        root = p0.root + (ref.root - ref.root[0]) * k
+        root = p0.root + (ref.root - ref.root[0]) * fs.root_gain(p0.torso_len[0])
     else:
         med = float(np.angle(np.mean(np.exp(1j * ref.torso_angle[ok]))))
         torso_angle = p0.torso_angle + wrap(ref.torso_angle - med)
@@ -254,7 +415,7 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
         sh_width=p0.sh_width * rel * ratio_sh, hip_width=p0.hip_width * rel * ratio_hip,
         head_rel=ref.head_rel, head_len=p0.head_len * rel,
         limb_rel=limb_rel, limb_len=p0.limb_len * rel[:, None] * limb_ratio,
-    )
+    ), fs
 
 
 def _end_weights(t: np.ndarray) -> np.ndarray:
@@ -278,7 +439,7 @@ def _end_params(end_pose: PoseSequence, end_size: tuple[int, int], size: tuple[i
 
 def _camera(kp: np.ndarray, scale: np.ndarray, ref: Params, ok: np.ndarray, p0: Params, orientation: Orientation,
             directives: CameraDirectives, camera_track: np.ndarray | None, size: tuple[int, int],
-            notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            notes: list[str], kref: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The background's camera per frame, and the keypoints and body scale with the camera applied."""
     T = len(kp)
     kp = kp.copy()
@@ -286,7 +447,6 @@ def _camera(kp: np.ndarray, scale: np.ndarray, ref: Params, ok: np.ndarray, p0: 
     if camera_track is not None and orientation is Orientation.VIDEO and len(camera_track) >= 1:
         track = camera_track[np.clip(np.arange(T), 0, len(camera_track) - 1)]
         # reference-pixel camera -> output pixels (the scale/shift between them cancels in the conjugate)
-        kref = p0.torso_len[0] / full_length(ref.torso_len, ok)
         conj = np.array([[kref, 0, 0], [0, kref, 0], [0, 0, 1]])
         R0 = ref.root[0]
         # about the reference's pelvis at t=0, mapped onto the character's rest pelvis
@@ -314,9 +474,19 @@ def _camera(kp: np.ndarray, scale: np.ndarray, ref: Params, ok: np.ndarray, p0: 
     return kp, cam_bg, scale_out
 
 
-def _size_ratio(ref: Params, ok: np.ndarray, motion: PoseSequence) -> np.ndarray:
-    """How much bigger the reference person is than at the first frame (camera distance), smoothed."""
+def _size_ratio(ref: Params, ok: np.ndarray, motion: PoseSequence, hips_seen: np.ndarray | None = None) -> np.ndarray:
+    """How much bigger the reference person is than at the first frame (camera distance), smoothed.
+
+    The size is the torso's length (or 0.6 shoulder widths when more); where the hips are out of
+    sight (a half-body shot: the pose model guesses them below the picture, and its guess wanders
+    by 10 %) it is the shoulder width alone, in the torso's units where the clip shows both.
+    """
     size = np.maximum(ref.torso_len, 0.6 * np.abs(ref.sh_width) + 0.0)
+    if hips_seen is not None and not hips_seen[ok].all():
+        sh = np.maximum(np.abs(ref.sh_width), 1e-6)
+        both = ok & hips_seen
+        k = float(np.median(size[both] / sh[both])) if both.sum() >= 5 else 1.0
+        size = np.where(hips_seen, size, k * sh)
     win = max(3, int(round(float(motion.fps) * 1.0)) | 1)
     sm = median_filter(size, size=win, mode="nearest")
     sm = uniform_filter1d(sm, size=win, mode="nearest")
