@@ -168,8 +168,13 @@ def _consistent_flow(dis, prev: np.ndarray, cur: np.ndarray):
     gx, gy = _grid(w, h)
     mx, my = gx + bwd[..., 0], gy + bwd[..., 1]
     fwd_at = cv2.remap(fwd, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    err = np.sum((fwd_at + bwd) ** 2, axis=-1)
-    mag = np.sum(fwd_at**2, axis=-1) + np.sum(bwd**2, axis=-1)
+    # squared lengths summed channel by channel: the same numbers as np.sum(..., axis=-1), whose
+    # reduction over a 2-long last axis costs ~20x more (2 ms a frame pair at the working size)
+    d = fwd_at + bwd
+    d *= d
+    err = d[..., 0] + d[..., 1]
+    f2, b2 = fwd_at * fwd_at, bwd * bwd
+    mag = (f2[..., 0] + f2[..., 1]) + (b2[..., 0] + b2[..., 1])
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
     valid = (err < 0.01 * mag + 0.5) & inside
     return bwd, mx, my, valid
