@@ -192,6 +192,7 @@ def analyze_video(
     from steadymotion.io.image import read_image
     from steadymotion.pose.extract import (
         Appearance,
+        default_workers,
         extract_pose,
         extract_pose_and_appearance,
         measure_appearance,
@@ -249,7 +250,11 @@ def analyze_video(
                 notes.append("the skeleton was not tracked again: it is the one measured on these frames before they were "
                              "recoloured (no frame was moved); colours, identity and the frame measures were measured again")
         else:
-            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose")) if pose else None
+            # this process streams every frame meanwhile (the frame pass keeps one core busy): one pose
+            # worker fewer than cores. On 2 cores one worker: a second one's start-up (Python, MediaPipe,
+            # dlib: ~1 s of CPU) and its fresh detection at its chunk's start cost more than its overlap gains
+            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"),
+                                   workers=max(1, default_workers() - 1)) if pose else None
         if tracking is None:
             done["pose"] = total
         pp = frame_pass(video, progress=bump("frames"), track=keep_track)
