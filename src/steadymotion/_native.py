@@ -60,13 +60,17 @@ def import_mediapipe():
 
     solutions = sys.modules["mediapipe.python.solutions"]
     for name, module in stand_ins.items():
-        if sys.modules.get(name) is module:  # still the stand-in: reachable as mp.solutions.<name> too
-            setattr(solutions, name.rsplit(".", 1)[1], module)
+        if sys.modules.get(name) is module and name.startswith("mediapipe.python.solutions."):
+            setattr(solutions, name.rsplit(".", 1)[1], module)  # still the stand-in: reachable as mp.solutions.<name> too
     return mediapipe
 
 
-#: MediaPipe's drawing helpers, which its ``solutions`` package imports eagerly and steadymotion never uses.
-_DRAWING = ("mediapipe.python.solutions.drawing_utils", "mediapipe.python.solutions.drawing_styles")
+#: MediaPipe's drawing helpers, which its ``solutions`` package imports eagerly and steadymotion never
+#: uses, and its Tasks API (``mediapipe/__init__`` imports ``mediapipe.tasks.python``: every task, the
+#: audio ones loading PortAudio through ``sounddevice``; ~0.15 s a process), which steadymotion never
+#: uses either (it runs the ``solutions`` graphs). ``mp.tasks`` still works: it imports on first use.
+_DRAWING = ("mediapipe.python.solutions.drawing_utils", "mediapipe.python.solutions.drawing_styles",
+            "mediapipe.tasks", "mediapipe.tasks.python")
 
 
 @contextlib.contextmanager
