@@ -163,9 +163,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
 #: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
 SEG_RATE = 8.0
 #: Background warp is measured between frames this many seconds apart (a slow melt adds up over it),
-#: this many times per second (each sample is two accurate DIS flows, ~13 ms of CPU at the working
-#: size: at 8 per second they were a fifth of the frame pass; a melt over 2 s needs no more than 4).
-MELT_BASELINE_S, MELT_RATE = 2.0, 4.0
+#: this many times per second.
+MELT_BASELINE_S, MELT_RATE = 2.0, 8.0
 #: Least share of the frame that must be textured background for camera motion to be measured, and
 #: for its non-rigid residual to be (a residual needs more evidence than a translation).
 MIN_BACKGROUND, MIN_BACKGROUND_WARP = 0.02, 0.05
