@@ -15,6 +15,7 @@ Usage: python benchmarks/bench_repair.py [--speed] [--gains] [--clean] [--cache 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
@@ -100,8 +101,11 @@ def speed(cache: Path) -> None:
             dur = res.frames / res.fps
             stages = ", ".join(f"{k} {v:.1f} s ({v / dur:.2f}x)" for k, v in res.timings.items())
             print(f"{label} {what}: {res.frames} frames {res.size[0]}x{res.size[1]}: wall {wall:.1f} s = {wall / dur:.2f}x, "
-                  f"CPU {cpu:.1f} s = {cpu / dur:.2f}x; {stages}; repaired {sorted(res.repairs)}; "
+                  f"CPU {cpu:.1f} s = {cpu / dur:.2f}x (load {os.getloadavg()[0]:.1f}); {stages}; repaired {sorted(res.repairs)}; "
                   f"scores {res.before.scores['overall']:.0f} -> {res.after.scores['overall']:.0f}", flush=True)
+            new = sorted({(e.series, e.severity) for e in res.after.events} - {(e.series, e.severity) for e in res.before.events})
+            if new:
+                print(f"    events after repair not found before: {new}", flush=True)
 
 
 def gains(cache: Path) -> None:

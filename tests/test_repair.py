@@ -244,3 +244,43 @@ def test_audio_frames_rate_and_size_are_kept(folder):
     assert not res.copied and res.repairs["flicker"]["spans"]
     assert b.audio_codec == "aac" and b.frame_count == a.frame_count and b.fps == a.fps and b.size == a.size
     assert abs((b.duration_s or 0) - (a.duration_s or 0)) < 0.1
+
+
+def test_the_meters_frame_pass_gives_the_repairs_track(d13):
+    # given: the meter asked to keep what the repairs need of every frame (as repair_video does)
+    from steadymotion.drift import analyze_video
+    from steadymotion.repair.track import track_video
+
+    kept = analyze_video(d13, pose=False, keep_track=True).track
+    # then: the same numbers as the repairs' own tracking pass over the video, which it replaces
+    alone = track_video(d13)
+    for name in ("t", "gain", "step", "lab", "chroma", "cut"):
+        assert np.array_equal(getattr(kept, name), getattr(alone, name), equal_nan=name != "cut"), name
+    assert (kept.size, kept.fps) == (alone.size, alone.fps)
+
+
+def test_appearance_measured_again_at_given_landmarks_is_the_same_on_the_same_frames(d13):
+    # given: the meter's pose-and-appearance pass on a clip
+    from steadymotion.pose.extract import extract_pose_and_appearance, measure_appearance
+
+    _, app = extract_pose_and_appearance(d13, stride=4)
+    # when: the appearance is measured again at its landmarks without tracking (the repair's after-measure)
+    again = measure_appearance(d13, app.times, app.body, app.face, app.sampled, stride=4)
+    # then: on unchanged frames it gives the same numbers, frame for frame
+    assert app.sampled[:, 0].any() and app.sampled[:, 1].any()
+    for name in ("times", "colors", "colors2", "descriptors", "shapes", "sampled"):
+        assert np.array_equal(getattr(app, name), getattr(again, name), equal_nan=name != "sampled"), name
+
+
+def test_after_measure_reuses_the_skeleton_only_where_no_frame_was_moved(d13, folder, colour_drift):
+    # a colour repair moves no frame: the output's skeleton is the input's (said in the notes), and
+    # the colour score still responds to the repair (test_garment_colour_is_pulled_back)
+    res = colour_drift["res"]
+    assert "jitter" not in res.repairs and "joins" not in res.repairs
+    assert any("not tracked again" in n for n in res.after.notes), res.after.notes
+    # a stabilised clip's frames were moved: the output is tracked again, and its jitter is gone
+    shaky = inject(d13, folder / "shaky.mp4", "jitter", 1.0, ONSET, seed=1).path
+    res = repair_video(shaky, folder / "shaky_fixed.mp4")
+    assert "jitter" in res.repairs, res.repairs
+    assert not any("not tracked again" in n for n in res.after.notes), res.after.notes
+    assert res.after.scores["jitter"] > res.before.scores["jitter"]

@@ -46,11 +46,31 @@ def import_mediapipe():
     its plotting helpers use it; steadymotion never calls them. ``matplotlib.pyplot`` is left as a
     stand-in that imports the real module on first use, so anything that does plot still works.
     """
-    if "mediapipe" not in sys.modules and "matplotlib.pyplot" not in sys.modules:
+    if "mediapipe" in sys.modules:
+        return sys.modules["mediapipe"]
+    if "matplotlib.pyplot" not in sys.modules:
         sys.modules["matplotlib.pyplot"] = _DeferredModule("matplotlib.pyplot")
+    # the drawing helpers themselves (and through them the ``matplotlib`` package, which a stand-in
+    # for ``pyplot`` alone still imports) wait for their first use too: ~0.1 s of CPU a process
+    stand_ins = {}
+    for name in _DRAWING:
+        if name not in sys.modules:
+            stand_ins[name] = sys.modules[name] = _DeferredModule(name)
     import mediapipe
 
+    solutions = sys.modules["mediapipe.python.solutions"]
+    for name, module in stand_ins.items():
+        if sys.modules.get(name) is module and name.startswith("mediapipe.python.solutions."):
+            setattr(solutions, name.rsplit(".", 1)[1], module)  # still the stand-in: reachable as mp.solutions.<name> too
     return mediapipe
+
+
+#: MediaPipe's drawing helpers, which its ``solutions`` package imports eagerly and steadymotion never
+#: uses, and its Tasks API (``mediapipe/__init__`` imports ``mediapipe.tasks.python``: every task, the
+#: audio ones loading PortAudio through ``sounddevice``; ~0.15 s a process), which steadymotion never
+#: uses either (it runs the ``solutions`` graphs). ``mp.tasks`` still works: it imports on first use.
+_DRAWING = ("mediapipe.python.solutions.drawing_utils", "mediapipe.python.solutions.drawing_styles",
+            "mediapipe.tasks", "mediapipe.tasks.python")
 
 
 @contextlib.contextmanager

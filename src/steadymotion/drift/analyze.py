@@ -49,6 +49,8 @@ class Tracking:
     seq: PoseSequence
     app: object
     reference: Reference
+    #: The hard cuts (seconds) the frame pass found (the shots the limb-remnant templates follow).
+    cuts: list | None = None
 
 
 @dataclass
@@ -68,6 +70,9 @@ class DriftReport:
     #: What the measures were made from, for tools that act on them (``steadymotion repair``):
     #: the sampled skeleton, the subject's appearance and the reference (not in the JSON).
     tracking: Tracking | None = field(default=None, repr=False)
+    #: Every frame's light and motion as the repairs use them (:class:`steadymotion.repair.track.Track`),
+    #: measured by the frame pass when ``analyze_video(..., keep_track=True)`` (not in the JSON).
+    track: object | None = field(default=None, repr=False)
 
     def worst(self) -> str | None:
         return worst_severity(self.events)
@@ -132,6 +137,13 @@ def accumulation(series: list[Series]) -> dict:
     return out
 
 
+def _ghost_limbs(video, seq: PoseSequence, cuts, progress) -> Series:
+    from steadymotion.drift.structure import ghost_limb_series
+    from steadymotion.perception.body import facing
+
+    return ghost_limb_series(video, seq, back=facing(seq).back, cuts=cuts, progress=progress)
+
+
 def analyze_video(
     video: str | Path,
     *,
@@ -140,6 +152,8 @@ def analyze_video(
     progress: Callable[[str, int, int], None] | None = None,
     reference_name: str | None = None,
     pose: bool = True,
+    keep_track: bool = False,
+    reuse: Tracking | None = None,
 ) -> DriftReport:
     """Measure drift in ``video``.
 
@@ -159,13 +173,31 @@ def analyze_video(
         Track the subject (identity, region colours, skeleton, hands, physics, limb remnants).
         ``False`` runs the frame pass alone: flicker, background structure, camera jitter,
         exposure, saturation and cuts (several times faster; the report says so in its notes).
+    keep_track : bool
+        Also keep what the repairs need of every frame (``report.track``, the
+        :class:`~steadymotion.repair.track.Track` of :func:`~steadymotion.repair.track.track_video`),
+        measured on the frames the frame pass reads anyway.
+    reuse : Tracking, optional
+        The subject as an earlier measurement of the same frames, recoloured since but not moved,
+        tracked them (``steadymotion repair`` passes the input's when its repairs moved no frame):
+        the skeleton and the reference are taken from it instead of tracked again, and the
+        appearance (region colours, face descriptors) is measured again on this video's frames at
+        its landmarks (:func:`steadymotion.pose.extract.measure_appearance`); with its ``cuts``, the
+        limb remnants are looked for on its skeleton while that is measured. Said in the notes.
 
     Returns
     -------
     DriftReport
     """
     from steadymotion.io.image import read_image
-    from steadymotion.pose.extract import Appearance, extract_pose, extract_pose_and_appearance, pose_from_image
+    from steadymotion.pose.extract import (
+        Appearance,
+        default_workers,
+        extract_pose,
+        extract_pose_and_appearance,
+        measure_appearance,
+        pose_from_image,
+    )
 
     info = probe_video(video)
     if min(info.size) < MIN_SIDE:
@@ -178,7 +210,9 @@ def analyze_video(
 
     stride = max(1, int(round(float(info.fps) / POSE_RATE)))
     ref = Reference()
-    if reference is not None:
+    if reuse is not None:
+        ref = reuse.reference
+    elif reference is not None:
         rgb = np.asarray(reference) if isinstance(reference, np.ndarray) else read_image(reference).rgb
         name = reference_name or ("reference image" if isinstance(reference, np.ndarray) else str(reference))
         ref = reference_from_image(rgb, pose_from_image(rgb), name)
@@ -199,12 +233,31 @@ def analyze_video(
 
     # a damaged video is measured on the frames that decode, and the report says so: both passes
     # notice the damage (TruncatedVideoWarning), and it becomes one note (too much lost is an error)
+    ghost = None
     with warnings.catch_warnings(record=True) as caught, ThreadPoolExecutor(max_workers=1) as pool:
         warnings.simplefilter("always", TruncatedVideoWarning)
-        tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose")) if pose else None
+        if pose and reuse is not None:
+            app0 = reuse.app
+            tracking = None  # nobody was found before: nobody to measure again
+            if app0.body is not None and app0.sampled is not None and reuse.seq.body_present.any():
+                def again():  # the earlier skeleton; the appearance measured again on these frames
+                    return reuse.seq, measure_appearance(video, app0.times, app0.body, app0.face, app0.sampled,
+                                                         stride=stride, progress=bump("pose"))
+
+                tracking = pool.submit(again)
+                if reuse.cuts is not None:  # the skeleton is known: look for limb remnants while the worker measures
+                    ghost = _ghost_limbs(video, reuse.seq, reuse.cuts, stage("looking for limb remnants"))
+                notes.append("the skeleton was not tracked again: it is the one measured on these frames before they were "
+                             "recoloured (no frame was moved); colours, identity and the frame measures were measured again")
+        else:
+            # this process streams every frame meanwhile (the frame pass keeps one core busy): one pose
+            # worker fewer than cores. On 2 cores one worker: a second one's start-up (Python, MediaPipe,
+            # dlib: ~1 s of CPU) and its fresh detection at its chunk's start cost more than its overlap gains
+            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"),
+                                   workers=max(1, default_workers() - 1)) if pose else None
         if tracking is None:
             done["pose"] = total
-        pp = frame_pass(video, progress=bump("frames"))
+        pp = frame_pass(video, progress=bump("frames"), track=keep_track)
         try:
             if tracking is None:
                 raise NoPersonError("pose not tracked")
@@ -221,11 +274,8 @@ def analyze_video(
     notes[:0] = damage
     series = list(pp.series)
     if seq.body_present.any():
-        from steadymotion.drift.structure import ghost_limb_series
-        from steadymotion.perception.body import facing
-
         series += pose_series(seq, camera=pp)
-        series.append(ghost_limb_series(video, seq, back=facing(seq).back, cuts=pp.cuts, progress=stage("looking for limb remnants")))
+        series.append(ghost if ghost is not None else _ghost_limbs(video, seq, pp.cuts, stage("looking for limb remnants")))
     series += color_identity_series(app, ref, seq)
     if isinstance(motion, PoseSequence):
         series.append(fidelity_series(seq, motion))
@@ -252,5 +302,6 @@ def analyze_video(
         damaged=bool(damage),
         thumbs=pp.thumbs,
         reference_thumb=ref.thumb if ref.thumb is not None else (pp.thumbs[0][1] if pp.thumbs else None),
-        tracking=Tracking(seq, app, ref),
+        tracking=Tracking(seq, app, ref, cuts=list(pp.cuts)),
+        track=pp.track,
     )

@@ -56,15 +56,22 @@ class PixelPass:
     #: diagonal, cumulative; NaN steps count as still), for compensating image motion.
     t: np.ndarray = field(default_factory=lambda: np.zeros(0))
     camera_path: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    #: The repairs' per-frame light and motion (:class:`steadymotion.repair.track.Track`), when asked for.
+    track: object | None = None
 
 
-def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> PixelPass:
+def frame_pass(video, progress: Callable[[int, int], None] | None = None, track: bool = False) -> PixelPass:
     """Stream every frame once: flicker, background structure (warp, melt, objects appearing or
     vanishing), camera shake, exposure, cuts, thumbnails.
 
     Needs no skeleton (the person is masked by selfie segmentation), so it runs while the pose
-    workers track the subject.
+    workers track the subject. With ``track=True`` it also measures what the repairs need of every
+    frame (:func:`steadymotion.repair.track.track_video`'s :class:`~steadymotion.repair.track.Track`,
+    the same numbers) from the same flow, masks and cuts, instead of a second pass over the video.
     """
+    if track:
+        from steadymotion.repair.track import assemble, channel_gain, frame_colour
+    tr_gain, tr_step, tr_lab, tr_chroma = [], [], [], []
     t_list, gain, warp, wobble, cam = [], [], [], [], []
     light, chroma = [], []
     melt_t, melt = [], []
@@ -75,13 +82,14 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     segmenter = PersonSegmenter("landscape")
     seg_mask = None
     next_seg = next_thumb = next_melt = 0.0
-    prev_grey = prev_hist = None
+    prev_grey = prev_hist = prev_small = None
     keys: list[tuple[float, np.ndarray, np.ndarray]] = []  # (t, grey, person) at each background-warp sample
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
             objects = BackgroundObjects((w, h))
             diag = float(np.hypot(w, h))
+            px_scale = reader.info.width / w  # working pixels -> source pixels (the Track's steps)
             total = reader.info.frame_count or 0
             for frame in reader:
                 rgb = small = frame.image
@@ -102,11 +110,22 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                 g = f = wv = np.nan
                 step = np.array([np.nan, np.nan])
                 H = None
+                rgb_gain, step_px = np.full(3, np.nan), np.full(2, np.nan)
                 if prev_grey is not None and not cut:
-                    g, f, wv, step, H = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
+                    if track:
+                        g, f, wv, step, H, (rgb_gain, step_px) = _flow_measures(dis, prev_grey, grey, seg_mask, diag,
+                                                                                 colour=(prev_small, small, channel_gain))
+                    else:
+                        g, f, wv, step, H = _flow_measures(dis, prev_grey, grey, seg_mask, diag)
                 objects.step(H)
                 if refresh and objects.due(frame.t):  # a few times a second, with a fresh person mask
                     objects.sample(frame.t, small, seg_mask)
+                if track:
+                    lab_mean, chroma_mean = frame_colour(small)
+                    tr_gain.append(rgb_gain)
+                    tr_step.append(step_px * px_scale)
+                    tr_lab.append(lab_mean)
+                    tr_chroma.append(chroma_mean)
                 if refresh and frame.t >= next_melt:
                     # background warp over a long baseline: this frame against the one MELT_BASELINE_S before
                     next_melt = frame.t + 1.0 / MELT_RATE - 0.5 / SEG_RATE
@@ -125,9 +144,12 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
                     tw = int(round(w * THUMB_H / h))
                     thumbs.append((frame.t, jpeg(cv2.resize(rgb, (tw, THUMB_H), interpolation=cv2.INTER_AREA))))
                     next_thumb = frame.t + 1.0 / THUMB_RATE
-                prev_grey, prev_hist = grey, hist
+                prev_grey, prev_hist, prev_small = grey, hist, small
                 if progress is not None and frame.index % 10 == 0:
                     progress(frame.index + 1, max(total, frame.index + 1))
+            if track:
+                frames = assemble(t_list, tr_gain, tr_step, tr_lab, tr_chroma, [c in cuts for c in t_list],
+                                  (reader.info.width, reader.info.height), float(reader.fps))
     finally:
         segmenter.close()
     if progress is not None and t_list:
@@ -146,7 +168,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None) -> Pix
     ]
     steps = np.array(cam, float).reshape(-1, 2)
     path = np.cumsum(np.where(np.isfinite(steps), steps, 0.0), axis=0)
-    return PixelPass(series=series, thumbs=thumbs, cuts=cuts, t=t, camera_path=path)
+    return PixelPass(series=series, thumbs=thumbs, cuts=cuts, t=t, camera_path=path, track=frames if track else None)
 
 
 #: Person segmentation (MediaPipe selfie segmentation) is refreshed this many times per second.
@@ -179,8 +201,13 @@ def _consistent_flow(dis, prev: np.ndarray, cur: np.ndarray):
     gx, gy = _grid(w, h)
     mx, my = gx + bwd[..., 0], gy + bwd[..., 1]
     fwd_at = cv2.remap(fwd, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    err = np.sum((fwd_at + bwd) ** 2, axis=-1)
-    mag = np.sum(fwd_at**2, axis=-1) + np.sum(bwd**2, axis=-1)
+    # squared lengths summed channel by channel: the same numbers as np.sum(..., axis=-1), whose
+    # reduction over a 2-long last axis costs ~20x more (2 ms a frame pair at the working size)
+    d = fwd_at + bwd
+    d *= d
+    err = d[..., 0] + d[..., 1]
+    f2, b2 = fwd_at * fwd_at, bwd * bwd
+    mag = (f2[..., 0] + f2[..., 1]) + (b2[..., 0] + b2[..., 1])
     inside = (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
     valid = (err < 0.01 * mag + 0.5) & inside
     return bwd, mx, my, valid
@@ -204,7 +231,7 @@ def _background_homography(bwd: np.ndarray, cur: np.ndarray, bg: np.ndarray):
     return None if H is None else (H, src, dst)
 
 
-def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float):
+def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float, colour=None):
     """Brightness gain, warping error, background non-rigid warp, camera step and background
     homography (previous -> current, or None) between two consecutive frames.
 
@@ -214,10 +241,16 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
     (unsaturated pixels only), so motion does not read as a change of brightness. The background
     warp is the 75th percentile of what the background homography leaves unexplained (a wobble from
     one frame to the next; a slow melt is measured over a longer baseline, :func:`_background_residual`).
+
+    ``colour = (prev_rgb, cur_rgb, channel_gain)`` adds a sixth result from the same flow: the
+    per-channel gain ``channel_gain`` gives and the camera step in working pixels (the repairs' track).
     """
     bwd, mx, my, valid = _consistent_flow(dis, prev, cur)
+    extra = (np.full(3, np.nan), np.full(2, np.nan))
     if valid.mean() < 0.2:
-        return np.nan, np.nan, np.nan, np.array([np.nan, np.nan]), None
+        return (np.nan, np.nan, np.nan, np.array([np.nan, np.nan]), None) + ((extra,) if colour is not None else ())
+    if colour is not None:
+        extra = (colour[2](colour[0], colour[1], mx, my, valid), extra[1])
     warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
     curf = cur.astype(np.float32)
     diff = curf - warped
@@ -234,11 +267,13 @@ def _flow_measures(dis, prev: np.ndarray, cur: np.ndarray, person: np.ndarray, d
         # the camera's step where the background is (its centroid): extrapolating the homography to
         # the frame centre, often under the person, amplifies its noise when little background shows
         centre = src.mean(axis=0)[None, None].astype(np.float32)
-        step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]) / diag
+        moved = cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]
+        step = moved / diag
+        extra = (extra[0], moved.astype(np.float64))
         if len(src) >= MIN_BACKGROUND_WARP * ((h + 3) // 4) * ((w + 3) // 4):
             pred = cv2.perspectiveTransform(src[None], H)[0]
             bg_resid = float(np.percentile(np.linalg.norm(pred - dst, axis=1), 75)) / diag
-    return gain, warp_error, bg_resid, step, H
+    return (gain, warp_error, bg_resid, step, H) + ((extra,) if colour is not None else ())
 
 
 def _background_residual(dis, old: np.ndarray, cur: np.ndarray, person: np.ndarray, diag: float) -> float:

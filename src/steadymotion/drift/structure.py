@@ -31,6 +31,7 @@ Where: the box around the still-matching pixels, carried into the event.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from itertools import pairwise
 
@@ -216,8 +217,10 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     shots = sorted(float(c) for c in cuts)
     shot_start = float(seq.times[0])
     k = 0
+    seg = None
     # a second read of the video: any damage was reported by the passes before (report=False)
-    with VideoReader(video, max_side=side, report=False) as reader:
+    with VideoReader(video, max_side=side, report=False) as reader, contextlib.ExitStack() as stack:
+        stack.callback(lambda: seg is not None and seg.close())
         sx = reader.output_size[0] / W
         for frame in reader:
             if k >= n:
@@ -237,8 +240,9 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
                 if seq.times[i] - shot_start > 1.5:
                     continue  # no usable opening frame in this shot: not measurable
                 lab = _lab(frame.image)
-                with PersonSegmenter("general") as seg:
-                    person = seg.probability(frame.image) > 0.5
+                if seg is None:  # one segmenter for every shot's opening (each costs ~0.1 s to set up)
+                    seg = PersonSegmenter("general")
+                person = seg.probability(frame.image) > 0.5
                 templates = _arm_templates(lab, person, pts, body[:, 3])
                 if not templates:
                     continue

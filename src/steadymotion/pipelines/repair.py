@@ -1,10 +1,16 @@
 """The repair pipeline: measure drift, undo what was found, measure again.
 
 :func:`repair_video` is what ``steadymotion repair``, the web UI's Repair tab and the Python API
-call: the drift meter (:func:`steadymotion.drift.analyze_video`), one tracking pass over the frames
-(:mod:`steadymotion.repair.track`), the corrections (:mod:`steadymotion.repair.plan`) applied while
-streaming the video into the output (audio, frame count, rate and size kept; written to a temporary
-file and renamed), then the meter again on the result.
+call: the drift meter (:func:`steadymotion.drift.analyze_video`), whose frame pass also measures
+what the repairs need of every frame (:mod:`steadymotion.repair.track`: no second pass), the
+corrections (:mod:`steadymotion.repair.plan`) applied while streaming the video into the output
+(audio, frame count, rate and size kept; written to a temporary file and renamed), then the meter
+again on the result. Where the repairs only recoloured frames (flicker, colour; no stabilising or
+join shift moved any), the second measurement takes the subject's skeleton from the first instead
+of tracking it again: recolouring changes no pose. The colours, identity and every frame-level
+measure are still measured on the output's own frames (its report says so in its notes). A frame
+that was moved is tracked again: the first skeleton is smoothed over time, so moving it by the
+stabilising shifts would not give the moved content's positions.
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ class RepairResult:
         Nothing needed repair: the output is the input's bytes (or, for another container, its frames re-encoded).
     frames, fps, size
     timings : dict
-        Seconds per stage (``measure``, ``track``, ``repair``, ``measure_after``).
+        Seconds per stage (``measure``, ``track`` (planning; the tracking is part of ``measure``),
+        ``repair``, ``measure_after``).
     pairs : list of (t, kind, JPEG bytes)
         Before | after frames side by side, where repairs act.
     report_files : list of Path
@@ -135,10 +142,11 @@ def repair_video(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     colour = "color" in kinds
-    before = analyze_video(video, reference=reference, progress=progress, pose=colour)
+    # the meter's frame pass also measures what the repairs need of every frame (one pass, not two)
+    before = analyze_video(video, reference=reference, progress=progress, pose=colour, keep_track=True)
     timings["measure"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    track = track_video(video, progress=stage("tracking light and motion"))
+    track = before.track if before.track is not None else track_video(video, progress=stage("tracking light and motion"))
     plan = plan_repairs(before, track, kinds)
     timings["track"] = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -155,7 +163,14 @@ def repair_video(
         after = replace(before, video={**before.video, "path": str(output)})
     elif measure_after:
         t0 = time.perf_counter()
-        after = analyze_video(output, reference=reference, progress=progress, pose=colour)
+        # recolouring changes no pose: where no frame was moved, the output's skeleton is the input's
+        # (not tracked again); colours, identity and every frame-level measure are measured on the
+        # output's own frames (said in its notes). Moved frames are tracked again: the input's
+        # skeleton is smoothed over time, and shifting it by the stabilisation's frame-to-frame
+        # corrections would add jitter that the moved frames do not have.
+        moved = bool(np.any(np.abs(plan.shift) >= 0.05))
+        reuse = before.tracking if colour and not moved else None
+        after = analyze_video(output, reference=reference, progress=progress, pose=colour, reuse=reuse)
         after.video["path"] = str(output)
         timings["measure_after"] = time.perf_counter() - t0
     result = RepairResult(output=Path(output), before=before, after=after, kinds=kinds, repairs=plan.summary(),

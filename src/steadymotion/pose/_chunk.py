@@ -31,6 +31,7 @@ def main(argv: list[str]) -> int:
             int(spec.get("stride", 1)),
             bool(spec.get("appearance", False)),
             bool(spec.get("camera", False)),
+            spec.get("given"),
         )
         _save_chunk(result, out)
     except SteadyMotionError as exc:

@@ -201,6 +201,7 @@ class _ChunkResult:
     colors2: np.ndarray | None = None  # (n, len(REGIONS), 3) second palette colour, NaN where none
     shapes: np.ndarray | None = None  # (n, len(SHAPE_PAIRS)) face-shape log ratios, NaN without a face
     camera_steps: np.ndarray | None = None  # (n, 2, 3) previous -> this frame, tracking pixels; NaN = none
+    sampled: np.ndarray | None = None  # (n, 2) bool: region colours measured, face descriptor computed
 
 
 @dataclass
@@ -227,6 +228,12 @@ class Appearance:
     descriptors: np.ndarray
     colors2: np.ndarray | None = None
     shapes: np.ndarray | None = None
+    #: The landmarks (source pixels, as tracked: before any smoothing; NaN where absent) the
+    #: appearance was measured at, for measuring it again on repaired frames (:func:`measure_appearance`).
+    body: np.ndarray | None = None
+    face: np.ndarray | None = None
+    #: (T, 2) bool: the frames whose region colours were measured, and those given a face descriptor.
+    sampled: np.ndarray | None = None
 
 #: Face descriptors per second when appearance is measured (each costs 50-150 ms) ...
 IDENTITY_RATE = 1.0
@@ -235,6 +242,9 @@ IDENTITY_RATE = 1.0
 IDENTITY_OPENING_RATE, IDENTITY_OPENING_S = 4.0, 1.5
 #: Region colours (segmented garment, hair, skin, irises) are measured this many times per second.
 REGION_RATE = 4.0
+#: Tracked frames are compared for hard cuts (after which the appearance is measured at once) on
+#: every ``CUT_THIN``-th pixel of every ``CUT_THIN``-th row.
+CUT_THIN = 4
 
 
 def _extract_range(
@@ -246,9 +256,16 @@ def _extract_range(
     stride: int = 1,
     appearance: bool = False,
     camera: bool = False,
+    given: str | None = None,
 ) -> _ChunkResult:
+    """Track one time range (see :func:`_extract`). ``given``: an ``.npz`` of ``times``, ``body``
+    and ``face`` (source pixels, NaN where absent): no tracking, the appearance is measured on the
+    frames at those times with those landmarks (:func:`measure_appearance`)."""
+    import contextlib
+
     body, hands, face, times, world = [], [], [], [], []
     colors, colors2, descriptors, shapes = [], [], [], []
+    sampled: list[tuple[bool, bool]] = []  # per frame: region colours measured, a face descriptor computed
     steps: list[np.ndarray] = []
     lead_in = None  # a chunk that starts mid-clip also reads the frame before, for its first camera step
     if camera and start_s:
@@ -258,17 +275,25 @@ def _extract_range(
         from steadymotion.perception.identity import REGIONS, SHAPE_PAIRS, FaceIdentity, face_shape, region_colors
         from steadymotion.perception.segmentation import PersonSegmenter
 
+        from steadymotion.perception.scene import CUT_SCORE, histogram_change, hsv_histogram
+
         ident = FaceIdentity()
         segmenter = PersonSegmenter("general")  # runs on the small copy region_colors makes
         next_id = next_region = -1.0
+        prev_hist = None
     bp, hp, fp = [], [], []
     nan_body = np.full((N_BODY, 4), np.nan, np.float32)
     nan_hand = np.full((N_HAND, 3), np.nan, np.float32)
     nan_face = np.full((N_FACE, 3), np.nan, np.float32)
     truncation = None
     pending = 0
+    if given is not None:
+        with np.load(given) as z:
+            g_times, g_body, g_face, g_sampled = z["times"], z["body"], z["face"], z["sampled"]
+        gi = 0
     # damage is reported once, for the whole video, by the caller (report=False)
-    with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side, report=False) as reader, HolisticTracker(opts) as tracker:
+    with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side, report=False) as reader, \
+            (HolisticTracker(opts) if given is None else contextlib.nullcontext()) as tracker:
         size = reader.info.size
         cam = CameraSteps(size) if camera else None
         try:
@@ -277,14 +302,25 @@ def _extract_range(
                 if lead_in is not None and frame.t < lead_in - 1e-6:
                     cam.prime(frame.image)
                     continue
-                if stride > 1 and int(round(frame.t * fps)) % stride:
-                    continue
-                b, lh, rh, f = tracker.process(frame.image, size)
+                if given is not None:  # the frames at the given times, with their given landmarks
+                    tol = 0.5 / fps
+                    while gi < len(g_times) and g_times[gi] < frame.t - tol:
+                        gi += 1
+                    if gi >= len(g_times) or g_times[gi] > frame.t + tol:
+                        continue
+                    b = g_body[gi] if np.isfinite(g_body[gi]).all() else None
+                    f = g_face[gi] if np.isfinite(g_face[gi]).all() else None
+                    lh = rh = None
+                    gi += 1
+                else:
+                    if stride > 1 and int(round(frame.t * fps)) % stride:
+                        continue
+                    b, lh, rh, f = tracker.process(frame.image, size)
                 if cam is not None:
                     m = cam.step(frame.image, None if b is None else body_boxes(b))
                     steps.append(np.full((2, 3), np.nan) if m is None else m)
                 body.append(nan_body if b is None else b)
-                world.append(nan_body[:, :3] if b is None or tracker.world is None else tracker.world)
+                world.append(nan_body[:, :3] if b is None or tracker is None or tracker.world is None else tracker.world)
                 hands.append(np.stack([nan_hand if lh is None else lh, nan_hand if rh is None else rh]))
                 face.append(nan_face if f is None else f)
                 bp.append(b is not None)
@@ -293,9 +329,20 @@ def _extract_range(
                 times.append(frame.t)
                 if appearance:
                     scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
+                    if given is None:
+                        # a hard cut (a new shot, often a new person in generated video): measure the
+                        # face and colours at once rather than when the schedule comes round (up to 1 s
+                        # later), so identity's onset is the cut's. Histograms of a thinned copy of the
+                        # tracked frames (a missed cut costs only onset accuracy, a false one a sample)
+                        hist = hsv_histogram(np.ascontiguousarray(frame.image[::CUT_THIN, ::CUT_THIN]))
+                        if prev_hist is not None and histogram_change(prev_hist, hist) > CUT_SCORE:
+                            next_id = next_region = -1.0
+                        prev_hist = hist
                     bw = None if b is None else scaled_landmarks(b, scale)
                     fw = None if f is None else scaled_landmarks(f, scale)
-                    if frame.t >= next_region:
+                    # given landmarks: measured on the same frames as the measurement they come from
+                    at_region = bool(g_sampled[gi - 1, 0]) if given is not None else frame.t >= next_region
+                    if at_region:
                         pal = region_colors(frame.image, bw, fw, segmenter)
                         next_region = frame.t + 1.0 / REGION_RATE
                     else:  # colours change slowly and are judged over 1-s medians: half the rate is enough
@@ -304,12 +351,13 @@ def _extract_range(
                     colors2.append(pal[:, 1])
                     shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
                     d = None
-                    if fw is not None and frame.t >= next_id:
+                    if fw is not None and (bool(g_sampled[gi - 1, 1]) if given is not None else frame.t >= next_id):
                         d = ident.descriptor(frame.image, fw)
                         if d is not None:
                             rate = IDENTITY_OPENING_RATE if frame.t < IDENTITY_OPENING_S else IDENTITY_RATE
                             next_id = frame.t + 1.0 / rate
                     descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
+                    sampled.append((at_region, d is not None))
                 pending += stride
                 if report is not None and pending >= 8:
                     report(pending)
@@ -337,6 +385,7 @@ def _extract_range(
         descriptors=np.array(descriptors, np.float32).reshape(n, 128) if appearance else None,
         colors2=np.array(colors2, np.float32).reshape(n, -1, 3) if appearance else None,
         shapes=np.array(shapes, np.float32).reshape(n, -1) if appearance else None,
+        sampled=np.array(sampled, bool).reshape(n, 2) if appearance else None,
         camera_steps=np.array(steps, np.float64).reshape(n, 2, 3) if camera else None,
     )
 
@@ -473,6 +522,38 @@ def extract_pose_and_appearance(video: str | Path, *, stride: int = 1, workers: 
     return seq, app
 
 
+def measure_appearance(video: str | Path, times: np.ndarray, body: np.ndarray, face: np.ndarray, sampled: np.ndarray, *,
+                       stride: int = 1, progress: ProgressFn | None = None) -> Appearance:
+    """The subject's appearance (region colours, face descriptors and shapes, as
+    :func:`extract_pose_and_appearance` measures them) on the frames of ``video`` at ``times``, with
+    the landmarks ``body (T, 33, 4)`` and ``face (T, 478, 3)`` given (source pixels, NaN rows where
+    absent) instead of tracked: no pose model runs. ``sampled (T, 2)`` says on which of them region
+    colours and face descriptors are measured (an earlier :class:`Appearance`'s ``sampled``: the
+    same frames). For frames whose content is known to keep its place (``steadymotion repair``'s
+    output where its repairs only recoloured frames): given the frames an :class:`Appearance` was
+    measured on and its ``body``/``face``/``sampled``, it gives the same numbers. One worker process; ``stride`` only scales the progress count.
+    """
+    info = probe_video(video)
+    total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
+    done = 0
+
+    def bump(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(min(done, total), total)
+
+    with tempfile.TemporaryDirectory(prefix="steadymotion-appearance-") as tmp:
+        given = Path(tmp) / "given.npz"
+        np.savez(given, times=np.asarray(times, np.float64), body=np.asarray(body, np.float32),
+                 face=np.asarray(face, np.float32), sampled=np.asarray(sampled, bool))
+        r = _run_parallel(str(info.path), [(None, None)], HolisticOptions(), bump, stride, True, False, str(given))[0]
+    if progress is not None:
+        progress(total, total)
+    return Appearance(times=r.times, colors=r.colors, descriptors=r.descriptors, colors2=r.colors2, shapes=r.shapes,
+                      body=r.body, face=r.face, sampled=r.sampled)
+
+
 def _extract(
     video: str | Path,
     *,
@@ -572,7 +653,9 @@ def _extract(
     if appearance:
         app = Appearance(times=seq.times.copy(), colors=np.concatenate([r.colors for r in kept]),
                          descriptors=np.concatenate([r.descriptors for r in kept]),
-                         colors2=np.concatenate([r.colors2 for r in kept]), shapes=np.concatenate([r.shapes for r in kept]))
+                         colors2=np.concatenate([r.colors2 for r in kept]), shapes=np.concatenate([r.shapes for r in kept]),
+                         body=np.concatenate([r.body for r in kept]), face=np.concatenate([r.face for r in kept]),
+                         sampled=np.concatenate([r.sampled for r in kept]))
     seq = clean_sequence(seq, smooth=smooth, fill_gaps=fill_gaps, repair_hands=repair_hands)
     if camera:
         seq.meta["camera_path"] = camera_path(np.concatenate([r.camera_steps for r in kept]), CameraSteps(info.size).k)
@@ -580,7 +663,7 @@ def _extract(
 
 
 def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None], stride: int = 1,
-                  appearance: bool = False, camera: bool = False) -> list[_ChunkResult]:
+                  appearance: bool = False, camera: bool = False, given: str | None = None) -> list[_ChunkResult]:
     """Run each chunk in its own ``python -m steadymotion.pose._chunk`` process.
 
     Plain subprocesses rather than ``multiprocessing``: they need no ``if __name__ == "__main__"``
@@ -602,7 +685,7 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
             s, e = chunks[i]
             cmd = [sys.executable, "-m", "steadymotion.pose._chunk", path, str(Path(tmp) / f"chunk{i}.npz"), json.dumps(
                 {"start_s": s, "end_s": e, "options": asdict(opts), "stride": stride, "appearance": appearance,
-                 "camera": camera})]
+                 "camera": camera, "given": given})]
             return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
 
         try:

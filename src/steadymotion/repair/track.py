@@ -71,7 +71,11 @@ class Track:
 
 
 def track_video(video, progress: Callable[[int, int], None] | None = None, end_s: float | None = None) -> Track:
-    """Stream ``video`` once at :data:`~steadymotion.drift.meter.FLOW_SIDE` px and measure every frame (:class:`Track`)."""
+    """Stream ``video`` once at :data:`~steadymotion.drift.meter.FLOW_SIDE` px and measure every frame (:class:`Track`).
+
+    The drift meter's frame pass measures the same on the frames it reads anyway when asked
+    (``analyze_video(..., keep_track=True)``, as ``steadymotion repair`` does): same flow, masks and numbers.
+    """
     dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
     segmenter = PersonSegmenter("landscape")
     t, gains, steps, labs, chromas, cuts = [], [], [], [], [], []
@@ -98,9 +102,9 @@ def track_video(video, progress: Callable[[int, int], None] | None = None, end_s
                 t.append(frame.t)
                 gains.append(gain)
                 steps.append(step * scale)
-                lab8 = cv2.cvtColor(small[::2, ::2], cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
-                labs.append(lab8.mean(axis=0))
-                chromas.append(float(np.hypot(lab8[:, 1] - 128, lab8[:, 2] - 128).mean()))
+                lab_mean, chroma = frame_colour(small)
+                labs.append(lab_mean)
+                chromas.append(chroma)
                 cuts.append(cut)
                 prev, prev_grey, prev_hist = small, grey, hist
                 if progress is not None and frame.index % 10 == 0:
@@ -111,6 +115,17 @@ def track_video(video, progress: Callable[[int, int], None] | None = None, end_s
         segmenter.close()
     if progress is not None and t:
         progress(len(t), len(t))
+    return assemble(t, gains, steps, labs, chromas, cuts, size, fps)
+
+
+def frame_colour(small: np.ndarray) -> tuple[np.ndarray, float]:
+    """Mean 8-bit CIELAB and mean chroma of a small frame (every other pixel), as :class:`Track` keeps them."""
+    lab8 = cv2.cvtColor(small[::2, ::2], cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    return lab8.mean(axis=0), float(np.hypot(lab8[:, 1] - 128, lab8[:, 2] - 128).mean())
+
+
+def assemble(t, gains, steps, labs, chromas, cuts, size: tuple[int, int], fps: float) -> Track:
+    """A :class:`Track` from per-frame lists (``labs`` in OpenCV's 8-bit CIELAB, :func:`frame_colour`)."""
     lab = np.array(labs, np.float64).reshape(-1, 3)
     if len(lab):  # OpenCV's 8-bit CIELAB: L* x 255/100, a*, b* + 128
         lab[:, 0] *= 100 / 255
@@ -132,15 +147,32 @@ def _frame_step(dis, prev: np.ndarray, prev_grey: np.ndarray, cur: np.ndarray, g
     step = np.full(2, np.nan)
     if valid.mean() < 0.2:
         return gain, step
-    warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    ok = valid & (warped.min(axis=2) > 5) & (warped.max(axis=2) < 250) & (cur.min(axis=2) > 5) & (cur.max(axis=2) < 250)
-    if ok.sum() > 50:
-        a = cur[ok].astype(np.float64).mean(axis=0)
-        b = warped[ok].astype(np.float64).mean(axis=0)
-        gain = np.log((a + 1.0) / (b + 1.0))
+    gain = channel_gain(prev, cur, mx, my, valid)
     fit = _background_homography(bwd, grey, valid & ~person)
     if fit is not None:
         H, src, _ = fit
         centre = src.mean(axis=0)[None, None].astype(np.float32)
         step = (cv2.perspectiveTransform(centre, H)[0, 0] - centre[0, 0]).astype(np.float64)
     return gain, step
+
+
+def channel_gain(prev: np.ndarray, cur: np.ndarray, mx: np.ndarray, my: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Log gain of each RGB channel of ``cur`` against ``prev`` warped onto it by the backward flow
+    sampling grid ``(mx, my)``, over ``valid`` pixels neither dark (<= 5) nor saturated (>= 250) in
+    any channel of either frame (NaN when fewer than 50 such pixels)."""
+    warped = cv2.remap(prev, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    ok = valid & _unclipped(warped) & _unclipped(cur)
+    if ok.sum() <= 50:
+        return np.full(3, np.nan)
+    a = cur[ok].astype(np.float64).mean(axis=0)
+    b = warped[ok].astype(np.float64).mean(axis=0)
+    return np.log((a + 1.0) / (b + 1.0))
+
+
+def _unclipped(rgb: np.ndarray) -> np.ndarray:
+    """Pixels whose every channel is in 6..249 (channel by channel: a reduction over the 3-long last
+    axis, ``rgb.min(axis=2)``, costs several times more)."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    lo = np.minimum(np.minimum(r, g), b)
+    hi = np.maximum(np.maximum(r, g), b)
+    return (lo > 5) & (hi < 250)
