@@ -192,7 +192,6 @@ def analyze_video(
     from steadymotion.io.image import read_image
     from steadymotion.pose.extract import (
         Appearance,
-        default_workers,
         extract_pose,
         extract_pose_and_appearance,
         measure_appearance,
@@ -250,11 +249,10 @@ def analyze_video(
                 notes.append("the skeleton was not tracked again: it is the one measured on these frames before they were "
                              "recoloured (no frame was moved); colours, identity and the frame measures were measured again")
         else:
-            # this process streams every frame meanwhile (the frame pass keeps one core busy): one pose
-            # worker fewer than cores. On 2 cores one worker: a second one's start-up (Python, MediaPipe,
-            # dlib: ~1 s of CPU) and its fresh detection at its chunk's start cost more than its overlap gains
-            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose"),
-                                   workers=max(1, default_workers() - 1)) if pose else None
+            # as many pose workers as cores, although this process streams every frame meanwhile: on 2
+            # cores one worker saves ~1 s of CPU (a second one's start-up) but is slower to finish
+            # (LongLive no-cache, quiet machine: 7.2-7.3 s wall with one, 6.8-6.9 s with two)
+            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose")) if pose else None
         if tracking is None:
             done["pose"] = total
         pp = frame_pass(video, progress=bump("frames"), track=keep_track)
