@@ -165,6 +165,31 @@ def test_arms_cut_by_the_frame_stay_cut():
     assert rig.present[PART["torso"]] and rig.present[PART["head"]]
 
 
+def test_a_body_cut_by_the_bottom_edge_still_reaches_it_when_it_rises():
+    """A presenter leaning back rises in the frame: the body must still run out of the picture, not
+    end in a straight cut with the background below it (the rig continues parts the image's bottom
+    edge cuts; a figure standing above the edge gets nothing added)."""
+    from steadymotion.render.puppet import Pose2D, PuppetRenderer, rest_order
+
+    img, rig = _rig("infinitetalk__videos_2.mp4")
+    h, w = img.shape[:2]
+    ident = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
+    renderer = PuppetRenderer(rig, rig.size, ident, background=np.array([0, 255, 0], np.uint8))
+    lift = 0.06 * h
+    out = renderer.render(Pose2D((rig.rest[:, :2] - [0, lift]).astype(np.float32), 1.0, rest_order(rig), ident),
+                          coverage=True)
+    # where the figure met the bottom edge in the image, the lifted body still covers the bottom rows
+    meets = rig.alpha[-1] > 0.9
+    assert meets.sum() > 0.2 * w
+    bottom = renderer.last_coverage[-int(lift) + 2:, meets]
+    assert bottom.mean() > 0.97, bottom.mean()
+    green = (out[-int(lift) + 2:, meets] == [0, 255, 0]).all(axis=-1)
+    assert green.mean() < 0.01, green.mean()
+    # a full figure standing above the edge gets nothing below the picture
+    _, full = _rig("mooreanimateanyone__anyone-3.png")
+    assert all(part.box[1] + part.texture.shape[0] <= full.size[1] for part in full.parts)
+
+
 def test_an_rgba_character_keeps_its_own_cut_out():
     from steadymotion.render.puppet import build_rig
 

@@ -26,8 +26,9 @@ from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
 
-#: Bump when the stored rig layout changes; older stored rigs are rebuilt from their master image.
-RIG_VERSION = 3
+#: Bump when the stored rig layout or what its parts hold changes; older stored rigs are rebuilt from
+#: their master image (4: parts cut by the bottom edge continue below it).
+RIG_VERSION = 4
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -255,6 +256,28 @@ def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.nd
         add &= np.isin(comp, keep[keep > 0])
         out[y0:y1, x0:x1][add] = 1.0
     return out
+
+
+#: How far below the picture a figure cut by its bottom edge is continued, as a share of the
+#: image height (a half-body presenter leaning back or rising must not show where the image ends).
+EDGE_EXTENSION = 0.12
+
+
+def _past_bottom_edge(tex: np.ndarray, shape: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Continue a part the image's bottom edge cuts (its texture touches the last row solidly)
+    below the picture: the last row repeated for :data:`EDGE_EXTENSION` of the height, so a body
+    that rises in the frame still reaches the frame's edge instead of ending in a straight cut.
+
+    Parts merely ending near the edge (a foot above it, a soft fringe) are left as they are.
+    """
+    last = tex[-1, :, 3]
+    if (last > 128).sum() < max(4, 0.01 * tex.shape[1]):
+        return tex, shape
+    extra = max(2, int(round(EDGE_EXTENSION * h)))
+    row = np.where((last > 128)[:, None], tex[-1], 0).astype(np.uint8)
+    tex = np.concatenate([tex, np.repeat(row[None], extra, axis=0)], axis=0)
+    shape = np.concatenate([shape, np.repeat((last > 128)[None], extra, axis=0)], axis=0)
+    return tex, shape
 
 
 def _own_alpha(alpha: np.ndarray | None) -> bool:
@@ -506,8 +529,11 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
         tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
+        shape = grown[y0:y1, x0:x1] | (pa > 0.02)
+        if y1 == h:
+            tex, shape = _past_bottom_edge(tex, shape, h)
         max_area = max(60.0, (torso_len * 0.12) ** 2)
-        verts, tris = hull_mesh(grown[y0:y1, x0:x1] | (pa > 0.02), pad=2, max_area=max_area)
+        verts, tris = hull_mesh(shape, pad=2, max_area=max_area)
         verts += np.array([x0, y0], np.float32)
         bones, weights = skin_weights(spec, verts, kp, present, radius)
         parts.append(Part(spec.name, tex, (int(x0), int(y0)), verts, tris, bones, weights))
