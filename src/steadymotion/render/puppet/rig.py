@@ -530,7 +530,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         pa = np.where(hid, 1.0, pa).astype(np.float32)
         tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
         shape = grown[y0:y1, x0:x1] | (pa > 0.02)
-        if y1 == h:
+        if y1 == h and not (spec.rigid and spec.name != "head"):
+            # (not a hand or foot: a shoe's sole on the edge would trail streaks below a lifted foot)
             tex, shape = _past_bottom_edge(tex, shape, h)
         max_area = max(60.0, (torso_len * 0.12) ** 2)
         verts, tris = hull_mesh(shape, pad=2, max_area=max_area)
