@@ -535,14 +535,7 @@ def measure_appearance(video: str | Path, times: np.ndarray, body: np.ndarray, f
     """
     info = probe_video(video)
     total = info.frame_count or max(1, int(round((info.duration_s or 0) * float(info.fps))))
-    done = 0
-
-    def bump(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(min(done, total), total)
-
+    bump = _Counter(progress, total)
     with tempfile.TemporaryDirectory(prefix="steadymotion-appearance-") as tmp:
         given = Path(tmp) / "given.npz"
         np.savez(given, times=np.asarray(times, np.float64), body=np.asarray(body, np.float32),
@@ -552,6 +545,18 @@ def measure_appearance(video: str | Path, times: np.ndarray, body: np.ndarray, f
         progress(total, total)
     return Appearance(times=r.times, colors=r.colors, descriptors=r.descriptors, colors2=r.colors2, shapes=r.shapes,
                       body=r.body, face=r.face, sampled=r.sampled)
+
+
+class _Counter:
+    """A callback adding ``n`` done frames and reporting ``(done, total)`` (capped) to ``progress``."""
+
+    def __init__(self, progress: ProgressFn | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
 
 
 def _extract(
@@ -586,14 +591,7 @@ def _extract(
     chunks = plan_chunks(duration, workers or default_workers())
     if until_s is not None:
         chunks[-1] = (chunks[-1][0], float(until_s))
-    done = 0
-
-    def bump(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(min(done, total), total)
-
+    bump = _Counter(progress, total)
     # Even a single chunk runs in a worker process: MediaPipe's native logging and any crash in
     # native code stay there, and the caller (CLI, web UI, notebook) gets a clean error instead.
     if camera and stride != 1:
@@ -642,7 +640,7 @@ def _extract(
               "parts": opts.parts},
     )
     if progress is not None:
-        final = max(done, len(seq))  # `done` counts source frames (stride included)
+        final = max(bump.done, len(seq))  # `done` counts source frames (stride included)
         progress(final, final)
     if require_person and not seq.body_present.any():
         raise NoPersonError(
