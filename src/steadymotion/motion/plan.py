@@ -123,8 +123,9 @@ def plan_motion(
     -----
     Joint-angle retargeting as in motion retargeting for articulated figures (Gleicher 1998,
     "Retargetting motion to new characters"), reduced to 2D: every bone keeps the reference's
-    direction relative to its parent and the character's own length times the reference's
-    foreshortening (length / its 90th-percentile length). Foot contacts are found where a
+    direction relative to its parent and the character's own full length (its image length over
+    the image's foreshortening, :class:`Foreshortening`) times the reference's foreshortening
+    (scale-free length / its 90th-percentile). Foot contacts are found where a
     reference ankle is slow and near the lowest foot, and the root is shifted so the planted foot
     stays put (Kovar, Schreiner & Gleicher 2002, "Footskate cleanup").
     """
