@@ -142,7 +142,7 @@ def plan_motion(
     t = motion.times - motion.times[0]
     notes: list[str] = []
 
-    r = _read_reference(motion, ok, notes)
+    r = _read_reference(motion, ok, notes, follow_size=orientation is Orientation.VIDEO)
     ref_kp, vis, ref, back, lvis = r.kp, r.vis, r.params, r.back, r.lvis
     retargeted, fs = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, back, notes, r.rel, _shown(rest))
     params = blend(repeat(rest_shape.params, T), retargeted,
@@ -162,7 +162,7 @@ def plan_motion(
             contact[end_w > 0] = False
         kp = hold_planted_feet(kp, contact)
 
-    kp, cam_bg, scale_out = _camera(kp, params.scale, ref, ok, rest_shape.params, orientation, directives, camera_track,
+    kp, cam_bg, scale_out = _camera(kp, params.scale, ref, rest_shape.params, orientation, directives, camera_track,
                                     size, notes, fs.root_gain(rest_shape.params.torso_len[0]))
     order = draw_order(ref_kp[..., 2].copy(), back, ok, ref.torso_len)
     return MotionPlan(
@@ -212,8 +212,9 @@ class _Reference:
     rel: np.ndarray  # (T,) size against the first frame (:func:`_size_ratio`)
 
 
-def _read_reference(motion: PoseSequence, ok: np.ndarray, notes: list[str]) -> _Reference:
-    """Keypoints, visibility, pose parameters, back-facing frames and size of the reference."""
+def _read_reference(motion: PoseSequence, ok: np.ndarray, notes: list[str], follow_size: bool = True) -> _Reference:
+    """Keypoints, visibility, pose parameters, back-facing frames and size of the reference
+    (``follow_size=False``: held at 1, for image orientation and motion captures)."""
     body = fill_missing(motion.body, ok)
     kp = keypoints_from_body(body)
     vis = keypoint_visibility(body)
@@ -223,7 +224,10 @@ def _read_reference(motion: PoseSequence, ok: np.ndarray, notes: list[str]) -> _
     ref = measure(kp)
     back, lvis = _back_facing(ref, vis, ok, float(motion.fps), notes)
     hips_seen = vis[:, KP["pelvis"]] >= VISIBLE
-    rel = _size_ratio(ref, ok, motion, hips_seen)
+    # a motion capture is drawn at one scale (no camera distance to follow): its shoulders widening
+    # as the clavicles lift must not read as the person coming nearer
+    follow_size = follow_size and "bvh" not in motion.meta
+    rel = _size_ratio(ref, ok, motion, hips_seen) if follow_size else np.ones(len(ref))
     _hold_hidden_hips(ref, kp[:, KP["neck"], :2], hips_seen, ok, rel)
     return _Reference(kp, vis, ref, back, lvis, rel)
 
@@ -385,10 +389,6 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
     so a character whose image matches a reference frame takes exactly that frame's shape there.
     """
     T = len(ref)
-    # a motion capture is drawn at one scale (no camera distance to follow): its shoulders widening
-    # as the clavicles lift must not read as the person coming nearer
-    if orientation is Orientation.IMAGE or "bvh" in motion.meta:
-        rel = np.ones(T)
     fs = _foreshortening(p0, ref, lvis, ok, rel, back, shown)
     ratio_torso = fs.ratio("torso", 0.5, 1.1)
     ratio_sh = fs.ratio("sh", 0.25, 1.1)
@@ -438,7 +438,7 @@ def _end_params(end_pose: PoseSequence, end_size: tuple[int, int], size: tuple[i
     return ep
 
 
-def _camera(kp: np.ndarray, scale: np.ndarray, ref: Params, ok: np.ndarray, p0: Params, orientation: Orientation,
+def _camera(kp: np.ndarray, scale: np.ndarray, ref: Params, p0: Params, orientation: Orientation,
             directives: CameraDirectives, camera_track: np.ndarray | None, size: tuple[int, int],
             notes: list[str], kref: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The background's camera per frame, and the keypoints and body scale with the camera applied."""

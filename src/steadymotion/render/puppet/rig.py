@@ -270,13 +270,13 @@ def _past_bottom_edge(tex: np.ndarray, shape: np.ndarray, h: int) -> tuple[np.nd
 
     Parts merely ending near the edge (a foot above it, a soft fringe) are left as they are.
     """
-    last = tex[-1, :, 3]
-    if (last > 128).sum() < max(4, 0.01 * tex.shape[1]):
+    solid = tex[-1, :, 3] > 128
+    if solid.sum() < max(4, 0.01 * tex.shape[1]):
         return tex, shape
     extra = max(2, int(round(EDGE_EXTENSION * h)))
-    row = np.where((last > 128)[:, None], tex[-1], 0).astype(np.uint8)
+    row = np.where(solid[:, None], tex[-1], 0).astype(np.uint8)
     tex = np.concatenate([tex, np.repeat(row[None], extra, axis=0)], axis=0)
-    shape = np.concatenate([shape, np.repeat((last > 128)[None], extra, axis=0)], axis=0)
+    shape = np.concatenate([shape, np.repeat(solid[None], extra, axis=0)], axis=0)
     return tex, shape
 
 
