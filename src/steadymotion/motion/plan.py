@@ -24,7 +24,7 @@ from steadymotion.motion.kinematics import (
     Params, RestShape, blend, fill_missing, fit_base, forward, full_length, measure, repeat, smoothstep, wrap,
 )
 from steadymotion.motion.layering import draw_order
-from steadymotion.skeleton import KP, LIMB, LIMBS, PART, VISIBLE, cut_by_frame, keypoint_visibility, keypoints_from_body, mirrored
+from steadymotion.skeleton import ARM_EDGE_MARGIN, KP, LIMB, LIMBS, PART, VISIBLE, cut_by_frame, keypoint_visibility, keypoints_from_body, mirrored
 from steadymotion.types import PoseSequence, RestPose
 from steadymotion.vocab import Orientation
 
@@ -145,6 +145,7 @@ def plan_motion(
     r = _read_reference(motion, ok, notes, follow_size=orientation is Orientation.VIDEO)
     ref_kp, vis, ref, back, lvis = r.kp, r.vis, r.params, r.back, r.lvis
     retargeted, fs = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, back, notes, r.rel, _shown(rest))
+    _follow_edge_wrists(retargeted, rest_shape, r, ok, motion.size[1], _edge_sides(rest))
     params = blend(repeat(rest_shape.params, T), retargeted,
                    smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T))
     end_w = None
@@ -206,6 +207,7 @@ class _Reference:
 
     kp: np.ndarray  # (T, K, 3) keypoints, gaps filled
     vis: np.ndarray  # (T, K) visibility; 0 where absent or cut by the frame's edge
+    seen: np.ndarray  # (T, K) visibility; 0 where absent (the frame's edge band kept)
     params: Params  # measured pose; hidden hips held (:func:`_hold_hidden_hips`)
     back: np.ndarray  # (T,) frames showing the back (limbs swapped, :func:`_back_facing`)
     lvis: np.ndarray  # (T, len(LIMBS)) limb visibility
@@ -219,6 +221,7 @@ def _read_reference(motion: PoseSequence, ok: np.ndarray, notes: list[str], foll
     kp = keypoints_from_body(body)
     vis = keypoint_visibility(body)
     vis[~ok] = 0.0
+    seen = vis.copy()
     # arms at the reference frame's edge are cut by it: their direction there is a guess
     vis[cut_by_frame(kp[..., :2], motion.size)] = 0.0
     ref = measure(kp)
@@ -229,7 +232,7 @@ def _read_reference(motion: PoseSequence, ok: np.ndarray, notes: list[str], foll
     follow_size = follow_size and "bvh" not in motion.meta
     rel = _size_ratio(ref, ok, motion, hips_seen) if follow_size else np.ones(len(ref))
     _hold_hidden_hips(ref, kp[:, KP["neck"], :2], hips_seen, ok, rel)
-    return _Reference(kp, vis, ref, back, lvis, rel)
+    return _Reference(kp, vis, seen, ref, back, lvis, rel)
 
 
 def _back_facing(ref: Params, vis: np.ndarray, ok: np.ndarray, fps: float, notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -359,6 +362,85 @@ def _shown(rest: RestPose) -> set[str]:
         if rest.present[PART[limb.name]] and rest.present[PART[parent]]:
             shown.add(limb.name)
     return shown
+
+
+#: Wrists and hands of the reference nearer the frame's bottom than this share of its height are
+#: guesses (inside the bottom band the pose model still places them well; only elbows it squeezes).
+EDGE_WRIST = 0.99
+#: The most a hand turns against its forearm in the picture, radians.
+WRIST_MAX = np.radians(90.0)
+
+
+def _edge_sides(rest: RestPose) -> list[str]:
+    """Arms the image shows from below the picture: a forearm rigged about a virtual elbow in the
+    frame's bottom band or below it, without its upper arm
+    (:func:`steadymotion.render.puppet.cutout.edge_elbows`)."""
+    h = rest.size[1]
+    return [s for s in "lr" if rest.present[PART[f"forearm_{s}"]] and not rest.present[PART[f"upper_arm_{s}"]]
+            and rest.keypoints[KP[f"elbow_{s}"], 1] > (1 - ARM_EDGE_MARGIN) * h]
+
+
+def _gap_filled(values: np.ndarray, good: np.ndarray) -> np.ndarray:
+    """``values`` (T, ...) linearly interpolated across the frames where ``good`` is False (held at the ends)."""
+    idx = np.flatnonzero(good)
+    t = np.arange(len(values))
+    flat = values.reshape(len(values), -1)
+    out = np.stack([np.interp(t, idx, flat[idx, j]) for j in range(flat.shape[1])], axis=1)
+    return out.reshape(values.shape)
+
+
+def _follow_edge_wrists(p: Params, rest_shape: RestShape, r: _Reference, ok: np.ndarray, ref_h: int,
+                        sides: list[str]) -> None:
+    """Drive arms raised from below the picture by where the reference's wrist and hand are (in place).
+
+    Their elbows are below both pictures, so the elbow angles the rest of the plan transfers are
+    never seen; the wrist and hand are (BlazePose places them well inside the frame's bottom band,
+    where it only guesses elbows). The wrist goes where the reference's is relative to its shoulder,
+    scaled by the torso lengths and turned with the torso, and the forearm is aimed at it from its
+    virtual elbow and foreshortened to reach it (between half and 1.2 its length; inverse
+    kinematics of one bone, the upper arm held: the reduced case of the
+    analytic limb solution of Tolani, Goswami & Badler 2000); the hand takes the reference's
+    direction where it is at least half its usual length (a hand pointing at the camera has none),
+    bent at most :data:`WRIST_MAX` against the forearm. Frames
+    where the reference does not show them are interpolated between those that do.
+    """
+    if not sides:
+        return
+    T = len(p)
+    kp = forward(p, rest_shape)
+    dth = wrap(p.torso_angle - r.params.torso_angle)
+    c, s_ = np.cos(dth), np.sin(dth)
+    k = p.torso_len / np.maximum(r.params.torso_len, 1e-6)
+    usable = ok & ~r.back
+    for side in sides:
+        w_i, h_i, s_i, e_i = (KP[f"{n}_{side}"] for n in ("wrist", "hand", "shoulder", "elbow"))
+        wr, hd, sh = r.kp[:, w_i, :2], r.kp[:, h_i, :2], r.kp[:, s_i, :2]
+        good = usable & (r.seen[:, w_i] >= VISIBLE) & (wr[:, 1] <= EDGE_WRIST * ref_h)
+        if good.sum() < max(2, 0.2 * T):
+            continue
+        off = _gap_filled(wr - sh, good)
+        off = np.stack([c * off[:, 0] - s_ * off[:, 1], s_ * off[:, 0] + c * off[:, 1]], axis=1) * k[:, None]
+        target = kp[:, s_i] + off
+        elbow = kp[:, e_i]
+        upper = np.arctan2(*(elbow - kp[:, s_i]).T[::-1])
+        fore = np.arctan2(*(target - elbow).T[::-1])
+        p.limb_rel[:, LIMB[f"forearm_{side}"]] = wrap(fore - upper)
+        # and reaches it (a forearm turned towards the camera is shorter in the picture)
+        full = p.limb_len[:, LIMB[f"forearm_{side}"]]
+        p.limb_len[:, LIMB[f"forearm_{side}"]] = np.clip(np.hypot(*(target - elbow).T), 0.5 * full, 1.2 * full)
+        hv = hd - wr
+        hl = np.hypot(*hv.T)
+        hgood = good & (r.seen[:, h_i] >= VISIBLE) & (hd[:, 1] <= EDGE_WRIST * ref_h)
+        if hgood.sum() >= 2:
+            hgood &= hl >= 0.5 * np.percentile(hl[hgood], 90)
+        if hgood.sum() >= max(2, 0.2 * T):
+            ang = np.unwrap(np.arctan2(hv[:, 1], hv[:, 0])[hgood])
+            full = np.zeros(T)
+            full[hgood] = ang
+            hand = _gap_filled(full, hgood) + dth
+            # a wrist bends less than a right angle either way (and a foreshortened hand's 2D
+            # direction can read as one pointing back along the forearm)
+            p.limb_rel[:, LIMB[f"hand_{side}"]] = np.clip(wrap(hand - fore), -WRIST_MAX, WRIST_MAX)
 
 
 def _hold_hidden_hips(ref: Params, neck: np.ndarray, hips_seen: np.ndarray, ok: np.ndarray, rel: np.ndarray) -> None:

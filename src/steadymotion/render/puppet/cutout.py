@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from steadymotion.perception.segmentation import grab_cut
-from steadymotion.skeleton import KP, PART, PARTS, VISIBLE, cut_by_frame
+from steadymotion.skeleton import ARM_EDGE_MARGIN, KP, PART, PARTS, VISIBLE, cut_by_frame
 
 #: Limb parts are drawn in front of the torso (arms, hands) or behind it (legs) in the master image.
 FRONT_OF_TORSO = ("upper_arm_l", "forearm_l", "hand_l", "upper_arm_r", "forearm_r", "hand_r", "head")
@@ -34,18 +34,59 @@ def _in_image(p: np.ndarray, w: int, h: int, margin: float = 0.0) -> bool:
     return bool(np.isfinite(p).all() and -margin <= p[0] < w + margin and -margin <= p[1] < h + margin)
 
 
-def present_parts(kp: np.ndarray, vis: np.ndarray, w: int, h: int) -> np.ndarray:
+#: A half-body image's forearm that rises from below the picture turns about a virtual elbow this
+#: far below its wrist, in torso lengths (neck to pelvis; a forearm is about half of it).
+EDGE_FOREARM = 0.5
+
+
+def edge_elbows(kp: np.ndarray, vis: np.ndarray, w: int, h: int) -> dict[str, np.ndarray]:
+    """Virtual elbows for arms whose wrist and hand the image shows while the elbow lies in the
+    frame's bottom band or below it (a presenter's hand raised from below the picture).
+
+    The pose model's elbow there is a guess squeezed towards the edge (InfiniteTalk's first frame:
+    elbow 39 px from the wrist), but its direction from the wrist follows the forearm; the virtual
+    elbow lies along it, :data:`EDGE_FOREARM` torso lengths (or 0.65 shoulder widths, the median of
+    the two) below the wrist. Returns ``{side: (x, y)}``; empty for full-body images.
+    """
+    cut = cut_by_frame(kp[:, :2], (w, h))
+    torso = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
+    sw = float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
+    length = float(np.median([EDGE_FOREARM * torso, 0.65 * sw, 0.65 * sw])) if np.isfinite(torso + sw) else 0.0
+    out = {}
+    for s in "lr":
+        e, wr, hd = (KP[f"{n}_{s}"] for n in ("elbow", "wrist", "hand"))
+        if not cut[e] or length <= 0:
+            continue
+        if not all(not cut[j] and vis[j] >= VISIBLE and _in_image(kp[j, :2], w, h) for j in (wr, hd)):
+            continue
+        d = kp[e, :2] - kp[wr, :2]
+        n = float(np.hypot(*d))
+        d = d / n if n > 1e-6 and d[1] > 0 else np.array([0.0, 1.0])
+        elbow = kp[wr, :2] + d * length
+        if elbow[1] > (1 - ARM_EDGE_MARGIN) * h:
+            out[s] = elbow.astype(np.float32)
+    return out
+
+
+def present_parts(kp: np.ndarray, vis: np.ndarray, w: int, h: int, edge: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Parts the image shows: both joints seen and inside it (arms cut by the frame's edge are not,
-    :func:`steadymotion.skeleton.cut_by_frame`: their pixels stay with the part above them)."""
+    :func:`steadymotion.skeleton.cut_by_frame`: their pixels stay with the part above them), except
+    the forearm and hand of an arm with a virtual elbow (``edge``, :func:`edge_elbows`, already
+    placed in ``kp``); its upper arm, which only a guess places, stays with the torso."""
     vis = np.where(cut_by_frame(kp[:, :2], (w, h)), 0.0, vis)
+    virtual = {KP[f"elbow_{s}"] for s in (edge or {})}
+    vis[list(virtual)] = 1.0
+    edge_forearms = {f"forearm_{s}" for s in (edge or {})}
     present = np.zeros(len(PARTS), bool)
     for i, spec in enumerate(PARTS):
-        ok = all(vis[KP[n]] >= VISIBLE and _in_image(kp[KP[n], :2], w, h) for n in (spec.a, spec.b))
+        ok = all(vis[KP[n]] >= VISIBLE and (KP[n] in virtual or _in_image(kp[KP[n], :2], w, h)) for n in (spec.a, spec.b))
         if spec.name == "torso":
             ok = all(vis[KP[n]] >= 0.3 for n in ("shoulder_l", "shoulder_r")) and np.isfinite(kp).all()
         if spec.name == "head":
             ok = _in_image(kp[KP["head"], :2], w, h)
-        if spec.parent is not None and not present[PART[spec.parent]]:
+        if spec.name.startswith("upper_arm") and KP[spec.b] in virtual:
+            ok = False
+        if spec.parent is not None and not present[PART[spec.parent]] and spec.name not in edge_forearms:
             ok = False
         present[i] = ok
     return present

@@ -20,15 +20,16 @@ import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, part_labels, present_parts, radii, torso_polygon
+from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, torso_polygon
 from steadymotion.render.puppet.fill import fill_across, inpaint_multiscale
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
 
 #: Bump when the stored rig layout or what its parts hold changes; older stored rigs are rebuilt from
-#: their master image (4: parts cut by the bottom edge continue below it).
-RIG_VERSION = 4
+#: their master image (4: parts cut by the bottom edge continue below it; 5: hands raised from below
+#: the picture are rigged with their forearm, about a virtual elbow).
+RIG_VERSION = 5
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -258,6 +259,141 @@ def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.nd
     return out
 
 
+def _raised_hands(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, sides, hands: dict[str, np.ndarray]
+                  ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, bool]]]:
+    """The pixels of hands raised into the picture from below, with what they hold (a phone, a
+    microphone), so that all of it moves with the hand instead of staying behind.
+
+    Only ``sides`` are looked at (:func:`~steadymotion.render.puppet.cutout.edge_elbows`): a
+    full-body figure's hand beside a chair would take the chair along. Around each hand (a disc of
+    3.5 wrist-to-knuckles lengths):
+
+    - *the object*: the person segmenter leaves it out where it is the background's colour (a grey
+      phone before a grey wall: half of it). A GrabCut (Rother et al. 2004) initialised as its
+      authors' rectangle (everything inside probable figure, the outside background, the hand sure
+      figure) takes what differs from the wall around; an opening (a disc of 0.12 hand lengths) of
+      what it adds drops the thin rims along the silhouette's soft edge, and blobs under half a hand
+      length square (the hand's halo) are dropped. The object is what it adds that touches the
+      figure, with the figure's pixels nearer in CIELAB to it than to the rest of the figure and to
+      the hand's skin (the half of the phone in front of the shirt) connected to it, what that
+      encloses or nearly (a closing of 0.3 hand lengths: the lenses), and a rim of 0.06 hand
+      lengths (a phone's bevel); it joins the matte with an outline soft over two rim widths;
+    - *the skin*: figure pixels nearer the hand's colour than the rest of the figure's, connected to
+      the hand (its shadowed edge, which the part cut gives the body), for the hand beyond the
+      wrist and for the forearm below it; and the palm's polygon and each finger's bones a finger
+      wide, from MediaPipe's landmarks ``hands[side]`` where it found them.
+
+    Returns the matte and, per side, the pixels for the hand, those for the forearm, where the hand
+    ends (a third of its length below the wrist: beyond is forearm, which continues below the
+    picture) and whether landmarks drew the hand.
+    """
+    from scipy.ndimage import binary_fill_holes, label
+
+    from steadymotion.perception.segmentation import grab_cut
+    from steadymotion.render.puppet.cutout import _FINGERS
+
+    out, raised = a.copy(), {}
+    present = np.zeros(len(PARTS), bool)
+    for s in sides:
+        present[PART[f"hand_{s}"]] = True
+    fig_all = a > 0.5
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32) if sides else None
+
+    def disc_kernel(size: float) -> np.ndarray:
+        k = max(3, int(size) | 1)
+        return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+
+    for wr, hd, c, R, (x0, y0, x1, y1) in _limb_end_discs(kp, present, "hand", "wrist", "hand", 1.0, 3.5, 4.0, a.shape):
+        side = "l" if np.allclose(wr, kp[KP["wrist_l"], :2]) else "r"
+        L = float(np.linalg.norm(hd - wr))
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        d2 = (xx - c[0]) ** 2 + (yy - c[1]) ** 2
+        disc, core = d2 <= R * R, d2 <= (0.5 * L) ** 2
+        fig = fig_all[y0:y1, x0:x1]
+        L_ = lab[y0:y1, x0:x1]
+        body = fig_all.copy()
+        body[y0:y1, x0:x1] &= ~disc
+        body_c = np.median(lab[body], axis=0) if body.any() else np.full(3, 1e3, np.float32)
+        skin_c = np.median(L_[core & fig], axis=0) if (core & fig).any() else np.full(3, 1e3, np.float32)
+        skin = fig & disc & (np.linalg.norm(L_ - skin_c, axis=-1) < np.linalg.norm(L_ - body_c, axis=-1))
+        o = np.zeros(fig.shape, bool)
+        gc = np.where(disc | fig, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
+        gc[core & fig] = cv2.GC_FGD
+        add = np.zeros(fig.shape, bool)
+        if (gc == cv2.GC_BGD).sum() >= 50:
+            try:
+                grab_cut(rgb[y0:y1, x0:x1], gc, 5)
+                fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
+                add = cv2.morphologyEx((fg & ~fig & disc).astype(np.uint8), cv2.MORPH_OPEN, disc_kernel(0.12 * L)).astype(bool)
+            except cv2.error:
+                pass
+        comp, _ = label(add | fig)
+        keep = np.unique(comp[fig])
+        add &= np.isin(comp, keep[keep > 0])
+        comp, n = label(add)
+        add &= np.bincount(comp.ravel(), minlength=n + 1)[comp] >= (0.5 * L) ** 2
+        if add.any():
+            d_obj = np.linalg.norm(L_ - np.median(L_[add], axis=0), axis=-1)
+            near = fig & disc & (d_obj < np.linalg.norm(L_ - body_c, axis=-1)) & (d_obj < np.linalg.norm(L_ - skin_c, axis=-1))
+            # (not thin lines: the shirt's soft outline against the wall is the phone's grey too)
+            near = cv2.morphologyEx(near.astype(np.uint8), cv2.MORPH_OPEN, disc_kernel(0.12 * L)).astype(bool)
+            # connected to what the cut added, also across the fingers holding it
+            reach = cv2.dilate(add.astype(np.uint8), disc_kernel(0.12 * L)).astype(bool)
+            comp, _ = label(near | reach | skin)
+            keep = np.unique(comp[add])
+            o = np.isin(comp, keep[keep > 0]) & (near | add)
+            o = binary_fill_holes(o | (cv2.morphologyEx(o.astype(np.uint8), cv2.MORPH_CLOSE, disc_kernel(0.3 * L)).astype(bool) & fig))
+            rim = max(3, int(0.06 * L) | 1)
+            o = cv2.dilate(o.astype(np.uint8), disc_kernel(rim)).astype(bool) & disc
+            inside = cv2.distanceTransform((o | fig).astype(np.uint8), cv2.DIST_L2, 5)
+            out[y0:y1, x0:x1][o] = np.maximum(out[y0:y1, x0:x1][o], np.clip(inside[o] / (2.0 * rim), 0.0, 1.0))
+        comp, _ = label(skin | core | o)
+        keep = np.unique(comp[core | o])
+        skin &= np.isin(comp, keep[keep > 0]) & ~o
+        t = (hd - wr) / max(L, 1e-6)
+        beyond = (xx - wr[0]) * t[0] + (yy - wr[1]) * t[1] >= 0
+        hand = np.zeros(a.shape, bool)
+        hand[y0:y1, x0:x1] = o | (skin & beyond)
+        pts = hands.get(side)
+        if pts is not None:
+            drawn = np.zeros(a.shape, np.uint8)
+            q = np.round(pts).astype(np.int32)
+            cv2.fillPoly(drawn, [q[[0, 1, 5, 9, 13, 17]]], 1)
+            for chain in _FINGERS[:5]:
+                cv2.polylines(drawn, [q[list(chain)]], False, 1, max(2, int(0.22 * L)))
+            hand |= drawn.astype(bool) & fig_all
+        fore = np.zeros(a.shape, bool)
+        fore[y0:y1, x0:x1] = skin & ~beyond
+        # nothing of the hand lies a third of its length below the wrist (that is forearm, which
+        # continues below the picture; a hand part reaching the edge would end there in a cut)
+        gy, gx = np.mgrid[0:a.shape[0], 0:a.shape[1]]
+        below = (gx - wr[0]) * t[0] + (gy - wr[1]) * t[1] < -L / 3
+        below[y0:y1, x0:x1] &= ~o
+        raised[side] = (hand, fore, below, pts is not None)
+    return out, raised
+
+
+def _label_raised_hands(labels: np.ndarray, raised: dict, a: np.ndarray) -> None:
+    """Give :func:`_raised_hands`' pixels to their parts (in place): the hand with its object and
+    what they enclose (a phone's lenses, the shirt between the fingers; a hole left to the torso
+    would stay behind when it moves) and nothing more of its capsule where landmarks drew the hand,
+    minus threads under 7 px wide (the sleeve's soft outline touching the object is not the hand's)."""
+    from scipy.ndimage import binary_fill_holes
+
+    for s, (hand_px, fore_px, below, drawn) in raised.items():
+        hand = PART[f"hand_{s}"]
+        if drawn:
+            # the hand's capsule reaches past it (the veil it holds, the shirt beside it): where
+            # the landmarks draw the hand, the capsule's other pixels are the body's
+            labels[(labels == hand) & ~cv2.dilate(hand_px.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)] = PART["torso"]
+        labels[fore_px & (labels == PART["torso"])] = PART[f"forearm_{s}"]
+        labels[(binary_fill_holes(hand_px | (labels == hand)) & (a > 0.5)) | hand_px] = hand
+        labels[below & (labels == hand)] = PART[f"forearm_{s}"]
+        mine = labels == hand
+        thread = mine & ~cv2.morphologyEx(mine.astype(np.uint8), cv2.MORPH_OPEN, np.ones((7, 7), np.uint8)).astype(bool)
+        labels[thread] = PART["torso"]
+
+
 #: How far below the picture a figure cut by its bottom edge is continued, as a share of the
 #: image height (a half-body presenter leaning back or rising must not show where the image ends).
 EDGE_EXTENSION = 0.12
@@ -324,15 +460,17 @@ def _recover_fingers(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np
     return out
 
 
-def _skeleton_seeds(kp: np.ndarray, present: np.ndarray, pose, shape: tuple[int, int]) -> np.ndarray:
+def _skeleton_seeds(kp: np.ndarray, present: np.ndarray, pose, shape: tuple[int, int], edge=()) -> np.ndarray:
     """Pixels surely on the person: thin lines along the present bones (middle 80 %) and the
-    finger bones of the hands MediaPipe found, to anchor the figure matte's colour cut."""
+    finger bones of the hands MediaPipe found, to anchor the figure matte's colour cut (not the
+    bones to a virtual elbow below the picture, ``edge``: where they run is a guess)."""
     h, w = shape
     seeds = np.zeros((h, w), np.uint8)
     torso = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     th = max(1, int(round(0.02 * torso)))
+    guessed = {f"{k}_{s}" for s in edge for k in ("upper_arm", "forearm")}
     for i, spec in enumerate(PARTS):
-        if not present[i] or spec.name == "head":
+        if not present[i] or spec.name == "head" or spec.name in guessed:
             continue
         a, b = kp[KP[spec.a], :2], kp[KP[spec.b], :2]
         if spec.name == "torso":
@@ -389,13 +527,22 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     body = pose.body[0]
     kp = keypoints_from_body(body)
     vis = keypoint_visibility(body)
-    present = present_parts(kp, vis, w, h)
+    # a half-body image's hand raised from below the picture turns about an elbow below it
+    edge = edge_elbows(kp, vis, w, h)
+    for s, elbow in edge.items():
+        kp[KP[f"elbow_{s}"], :2] = elbow
+    present = present_parts(kp, vis, w, h, edge)
     if not present[PART["torso"]] or not present[PART["head"]]:
         raise NoPersonError(f"{source}: the person's head and shoulders must be in the image to rig it; use a wider shot")
     face = pose.face[0] if pose.face_present[0] else None
-    a = person_alpha(rgb, alpha, seeds=_skeleton_seeds(kp, present, pose, (h, w)))
+    a = person_alpha(rgb, alpha, seeds=_skeleton_seeds(kp, present, pose, (h, w), edge))
     if not _own_alpha(alpha):
         a = _recover_feet(rgb, _recover_fingers(rgb, a, kp, present), kp, present)
+        found = {s: pose.hands[0][k, :, :2] for k, s in enumerate("lr")
+                 if pose.hands_present[0][k] and np.isfinite(pose.hands[0][k, :, :2]).all()}
+        a, raised = _raised_hands(rgb, a, kp, [s for s in edge if present[PART[f"hand_{s}"]]], found)
+    else:
+        raised = {}
     # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
     # opaque inside and soft only along its silhouette, or it turns see-through when it moves
     e = max(3, int(0.005 * max(h, w)) | 1)
@@ -406,6 +553,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         raise NoPersonError(f"{source}: the person is too small to rig (segmentation found {int(mask.sum())} px); use a closer shot")
     radius = radii(kp, mask, face)
     labels = part_labels(rgb, pose, a, kp, present, radius)
+    _label_raised_hands(labels, raised, a)
     notes = []
     missing = [p.name for i, p in enumerate(PARTS) if not present[i]]
     if missing:
@@ -473,6 +621,18 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             for j in front_set:
                 if present[j]:
                     hidden |= zone & (labels == j)
+            if spec.name == "torso" and raised:
+                # a hand raised from below before the trunk's side hides its outline: the trunk is
+                # filled to the convex hull of its own pixels there (its side continued under the
+                # hand), and under the hand's soft edge, or the hand's outline stays on the shirt
+                own_px = np.argwhere((labels == i) & (a > 0.9))[:, ::-1].astype(np.int32)
+                trunk_hull = np.zeros((h, w), np.uint8)
+                cv2.fillConvexPoly(trunk_hull, cv2.convexHull(own_px), 1)
+                k3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+                for side in raised:
+                    arm = np.isin(labels, [PART[f"hand_{side}"], PART[f"forearm_{side}"]])
+                    edge_px = cv2.dilate(arm.astype(np.uint8), k3).astype(bool) & (labels == i) & ~arm
+                    hidden |= trunk_hull.astype(bool) & (arm | edge_px)
             hidden |= under_arms == i
             hidden &= a > 0.15
             region |= hidden
@@ -491,6 +651,9 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             chain += [PART[c.name] for c in children]
             thin = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (a > 0.5)
             grown = region | (grown & np.isin(labels, chain)) | thin
+        if spec.name == "torso" and raised:
+            # nor does the trunk's seam reach into a raised hand (its skin would outline the trunk)
+            grown &= region | ~np.isin(labels, [PART[f"{k}_{s}"] for s in raised for k in ("hand", "forearm")])
         ys, xs = np.nonzero(grown)
         pad = seam + 3
         x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
