@@ -571,6 +571,56 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         labels[ys[sel], xs[sel]] = PART["torso"]
 
 
+def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray, kp: np.ndarray) -> None:
+    """The shirt's shoulders beside the neck stay with the body, never with the head (in place).
+
+    The head claims what lies within reach of it, the shirt's shoulders by the neck included; they
+    then move with the head and open a notch in the collar, with the background seen through it,
+    whenever the head turns. Below the chin (face landmark 152, along the neck -> head direction)
+    and above the shoulder line, head pixels nearer in CIELAB to the trunk's colour (median of its
+    solid pixels below the shoulder line) than to the neck's skin (the head's pixels there on the
+    neck's line) and to the hair (the head's solid pixels outside the face's landmark hull) go to
+    the torso (nearest class mean); when the trunk is within 15 Delta E of the skin or the hair
+    nothing is moved (hair on the shoulders stays with the head).
+    """
+    if face is None or not np.isfinite(face).all() or not np.isfinite(kp).all():
+        return
+    h, w = labels.shape
+    head = labels == PART["head"]
+    torso = labels == PART["torso"]
+    neck, top = kp[KP["neck"], :2], kp[KP["head"], :2]
+    axis = top - neck
+    L = float(np.hypot(*axis))
+    if L < 4 or not head.any() or not torso.any():
+        return
+    u_dir = axis / L
+    yy, xx = np.mgrid[0:h, 0:w]
+    along = (xx - neck[0]) * u_dir[0] + (yy - neck[1]) * u_dir[1]
+    across = np.abs((xx - neck[0]) * u_dir[1] - (yy - neck[1]) * u_dir[0])
+    chin = float((face[152, :2] - neck) @ u_dir)
+    if chin <= 0:
+        return
+    band = head & (along > 0) & (along < chin) & (a > 0.5)
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    hair = head & ~hull.astype(bool) & (a > 0.9) & (along >= chin)
+    neck_w = 0.15 * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
+    skin = band & (across < neck_w)
+    trunk = torso & (along < 0) & (a > 0.9)
+    if skin.sum() < 30 or trunk.sum() < 100:
+        return
+    trunk_c, skin_c = np.median(lab[trunk], axis=0), np.median(lab[skin], axis=0)
+    others = [skin_c] + ([np.median(lab[hair], axis=0)] if hair.sum() >= 50 else [])
+    if min(np.linalg.norm(trunk_c - o) for o in others) < 15:
+        return
+    ys, xs = np.nonzero(band)
+    c = lab[ys, xs]
+    dt = np.linalg.norm(c - trunk_c, axis=1)
+    sel = np.all([dt < np.linalg.norm(c - o, axis=1) for o in others], axis=0)
+    labels[ys[sel], xs[sel]] = PART["torso"]
+
+
 def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
     """Pixels of the body enclosed by an arm (a cuff's stripes like the shirt's, a shadow inside the
     sleeve) are the arm's (in place): left to the body, they stay behind as specks when it moves."""
@@ -621,6 +671,7 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
+    _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _close_arm_holes(labels, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt

@@ -28,8 +28,9 @@ from steadymotion.types import RestPose
 
 #: Bump when the stored rig layout or what its parts hold changes; older stored rigs are rebuilt from
 #: their master image (4: parts cut by the bottom edge continue below it; 5: hands raised from below
-#: the picture are rigged with their forearm, about a virtual elbow).
-RIG_VERSION = 5
+#: the picture are rigged with their forearm, about a virtual elbow; 6: the shirt's shoulders by the
+#: neck are the torso's, which is filled under the head).
+RIG_VERSION = 6
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -621,18 +622,24 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             for j in front_set:
                 if present[j]:
                     hidden |= zone & (labels == j)
-            if spec.name == "torso" and raised:
-                # a hand raised from below before the trunk's side hides its outline: the trunk is
-                # filled to the convex hull of its own pixels there (its side continued under the
-                # hand), and under the hand's soft edge, or the hand's outline stays on the shirt
+            if spec.name == "torso":
                 own_px = np.argwhere((labels == i) & (a > 0.9))[:, ::-1].astype(np.int32)
                 trunk_hull = np.zeros((h, w), np.uint8)
-                cv2.fillConvexPoly(trunk_hull, cv2.convexHull(own_px), 1)
+                if len(own_px) >= 3:
+                    cv2.fillConvexPoly(trunk_hull, cv2.convexHull(own_px), 1)
+                trunk_hull = trunk_hull.astype(bool)
+                # the neck hides the collar behind it: the trunk is filled under the head to the
+                # convex hull of its own pixels (the shoulders' line), or the background shows
+                # through the collar when the head turns
+                hidden |= trunk_hull & (labels == PART["head"])
+                # a hand raised from below before the trunk's side hides its outline: the trunk is
+                # filled to that hull there too (its side continued under the hand), and under the
+                # hand's soft edge, or the hand's outline stays on the shirt
                 k3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
                 for side in raised:
                     arm = np.isin(labels, [PART[f"hand_{side}"], PART[f"forearm_{side}"]])
                     edge_px = cv2.dilate(arm.astype(np.uint8), k3).astype(bool) & (labels == i) & ~arm
-                    hidden |= trunk_hull.astype(bool) & (arm | edge_px)
+                    hidden |= trunk_hull & (arm | edge_px)
             hidden |= under_arms == i
             hidden &= a > 0.15
             region |= hidden
