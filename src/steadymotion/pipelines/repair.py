@@ -219,11 +219,10 @@ def _pass_through(video, output: Path, progress) -> tuple[int, float, tuple[int,
 
 def _apply(video, output: Path, plan, before, progress):
     """Stream ``video`` through the plan into ``output``; keep a few before/after pairs for the report."""
-    import cv2
-
     from steadymotion.drift.meter import FLOW_SIDE, jpeg
     from steadymotion.io.video import VideoReader, VideoWriter
     from steadymotion.perception.segmentation import PersonSegmenter
+    from steadymotion.repair.colour import shrink
     from steadymotion.repair.plan import repair_frame
 
     moments = _pair_times(plan)
@@ -240,7 +239,7 @@ def _apply(video, output: Path, plan, before, progress):
             small = (max(1, round(w * s)), max(1, round(h * s)))
 
             def person_prob(img):
-                return segmenter.probability(cv2.resize(img, small, interpolation=cv2.INTER_AREA))
+                return segmenter.probability(shrink(img, small))
 
             total = reader.info.frame_count or 0
             for frame in reader:
