@@ -220,7 +220,8 @@ def _pass_through(video, output: Path, progress) -> tuple[int, float, tuple[int,
 def _apply(video, output: Path, plan, before, progress):
     """Stream ``video`` through the plan into ``output``; keep a few before/after pairs for the report."""
     from steadymotion.drift.meter import FLOW_SIDE, jpeg
-    from steadymotion.io.video import VideoReader, VideoWriter
+    from steadymotion.io.encoder import ThreadedVideoWriter
+    from steadymotion.io.video import VideoReader
     from steadymotion.perception.segmentation import PersonSegmenter
     from steadymotion.repair.colour import shrink
     from steadymotion.repair.plan import repair_frame
@@ -233,7 +234,10 @@ def _apply(video, output: Path, plan, before, progress):
     n = 0
     previous = None
     try:
-        with VideoReader(video) as reader, VideoWriter(output, reader.fps, audio_from=video, crf=REPAIR_CRF) as writer:
+        # the encoder works in a thread: it encodes each frame (PyAV lets go of the GIL) while this
+        # thread repairs the next (mostly in OpenCV and NumPy, which let go of it too)
+        with VideoReader(video) as reader, ThreadedVideoWriter(output, reader.fps, audio_from=video,
+                                                               crf=REPAIR_CRF) as writer:
             w, h = reader.output_size
             s = FLOW_SIDE / max(w, h)
             small = (max(1, round(w * s)), max(1, round(h * s)))
