@@ -16,9 +16,12 @@ stabilising shifts would not give the moved content's positions.
 from __future__ import annotations
 
 import json
+import queue
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -236,8 +239,9 @@ def _apply(video, output: Path, plan, before, progress):
     try:
         # the encoder works in a thread: it encodes each frame (PyAV lets go of the GIL) while this
         # thread repairs the next (mostly in OpenCV and NumPy, which let go of it too)
+        # and the frames are decoded in another, ahead of their use
         with VideoReader(video) as reader, ThreadedVideoWriter(output, reader.fps, audio_from=video,
-                                                               crf=REPAIR_CRF) as writer:
+                                                               crf=REPAIR_CRF) as writer, _read_ahead(reader) as frames:
             w, h = reader.output_size
             s = FLOW_SIDE / max(w, h)
             small = (max(1, round(w * s)), max(1, round(h * s)))
@@ -246,7 +250,7 @@ def _apply(video, output: Path, plan, before, progress):
                 return segmenter.probability(shrink(img, small))
 
             total = reader.info.frame_count or 0
-            for frame in reader:
+            for frame in frames:
                 img = frame.image
                 i = frame.index
                 if plan.touches(i):
@@ -267,6 +271,53 @@ def _apply(video, output: Path, plan, before, progress):
         if segmenter is not None:
             segmenter.close()
     return n, fps, (w, h), pairs
+
+
+@contextmanager
+def _read_ahead(reader, depth: int = 4) -> Iterator[Iterator]:
+    """``reader``'s frames, decoded and converted to RGB in a thread up to ``depth`` frames ahead
+    (PyAV lets go of the GIL while it decodes and converts); its errors are raised where the frame
+    would have come. The thread is stopped and joined on leaving, before the reader is closed."""
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def run() -> None:
+        try:
+            for frame in reader:
+                frame.image  # noqa: B018 - converted here, not in the caller's thread
+                if not put(frame):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+            put(exc)
+            return
+        put(end)
+
+    def frames() -> Iterator:
+        while True:
+            item = ahead.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=run, daemon=True, name="steadymotion-reader")
+    thread.start()
+    try:
+        yield frames()
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _cut_between(plan, i: int) -> bool:
