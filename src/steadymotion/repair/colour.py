@@ -321,7 +321,8 @@ def recolour(img: np.ndarray, i: int, t: float, corrections: list[RegionCorrecti
              seq, person_prob, keys: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Frame ``i`` (time ``t``) with its colour corrections applied (``img`` is not modified).
 
-    ``person_prob(img)`` gives the person's probability map (any size; resized here); ``keys`` the
+    ``person_prob(image)`` gives the person's probability map of an image (it is given the frame brought
+    down to :data:`WORK_SIDE` on its long side; the map may come back at any size); ``keys`` the
     measured regions' colours (:func:`region_keys`; default: the corrected regions' own).
     """
     todo = [c for c in corrections if c.active()[i]]
