@@ -357,7 +357,7 @@ def recolour(img: np.ndarray, i: int, t: float, corrections: list[RegionCorrecti
                     wgt = _weights(c.region, lab, i, sups, keys, keyed)
                     for k in (1, 2):
                         field[..., k] += wgt * np.float32(c.shift[i, k - 1])
-            if sc < 1:  # bilinear, pixel centres aligned (as the remap of full-size centres it stands for)
+            if sc < 1:  # bilinear at the full-size pixel centres
                 field = cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
             out = _shift_ab(out, field, (0, 0))
         for c in todo:
