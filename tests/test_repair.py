@@ -284,3 +284,38 @@ def test_after_measure_reuses_the_skeleton_only_where_no_frame_was_moved(d13, fo
     assert "jitter" in res.repairs, res.repairs
     assert not any("not tracked again" in n for n in res.after.notes), res.after.notes
     assert res.after.scores["jitter"] > res.before.scores["jitter"]
+
+
+def test_frames_read_ahead_in_a_thread_arrive_in_order_and_errors_reach_the_caller(tmp_path):
+    import threading
+
+    from steadymotion.pipelines.repair import _read_ahead
+    from tests.conftest import write_pattern_clip
+
+    clip = write_pattern_clip(tmp_path / "p.mp4", n=20)
+    with VideoReader(clip) as r:
+        direct = [(f.index, f.image.copy()) for f in r]
+    # every frame, in order, converted already
+    with VideoReader(clip) as r, _read_ahead(r, depth=2) as frames:
+        ahead = [(f.index, f.image) for f in frames]
+    assert [i for i, _ in ahead] == list(range(20))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(direct, ahead))
+    # leaving early (an error in the repair) stops the reading thread before the reader closes
+    with pytest.raises(RuntimeError):
+        with VideoReader(clip) as r, _read_ahead(r, depth=2) as frames:
+            next(frames)
+            raise RuntimeError("repair failed")
+    assert not [t for t in threading.enumerate() if t.name == "steadymotion-reader"]
+
+    # the reader's own error comes out where the frame would have
+    class Broken:
+        def __iter__(self):
+            with VideoReader(clip) as r:
+                yield from list(r)[:3]
+            raise OSError("read error")
+
+    got = []
+    with pytest.raises(OSError, match="read error"), _read_ahead(Broken()) as frames:
+        for f in frames:
+            got.append(f.index)
+    assert got == [0, 1, 2]

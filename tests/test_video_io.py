@@ -385,3 +385,54 @@ def test_background_writer_leaves_nothing_on_failure(tmp_path):
             w.write(pattern_frame(0))
             w.write(pattern_frame(1, 48, 48))
     assert not out.exists()
+
+
+# --- the encoder in a thread ----------------------------------------------------------------------
+def test_threaded_writer_matches_the_in_process_writer(tmp_path):
+    from steadymotion.io.encoder import ThreadedVideoWriter
+
+    # given the same frames written by both writers
+    a, b = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    with VideoWriter(a, Fraction(30000, 1001), threads=1) as w:
+        for i in range(45):
+            w.write(pattern_frame(i, 160, 90))
+    with ThreadedVideoWriter(b, Fraction(30000, 1001), slots=2, threads=1) as w:
+        for i in range(45):
+            w.write(pattern_frame(i, 160, 90))
+        assert w.frames_written == 45
+    # then the files agree: count, exact rate, size, pixels (one x264 thread: bit-exact)
+    ia, ib = probe_video(a), probe_video(b)
+    assert (ib.frame_count, ib.fps, ib.size, ib.codec) == (ia.frame_count, ia.fps, ia.size, ia.codec) == (45, Fraction(30000, 1001), (160, 90), "h264")
+    assert all(np.array_equal(x.image, y.image) for x, y in zip(read_all(a), read_all(b)))
+    assert leftovers(tmp_path) == ["a.mp4", "b.mp4"]
+
+
+def test_threaded_writer_leaves_nothing_on_failure(tmp_path, monkeypatch):
+    from steadymotion.io.encoder import ThreadedVideoWriter
+
+    out = tmp_path / "out.mp4"
+    # a failure in the caller: nothing written
+    with pytest.raises(RuntimeError):
+        with ThreadedVideoWriter(out, 25) as w:
+            w.write(pattern_frame(0))
+            raise RuntimeError("repair crashed")
+    assert leftovers(tmp_path) == []
+    # the encoder fails (a full disk, say): its error reaches the caller, nothing is left behind
+    w = ThreadedVideoWriter(out, 25)
+
+    def broken(img):
+        raise OutputError("writing failed: No space left on device (disk full?)")
+
+    monkeypatch.setattr(w._writer, "write", broken)
+    with pytest.raises(OutputError, match="disk full"):
+        for i in range(20):
+            w.write(pattern_frame(i))
+        w.close()
+    w.abort()
+    assert leftovers(tmp_path) == []
+    # frames of another size are refused in the caller
+    with pytest.raises(ValueError):
+        with ThreadedVideoWriter(out, 25) as w:
+            w.write(pattern_frame(0))
+            w.write(pattern_frame(1, 48, 48))
+    assert leftovers(tmp_path) == []

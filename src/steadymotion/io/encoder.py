@@ -1,4 +1,5 @@
-"""A :class:`~steadymotion.io.video.VideoWriter` in its own process, so encoding runs beside rendering.
+"""A :class:`~steadymotion.io.video.VideoWriter` in its own process, so encoding runs beside rendering
+(and :class:`ThreadedVideoWriter`, one in a thread, for a caller that mostly waits on NumPy/OpenCV).
 
 Rendering (NumPy + OpenCV, much of it Python) and H.264 encoding (PyAV) in two threads of one
 process do not overlap: the encoder's thread waits for the GIL after every call into libav while
@@ -201,6 +202,98 @@ class BackgroundVideoWriter:
             self._shm = None
 
     def __enter__(self) -> BackgroundVideoWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class ThreadedVideoWriter:
+    """``VideoWriter(path, fps, **options)`` fed from a thread of this process; same
+    ``write``/``close``/``abort``.
+
+    For a caller whose work per frame is mostly in NumPy / OpenCV / MediaPipe calls, which let go of
+    the GIL (the repair's recolouring): PyAV lets go of it too while it converts, encodes and muxes
+    a frame, so the two overlap without the child process's start-up (about a second of CPU: a
+    Python interpreter, NumPy and PyAV imported) and copies. (A caller that spends its time in
+    Python itself — animate's renderer — keeps the encoder waiting for the GIL: that one wants
+    :class:`BackgroundVideoWriter`.) A frame given to :meth:`write` is encoded later: it must not
+    be changed afterwards. An error in the encoder is raised by the next ``write`` or ``close``;
+    on an error or :meth:`abort` nothing is left behind.
+    """
+
+    def __init__(self, path: str | Path, fps: Fraction | float | int, *, slots: int = SLOTS, **options) -> None:
+        from steadymotion.io.video import VideoWriter
+
+        self._writer = VideoWriter(path, fps, **options)
+        self.path = self._writer.path
+        self._queue: queue.Queue = queue.Queue(maxsize=slots)
+        self._error: BaseException | None = None
+        self._drop = False
+        self._closed = False
+        self._shape: tuple[int, ...] | None = None
+        self.frames_written = 0
+        self._thread = threading.Thread(target=self._run, daemon=True, name="steadymotion-encoder")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            img = self._queue.get()
+            if img is None:
+                return
+            if self._error is not None or self._drop:
+                continue  # drained, not encoded: the caller learns of the error at its next call
+            try:
+                self._writer.write(img)
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                self._error = exc
+
+    def _raise(self) -> None:
+        err = self._error
+        self.abort()
+        raise err
+
+    def write(self, image: np.ndarray) -> None:
+        if self._closed:
+            raise OutputError("the video writer is closed")
+        if self._error is not None:
+            self._raise()
+        img = np.asarray(image)
+        if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
+            raise ValueError(f"frame must be (H, W, 3) uint8 RGB, got shape {img.shape} dtype {img.dtype}")
+        if self._shape is None:
+            self._shape = img.shape
+        elif img.shape != self._shape:
+            raise ValueError(f"frame {self.frames_written} is {img.shape[1]}x{img.shape[0]}, "
+                             f"the video is {self._shape[1]}x{self._shape[0]}")
+        self._queue.put(img)
+        self.frames_written += 1
+
+    def close(self) -> Path:
+        """Finish the video (flush, audio, rename into place); raises the encoder's error if it failed."""
+        if self._closed:
+            return self.path
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            self._raise()
+        self._closed = True
+        return self._writer.close()
+
+    def abort(self) -> None:
+        """Stop encoding and leave nothing behind."""
+        if self._closed:
+            return
+        self._closed = True
+        self._drop = True
+        self._queue.put(None)
+        self._thread.join()
+        self._writer.abort()
+
+    def __enter__(self) -> ThreadedVideoWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

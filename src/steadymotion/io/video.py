@@ -559,6 +559,8 @@ class VideoWriter:
     threads : int, optional
         x264 threads (default: x264's own choice, 1.5 per core). One is the most CPU-efficient when
         other work runs beside the encoder (animate's renderer).
+    x264_params : str, optional
+        More x264 options over the preset's, ``key=value:key=value`` (ffmpeg's ``-x264-params``).
     """
 
     def __init__(
@@ -571,9 +573,11 @@ class VideoWriter:
         preset: str = "veryfast",
         display_rotation: int = 0,
         threads: int | None = None,
+        x264_params: str | None = None,
     ) -> None:
         self.path = check_video_output(path)
         self._threads = threads
+        self._x264_params = x264_params
         if display_rotation % 90:
             raise ValueError(f"display_rotation must be a multiple of 90 degrees, got {display_rotation}")
         self._display_rotation = display_rotation
@@ -661,6 +665,8 @@ class VideoWriter:
         s = self._out.add_stream("libx264", rate=self.fps)
         s.width, s.height, s.pix_fmt = ew, eh, "yuv420p"
         s.options = {"crf": str(self._crf), "preset": self._preset, "movflags": "+faststart"}
+        if self._x264_params:
+            s.options = {**s.options, "x264-params": self._x264_params}
         if self._threads:
             s.codec_context.thread_count = int(self._threads)
         cc = s.codec_context
