@@ -304,7 +304,7 @@ def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Amplitude (%) of brightness pulsing: the motion-compensated log-gain steps summed into a
     brightness path, high-passed at FLICKER_HIGHPASS_HZ (zero-phase Butterworth, order 2) so slow
     exposure changes drop out, then sqrt(2 x its 0.5-s running median square) (the amplitude of a sine)."""
-    from scipy.signal import butter, sosfiltfilt
+    from steadymotion.filters import butter2, sosfiltfilt  # scipy.signal's numbers without its import
 
     if len(t) < 8:
         return np.full(len(t), np.nan)
@@ -312,8 +312,7 @@ def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
     ok = np.isfinite(steps)
     path = np.cumsum(np.where(ok, steps, 0.0))
     cutoff = min(FLICKER_HIGHPASS_HZ / (fps / 2), 0.9)
-    sos = butter(2, cutoff, btype="highpass", output="sos")
-    band = sosfiltfilt(sos, path, padlen=min(len(path) - 1, 3 * int(fps)))
+    band = sosfiltfilt(butter2(cutoff, "highpass"), path, padlen=min(len(path) - 1, 3 * int(fps)))
     # a sine of amplitude A has median(sin^2) = A^2 / 2 over its period; the median (not the mean)
     # ignores the short ringing one lone brightness step (a flash, a soft cut) leaves after filtering
     out = 100 * np.sqrt(2 * np.maximum(_running_median(t, band**2, 0.5), 0.0))
