@@ -60,7 +60,50 @@ class PixelPass:
     track: object | None = None
 
 
-def frame_pass(video, progress: Callable[[int, int], None] | None = None, track: bool = False) -> PixelPass:
+class CutFeed:
+    """The hard cuts as the frame pass finds them, for a measure that follows it in another thread
+    (the limb remnants, :func:`steadymotion.drift.structure.ghost_limb_series`, once the skeleton is
+    known while the frame pass is still reading): :meth:`until` waits until the frame pass has read
+    past a time, so every cut up to that time is known."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._cond = threading.Condition()
+        self._t = -np.inf
+        self._cuts: list[float] = []
+        self._done = self._failed = False
+
+    def reached(self, t: float, cuts: list[float]) -> None:
+        """The frame pass has read every frame up to ``t``; ``cuts`` are the cuts found so far."""
+        with self._cond:
+            self._t = t
+            if len(cuts) != len(self._cuts):
+                self._cuts = list(cuts)
+            self._cond.notify_all()
+
+    def close(self, failed: bool = False) -> None:
+        """The frame pass ended (``failed``: with an error; :meth:`until` then raises)."""
+        with self._cond:
+            self._done, self._failed = True, failed
+            self._cond.notify_all()
+
+    @property
+    def done(self) -> bool:
+        """Whether the frame pass has ended."""
+        return self._done
+
+    def until(self, t: float) -> list[float]:
+        """Every cut found up to a time after ``t`` (sorted), once the frame pass has got there."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._done or self._t > t + 1e-6)
+            if self._failed:
+                raise RuntimeError("the frame pass stopped")
+            return list(self._cuts)
+
+
+def frame_pass(video, progress: Callable[[int, int], None] | None = None, track: bool = False,
+               feed: CutFeed | None = None) -> PixelPass:
     """Stream every frame once: flicker, background structure (warp, melt, objects appearing or
     vanishing), camera shake, exposure, cuts, thumbnails.
 
@@ -68,6 +111,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
     workers track the subject. With ``track=True`` it also measures what the repairs need of every
     frame (:func:`steadymotion.repair.track.track_video`'s :class:`~steadymotion.repair.track.Track`,
     the same numbers) from the same flow, masks and cuts, instead of a second pass over the video.
+    ``feed`` is told how far the pass has read and the cuts it found (:class:`CutFeed`), and
+    closed when it ends.
     """
     if track:
         from steadymotion.repair.track import assemble, channel_gain, frame_colour
@@ -84,6 +129,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
     next_seg = next_thumb = next_melt = 0.0
     prev_grey = prev_hist = prev_small = None
     keys: list[tuple[float, np.ndarray, np.ndarray]] = []  # (t, grey, person) at each background-warp sample
+    failed = True
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
@@ -103,6 +149,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
                     cuts.append(frame.t)
                     keys.clear()  # nothing before a cut is a baseline for what follows
                     objects.cut()
+                if feed is not None:
+                    feed.reached(frame.t, cuts)
                 refresh = frame.t >= next_seg or seg_mask is None
                 if refresh:
                     seg_mask = segmenter.mask(small, threshold=0.3, grow=0.04)  # hair and clothes included, unlike a landmark hull
@@ -150,8 +198,11 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
             if track:
                 frames = assemble(t_list, tr_gain, tr_step, tr_lab, tr_chroma, [c in cuts for c in t_list],
                                   (reader.info.width, reader.info.height), float(reader.fps))
+        failed = False
     finally:
         segmenter.close()
+        if feed is not None:
+            feed.close(failed)
     if progress is not None and t_list:
         progress(len(t_list), len(t_list))
     t = np.array(t_list)

@@ -187,8 +187,11 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
         Its skeleton, on the frames to measure (the drift meter's ~8 per second).
     back : ndarray of bool, optional
         Frames where the subject shows their back (gaps).
-    cuts : sequence of float
-        Hard cuts (seconds): each starts a new shot, whose opening gives a new template.
+    cuts : sequence of float, or CutFeed
+        Hard cuts (seconds): each starts a new shot, whose opening gives a new template. A
+        :class:`~steadymotion.drift.meter.CutFeed` while the frame pass that finds them is still
+        reading: each sample then waits until that pass has read past it (the same cuts, the same
+        numbers).
 
     Returns
     -------
@@ -214,7 +217,9 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     crop_from = SPECS["structure.ghost_limbs"].minor
     anchor0 = t0 = None
     anchors: tuple[int, ...] = SHOULDERS
-    shots = sorted(float(c) for c in cuts)
+    feed = cuts if hasattr(cuts, "until") else None
+    shots = [] if feed is not None else sorted(float(c) for c in cuts)
+    passed = 0  # cuts whose shot has begun
     shot_start = float(seq.times[0])
     k = 0
     seg = None
@@ -230,8 +235,11 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
             i, k = k, k + 1
             if progress is not None and i % 8 == 0:
                 progress(i, n)
+            if feed is not None:  # the cuts the frame pass has found up to here
+                shots = sorted(float(c) for c in feed.until(float(seq.times[i])))[passed:]
             while shots and seq.times[i] >= shots[0] - 1e-6:  # a new shot: a new opening
                 shot_start, anchor0, templates = shots.pop(0), None, []
+                passed += 1
             body = seq.body[i]
             if not seq.body_present[i] or back[i] or not _usable(body, seq.size, SHOULDERS):
                 continue
