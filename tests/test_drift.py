@@ -243,11 +243,12 @@ def test_limb_remnants_beside_the_torso_and_real_dancers_clean():
         assert not ev and (not np.isfinite(s.values).any() or np.nanmax(s.values) < SPECS["structure.ghost_limbs"].minor), name
 
 
-def test_cut_feed_waits_for_the_frame_pass():
+def test_cut_feed_waits_for_the_frame_pass(tmp_path):
     import threading
     import time
 
-    from steadymotion.drift.meter import CutFeed
+    from steadymotion.drift.meter import CutFeed, frame_pass
+    from steadymotion.errors import InputNotFoundError
 
     feed, got = CutFeed(), []
     reader = threading.Thread(target=lambda: got.append(feed.until(1.0)))
@@ -263,8 +264,10 @@ def test_cut_feed_waits_for_the_frame_pass():
     assert got == [[0.25, 1.0]]
     feed.close()
     assert feed.done and feed.until(99.0) == [0.25, 1.0]
-    failed = CutFeed()
-    failed.close(failed=True)
+    failed = CutFeed()  # a frame pass that fails ends its feed: nothing waits on it for ever
+    with pytest.raises(InputNotFoundError):
+        frame_pass(tmp_path / "missing.mp4", feed=failed)
+    assert failed.done
     with pytest.raises(RuntimeError):
         failed.until(0.0)
 

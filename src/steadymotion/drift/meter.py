@@ -201,10 +201,14 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
         failed = False
     finally:
         segmenter.close()
+        if feed is not None and failed:
+            feed.close(failed=True)
+    try:
+        if progress is not None and t_list:
+            progress(len(t_list), len(t_list))
+    finally:  # after this pass's last progress report: what follows it reports its own stage
         if feed is not None:
-            feed.close(failed)
-    if progress is not None and t_list:
-        progress(len(t_list), len(t_list))
+            feed.close()
     t = np.array(t_list)
     mt = np.array(melt_t)
     series = [
