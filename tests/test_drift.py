@@ -241,3 +241,65 @@ def test_limb_remnants_beside_the_torso_and_real_dancers_clean():
     for name in ("mimicmotion__raw_0.mp4", "musepose__dance.mp4"):
         s, ev = _ghosts(name)
         assert not ev and (not np.isfinite(s.values).any() or np.nanmax(s.values) < SPECS["structure.ghost_limbs"].minor), name
+
+
+def test_cut_feed_waits_for_the_frame_pass(tmp_path):
+    import threading
+    import time
+
+    from steadymotion.drift.meter import CutFeed, frame_pass
+    from steadymotion.errors import InputNotFoundError
+
+    feed, got = CutFeed(), []
+    reader = threading.Thread(target=lambda: got.append(feed.until(1.0)))
+    reader.start()
+    feed.reached(0.5, [0.25])
+    time.sleep(0.05)
+    assert not got  # the pass has not yet read past 1.0 s: a cut may still come
+    feed.reached(1.0, [0.25, 1.0])
+    time.sleep(0.05)
+    assert not got
+    feed.reached(1.04, [0.25, 1.0])
+    reader.join(5)
+    assert got == [[0.25, 1.0]]
+    feed.close()
+    assert feed.done and feed.until(99.0) == [0.25, 1.0]
+    failed = CutFeed()  # a frame pass that fails ends its feed: nothing waits on it for ever
+    with pytest.raises(InputNotFoundError):
+        frame_pass(tmp_path / "missing.mp4", feed=failed)
+    assert failed.done
+    with pytest.raises(RuntimeError):
+        failed.until(0.0)
+
+
+def test_limb_remnants_behind_the_frame_pass_are_the_same():
+    # fed cut by cut while a "frame pass" reads (as analyze_video runs them), the same series as with
+    # the cuts known beforehand; the cuts start new shots (new templates), so they change the result
+    import threading
+
+    from steadymotion.drift.meter import CutFeed
+    from steadymotion.drift.structure import ghost_limb_series
+    from steadymotion.perception.body import facing
+    from tests.conftest import cached_pose
+
+    name = "puppet-v1__anyone-3__raw_0.mp4"
+    seq = cached_pose(name, stride=2)
+    cuts = [2.0, 4.4]
+    known = ghost_limb_series(media_path(name), seq, back=facing(seq).back, cuts=cuts)
+    feed = CutFeed()
+
+    def frame_pass():
+        with VideoReader(media_path(name)) as r:
+            times = [f.t for f in r]
+        for t in times:
+            feed.reached(t, [c for c in cuts if c <= t + 1e-9])
+        feed.close()
+
+    reader = threading.Thread(target=frame_pass)
+    reader.start()
+    fed = ghost_limb_series(media_path(name), seq, back=facing(seq).back, cuts=feed)
+    reader.join(30)
+    np.testing.assert_array_equal(fed.values, known.values)
+    np.testing.assert_array_equal(fed.boxes, known.boxes)
+    plain = ghost_limb_series(media_path(name), seq, back=facing(seq).back)
+    assert not np.array_equal(plain.values, known.values, equal_nan=True)

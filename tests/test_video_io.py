@@ -436,3 +436,25 @@ def test_threaded_writer_leaves_nothing_on_failure(tmp_path, monkeypatch):
             w.write(pattern_frame(0))
             w.write(pattern_frame(1, 48, 48))
     assert leftovers(tmp_path) == []
+
+
+def test_wanted_frames_decode_the_same_and_unused_ones_are_skipped():
+    # every 3rd frame wanted (the drift meter's sampled reads): those come out bit-identical, and
+    # most frames nothing refers to are never decoded
+    from tests.conftest import media_path
+
+    path = media_path("longlive__no-cache-man_web.mp4")
+    with VideoReader(path, max_side=320) as r:
+        fps = float(r.fps)
+        full = {round(f.t * fps): f.image for f in r}
+
+    def wanted(t):
+        return round(t * fps) % 3 == 0
+
+    with VideoReader(path, max_side=320, report=False, wanted=wanted) as r:
+        sampled = {round(f.t * fps): f.image for f in r}
+    kept = [i for i in full if i % 3 == 0]
+    assert all(i in sampled and np.array_equal(sampled[i], full[i]) for i in kept)
+    assert len(sampled) < 0.75 * len(full)
+    with pytest.raises(ValueError):
+        VideoReader(path, wanted=wanted)

@@ -19,6 +19,7 @@ import numpy as np
 
 from steadymotion.drift.events import DriftEvent, cut_events, kind_scores, series_events, worst_severity
 from steadymotion.drift.meter import (
+    CutFeed,
     Reference,
     color_identity_series,
     fidelity_series,
@@ -144,6 +145,26 @@ def _ghost_limbs(video, seq: PoseSequence, cuts, progress) -> Series:
     return ghost_limb_series(video, seq, back=facing(seq).back, cuts=cuts, progress=progress)
 
 
+def _ghost_limbs_behind(video, tracking, feed: CutFeed, progress) -> Series | None:
+    """The limb remnants, started as soon as the pose pass (the future ``tracking``) ends, while the
+    frame pass may still be reading: the remnants' second read of the video then overlaps the frame
+    pass's end instead of following it on one core. The shots' cuts come from ``feed`` as the frame
+    pass finds them (the same cuts, the same numbers); progress is shown once the frame pass is done
+    (one stage after the other). None when nobody was tracked."""
+    try:
+        seq, _ = tracking.result()
+    except NoPersonError:
+        return None
+    if not seq.body_present.any():
+        return None
+
+    def report(done: int, total: int) -> None:
+        if progress is not None and feed.done:
+            progress(done, total)
+
+    return _ghost_limbs(video, seq, feed, report)
+
+
 def analyze_video(
     video: str | Path,
     *,
@@ -232,8 +253,8 @@ def analyze_video(
 
     # a damaged video is measured on the frames that decode, and the report says so: both passes
     # notice the damage (TruncatedVideoWarning), and it becomes one note (too much lost is an error)
-    ghost = None
-    with warnings.catch_warnings(record=True) as caught, ThreadPoolExecutor(max_workers=1) as pool:
+    ghost = ghost_job = feed = None
+    with warnings.catch_warnings(record=True) as caught, ThreadPoolExecutor(max_workers=2) as pool:
         warnings.simplefilter("always", TruncatedVideoWarning)
         if pose and reuse is not None:
             app0 = reuse.app
@@ -253,13 +274,18 @@ def analyze_video(
             # cores one worker saves ~1 s of CPU (a second one's start-up) but is slower to finish
             # (LongLive no-cache, quiet machine: 7.2-7.3 s wall with one, 6.8-6.9 s with two)
             tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose")) if pose else None
+            if tracking is not None:  # the limb remnants follow the pose pass, alongside the frame pass
+                feed = CutFeed()
+                ghost_job = pool.submit(_ghost_limbs_behind, video, tracking, feed, stage("looking for limb remnants"))
         if tracking is None:
             done["pose"] = total
-        pp = frame_pass(video, progress=bump("frames"), track=keep_track)
+        pp = frame_pass(video, progress=bump("frames"), track=keep_track, feed=feed)
         try:
             if tracking is None:
                 raise NoPersonError("pose not tracked")
             seq, app = tracking.result()
+            if ghost_job is not None:
+                ghost = ghost_job.result()
         except NoPersonError:
             notes.append("no person found: only the frame-level measures (flicker, structure, camera, exposure, cuts) apply"
                          if pose else "the subject was not tracked (frame-level measures only: flicker, structure, camera, exposure, cuts)")

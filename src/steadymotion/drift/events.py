@@ -67,11 +67,58 @@ def _pelt(x: np.ndarray, pen: float, min_size: int) -> list[int]:
 
     ruptures' kernel change-point detection with a linear kernel minimises the same L2 cost as
     ``Pelt(model="l2")`` under the same penalty, in compiled code (Celisse et al. 2018; Arlot,
-    Celisse & Harchaoui 2019): the same segmentation, thousands of times faster.
+    Celisse & Harchaoui 2019): the same segmentation, thousands of times faster. Its compiled
+    routine is called directly (:func:`_kernel_pelt`), as ``KernelCPD(kernel="linear",
+    min_size=min_size).fit(x).predict(pen=pen)`` calls it.
     """
-    import ruptures as rpt
+    pelt = _kernel_pelt()
+    if pelt is None:  # pragma: no cover - a ruptures whose layout differs
+        import ruptures as rpt
 
-    return rpt.KernelCPD(kernel="linear", min_size=min_size).fit(x.reshape(-1, 1)).predict(pen=pen)
+        return rpt.KernelCPD(kernel="linear", min_size=min_size).fit(x.reshape(-1, 1)).predict(pen=pen)
+    if len(x) < 2 * min_size:  # KernelCPD's sanity check
+        raise ValueError(f"{len(x)} samples cannot hold two segments of at least {min_size}")
+    path = pelt(np.ascontiguousarray(x, dtype=np.double).reshape(-1, 1), float(pen), int(min_size))
+    bkps, end = [], len(x)
+    while end > 0:
+        bkps.append(int(end))
+        end = path[end]
+    return bkps[::-1]
+
+
+_KERNEL_PELT: list = []
+
+
+def _kernel_pelt():
+    """ruptures' compiled linear-kernel PELT (``ekcpd_pelt_L2``, what ``KernelCPD(kernel="linear")``
+    runs for a penalty), loaded from its extension module without ``import ruptures``: the package's
+    ``__init__`` imports every detector and, with them, scipy.stats, scipy.signal and scipy.optimize
+    (~0.5 s of CPU, at the end of every analysis, when the other core is idle). None where the
+    installed ruptures is laid out differently (the caller then imports the package)."""
+    if not _KERNEL_PELT:
+        fn = None
+        try:
+            import importlib.machinery
+            import importlib.util
+            import sys
+            from pathlib import Path
+
+            name = "ruptures.detection._detection.ekcpd"
+            mod = sys.modules.get(name)
+            spec = importlib.util.find_spec("ruptures") if mod is None else None
+            if spec is not None and spec.submodule_search_locations:
+                folder = Path(next(iter(spec.submodule_search_locations))) / "detection" / "_detection"
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    if (folder / f"ekcpd{suffix}").is_file():
+                        loader = importlib.machinery.ExtensionFileLoader(name, str(folder / f"ekcpd{suffix}"))
+                        mod = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader))
+                        loader.exec_module(mod)
+                        break
+            fn = getattr(mod, "ekcpd_pelt_L2", None)
+        except (ImportError, OSError):  # pragma: no cover
+            fn = None
+        _KERNEL_PELT.append(fn)
+    return _KERNEL_PELT[0]
 
 
 def _l2(x: np.ndarray) -> float:

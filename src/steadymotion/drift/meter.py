@@ -60,7 +60,50 @@ class PixelPass:
     track: object | None = None
 
 
-def frame_pass(video, progress: Callable[[int, int], None] | None = None, track: bool = False) -> PixelPass:
+class CutFeed:
+    """The hard cuts as the frame pass finds them, for a measure that follows it in another thread
+    (the limb remnants, :func:`steadymotion.drift.structure.ghost_limb_series`, once the skeleton is
+    known while the frame pass is still reading): :meth:`until` waits until the frame pass has read
+    past a time, so every cut up to that time is known."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._cond = threading.Condition()
+        self._t = -np.inf
+        self._cuts: list[float] = []
+        self._done = self._failed = False
+
+    def reached(self, t: float, cuts: list[float]) -> None:
+        """The frame pass has read every frame up to ``t``; ``cuts`` are the cuts found so far."""
+        with self._cond:
+            self._t = t
+            if len(cuts) != len(self._cuts):
+                self._cuts = list(cuts)
+            self._cond.notify_all()
+
+    def close(self, failed: bool = False) -> None:
+        """The frame pass ended (``failed``: with an error; :meth:`until` then raises)."""
+        with self._cond:
+            self._done, self._failed = True, failed
+            self._cond.notify_all()
+
+    @property
+    def done(self) -> bool:
+        """Whether the frame pass has ended."""
+        return self._done
+
+    def until(self, t: float) -> list[float]:
+        """Every cut found up to a time after ``t`` (sorted), once the frame pass has got there."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._done or self._t > t + 1e-6)
+            if self._failed:
+                raise RuntimeError("the frame pass stopped")
+            return list(self._cuts)
+
+
+def frame_pass(video, progress: Callable[[int, int], None] | None = None, track: bool = False,
+               feed: CutFeed | None = None) -> PixelPass:
     """Stream every frame once: flicker, background structure (warp, melt, objects appearing or
     vanishing), camera shake, exposure, cuts, thumbnails.
 
@@ -68,6 +111,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
     workers track the subject. With ``track=True`` it also measures what the repairs need of every
     frame (:func:`steadymotion.repair.track.track_video`'s :class:`~steadymotion.repair.track.Track`,
     the same numbers) from the same flow, masks and cuts, instead of a second pass over the video.
+    ``feed`` is told how far the pass has read and the cuts it found (:class:`CutFeed`), and
+    closed when it ends.
     """
     if track:
         from steadymotion.repair.track import assemble, channel_gain, frame_colour
@@ -84,6 +129,7 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
     next_seg = next_thumb = next_melt = 0.0
     prev_grey = prev_hist = prev_small = None
     keys: list[tuple[float, np.ndarray, np.ndarray]] = []  # (t, grey, person) at each background-warp sample
+    failed = True
     try:
         with VideoReader(video, max_side=FLOW_SIDE) as reader:  # scaled while decoding: no full-size copy
             w, h = reader.output_size
@@ -103,6 +149,8 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
                     cuts.append(frame.t)
                     keys.clear()  # nothing before a cut is a baseline for what follows
                     objects.cut()
+                if feed is not None:
+                    feed.reached(frame.t, cuts)
                 refresh = frame.t >= next_seg or seg_mask is None
                 if refresh:
                     seg_mask = segmenter.mask(small, threshold=0.3, grow=0.04)  # hair and clothes included, unlike a landmark hull
@@ -150,10 +198,17 @@ def frame_pass(video, progress: Callable[[int, int], None] | None = None, track:
             if track:
                 frames = assemble(t_list, tr_gain, tr_step, tr_lab, tr_chroma, [c in cuts for c in t_list],
                                   (reader.info.width, reader.info.height), float(reader.fps))
+        failed = False
     finally:
         segmenter.close()
-    if progress is not None and t_list:
-        progress(len(t_list), len(t_list))
+        if feed is not None and failed:
+            feed.close(failed=True)
+    try:
+        if progress is not None and t_list:
+            progress(len(t_list), len(t_list))
+    finally:  # after this pass's last progress report: what follows it reports its own stage
+        if feed is not None:
+            feed.close()
     t = np.array(t_list)
     mt = np.array(melt_t)
     series = [
@@ -304,7 +359,7 @@ def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Amplitude (%) of brightness pulsing: the motion-compensated log-gain steps summed into a
     brightness path, high-passed at FLICKER_HIGHPASS_HZ (zero-phase Butterworth, order 2) so slow
     exposure changes drop out, then sqrt(2 x its 0.5-s running median square) (the amplitude of a sine)."""
-    from scipy.signal import butter, sosfiltfilt
+    from steadymotion.filters import butter2, sosfiltfilt  # scipy.signal's numbers without its import
 
     if len(t) < 8:
         return np.full(len(t), np.nan)
@@ -312,8 +367,7 @@ def _pulsing(t: np.ndarray, steps: np.ndarray) -> np.ndarray:
     ok = np.isfinite(steps)
     path = np.cumsum(np.where(ok, steps, 0.0))
     cutoff = min(FLICKER_HIGHPASS_HZ / (fps / 2), 0.9)
-    sos = butter(2, cutoff, btype="highpass", output="sos")
-    band = sosfiltfilt(sos, path, padlen=min(len(path) - 1, 3 * int(fps)))
+    band = sosfiltfilt(butter2(cutoff, "highpass"), path, padlen=min(len(path) - 1, 3 * int(fps)))
     # a sine of amplitude A has median(sin^2) = A^2 / 2 over its period; the median (not the mean)
     # ignores the short ringing one lone brightness step (a flash, a soft cut) leaves after filtering
     out = 100 * np.sqrt(2 * np.maximum(_running_median(t, band**2, 0.5), 0.0))

@@ -175,6 +175,10 @@ def _still_there(lab: np.ndarray, tpl: _Template, A: np.ndarray, pts: np.ndarray
     return best, box
 
 
+class _MissedFrame(Exception):
+    """A sampled frame was not delivered by a read that skips frames nobody uses."""
+
+
 def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = None, cuts=(),
                       progress: Callable[[int, int], None] | None = None):
     """``structure.ghost_limbs`` (% of a limb's vacated opening pixels still showing it), with boxes.
@@ -187,8 +191,11 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
         Its skeleton, on the frames to measure (the drift meter's ~8 per second).
     back : ndarray of bool, optional
         Frames where the subject shows their back (gaps).
-    cuts : sequence of float
-        Hard cuts (seconds): each starts a new shot, whose opening gives a new template.
+    cuts : sequence of float, or CutFeed
+        Hard cuts (seconds): each starts a new shot, whose opening gives a new template. A
+        :class:`~steadymotion.drift.meter.CutFeed` while the frame pass that finds them is still
+        reading: each sample then waits until that pass has read past it (the same cuts, the same
+        numbers).
 
     Returns
     -------
@@ -209,65 +216,89 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     scale = float(np.clip(TORSO_PX / torso, 0.05, 1.0))
     side = int(round(max(W, H) * scale))
     back = np.zeros(n, bool) if back is None else back
-    templates: list[_Template] = []
-    crops: dict[int, tuple[float, int, bytes]] = {}  # second -> (share, sample, JPEG close-up)
-    crop_from = SPECS["structure.ghost_limbs"].minor
-    anchor0 = t0 = None
-    anchors: tuple[int, ...] = SHOULDERS
-    shots = sorted(float(c) for c in cuts)
-    shot_start = float(seq.times[0])
-    k = 0
-    seg = None
-    # a second read of the video: any damage was reported by the passes before (report=False)
-    with VideoReader(video, max_side=side, report=False) as reader, contextlib.ExitStack() as stack:
-        stack.callback(lambda: seg is not None and seg.close())
-        sx = reader.output_size[0] / W
-        for frame in reader:
-            if k >= n:
-                break
-            if frame.t < seq.times[k] - 1e-6:
-                continue
-            i, k = k, k + 1
-            if progress is not None and i % 8 == 0:
-                progress(i, n)
-            while shots and seq.times[i] >= shots[0] - 1e-6:  # a new shot: a new opening
-                shot_start, anchor0, templates = shots.pop(0), None, []
-            body = seq.body[i]
-            if not seq.body_present[i] or back[i] or not _usable(body, seq.size, SHOULDERS):
-                continue
-            pts = body[:, :2] * sx
-            if anchor0 is None:
-                if seq.times[i] - shot_start > 1.5:
-                    continue  # no usable opening frame in this shot: not measurable
-                lab = _lab(frame.image)
-                if seg is None:  # one segmenter for every shot's opening (each costs ~0.1 s to set up)
-                    seg = PersonSegmenter("general")
-                person = seg.probability(frame.image) > 0.5
-                templates = _arm_templates(lab, person, pts, body[:, 3])
-                if not templates:
+    times = np.asarray(seq.times, np.float64)
+
+    def sampled(t: float) -> bool:
+        j = int(np.searchsorted(times, t))
+        return any(abs(times[q] - t) <= 1e-4 for q in (j - 1, j) if 0 <= q < n)
+
+    def measure(skip: bool):
+        templates: list[_Template] = []
+        crops: dict[int, tuple[float, int, bytes]] = {}  # second -> (share, sample, JPEG close-up)
+        crop_from = SPECS["structure.ghost_limbs"].minor
+        anchor0 = t0 = None
+        anchors: tuple[int, ...] = SHOULDERS
+        feed = cuts if hasattr(cuts, "until") else None
+        shots = [] if feed is not None else sorted(float(c) for c in cuts)
+        passed = 0  # cuts whose shot has begun
+        shot_start = float(seq.times[0])
+        k = 0
+        seg = None
+        values = np.full(n, np.nan)
+        boxes = np.full((n, 4), np.nan)
+        # a second read of the video: any damage was reported by the passes before (report=False)
+        # (``skip``: the frames between samples that no frame refers to are not decoded at all)
+        with VideoReader(video, max_side=side, report=False, wanted=sampled if skip else None) as reader, \
+                contextlib.ExitStack() as stack:
+            stack.callback(lambda: seg is not None and seg.close())
+            sx = reader.output_size[0] / W
+            for frame in reader:
+                if k >= n:
+                    break
+                if frame.t < seq.times[k] - 1e-6:
                     continue
-                anchors = SHOULDERS + HIPS if _usable(body, seq.size, HIPS) else SHOULDERS
-                anchor0, t0 = pts, seq.times[i]
-                continue
-            if seq.times[i] - t0 < 0.5:
-                continue
-            use = list(anchors if _usable(body, seq.size, anchors) else SHOULDERS)
-            A, _ = cv2.estimateAffinePartial2D(anchor0[use].astype(np.float32), pts[use].astype(np.float32))
-            if A is None:
-                continue
-            lab = _lab(frame.image)
-            best, best_box = np.nan, None
-            for tpl in templates:
-                share, box = _still_there(lab, tpl, A, pts)
-                if np.isfinite(share) and not share <= best:
-                    best, best_box = share, box
-            values[i] = best
-            if best_box is not None:
-                w, h = reader.output_size
-                boxes[i] = best_box / (w, h, w, h)
-                sec = int(seq.times[i])
-                if best >= crop_from and best > crops.get(sec, (-1.0,))[0]:  # the worst sample of each second
-                    crops[sec] = (best, i, _crop_jpeg(frame.image, best_box))
+                i, k = k, k + 1
+                if skip and abs(frame.t - seq.times[i]) > 1e-4:
+                    raise _MissedFrame  # a sampled frame did not come: read again, every frame
+                if progress is not None and i % 8 == 0:
+                    progress(i, n)
+                if feed is not None:  # the cuts the frame pass has found up to here
+                    shots = sorted(float(c) for c in feed.until(float(seq.times[i])))[passed:]
+                while shots and seq.times[i] >= shots[0] - 1e-6:  # a new shot: a new opening
+                    shot_start, anchor0, templates = shots.pop(0), None, []
+                    passed += 1
+                body = seq.body[i]
+                if not seq.body_present[i] or back[i] or not _usable(body, seq.size, SHOULDERS):
+                    continue
+                pts = body[:, :2] * sx
+                if anchor0 is None:
+                    if seq.times[i] - shot_start > 1.5:
+                        continue  # no usable opening frame in this shot: not measurable
+                    lab = _lab(frame.image)
+                    if seg is None:  # one segmenter for every shot's opening (each costs ~0.1 s to set up)
+                        seg = PersonSegmenter("general")
+                    person = seg.probability(frame.image) > 0.5
+                    templates = _arm_templates(lab, person, pts, body[:, 3])
+                    if not templates:
+                        continue
+                    anchors = SHOULDERS + HIPS if _usable(body, seq.size, HIPS) else SHOULDERS
+                    anchor0, t0 = pts, seq.times[i]
+                    continue
+                if seq.times[i] - t0 < 0.5:
+                    continue
+                use = list(anchors if _usable(body, seq.size, anchors) else SHOULDERS)
+                A, _ = cv2.estimateAffinePartial2D(anchor0[use].astype(np.float32), pts[use].astype(np.float32))
+                if A is None:
+                    continue
+                lab = _lab(frame.image)
+                best, best_box = np.nan, None
+                for tpl in templates:
+                    share, box = _still_there(lab, tpl, A, pts)
+                    if np.isfinite(share) and not share <= best:
+                        best, best_box = share, box
+                values[i] = best
+                if best_box is not None:
+                    w, h = reader.output_size
+                    boxes[i] = best_box / (w, h, w, h)
+                    sec = int(seq.times[i])
+                    if best >= crop_from and best > crops.get(sec, (-1.0,))[0]:  # the worst sample of each second
+                        crops[sec] = (best, i, _crop_jpeg(frame.image, best_box))
+        return values, boxes, crops
+
+    try:
+        values, boxes, crops = measure(skip=True)
+    except _MissedFrame:  # pragma: no cover - a damaged or oddly timed file
+        values, boxes, crops = measure(skip=False)
     if progress is not None:
         progress(n, n)
     return _series(seq.times, values, boxes, {i: jpeg for _, i, jpeg in crops.values()})

@@ -15,7 +15,7 @@ import functools
 import itertools
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -339,6 +339,13 @@ class VideoReader:
     report : bool
         Warn (or raise) about damage when the iteration ends (default). ``False`` only records it
         in :attr:`truncation`, for a caller that reads a video in ranges and reports once.
+    wanted : callable(t) -> bool, optional
+        The frames (by time, seconds) the caller will use, for a reader of a sample of the frames:
+        a frame not wanted that no other frame refers to (H.264's non-reference frames) is then
+        not decoded at all (FFmpeg's ``skip_frame = "NONREF"``, set packet by packet) and not
+        delivered; the wanted ones decode bit-identically. Frames not wanted that others refer to
+        are still delivered. Only with ``report=False``: the damage record then counts delivered
+        frames only.
 
     Notes
     -----
@@ -363,7 +370,11 @@ class VideoReader:
         max_side: int | None = None,
         strict: bool = False,
         report: bool = True,
+        wanted: Callable[[float], bool] | None = None,
     ) -> None:
+        if wanted is not None and report:
+            raise ValueError("wanted (frames left undecoded) needs report=False: the damage record would count them as lost")
+        self.wanted = wanted
         self.path = _check_input(path)
         self._container = _open(self.path)
         try:
@@ -425,6 +436,8 @@ class VideoReader:
             self._container.seek(seek_pts, stream=self._stream, backward=True, any_frame=False)
         demux = self._container.demux(self._stream)
         bad = 0
+        ctx, origin, tb = self._stream.codec_context, self._stream.start_time or 0, self._stream.time_base
+        skipping = False
         while True:
             try:
                 packet = next(demux)
@@ -433,6 +446,11 @@ class VideoReader:
             except av.error.FFmpegError as exc:
                 self._stop_reason = f"read error: {_reason(exc)}"
                 return
+            if self.wanted is not None:  # a frame nobody uses and nothing refers to is not decoded
+                skip = packet.pts is not None and not self.wanted(float((packet.pts - origin) * tb))
+                if skip != skipping:
+                    ctx.skip_frame = "NONREF" if skip else "DEFAULT"
+                    skipping = skip
             try:
                 frames = packet.decode()
             except av.error.FFmpegError:

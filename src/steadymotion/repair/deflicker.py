@@ -23,14 +23,14 @@ from steadymotion.drift.meter import FLICKER_HIGHPASS_HZ
 
 def lowpass(x: np.ndarray, fps: float, cutoff_hz: float = FLICKER_HIGHPASS_HZ) -> np.ndarray:
     """Zero-phase order-2 Butterworth low-pass of ``x`` (T, ...) along time (the mean for short runs)."""
-    from scipy.signal import butter, sosfiltfilt
+    from steadymotion.filters import butter2, sosfiltfilt  # scipy.signal's numbers without its import
 
     x = np.asarray(x, np.float64)
     if len(x) < 8:
         return np.broadcast_to(x.mean(axis=0), x.shape).copy() if len(x) else x.copy()
-    sos = butter(2, min(cutoff_hz / (fps / 2), 0.9), btype="lowpass", output="sos")
+    sos = butter2(min(cutoff_hz / (fps / 2), 0.9), "lowpass")
     # even (mirror) padding: an odd extension would pin the ends to their own values, flicker and all
-    return sosfiltfilt(sos, x, axis=0, padtype="even", padlen=min(len(x) - 1, 3 * int(fps)))
+    return sosfiltfilt(sos, x, padtype="even", padlen=min(len(x) - 1, 3 * int(fps)))
 
 
 def brightness_path(track, seg: slice) -> np.ndarray:
