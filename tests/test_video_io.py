@@ -400,10 +400,14 @@ def test_threaded_writer_matches_the_in_process_writer(tmp_path):
         for i in range(45):
             w.write(pattern_frame(i, 160, 90))
         assert w.frames_written == 45
-    # then the files agree: count, exact rate, size, pixels (one x264 thread: bit-exact)
+    # then the files agree: count, exact rate, size, pixels (the same frames in the same order: x264
+    # with one thread is almost always bit-exact here, and once in a few runs differs by a few grey
+    # levels in a block, 77 dB; a frame dropped or out of order is ~20 dB)
     ia, ib = probe_video(a), probe_video(b)
     assert (ib.frame_count, ib.fps, ib.size, ib.codec) == (ia.frame_count, ia.fps, ia.size, ia.codec) == (45, Fraction(30000, 1001), (160, 90), "h264")
-    assert all(np.array_equal(x.image, y.image) for x, y in zip(read_all(a), read_all(b)))
+    for x, y in zip(read_all(a), read_all(b)):
+        mse = np.mean((x.image.astype(np.float64) - y.image) ** 2)
+        assert mse == 0 or 10 * np.log10(255**2 / mse) > 60, (x.index, mse)
     assert leftovers(tmp_path) == ["a.mp4", "b.mp4"]
 
 
