@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 from steadymotion.errors import OutputError
 
@@ -55,6 +56,20 @@ def publish_mode(path: str | os.PathLike, directory: bool = False) -> None:
     kept that mode after the rename, whatever the user's umask."""
     with contextlib.suppress(OSError):
         os.chmod(path, (0o777 if directory else 0o666) & ~UMASK)
+
+
+class CloseOrAbort:
+    """Context manager for writers with ``close()`` and ``abort()``: the block ending normally
+    finishes the output, an exception in it throws the output away (nothing half-written left)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class PendingFile:

@@ -27,12 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from steadymotion.errors import OutputError
+from steadymotion.io.atomic import CloseOrAbort
 
 #: Frames that can wait between the renderer and the encoder.
 SLOTS = 4
 
 
-class BackgroundVideoWriter:
+class BackgroundVideoWriter(CloseOrAbort):
     """``VideoWriter(path, fps, **options)`` running in a child process; same ``write``/``close``/``abort``.
 
     Parameters
@@ -201,17 +202,9 @@ class BackgroundVideoWriter:
                 pass
             self._shm = None
 
-    def __enter__(self) -> BackgroundVideoWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
-class ThreadedVideoWriter:
+class ThreadedVideoWriter(CloseOrAbort):
     """``VideoWriter(path, fps, **options)`` fed from a thread of this process; same
     ``write``/``close``/``abort``.
 
@@ -293,14 +286,6 @@ class ThreadedVideoWriter:
         self._thread.join()
         self._writer.abort()
 
-    def __enter__(self) -> ThreadedVideoWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def _child(spec: dict) -> int:

@@ -33,7 +33,7 @@ from steadymotion.errors import (
     TruncatedVideoWarning,
     UnsupportedCodecError,
 )
-from steadymotion.io.atomic import PendingFile, check_writable
+from steadymotion.io.atomic import CloseOrAbort, PendingFile, check_writable
 
 #: Largest frame steadymotion decodes (8K UHD); larger streams are refused with a clear error.
 MAX_VIDEO_PIXELS = 7680 * 4320
@@ -551,7 +551,7 @@ def read_frames(path: str | Path, **kwargs) -> Iterator[np.ndarray]:
             yield frame.image
 
 
-class VideoWriter:
+class VideoWriter(CloseOrAbort):
     """Write RGB frames to an H.264 MP4 that plays everywhere.
 
     Output is ``yuv420p``, BT.709, ``+faststart``, with even dimensions: an odd width or height is
@@ -767,11 +767,3 @@ class VideoWriter:
         self._closed = True
         self._pending.discard()
 
-    def __enter__(self) -> VideoWriter:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
