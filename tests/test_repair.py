@@ -86,6 +86,25 @@ def colour_drift(d13, folder):
     return {"shirt": shirt, "both": both, "res": res}
 
 
+def test_deflicker_keeps_clipped_highlights_of_a_bright_clip(folder):
+    # given: 4 s of a bright AI clip (SkyReels: white veil, sunlit leaves, sky near 255) with an 8 %
+    # flicker from 1 s: the brightened frames clip, white and the leaves' green channel saturate
+    src = media_path("longlive__skyreel-lady_web.mp4")
+    clip, flick = folder / "bright.mp4", folder / "bright_flicker.mp4"
+    with VideoReader(src, start_s=6.0, end_s=10.0, max_side=480) as r, VideoWriter(clip, r.fps) as w:
+        for f in r:
+            w.write(f.image)
+    inject(clip, flick, "flicker", 8.0, 1.0, seed=1)
+    # when: deflickered
+    res = repair_video(flick, folder / "bright_fixed.mp4", only="flicker")
+    # then: the flicker is undone over the pixels it changed (> 5 dB; darkening the clipped frames
+    # linearly gave 4.5 dB here, with a grey haze over the veil and a magenta cast on the leaves that
+    # the meter read as a hard cut), and the repaired clip has no cut and no flicker left
+    before, after = _changed_psnr(clip, flick, res.output, onset=1.0)
+    assert after > before + 5.0, (before, after)
+    assert not [e for e in res.after.events if e.kind in ("cut", "flicker")], [e.to_dict() for e in res.after.events]
+
+
 def test_garment_colour_is_pulled_back(d13, colour_drift):
     res = colour_drift["res"]
     found = {e.series for e in res.before.events if e.kind == "color"}

@@ -50,12 +50,45 @@ def flicker_gains(track, weight: np.ndarray) -> np.ndarray:
     return out * np.asarray(weight)[:, None]
 
 
+#: Darkening channels map linearly up to this level of the output and bend to keep 255 at 255 above it.
+KNEE = 0.8
+
+
+def gain_curve(log_gain: float) -> np.ndarray:
+    """The 256-entry curve of one channel multiplied by ``exp(log_gain)``, with a highlight knee when
+    it darkens.
+
+    A frame a flicker brightened lost its highlights to clipping (255 stands for anything brighter).
+    Scaling it down linearly turns that white into flat grey, and a channel that clipped alone (the
+    green of sunlit leaves) into a hue shift: the frame looks hazy and tinted beside its neighbours.
+    So a darkening channel follows ``v * g`` up to ``KNEE * 255 * g`` and from there a cubic Hermite
+    segment (value and slope continuous, monotone) to 255 at 255: mid-tones, which carry the measured
+    gain, are corrected exactly and clipped white stays white (the soft shoulder of film-style tone
+    curves, e.g. Reinhard et al. 2002's, fitted to this gain). Brightening is linear; what passes
+    255 clips, as it does in the frames around it.
+    """
+    g = float(np.exp(log_gain))
+    v = np.arange(256, dtype=np.float64)
+    out = v * g
+    if g < 1.0:
+        k = KNEE * 255.0  # input level where the shoulder starts
+        y0, y1, d = k * g, 255.0, 255.0 - k
+        m0, m1 = g, 1.0  # slopes at the two ends: monotone, since (y1 - y0) / d lies between them for g < 1
+        t = (v - k) / d
+        hi = v > k
+        tt = t[hi]
+        h00, h10, h01, h11 = 2 * tt**3 - 3 * tt**2 + 1, tt**3 - 2 * tt**2 + tt, -2 * tt**3 + 3 * tt**2, tt**3 - tt**2
+        out[hi] = h00 * y0 + h10 * d * m0 + h01 * y1 + h11 * d * m1
+    return out
+
+
 def apply_gains(img: np.ndarray, log_gain: np.ndarray) -> np.ndarray:
-    """``img`` (H, W, 3) uint8 with each channel multiplied by ``exp(log_gain[c])`` (a lookup table)."""
+    """``img`` (H, W, 3) uint8 with each channel multiplied by ``exp(log_gain[c])`` (a lookup table;
+    darkening keeps clipped highlights, :func:`gain_curve`)."""
     if not np.any(np.abs(log_gain) > 1e-5):
         return img
     import cv2
 
-    v = np.arange(256, dtype=np.float64)[:, None] * np.exp(np.asarray(log_gain, np.float64))[None, :]
+    v = np.stack([gain_curve(lg) for lg in np.asarray(log_gain, np.float64)], axis=1)
     lut = np.clip(np.round(v), 0, 255).astype(np.uint8).reshape(1, 256, 3)
     return cv2.LUT(img, lut)
