@@ -284,7 +284,7 @@ def _work_copy(rgb: np.ndarray, person: np.ndarray | None):
 def _hair_pixels(small: np.ndarray, fg: np.ndarray, face: np.ndarray, skin_lab: np.ndarray | None) -> np.ndarray | None:
     """Hair: the person (segmentation mask) in a band around the face outline (out to 35 % of the
     face height beyond it), above the eye line, without skin-coloured pixels (forehead, ears, a
-    bald crown) — the hair as segmented, not a patch above the forehead."""
+    bald crown) — the hair as segmented, not a patch above the forehead; all of it (see the end)."""
     import cv2
 
     fh = float(np.linalg.norm(face[10, :2] - face[152, :2]))
@@ -315,7 +315,10 @@ def _hair_pixels(small: np.ndarray, fg: np.ndarray, face: np.ndarray, skin_lab: 
         px = px[_far_from(to_lab(px), skin_lab, SKIN_TOLERANCE)]
     if len(px) < max(8, 0.15 * min(len(ys), MAX_PIXELS)):
         return None
-    return px[_colour_core(to_lab(px))]
+    # no dominant-colour core here: hair beside a veil, a hood or a hat is two colours of about equal
+    # share, and the median-based core jumps from one to the other when their shares cross; the
+    # two-colour palette (:func:`palette_lab`) keeps both and the meter takes the one nearest the reference
+    return px
 
 
 def _clothing_pixels(small: np.ndarray, fg: np.ndarray, body: np.ndarray, face: np.ndarray | None,
