@@ -159,6 +159,12 @@ def test_only_is_respected_and_cli_exit_codes(d13, folder):
     assert out.read_bytes() == injected.read_bytes()
     bad = CliRunner().invoke(app, ["repair", str(injected), "-o", str(folder / "x.mp4"), "--only", "flicker,sharpen"])
     assert bad.exit_code == 2 and "--only takes" in bad.output and not (folder / "x.mp4").exists()
+    # --no-check: the flicker repaired, the output not measured again (no "after" scores printed)
+    quick = CliRunner().invoke(app, ["repair", str(injected), "-o", str(folder / "quick.mp4"), "--only", "flicker", "--no-check", "-q"])
+    assert quick.exit_code == 0 and "deflicker: " in quick.output and (folder / "quick.mp4").exists(), quick.output
+    assert "not measured again" in quick.output and "after" not in quick.output, quick.output
+    both = CliRunner().invoke(app, ["repair", str(injected), "-o", str(folder / "y.mp4"), "--no-check", "--report", str(folder / "y.html")])
+    assert both.exit_code == 2 and "--no-check and --report" in both.output and not (folder / "y.mp4").exists()
 
 
 def test_bad_inputs_leave_nothing_behind(d13, folder, tmp_path, monkeypatch):

@@ -352,6 +352,7 @@ def repair(
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Image of the subject as they should look: colours are pulled back to it (default: the opening frames).")] = None,
     only: Annotated[Optional[str], typer.Option("--only", help="Repair only these, comma-separated: flicker, color, jitter, joins (default: all).")] = None,
     report_out: Annotated[Optional[Path], typer.Option("--report", help="Write a before/after HTML report here (JSON beside it).")] = None,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Do not measure the output again (about a third faster; no 'after' scores; not with --report).")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Undo the drift the meter finds: flicker, colour drift, jitter, segment joins; then measure again.
@@ -363,22 +364,29 @@ def repair(
     from steadymotion.repair import parse_kinds
 
     parse_kinds(only)  # a bad --only fails before any work
+    if no_check and report_out is not None:
+        raise InvalidOptionError("--no-check and --report do not go together: the report shows the output measured again; drop one")
     started = time.perf_counter()
     with StagedProgress(quiet=quiet) as progress:
-        res = repair_video(video, output, reference=reference, only=only, report=report_out, progress=progress)
+        res = repair_video(video, output, reference=reference, only=only, report=report_out, measure_after=not no_check,
+                           progress=progress)
     _print_repair(res, time.perf_counter() - started)
 
 
 def _print_repair(res, elapsed: float) -> None:
     """Scores before and after, and what was repaired where."""
     table = Table(title=f"repaired {res.output.name}", title_justify="left")
-    for col in ("kind", "before", "after"):
+    checked = res.after is not None
+    for col in ("kind", "before", "after") if checked else ("kind", "before"):
         table.add_column(col, justify="left" if col == "kind" else "right")
-    after = res.after.scores if res.after is not None else {}
+    after = res.after.scores if checked else {}
     for kind, score in res.before.scores.items():
         a = after.get(kind)
-        table.add_row(kind, "n/a" if score is None else f"{score:.0f}", "n/a" if a is None else f"{a:.0f}")
+        cells = [kind, "n/a" if score is None else f"{score:.0f}"]
+        table.add_row(*cells, *(["n/a" if a is None else f"{a:.0f}"] if checked else []))
     console.print(table)
+    if not checked:
+        console.print("the output was not measured again (--no-check)", highlight=False)
     words = {"flicker": "deflicker", "color": "colour", "jitter": "stabilised", "joins": "joins"}
     for kind in res.kinds:
         info = res.repairs.get(kind)
