@@ -412,7 +412,8 @@ def region_pixels(rgb: np.ndarray, body: np.ndarray | None, face: np.ndarray | N
         hair = _hair_pixels(small, fg, scaled_landmarks(face, s), skin_lab)
         if hair is not None and len(hair) >= 6:
             out["hair"] = hair
-            hair_lab = np.median(to_lab(hair), axis=0)
+            lab = to_lab(hair)  # what the clothing leaves out: the hair's dominant colour, not a veil beside it
+            hair_lab = np.median(lab[_colour_core(lab)], axis=0)
     if body_ok:
         clothing = _clothing_pixels(small, fg, scaled_landmarks(body, s), scaled_landmarks(face, s) if face_ok else None, skin_lab, hair_lab)
         if clothing is not None and len(clothing) >= 12:
