@@ -84,6 +84,30 @@ def test_background_plate_holds_no_figure_colour(name):
     assert frac < 0.01
 
 
+def test_a_hand_blurred_against_a_curtain_leaves_no_skin_in_the_plate():
+    # given UniAnimate's dancer, her left hand swinging (motion-blurred) in front of a yellow curtain:
+    # the matte caught only its upper half, and a colour test against one background colour took a
+    # strip of the grey curtain beside it for skin instead
+    from steadymotion.skeleton import KP
+
+    img, rig = _rig("unianimate__source_video.mp4")
+    lab_img = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab_bg = cv2.cvtColor(rig.background, cv2.COLOR_RGB2LAB).astype(np.float32)
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    for s in "lr":
+        wr, hd = rig.rest[KP[f"wrist_{s}"], :2], rig.rest[KP[f"hand_{s}"], :2]
+        L = float(np.linalg.norm(hd - wr))
+        d2 = (xx - hd[0]) ** 2 + (yy - hd[1]) ** 2
+        skin = np.median(lab_img[d2 <= (0.35 * L) ** 2], axis=0)  # the hand's colour at the knuckles
+        # then the plate around the hand holds (almost) no pixel of the hand's chroma: 0.51 L^2 of
+        # them (the hand's lower half) before the hand's GrabCut and the fingertip margin
+        stained = (d2 <= (1.5 * L) ** 2) & (np.linalg.norm(lab_bg[..., 1:] - skin[1:], axis=2) < 6)
+        assert stained.sum() < 0.15 * L * L, (s, int(stained.sum()), L)
+        # and the figure holds the hand: most of the knuckles' disc (the pose puts it near the blurred edge)
+        assert (rig.alpha[d2 <= (0.35 * L) ** 2] > 0.5).mean() > 0.6, s
+
+
 def test_no_remnants_where_the_arms_were():
     # given a woman whose bare arms hang at her sides with a hand on her shorts
     from steadymotion.skeleton import KP, PART

@@ -29,8 +29,9 @@ from steadymotion.types import RestPose
 #: Bump when the stored rig layout or what its parts hold changes; older stored rigs are rebuilt from
 #: their master image (4: parts cut by the bottom edge continue below it; 5: hands raised from below
 #: the picture are rigged with their forearm, about a virtual elbow; 6: the shirt's shoulders by the
-#: neck are the torso's, which is filled under the head).
-RIG_VERSION = 6
+#: neck are the torso's, which is filled under the head; 7: the parts of a hand the matte lost come
+#: back by a GrabCut about the hand).
+RIG_VERSION = 7
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -426,37 +427,54 @@ def _own_alpha(alpha: np.ndarray | None) -> bool:
 
 
 def _recover_fingers(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Put back into the figure the fingertips the matte lost (thin, so the colour cut's smoothness
-    drops them); left out, they stay in the background plate and float where the hand was.
+    """Put back into the figure the parts of a hand the matte lost (thin fingertips, which the colour
+    cut's smoothness drops; a hand blurred by motion against a curtain of a similar colour); left
+    out, they stay in the background plate and float where the hand was.
 
-    Around each hand (a disc of twice the wrist-to-knuckles length), a pixel joins the figure when
-    its CIELAB colour is nearer the hand's (median of the figure near the knuckles) than the
-    surrounding background's (median of the disc outside the figure), and it touches the figure.
+    Around each hand (a disc of twice the wrist-to-knuckles length) a GrabCut (Rother, Kolmogorov &
+    Blake 2004: Gaussian-mixture colour models of figure and background, and a graph cut) decides:
+    the hand's axis from the wrist to half a hand past the knuckles is surely hand, the figure in
+    the disc probably figure, the rest of the disc probably background, outside it background. A
+    background of several colours (a grey and a yellow curtain, a sofa) is modelled as such, so a
+    strip of the grey curtain beside the hand is not taken for skin because it is nearer skin than
+    the yellow. What joins must touch the hand's axis; a cut that would add more than two hands'
+    area is dropped (a leak into a background of the skin's colour).
     """
     from scipy.ndimage import label
 
     out = a.copy()
-    lab = None
     fig = a > 0.5
     for wr, hd, c, R, (x0, y0, x1, y1) in _limb_end_discs(kp, present, "hand", "wrist", "hand", 1.0, 2.0, 2.0, a.shape):
         L = float(np.linalg.norm(hd - wr))
-        if lab is None:
-            lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        if L < 4:
+            continue
         yy, xx = np.mgrid[y0:y1, x0:x1]
         disc = (xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= R * R
-        near = ((xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= (0.6 * L) ** 2) & fig[y0:y1, x0:x1]
-        bg = disc & (a[y0:y1, x0:x1] < 0.05)
-        if near.sum() < 10 or bg.sum() < 20:
+        f = fig[y0:y1, x0:x1]
+        if not (disc & ~f).any() or (disc & f).sum() < 10:
             continue
-        L_ = lab[y0:y1, x0:x1]
-        skin, back = np.median(L_[near], axis=0), np.median(L_[bg], axis=0)
-        if np.linalg.norm(skin - back) < 15:
-            continue  # the hand is the background's colour: nothing to tell apart
-        closer = np.linalg.norm(L_ - skin, axis=-1) < np.linalg.norm(L_ - back, axis=-1)
-        cand = disc & closer & ~fig[y0:y1, x0:x1]
-        comp, n = label(cand | fig[y0:y1, x0:x1])
-        keep = np.unique(comp[fig[y0:y1, x0:x1]])
-        add = cand & np.isin(comp, keep[keep > 0])
+        u = (hd - wr) / L
+        axis = np.zeros(disc.shape, np.uint8)
+        p0, p1 = wr - (x0, y0), hd + 0.3 * L * u - (x0, y0)
+        cv2.line(axis, (int(round(p0[0])), int(round(p0[1]))), (int(round(p1[0])), int(round(p1[1]))), 1,
+                 max(2, int(round(0.15 * L))))
+        m = np.full(disc.shape, cv2.GC_BGD, np.uint8)
+        m[disc] = cv2.GC_PR_BGD
+        m[disc & f] = cv2.GC_PR_FGD
+        m[axis > 0] = cv2.GC_FGD
+        if (m == cv2.GC_BGD).sum() < 20 and (m == cv2.GC_PR_BGD).sum() < 20:
+            continue
+        try:
+            cv2.grabCut(np.ascontiguousarray(rgb[y0:y1, x0:x1]), m, None, np.zeros((1, 65)), np.zeros((1, 65)), 4,
+                        cv2.GC_INIT_WITH_MASK)
+        except cv2.error:  # a colour model without samples: nothing to tell apart
+            continue
+        hand = ((m == cv2.GC_FGD) | (m == cv2.GC_PR_FGD)) & disc
+        comp, _ = label(hand | f)
+        keep = np.unique(comp[axis > 0])
+        add = hand & np.isin(comp, keep[keep > 0]) & ~f
+        if add.sum() > 2.0 * L * L:
+            continue
         out[y0:y1, x0:x1][add] = 1.0
     return out
 
@@ -565,6 +583,15 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     # colour; outside the hole the plate is the image itself, so a still figure renders the image)
     grow = max(3, int(0.008 * max(h, w)) | 1)
     hole = cv2.dilate((a > 0.02).astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(bool)
+    # past each hand, a fingers' length more: fingertips smeared by motion fade into the background
+    # (too faint for the matte or the hand's GrabCut) and would stay in the plate as a pale smudge
+    for wr, hd, _c, _r, _box in _limb_end_discs(kp, present, "hand", "wrist", "hand", 1.0, 1.0, 4.0, (h, w)):
+        L = float(np.linalg.norm(hd - wr))
+        tip = hd + 0.8 * (hd - wr)
+        capsule = np.zeros((h, w), np.uint8)
+        cv2.line(capsule, (int(round(hd[0])), int(round(hd[1]))), (int(round(tip[0])), int(round(tip[1]))), 1,
+                 max(3, int(round(0.9 * L))))
+        hole |= capsule.astype(bool)
     background = inpaint_multiscale(rgb, hole)
     synth = hole.astype(np.uint8)
 
