@@ -73,7 +73,7 @@ def gain_curve(log_gain: float) -> np.ndarray:
     if g < 1.0:
         k = KNEE * 255.0  # input level where the shoulder starts
         y0, y1, d = k * g, 255.0, 255.0 - k
-        m0, m1 = g, 1.0  # slopes at the two ends: monotone, since (y1 - y0) / d lies between them for g < 1
+        m0, m1 = g, 1.0  # end slopes: positive and under 3x the segment's mean slope (5 - 4g), so monotone (Fritsch & Carlson 1980)
         t = (v - k) / d
         hi = v > k
         tt = t[hi]

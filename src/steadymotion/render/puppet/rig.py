@@ -585,13 +585,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     hole = cv2.dilate((a > 0.02).astype(np.uint8), np.ones((grow, grow), np.uint8)).astype(bool)
     # past each hand, a fingers' length more: fingertips smeared by motion fade into the background
     # (too faint for the matte or the hand's GrabCut) and would stay in the plate as a pale smudge
+    past = np.zeros((h, w), np.uint8)
     for wr, hd, _c, _r, _box in _limb_end_discs(kp, present, "hand", "wrist", "hand", 1.0, 1.0, 4.0, (h, w)):
         L = float(np.linalg.norm(hd - wr))
         tip = hd + 0.8 * (hd - wr)
-        capsule = np.zeros((h, w), np.uint8)
-        cv2.line(capsule, (int(round(hd[0])), int(round(hd[1]))), (int(round(tip[0])), int(round(tip[1]))), 1,
+        cv2.line(past, (int(round(hd[0])), int(round(hd[1]))), (int(round(tip[0])), int(round(tip[1]))), 1,
                  max(3, int(round(0.9 * L))))
-        hole |= capsule.astype(bool)
+    hole |= past.astype(bool)
     background = inpaint_multiscale(rgb, hole)
     synth = hole.astype(np.uint8)
 
