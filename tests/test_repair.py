@@ -52,6 +52,14 @@ def _changed_psnr(clean, injected, repaired, onset=ONSET, thr=12.0) -> tuple[flo
     return 10 * np.log10(255**2 * n / se_i), 10 * np.log10(255**2 * n / se_r)
 
 
+def _excerpt(src, dst, start_s: float, end_s: float, max_side: int = 480):
+    """``src`` from ``start_s`` to ``end_s``, at most ``max_side`` px, written to ``dst``."""
+    with VideoReader(src, start_s=start_s, end_s=end_s, max_side=max_side) as r, VideoWriter(dst, r.fps) as w:
+        for f in r:
+            w.write(f.image)
+    return dst
+
+
 def _frames(path) -> list[np.ndarray]:
     with VideoReader(path) as r:
         return [f.image for f in r]
@@ -90,10 +98,7 @@ def test_deflicker_keeps_clipped_highlights_of_a_bright_clip(folder):
     # given: 4 s of a bright AI clip (SkyReels: white veil, sunlit leaves, sky near 255) with an 8 %
     # flicker from 1 s: the brightened frames clip, white and the leaves' green channel saturate
     src = media_path("longlive__skyreel-lady_web.mp4")
-    clip, flick = folder / "bright.mp4", folder / "bright_flicker.mp4"
-    with VideoReader(src, start_s=6.0, end_s=10.0, max_side=480) as r, VideoWriter(clip, r.fps) as w:
-        for f in r:
-            w.write(f.image)
+    clip, flick = _excerpt(src, folder / "bright.mp4", 6.0, 10.0), folder / "bright_flicker.mp4"
     inject(clip, flick, "flicker", 8.0, 1.0, seed=1)
     # when: deflickered
     res = repair_video(flick, folder / "bright_fixed.mp4", only="flicker")
@@ -206,10 +211,7 @@ def test_real_drifting_ai_clip_gets_its_colours_back(folder):
     src = media_path("longlive__skyreel-lady_web.mp4")
     with VideoReader(src, end_s=0.05) as r:
         first = next(iter(r)).image
-    clip = folder / "skyreel.mp4"
-    with VideoReader(src, start_s=20.0, end_s=24.0, max_side=480) as r, VideoWriter(clip, r.fps) as w:
-        for f in r:
-            w.write(f.image)
+    clip = _excerpt(src, folder / "skyreel.mp4", 20.0, 24.0)
     res = repair_video(clip, folder / "skyreel_fixed.mp4", reference=first, only="color")
     assert res.before.scores["color"] < 60, res.before.scores
     assert res.after.scores["color"] > res.before.scores["color"] + 20, (res.before.scores, res.after.scores)
