@@ -676,6 +676,8 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
     env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("GLOG_minloglevel", "2")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # one worker runs per core: BLAS threads (the face descriptor's matrix products) would only spin
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     with tempfile.TemporaryDirectory(prefix="steadymotion-pose-") as tmp:
         procs: list[subprocess.Popen | None] = [None] * len(chunks)
 
