@@ -32,6 +32,8 @@ def measure(path: str) -> dict:
 
     used = []
     run_parallel = extract._run_parallel
+    if os.environ.get("BENCH_WORKERS"):  # compare pose-worker counts: BENCH_WORKERS=1 python benchmarks/bench_drift.py
+        extract.default_workers = lambda: int(os.environ["BENCH_WORKERS"]) + 1  # the meter takes one fewer than the cores
 
     def counting(path, chunks, *args, **kwargs):  # how many pose workers the meter started
         used.append(len(chunks))

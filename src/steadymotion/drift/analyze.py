@@ -8,6 +8,7 @@ documented JSON and a readable HTML page (:mod:`.report`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import warnings
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from steadymotion._native import cv2_threads
 from steadymotion.drift.events import DriftEvent, cut_events, kind_scores, series_events, worst_severity
 from steadymotion.drift.meter import (
     CutFeed,
@@ -213,6 +215,7 @@ def analyze_video(
     from steadymotion.io.image import read_image
     from steadymotion.pose.extract import (
         Appearance,
+        default_workers,
         extract_pose,
         extract_pose_and_appearance,
         measure_appearance,
@@ -270,16 +273,21 @@ def analyze_video(
                 notes.append("the skeleton was not tracked again: it is the one measured on these frames before they were "
                              "recoloured (no frame was moved); colours, identity and the frame measures were measured again")
         else:
-            # as many pose workers as cores, although this process streams every frame meanwhile: on 2
-            # cores one worker saves ~1 s of CPU (a second one's start-up) but is slower to finish
-            # (LongLive no-cache, quiet machine: 7.2-7.3 s wall with one, 6.8-6.9 s with two)
-            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, progress=bump("pose")) if pose else None
+            # one pose worker per core but the one this process takes streaming every frame: a worker
+            # measures the appearance on a second thread beside Holistic, and on 2 cores a second
+            # worker costs ~1 s of CPU (start-up, re-detection) without finishing sooner
+            # (benchmarks/bench_drift.py, BENCH_WORKERS=1 and 2: 0.57/0.46/0.48x against 0.55/0.48/0.56x)
+            tracking = pool.submit(extract_pose_and_appearance, video, stride=stride, workers=max(1, default_workers() - 1),
+                                   progress=bump("pose")) if pose else None
             if tracking is not None:  # the limb remnants follow the pose pass, alongside the frame pass
                 feed = CutFeed()
                 ghost_job = pool.submit(_ghost_limbs_behind, video, tracking, feed, stage("looking for limb remnants"))
         if tracking is None:
             done["pose"] = total
-        pp = frame_pass(video, progress=bump("frames"), track=keep_track, feed=feed)
+        # beside the pose worker, the cores are busy: OpenCV's parallel loops over small working
+        # frames would only add overhead (the frame pass: 2.5 s of CPU on one thread, 2.8 s on two)
+        with cv2_threads(1) if tracking is not None else contextlib.nullcontext():
+            pp = frame_pass(video, progress=bump("frames"), track=keep_track, feed=feed)
         try:
             if tracking is None:
                 raise NoPersonError("pose not tracked")

@@ -247,6 +247,49 @@ REGION_RATE = 4.0
 CUT_THIN = 4
 
 
+class _Behind:
+    """Calls ``fn(*args)`` for each :meth:`put`, in order, on one helper thread, while the caller goes
+    on: the appearance of the tracked frames (OpenCV, NumPy's BLAS, MediaPipe's segmentation, all
+    outside the GIL) is measured on the second core while the caller's thread waits on Holistic.
+    At most ``depth`` frames wait (memory stays flat). Leaving the block waits for the last call and
+    re-raises what it raised; leaving it with an error drops what is still waiting."""
+
+    _END = object()
+
+    def __init__(self, fn: Callable, depth: int = 4) -> None:
+        import queue
+        import threading
+
+        self._fn, self._error = fn, None
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._thread = threading.Thread(target=self._run, name="steadymotion-appearance", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not self._END:
+            if self._error is None:
+                try:
+                    self._fn(*item)
+                except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+                    self._error = exc
+
+    def put(self, *args) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(args)
+
+    def __enter__(self) -> _Behind:
+        return self
+
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None and self._error is None:
+            self._error = exc_type  # skip what still waits
+        self._queue.put(self._END)
+        self._thread.join()
+        if exc_type is None and self._error is not None:
+            raise self._error
+
+
 def _extract_range(
     path: str,
     start_s: float | None,
@@ -281,6 +324,40 @@ def _extract_range(
         segmenter = PersonSegmenter("general")  # runs on the small copy region_colors makes
         next_id = next_region = -1.0
         prev_hist = None
+
+        def measure(image: np.ndarray, t: float, b, f, flags: tuple[bool, bool] | None) -> None:
+            """The subject's appearance on one tracked frame (``flags``: given landmarks' samples)."""
+            nonlocal next_id, next_region, prev_hist
+            scale = image.shape[1] / size[0]  # landmarks are in source pixels
+            if flags is None:
+                # a hard cut (a new shot, often a new person in generated video): measure the
+                # face and colours at once rather than when the schedule comes round (up to 1 s
+                # later), so identity's onset is the cut's. Histograms of a thinned copy of the
+                # tracked frames (a missed cut costs only onset accuracy, a false one a sample)
+                hist = hsv_histogram(np.ascontiguousarray(image[::CUT_THIN, ::CUT_THIN]))
+                if prev_hist is not None and histogram_change(prev_hist, hist) > CUT_SCORE:
+                    next_id = next_region = -1.0
+                prev_hist = hist
+            bw = None if b is None else scaled_landmarks(b, scale)
+            fw = None if f is None else scaled_landmarks(f, scale)
+            # given landmarks: measured on the same frames as the measurement they come from
+            at_region = flags[0] if flags is not None else t >= next_region
+            if at_region:
+                pal = region_colors(image, bw, fw, segmenter)
+                next_region = t + 1.0 / REGION_RATE
+            else:  # colours change slowly and are judged over 1-s medians: half the rate is enough
+                pal = np.full((len(REGIONS), 2, 3), np.nan, np.float32)
+            colors.append(pal[:, 0])
+            colors2.append(pal[:, 1])
+            shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
+            d = None
+            if fw is not None and (flags[1] if flags is not None else t >= next_id):
+                d = ident.descriptor(image, fw)
+                if d is not None:
+                    rate = IDENTITY_OPENING_RATE if t < IDENTITY_OPENING_S else IDENTITY_RATE
+                    next_id = t + 1.0 / rate
+            descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
+            sampled.append((at_region, d is not None))
     bp, hp, fp = [], [], []
     nan_body = np.full((N_BODY, 4), np.nan, np.float32)
     nan_hand = np.full((N_HAND, 3), np.nan, np.float32)
@@ -293,7 +370,8 @@ def _extract_range(
         gi = 0
     # damage is reported once, for the whole video, by the caller (report=False)
     with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side, report=False) as reader, \
-            (HolisticTracker(opts) if given is None else contextlib.nullcontext()) as tracker:
+            (HolisticTracker(opts) if given is None else contextlib.nullcontext()) as tracker, \
+            (_Behind(measure) if appearance else contextlib.nullcontext()) as behind:
         size = reader.info.size
         cam = CameraSteps(size) if camera else None
         try:
@@ -327,37 +405,9 @@ def _extract_range(
                 hp.append((lh is not None, rh is not None))
                 fp.append(f is not None)
                 times.append(frame.t)
-                if appearance:
-                    scale = frame.image.shape[1] / size[0]  # landmarks are in source pixels
-                    if given is None:
-                        # a hard cut (a new shot, often a new person in generated video): measure the
-                        # face and colours at once rather than when the schedule comes round (up to 1 s
-                        # later), so identity's onset is the cut's. Histograms of a thinned copy of the
-                        # tracked frames (a missed cut costs only onset accuracy, a false one a sample)
-                        hist = hsv_histogram(np.ascontiguousarray(frame.image[::CUT_THIN, ::CUT_THIN]))
-                        if prev_hist is not None and histogram_change(prev_hist, hist) > CUT_SCORE:
-                            next_id = next_region = -1.0
-                        prev_hist = hist
-                    bw = None if b is None else scaled_landmarks(b, scale)
-                    fw = None if f is None else scaled_landmarks(f, scale)
-                    # given landmarks: measured on the same frames as the measurement they come from
-                    at_region = bool(g_sampled[gi - 1, 0]) if given is not None else frame.t >= next_region
-                    if at_region:
-                        pal = region_colors(frame.image, bw, fw, segmenter)
-                        next_region = frame.t + 1.0 / REGION_RATE
-                    else:  # colours change slowly and are judged over 1-s medians: half the rate is enough
-                        pal = np.full((len(REGIONS), 2, 3), np.nan, np.float32)
-                    colors.append(pal[:, 0])
-                    colors2.append(pal[:, 1])
-                    shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
-                    d = None
-                    if fw is not None and (bool(g_sampled[gi - 1, 1]) if given is not None else frame.t >= next_id):
-                        d = ident.descriptor(frame.image, fw)
-                        if d is not None:
-                            rate = IDENTITY_OPENING_RATE if frame.t < IDENTITY_OPENING_S else IDENTITY_RATE
-                            next_id = frame.t + 1.0 / rate
-                    descriptors.append(np.full(128, np.nan, np.float32) if d is None else d)
-                    sampled.append((at_region, d is not None))
+                if appearance:  # measured on the helper thread, in frame order
+                    behind.put(frame.image, frame.t, b, f, (bool(g_sampled[gi - 1, 0]), bool(g_sampled[gi - 1, 1]))
+                               if given is not None else None)
                 pending += stride
                 if report is not None and pending >= 8:
                     report(pending)
@@ -517,7 +567,8 @@ def extract_pose_and_appearance(video: str | Path, *, stride: int = 1, workers: 
                                 progress: ProgressFn | None = None) -> tuple[PoseSequence, Appearance]:
     """Like :func:`extract_pose`, and also measure the subject's appearance on each tracked frame
     (region colours, face descriptors) inside the same worker processes, on the frames they decode
-    anyway. Used by the drift meter. Raises :class:`~steadymotion.errors.NoPersonError` likewise."""
+    anyway, on a second thread beside the tracking. Used by the drift meter. Raises
+    :class:`~steadymotion.errors.NoPersonError` likewise."""
     seq, app = _extract(video, stride=stride, workers=workers, progress=progress, appearance=True)
     return seq, app
 
