@@ -316,7 +316,7 @@ def test_after_measure_reuses_the_skeleton_only_where_no_frame_was_moved(d13, fo
 def test_frames_read_ahead_in_a_thread_arrive_in_order_and_errors_reach_the_caller(tmp_path):
     import threading
 
-    from steadymotion.pipelines.repair import _read_ahead
+    from steadymotion.io.video import read_ahead as _read_ahead
     from tests.conftest import write_pattern_clip
 
     clip = write_pattern_clip(tmp_path / "p.mp4", n=20)
@@ -327,6 +327,12 @@ def test_frames_read_ahead_in_a_thread_arrive_in_order_and_errors_reach_the_call
         ahead = [(f.index, f.image) for f in frames]
     assert [i for i, _ in ahead] == list(range(20))
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(direct, ahead))
+    # a sampling reader (the pose worker) has only its samples converted ahead; the rest still come
+    with VideoReader(clip) as r, _read_ahead(r, depth=2, convert=lambda f: f.index % 3 == 0) as frames:
+        got = list(frames)
+    assert [f.index for f in got] == list(range(20))
+    assert [f._image is not None for f in got] == [i % 3 == 0 for i in range(20)]
+    assert all(np.array_equal(f.image, direct[f.index][1]) for f in got)  # the others convert on use
     # leaving early (an error in the repair) stops the reading thread before the reader closes
     with pytest.raises(RuntimeError):
         with VideoReader(clip) as r, _read_ahead(r, depth=2) as frames:

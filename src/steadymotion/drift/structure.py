@@ -24,8 +24,9 @@ occlusion-aware warping, Siarohin et al. 2019; disocclusion checks in video comp
    (best of small offsets, which absorb skeleton error). Real footage: a few per cent. A remnant:
    tens of per cent.
 
-Frames showing the back (arms swap sides), torsos not fully in the frame, and frames less than half
-a second after the template are gaps, not drift. The share is smoothed with a 1-s running median.
+Frames showing the back (arms swap sides), torsos not fully in the frame, arms whose elbow or wrist
+is not confidently tracked (as when the template was cut), and frames less than half a second after
+the template are gaps, not drift. The share is smoothed with a 1-s running median.
 Where: the box around the still-matching pixels, carried into the event.
 """
 
@@ -283,6 +284,8 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
                 lab = _lab(frame.image)
                 best, best_box = np.nan, None
                 for tpl in templates:
+                    if body[list(tpl.chain[1:3]), 3].min() < CONF:
+                        continue  # where the arm is now is not known well enough to say it has left
                     share, box = _still_there(lab, tpl, A, pts)
                     if np.isfinite(share) and not share <= best:
                         best, best_box = share, box

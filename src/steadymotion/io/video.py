@@ -11,9 +11,12 @@ renamed only when everything succeeded.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
+import queue
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -306,6 +309,59 @@ def _info(container, stream, p: Path, rotation: int) -> VideoInfo:
         audio_codec=audio,
     )
 
+
+
+@contextlib.contextmanager
+def read_ahead(reader, depth: int = 4, convert: Callable[[Frame], bool] | None = None) -> Iterator[Iterator[Frame]]:
+    """``reader``'s frames, decoded (and converted to RGB) in a thread up to ``depth`` frames ahead.
+
+    PyAV lets go of the GIL while it decodes and converts, so the caller's work on one frame and the
+    decoding of the next overlap. ``convert(frame)`` says which frames to convert there (default:
+    all; a caller that samples frames converts only those, the others still come, unconverted).
+    Errors are raised where the frame would have come. The thread is stopped and joined on leaving,
+    before the reader is closed.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                pass
+        return False
+
+    def run() -> None:
+        try:
+            for frame in reader:
+                if convert is None or convert(frame):
+                    frame.image  # noqa: B018 - converted here, not in the caller's thread
+                if not put(frame):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
+            put(exc)
+            return
+        put(end)
+
+    def frames() -> Iterator[Frame]:
+        while True:
+            item = ahead.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    thread = threading.Thread(target=run, daemon=True, name="steadymotion-reader")
+    thread.start()
+    try:
+        yield frames()
+    finally:
+        stop.set()
+        thread.join()
 
 def probe_video(path: str | Path) -> VideoInfo:
     """Read a video's header without decoding it all (one frame is decoded to learn its rotation)."""

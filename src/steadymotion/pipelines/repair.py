@@ -16,12 +16,9 @@ stabilising shifts would not give the moved content's positions.
 from __future__ import annotations
 
 import json
-import queue
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -230,7 +227,7 @@ def _apply(video, output: Path, plan, before, progress):
     """Stream ``video`` through the plan into ``output``; keep a few before/after pairs for the report."""
     from steadymotion.drift.meter import FLOW_SIDE, jpeg
     from steadymotion.io.encoder import ThreadedVideoWriter
-    from steadymotion.io.video import VideoReader
+    from steadymotion.io.video import VideoReader, read_ahead
     from steadymotion.perception.segmentation import PersonSegmenter
     from steadymotion.repair.colour import shrink
     from steadymotion.repair.plan import repair_frame
@@ -248,7 +245,7 @@ def _apply(video, output: Path, plan, before, progress):
         # frames are decoded in another, ahead of their use
         options = {"audio_from": video, "crf": REPAIR_CRF, "preset": REPAIR_PRESET, "x264_params": REPAIR_X264}
         with (VideoReader(video) as reader, ThreadedVideoWriter(output, reader.fps, **options) as writer,
-              _read_ahead(reader) as frames):
+              read_ahead(reader) as frames):
             w, h = reader.output_size
             s = FLOW_SIDE / max(w, h)
             small = (max(1, round(w * s)), max(1, round(h * s)))
@@ -278,53 +275,6 @@ def _apply(video, output: Path, plan, before, progress):
         if segmenter is not None:
             segmenter.close()
     return n, fps, (w, h), pairs
-
-
-@contextmanager
-def _read_ahead(reader, depth: int = 4) -> Iterator[Iterator]:
-    """``reader``'s frames, decoded and converted to RGB in a thread up to ``depth`` frames ahead
-    (PyAV lets go of the GIL while it decodes and converts); its errors are raised where the frame
-    would have come. The thread is stopped and joined on leaving, before the reader is closed."""
-    ahead: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def put(item) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                pass
-        return False
-
-    def run() -> None:
-        try:
-            for frame in reader:
-                frame.image  # noqa: B018 - converted here, not in the caller's thread
-                if not put(frame):
-                    return
-        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread
-            put(exc)
-            return
-        put(end)
-
-    def frames() -> Iterator:
-        while True:
-            item = ahead.get()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-
-    thread = threading.Thread(target=run, daemon=True, name="steadymotion-reader")
-    thread.start()
-    try:
-        yield frames()
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _cut_between(plan, i: int) -> bool:

@@ -39,7 +39,7 @@ import numpy as np
 
 from steadymotion._native import quiet_native_stderr
 from steadymotion.errors import NoFramesError, NoPersonError
-from steadymotion.io.video import Truncation, VideoReader, probe_video, report_damage
+from steadymotion.io.video import Truncation, VideoReader, probe_video, read_ahead, report_damage
 from steadymotion.perception.camera import CameraSteps, body_boxes, camera_path
 from steadymotion.skeleton import N_BODY, N_FACE, N_HAND, scaled_landmarks
 from steadymotion.types import PoseSequence
@@ -320,8 +320,18 @@ def _extract_range(
 
         from steadymotion.perception.scene import CUT_SCORE, histogram_change, hsv_histogram
 
-        ident = FaceIdentity()
-        segmenter = PersonSegmenter("general")  # runs on the small copy region_colors makes
+        # made on the helper thread when first needed: their models load while Holistic starts
+        models: dict = {}
+
+        def ident() -> FaceIdentity:
+            if "ident" not in models:
+                models["ident"] = FaceIdentity()
+            return models["ident"]
+
+        def segmenter() -> PersonSegmenter:
+            if "segmenter" not in models:
+                models["segmenter"] = PersonSegmenter("general")  # runs on the small copy region_colors makes
+            return models["segmenter"]
         next_id = next_region = -1.0
         prev_hist = None
 
@@ -343,7 +353,7 @@ def _extract_range(
             # given landmarks: measured on the same frames as the measurement they come from
             at_region = flags[0] if flags is not None else t >= next_region
             if at_region:
-                pal = region_colors(image, bw, fw, segmenter)
+                pal = region_colors(image, bw, fw, segmenter())
                 next_region = t + 1.0 / REGION_RATE
             else:  # colours change slowly and are judged over 1-s medians: half the rate is enough
                 pal = np.full((len(REGIONS), 2, 3), np.nan, np.float32)
@@ -352,7 +362,7 @@ def _extract_range(
             shapes.append(np.full(len(SHAPE_PAIRS), np.nan) if fw is None else face_shape(fw))
             d = None
             if fw is not None and (flags[1] if flags is not None else t >= next_id):
-                d = ident.descriptor(image, fw)
+                d = ident().descriptor(image, fw)
                 if d is not None:
                     rate = IDENTITY_OPENING_RATE if t < IDENTITY_OPENING_S else IDENTITY_RATE
                     next_id = t + 1.0 / rate
@@ -371,12 +381,20 @@ def _extract_range(
     # damage is reported once, for the whole video, by the caller (report=False)
     with VideoReader(path, start_s=start_s, end_s=end_s, max_side=opts.work_side, report=False) as reader, \
             (HolisticTracker(opts) if given is None else contextlib.nullcontext()) as tracker, \
-            (_Behind(measure) if appearance else contextlib.nullcontext()) as behind:
+            (_Behind(measure) if appearance else contextlib.nullcontext()) as behind, \
+            contextlib.ExitStack() as stack:
         size = reader.info.size
         cam = CameraSteps(size) if camera else None
         try:
             fps = float(reader.info.fps)
-            for frame in reader:
+
+            def tracked(frame) -> bool:  # the frames converted ahead (the others are skipped below)
+                return given is None and (stride <= 1 or int(round(frame.t * fps)) % stride == 0)
+
+            # decoded and converted in a thread ahead of Holistic (PyAV lets go of the GIL), which
+            # takes them off the tracking thread's path
+            frames = stack.enter_context(read_ahead(reader, depth=4, convert=tracked))
+            for frame in frames:
                 if lead_in is not None and frame.t < lead_in - 1e-6:
                     cam.prime(frame.image)
                     continue
@@ -416,8 +434,8 @@ def _extract_range(
             if start_s is None:
                 raise
         truncation = reader.truncation
-    if appearance:
-        segmenter.close()
+    if appearance and "segmenter" in models:
+        models["segmenter"].close()
     if report is not None and pending:
         report(pending)
     n = len(times)
