@@ -56,3 +56,23 @@ def test_parts_is_checked_before_any_work(tmp_path):
         HolisticOptions(parts="hands")
     with pytest.raises(ValueError, match="parts"):
         extract_pose(tmp_path / "missing.mp4", parts="face")
+
+
+def test_appearance_errors_on_the_helper_thread_reach_the_caller(tmp_path, monkeypatch):
+    # the pose worker measures the appearance on a helper thread beside Holistic: a failure there is
+    # raised where the worker's results are gathered, not lost with the thread
+    import steadymotion.perception.identity as identity
+    from steadymotion.pose.extract import HolisticOptions, _extract_range
+    from tests.conftest import write_pattern_clip
+
+    clip = write_pattern_clip(tmp_path / "p.mp4", n=12)
+
+    def broken(*args, **kwargs):
+        raise ValueError("region colours failed")
+
+    monkeypatch.setattr(identity, "region_colors", broken)
+    with pytest.raises(ValueError, match="region colours failed"):
+        _extract_range(str(clip), None, None, HolisticOptions(), None, 2, True, False, None)
+    import threading
+
+    assert not [t for t in threading.enumerate() if t.name in ("steadymotion-appearance", "steadymotion-reader")]
