@@ -23,6 +23,7 @@ where ``res(N) = relu(x + affine(con(relu(affine(con(x))))))`` with 3x3 convolut
 
 from __future__ import annotations
 
+import functools
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,14 +156,11 @@ def _layer(r: _Reader):
     raise ValueError(f"unexpected layer {name!r} in the face model")
 
 
-def _trailer(r: _Reader, version: int) -> None:
-    """What ``add_layer`` writes after its layer: state flags and (empty) training buffers."""
-    r.bool(), r.bool()
-    if version >= 2:
-        r.bool()
-    r.tensor(), r.tensor()
-    if version >= 2:
-        r.tensor()
+def _trailer(r: _Reader) -> None:
+    """What ``add_layer`` (version 2, as in this model) writes after its layer: three state flags and
+    three (empty) training buffers; for the bottom layer the third buffer is ``grad_final``."""
+    r.bool(), r.bool(), r.bool()
+    r.tensor(), r.tensor(), r.tensor()
 
 
 class FaceResNet:
@@ -200,12 +198,12 @@ class FaceResNet:
         # skips write nothing but their version (taken from the architecture below)
         layers = [_layer(r)]
         bottom = versions[-1]
-        _trailer(r, 2)  # its third tensor is grad_final here
+        _trailer(r)
         if bottom >= 3:
             r.int()  # sample expansion factor
         while r.pos < len(r.data):
             layers.append(_layer(r))
-            _trailer(r, 2)
+            _trailer(r)
         self._plan(layers)
 
     def _plan(self, layers: list) -> None:
@@ -283,16 +281,14 @@ class FaceResNet:
         return (x.mean(axis=(0, 1)) @ self.fc).astype(np.float32)
 
 
-_NET: FaceResNet | None = None
+@functools.lru_cache(maxsize=1)
+def _cached(path: str) -> FaceResNet:
+    return FaceResNet(path)
 
 
 def face_resnet(path: str | Path) -> FaceResNet:
     """The network of ``path``, loaded once a process."""
-    global _NET
-    if _NET is None or getattr(_NET, "_path", None) != str(path):
-        _NET = FaceResNet(path)
-        _NET._path = str(path)
-    return _NET
+    return _cached(str(path))
 
 
 __all__ = ["CHIP_PADDING", "CHIP_SIZE", "FaceResNet", "face_resnet"]
