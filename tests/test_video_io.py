@@ -468,3 +468,44 @@ def test_wanted_frames_decode_the_same_and_unused_ones_are_skipped():
     assert len(sampled) < 0.75 * len(full)
     with pytest.raises(ValueError):
         VideoReader(path, wanted=wanted)
+
+
+def test_frames_read_ahead_in_a_thread_arrive_in_order_and_errors_reach_the_caller(tmp_path):
+    import threading
+
+    from steadymotion.io.video import read_ahead
+    from tests.conftest import write_pattern_clip
+
+    clip = write_pattern_clip(tmp_path / "p.mp4", n=20)
+    with VideoReader(clip) as r:
+        direct = [(f.index, f.image.copy()) for f in r]
+    # every frame, in order, converted already
+    with VideoReader(clip) as r, read_ahead(r, depth=2) as frames:
+        ahead = [(f.index, f.image) for f in frames]
+    assert [i for i, _ in ahead] == list(range(20))
+    assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(direct, ahead))
+    # a sampling reader (the pose worker) has only its samples converted ahead; the rest still come
+    with VideoReader(clip) as r, read_ahead(r, depth=2, convert=lambda f: f.index % 3 == 0) as frames:
+        got = list(frames)
+    assert [f.index for f in got] == list(range(20))
+    assert [f._image is not None for f in got] == [i % 3 == 0 for i in range(20)]
+    assert all(np.array_equal(f.image, direct[f.index][1]) for f in got)  # the others convert on use
+    # leaving early (an error in the repair) stops the reading thread before the reader closes
+    with pytest.raises(RuntimeError):
+        with VideoReader(clip) as r, read_ahead(r, depth=2) as frames:
+            next(frames)
+            raise RuntimeError("repair failed")
+    assert not [t for t in threading.enumerate() if t.name == "steadymotion-reader"]
+
+    # the reader's own error comes out where the frame would have
+    class Broken:
+        def __iter__(self):
+            with VideoReader(clip) as r:
+                yield from list(r)[:3]
+            raise OSError("read error")
+
+    got = []
+    with pytest.raises(OSError, match="read error"), read_ahead(Broken()) as frames:
+        for f in frames:
+            got.append(f.index)
+    assert got == [0, 1, 2]
