@@ -621,8 +621,8 @@ def _running_mean(t: np.ndarray, v: np.ndarray, seconds: float) -> np.ndarray:
         return np.where(den > 1e-9, num / den, np.nan)
 
 
-def _running_median(t: np.ndarray, v: np.ndarray, seconds: float, min_share: float = 0.0) -> np.ndarray:
-    """Centred running median (robust to single bad samples).
+def _running_median(t: np.ndarray, v: np.ndarray, seconds: float, min_share: float = 0.0, q: float = 0.5) -> np.ndarray:
+    """Centred running median (robust to single bad samples), or another quantile ``q`` of the window.
 
     With ``min_share`` > 0 a value is kept only where the sample itself was measured and at least
     that share of its window (and two samples) was: one measurable frame among gaps is not evidence
@@ -639,5 +639,5 @@ def _running_median(t: np.ndarray, v: np.ndarray, seconds: float, min_share: flo
         if min_share and not (np.isfinite(v[i]) and good.size >= max(2, min_share * seg.size)):
             continue
         if good.size:
-            out[i] = np.median(good)
+            out[i] = np.median(good) if q == 0.5 else np.quantile(good, q)
     return out

@@ -77,7 +77,7 @@ SPECS: dict[str, SeriesSpec] = {s.name: s for s in (
                0.09, 0.6, 1.2, min_event_s=0.75, what="slow background melting beyond camera motion"),
     SeriesSpec("structure.ghost_limbs", "structure", "% of limb",
                "share of an arm's opening pixels still showing the arm after it moved away (remnants, duplicated limbs)",
-               12.0, 22.0, 40.0, min_event_s=1.0, what="limb remnant left where the arm was"),
+               12.0, 22.0, 40.0, min_event_s=0.75, what="limb remnant left where the arm was"),
     SeriesSpec("structure.background_objects", "structure", "% of frame",
                "largest patch of the static background that changed and stayed changed (an object appearing or vanishing): "
                "the views 0.5-1 s before and after compared in the camera-aligned frame, people, moving things and "
