@@ -40,6 +40,10 @@ def measure(path: str) -> dict:
         return run_parallel(path, chunks, *args, **kwargs)
 
     extract._run_parallel = counting
+    if os.environ.get("BENCH_POSE_RATE"):  # compare tracking rates: BENCH_POSE_RATE=8 python benchmarks/bench_drift.py
+        from steadymotion.drift import analyze
+
+        analyze.POSE_RATE = float(os.environ["BENCH_POSE_RATE"])
 
     t0 = time.perf_counter()
     with VideoReader(path) as r:

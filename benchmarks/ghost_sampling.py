@@ -6,9 +6,10 @@ The measure takes its templates from the first usable frame of each shot, so whi
 shot. On the puppet renders it must find the remnants at every rate; on the real clips and on
 LongLive's no-cache clip (no remnant: after its cut at 5.08 s an open denim shirt shows its side
 panels when the arms spread) it must stay quiet at every rate. Issue #14 found the no-cache clip
-flips between clean and a false major/severe event with the sampling (see the README, "Limb
-remnants"); this prints that table for any change to the measure, so a change is judged on every
-sampling, not the one the drift meter happens to use.
+flipping between clean and a false major/severe event with the sampling (5 wrong verdicts of 32; 0
+since the measure changed, see the README's `steadymotion analyze` speed section); this prints that
+table for any change to the measure, so a change is judged on every sampling, not the one the drift
+meter happens to use.
 
 Each sampling is tracked twice: by one pose worker (as the drift meter tracks) and by two (each
 re-detects the person at its chunk's start: a different, equally valid skeleton). Each line: clip,

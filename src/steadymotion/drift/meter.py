@@ -1,6 +1,6 @@
 """The measurements behind the drift meter: one pose pass and one frame pass over the video.
 
-Pose pass (worker processes): MediaPipe Holistic on every ``stride``-th frame (about 8 per second)
+Pose pass (worker processes): MediaPipe Holistic on every ``stride``-th frame (about 6 per second)
 — skeleton, hands, physics, body jitter, fidelity — plus, on those same decoded frames, the
 subject's appearance: region colours and once-a-second face descriptors
 (:func:`steadymotion.pose.extract.extract_pose_and_appearance`). Frame pass (this process, at the
@@ -416,6 +416,10 @@ LIMBS = tuple(LONG_BONES.values())
 SWING_SPEED = 3.0
 
 
+#: The sampling interval (s) the body-jerk limits are calibrated at: the jerk is scaled to it.
+JERK_DT = 1 / 8
+
+
 def pose_series(seq: PoseSequence, camera: PixelPass | None = None) -> list[Series]:
     """Skeleton, hands, physics and body-jitter series from the sampled skeleton.
 
@@ -438,8 +442,12 @@ def pose_series(seq: PoseSequence, camera: PixelPass | None = None) -> list[Seri
     stretch = _nanmax(ratios, len(seq))
     out.append(Series("skeleton.limb_stretch", t, stretch))
 
-    # body jitter: third difference of visible joints, in torso lengths
+    # body jitter: third difference of visible joints, in torso lengths, scaled to the 1/8-s sampling its
+    # limits were calibrated at: on real footage the third difference grew about in proportion to the
+    # sampling interval (0.20 at 8 a second, 0.27 at 6), between the cube of smooth motion and the
+    # constant of frame-to-frame noise
     pts = seq.body[:, :25, :2] / torso_med if np.isfinite(torso_med) else np.full((len(seq), 25, 2), np.nan)
+    dt = float(np.median(np.diff(t))) if len(t) >= 2 else JERK_DT
     jerk = np.full(len(seq), np.nan)
     if len(seq) >= 4:
         d3 = np.linalg.norm(np.diff(pts, n=3, axis=0), axis=-1)  # (T-3, 25)
@@ -450,7 +458,7 @@ def pose_series(seq: PoseSequence, camera: PixelPass | None = None) -> list[Seri
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                jerk[2:-1] = np.nanmedian(d3, axis=1)
+                jerk[2:-1] = np.nanmedian(d3, axis=1) * (JERK_DT / dt if dt > 0 else 1.0)
     out.append(Series("jitter.body", t, _running_mean(t, jerk, 0.5)))
 
     # hands: share of visible wrists without a resolved hand (1-s running mean)

@@ -207,7 +207,7 @@ def ghost_limb_series(video, seq: PoseSequence, *, back: np.ndarray | None = Non
     video : path
         The video ``seq`` was tracked from.
     seq : PoseSequence
-        Its skeleton, on the frames to measure (the drift meter's ~8 per second).
+        Its skeleton, on the frames to measure (the drift meter's ~6 per second).
     back : ndarray of bool, optional
         Frames where the subject shows their back (gaps).
     cuts : sequence of float, or CutFeed
