@@ -380,10 +380,17 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
     cannot be separated by a colour model of the whole region, and every pixel lost this way stays
     behind as a sliver or a finger-shaped remnant when the arm moves. Near the arm (within 0.9 of its
     width from the bone; within a quarter palm length of the hand's finger bones), a pixel the torso or a
-    leg holds goes to the arm when its CIELAB colour is nearer the arm's median colour than the
-    median colour of the part holding it, measured in a ring around the arm (a nearest-class-mean
-    decision: denim under a hand stays denim, skin beside skin goes with the arm); within 0.6 of
-    the arm's width from its bone, a pixel within 20 Delta E of the arm's colour is the arm's.
+    leg holds goes to the arm when its CIELAB colour is nearer the arm's median colour (from its
+    inside, not its soft outline) than the colour of the part holding it right beside it (its mean
+    over a window the arm's width across; the part's median in a ring around the arm where it has
+    too few pixels there): a nearest-class-mean decision, denim under a hand stays denim, skin
+    beside skin goes with the arm. Within 0.6 of the arm's width from its bone, a pixel within 20
+    Delta E of the arm's colour is the arm's. An arm's bone can lie off its middle (a forearm
+    hanging beside the shorts, its bone along its outer edge; its inner edge was left on the shorts
+    as a skin strip, issue #13's anyone-3): pixels within 0.8 of the arm's width of its pixels are
+    candidates too, taken only when clearly nearer the arm's colour (half the distance) and where
+    the holder has nothing of the arm's colour nearby (a black sleeve beside a black top stays apart
+    from it: raw_0's self-reenactment lost 0.6 dB without that).
     """
     h, w = labels.shape
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -405,6 +412,14 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                 if not (np.isfinite(a).all() and np.isfinite(b).all()):
                     continue
                 cv2.line(zone, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(2, int(2 * 0.9 * radius[j])))
+            bone_zone = zone.astype(bool)
+            if name != "hand":
+                # and beside the arm's own pixels: the bone line can lie off the arm's middle (a
+                # forearm hanging beside the shorts, its bone along its outer edge); there a pixel
+                # must be clearly nearer the arm's colour (a hand's zone stays its fingers': beside
+                # a hand lie the shorts' hem and the thigh, which it must not take)
+                d = 2 * max(1, int(round(0.8 * radius[j]))) + 1
+                zone |= cv2.dilate((labels == j).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
             zone = zone.astype(bool) & person
             core = np.zeros((h, w), np.uint8)
             if name != "hand":
@@ -413,7 +428,9 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             cand = zone & (labels >= 0) & ~np.isin(labels, list(arm_parts | {PART["head"]}))
             if not cand.any():
                 continue
-            mine = np.median(lab[labels == j], axis=0)
+            # the arm's colour from its inside (its outline's soft edge is mostly the background's)
+            inner = cv2.erode((labels == j).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            mine = np.median(lab[inner if inner.sum() >= 20 else labels == j], axis=0)
             ring = cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
             ys, xs = np.nonzero(cand)
             holders = labels[ys, xs]
@@ -425,9 +442,25 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                 theirs = np.median(lab[ref_px], axis=0)
                 sel = holders == o
                 c = lab[ys[sel], xs[sel]]
+                # the holder's colour right beside each pixel, where it has some (the shorts next to a
+                # forearm's edge, not the bare waist the ring also holds): its mean over a window
+                # about the arm's width across (box filters over its pixels)
+                win = max(5, int(2 * radius[j]) | 1)
+                wgt = (ref_px & ring).astype(np.float32)
+                cnt = cv2.boxFilter(wgt, -1, (win, win), normalize=False)
+                local = np.dstack([cv2.boxFilter(lab[..., q] * wgt, -1, (win, win), normalize=False) for q in range(3)])
+                n_here = cnt[ys[sel], xs[sel]]
+                here = local[ys[sel], xs[sel]] / np.maximum(n_here, 1e-6)[:, None]
+                theirs = np.where((n_here >= 0.1 * win * win)[:, None], here, theirs)
                 dm = np.linalg.norm(c - mine, axis=1)
                 # (in the arm's core, skin beside skin goes with the arm unless clearly unlike it)
-                take[sel] = (dm < np.linalg.norm(c - theirs, axis=1)) | (core[ys[sel], xs[sel]] & (dm < 20.0))
+                dt = np.linalg.norm(c - theirs, axis=1)
+                # beside the bone's zone, only where the holder has nothing of the arm's colour nearby
+                # (a black sleeve beside a black top cannot be told from it: the top stays whole)
+                like = cv2.boxFilter((wgt.astype(bool) & (np.linalg.norm(lab - mine, axis=2) < 20.0)).astype(np.float32), -1,
+                                     (win, win), normalize=False)[ys[sel], xs[sel]] / np.maximum(n_here, 1e-6)
+                beside_ok = (dm < 0.5 * dt) & (n_here >= 0.1 * win * win) & (like < 0.2)
+                take[sel] = np.where(bone_zone[ys[sel], xs[sel]], dm < dt, beside_ok) | (core[ys[sel], xs[sel]] & (dm < 20.0))
             labels[ys[take], xs[take]] = j
 
 
