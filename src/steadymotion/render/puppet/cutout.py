@@ -432,6 +432,7 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             inner = cv2.erode((labels == j).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
             mine = np.median(lab[inner if inner.sum() >= 20 else labels == j], axis=0)
             ring = cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+            armlike = np.linalg.norm(lab - mine, axis=2) < 20.0
             ys, xs = np.nonzero(cand)
             holders = labels[ys, xs]
             take = np.zeros(len(ys), bool)
@@ -457,8 +458,8 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                 dt = np.linalg.norm(c - theirs, axis=1)
                 # beside the bone's zone, only where the holder has nothing of the arm's colour nearby
                 # (a black sleeve beside a black top cannot be told from it: the top stays whole)
-                like = cv2.boxFilter((wgt.astype(bool) & (np.linalg.norm(lab - mine, axis=2) < 20.0)).astype(np.float32), -1,
-                                     (win, win), normalize=False)[ys[sel], xs[sel]] / np.maximum(n_here, 1e-6)
+                like = cv2.boxFilter((wgt.astype(bool) & armlike).astype(np.float32), -1, (win, win),
+                                     normalize=False)[ys[sel], xs[sel]] / np.maximum(n_here, 1e-6)
                 beside_ok = (dm < 0.5 * dt) & (n_here >= 0.1 * win * win) & (like < 0.2)
                 take[sel] = np.where(bone_zone[ys[sel], xs[sel]], dm < dt, beside_ok) | (core[ys[sel], xs[sel]] & (dm < 20.0))
             labels[ys[take], xs[take]] = j
