@@ -66,7 +66,8 @@ TORSO_PX = 80.0
 ARM_BAND, DISTINCT_DE, MATCH_DE = 9, 15.0, 6.0
 #: A template pixel counts as vacated this far (working pixels, 0.2 torso) from both arms' current polylines.
 VACATED_PX = 16.0
-#: Fewest distinct arm pixels (working scale) a template needs; half of them must be vacated to measure.
+#: Fewest distinct arm pixels (working scale) a template needs; a frame is measured when half that many
+#: of its pixels, and at least a quarter of the template, are vacated.
 MIN_TEMPLATE_PX = 200
 #: Margin (working pixels) around the torso, legs and head, whose arm pixels are not used; leg band
 #: width in torso lengths.
