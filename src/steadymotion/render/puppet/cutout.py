@@ -571,13 +571,56 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
     return hem
 
 
+def _islands_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+    """Small pieces of a part cut off from the rest of it go to the part they border most (in place).
+
+    The colour cut drops a hand's or arm's shaded edge, and the dropped pixels go to the nearest
+    body part even when that part lies beyond the hand: a sliver of the torso on the hand's far
+    side, which stays in the air when the hand moves and makes the body's outline (the closing in
+    ``rig._under_arms``) reach across the whole hand. A connected piece (8-connectivity) of a part
+    that is not its largest piece and smaller than an arm half-width squared goes to the part
+    sharing most of its border; pieces bordering only the background stay. The head is left alone
+    (a lock of hair apart from the rest of it is still the head's).
+    """
+    from scipy.ndimage import find_objects
+    from scipy.ndimage import label as connected
+
+    arms = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr" if present[PART[f"{k}_{s}"]]]
+    if not arms:
+        return
+    r = float(np.median(radius[arms]))
+    max_area = r * r
+    eight = np.ones((3, 3), bool)
+    for i, spec in enumerate(PARTS):
+        if spec.name == "head" or not present[i]:
+            continue
+        comp, n = connected(labels == i, structure=eight)
+        if n < 2:
+            continue
+        sizes = np.bincount(comp.ravel())[1:]
+        main = int(sizes.argmax())
+        for c, sl in enumerate(find_objects(comp)):
+            if c == main or sl is None or sizes[c] >= max_area:
+                continue
+            ys = slice(max(0, sl[0].start - 1), sl[0].stop + 1)
+            xs = slice(max(0, sl[1].start - 1), sl[1].stop + 1)
+            island = comp[ys, xs] == c + 1
+            ring = cv2.dilate(island.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~island
+            nb = labels[ys, xs][ring]
+            nb = nb[(nb >= 0) & (nb != i)]
+            if len(nb):
+                labels[ys, xs][island] = np.bincount(nb).argmax()
+
+
 def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray) -> None:
     """Long hair lying over the shoulders and upper arms stays with the body, never with an arm (in place).
 
     Hair cut by an arm's outline travels with the arm and leaves a notch in the hairline. The
     hair's colour is the median CIELAB colour of the head's solid pixels outside the face's
     landmark hull; upper-arm and forearm pixels nearer that colour than the arm's own median
-    colour (nearest class mean), and within 20 Delta E of the hair, go to the torso, the back layer.
+    colour (nearest class mean), and within 20 Delta E of the hair, go to the torso, the back layer,
+    where they hang from the head's hair (joined to it through hair-coloured pixels): a hand's
+    shaded edge by the hips is often the hair's brown too.
     """
     if face is None or not np.isfinite(face).all():
         return
@@ -590,6 +633,7 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         return
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     hair_c = np.median(lab[hair], axis=0)
+    taken = np.zeros((h, w), bool)
     for name in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r"):
         j = PART[name]
         mine = labels == j
@@ -602,7 +646,19 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         c = lab[ys, xs]
         dh, da = np.linalg.norm(c - hair_c, axis=1), np.linalg.norm(c - arm_c, axis=1)
         sel = (dh < da) & (dh < 20)
-        labels[ys[sel], xs[sel]] = PART["torso"]
+        taken[ys[sel], xs[sel]] = True
+    if not taken.any():
+        return
+    # only hair that hangs from the head: arm pixels of the hair's colour joined to the head's hair
+    # (through the head and hair-coloured torso pixels), not a hand's shaded edge down by the hips
+    from scipy.ndimage import label as connected
+
+    torso = labels == PART["torso"]
+    near_hair = torso & (np.linalg.norm(lab - hair_c, axis=2) < 20)
+    comp, _ = connected(taken | hair | near_hair, structure=np.ones((3, 3), bool))
+    keep = np.unique(comp[hair])
+    taken &= np.isin(comp, keep[keep > 0])
+    labels[taken] = PART["torso"]
 
 
 def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray, kp: np.ndarray) -> None:
@@ -704,6 +760,7 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     _trunk_slivers_to_arms(labels, kp, present, radius)
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
+    _islands_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _close_arm_holes(labels, present)

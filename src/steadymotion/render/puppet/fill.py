@@ -88,7 +88,12 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     if rest.any() and known.any():
         tel = cv2.inpaint(out, (~known & ~(hole & ~rest)).astype(np.uint8), 5, cv2.INPAINT_TELEA)
         out[rest] = tel[rest]
-    # a blur softens the row-to-row steps and the mirrored copies of details (a pocket's rivets)
-    soft = cv2.GaussianBlur(out, (7, 7), 0)
-    out[hole] = soft[hole]
+    # a blur softens the row-to-row steps and the mirrored copies of details (a pocket's rivets),
+    # normalised over the hole and the known pixels only (Knutsson & Westin 1993): what hid the
+    # hole (a hand's skin beside it) must not bleed into its edge
+    m = (hole | known).astype(np.float32)
+    num = cv2.GaussianBlur(out.astype(np.float32) * m[..., None], (7, 7), 0)
+    den = cv2.GaussianBlur(m, (7, 7), 0)[..., None]
+    soft = num / np.maximum(den, 1e-6)
+    out[hole] = soft[hole].round().clip(0, 255).astype(out.dtype)
     return out

@@ -195,10 +195,63 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     cv2.fillConvexPoly(trunk, torso_polygon(kp, float(radius[PART["torso"]]), widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
     hands = np.isin(labels, [PART[f"hand_{s}"] for s in "lr"])
     cover = (np.isin(labels, arms) & closed & trunk.astype(bool) & ~hands) | (hands & closed_h)
+    cover |= _outline_under_hands(labels, body, arms, kp, r)
     if not cover.any():
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
     out[cover] = labels[iy[cover], ix[cover]]
+    return out
+
+
+def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], kp: np.ndarray, r: float) -> np.ndarray:
+    """The hand pixels that cover the body where a hand hangs over the side of the body (shorts, hips).
+
+    The body's side is hidden under the hand; it is continued under it by linear interpolation,
+    row by row, between the outline's nearest rows above and below where it shows (the side next
+    to the background, not next to an arm). Hand pixels on the body's side of that line cover the
+    body. A closing of the body's mask cannot do this: the notch the hand leaves is often taller
+    than it is deep, and the disc enters it. Only for a body standing upright (hips to knees
+    within 35 degrees of vertical), where the rows cross the side.
+    """
+    h, w = labels.shape
+    out = np.zeros((h, w), bool)
+    pel = kp[KP["pelvis"], :2]
+    knees = [kp[KP[f"knee_{s}"], :2] for s in "lr" if np.isfinite(kp[KP[f"knee_{s}"], :2]).all()]
+    if not knees or not np.isfinite(pel).all():
+        return out
+    axis = np.mean(knees, axis=0) - pel
+    if np.hypot(*axis) < 1 or abs(np.degrees(np.arctan2(axis[0], axis[1]))) > 35:
+        return out
+    arm = np.isin(labels, arms)
+    m = max(2, int(round(0.15 * r)))  # the edge counts as shown when no arm lies this close outside it
+    for s in "lr":
+        hand = labels == PART[f"hand_{s}"]
+        ys, xs = np.nonzero(hand)
+        if len(ys) < 20:
+            continue
+        y0, y1 = ys.min(), ys.max()
+        x0, x1 = max(0, xs.min() - int(3 * r)), min(w, xs.max() + int(3 * r) + 1)
+        # the body lies towards the pelvis from the hand: its side is its first pixel from the hand's side
+        right = float(np.mean(xs)) < pel[0]
+        span = int(y1 - y0 + 1)
+        rows = np.arange(max(0, y0 - span), min(h, y1 + span + 1))
+        edge = np.full(len(rows), np.nan)
+        shown = np.zeros(len(rows), bool)
+        for k, y in enumerate(rows):
+            bx = np.flatnonzero(body[y, x0:x1])
+            if not len(bx):
+                continue
+            e = x0 + (bx[0] if right else bx[-1])
+            edge[k] = e
+            outside = arm[y, max(0, e - m):e] if right else arm[y, e + 1:e + 1 + m]
+            shown[k] = not hand[y].any() and not outside.any()
+        above, below = shown & (rows < y0), shown & (rows > y1)
+        if not above.any() and not below.any():
+            continue
+        under = np.interp(np.arange(y0, y1 + 1), rows[shown], edge[shown])
+        xx = np.arange(w)[None, :]
+        side = xx >= under[:, None] if right else xx <= under[:, None]
+        out[y0:y1 + 1] |= side & hand[y0:y1 + 1]
     return out
 
 
@@ -667,7 +720,12 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                     arm = np.isin(labels, [PART[f"hand_{side}"], PART[f"forearm_{side}"]])
                     edge_px = cv2.dilate(arm.astype(np.uint8), k3).astype(bool) & (labels == i) & ~arm
                     hidden |= trunk_hull & (arm | edge_px)
-            hidden |= under_arms == i
+            under = under_arms == i
+            if under.any():
+                # and the part's own pixels right beside what hides it: the hand's soft edge and its
+                # shadow, which would stay on the shorts as the hand's outline when the hand moves
+                k = 2 * max(2, int(0.005 * max(h, w))) + 1
+                hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own)
             hidden &= a > 0.15
             region |= hidden
             synth[hidden] = 2
@@ -678,6 +736,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         seam = max(2, int(0.003 * max(h, w)))
         grown = cv2.dilate(region.astype(np.uint8), np.ones((2 * seam + 1, 2 * seam + 1), np.uint8)).astype(bool)
         grown = region | (grown & (a > 0.5))  # overlap inside the figure only, never into a fringe
+        if i not in front_set:
+            # a part behind the arms never reaches into them: the arm drawn over it covers the seam,
+            # and when the arm moves, the seam's strip of skin or sleeve would stay on the shorts
+            grown &= region | ~np.isin(labels, [PART[n] for n in FRONT_OF_TORSO if n != "head"])
         if i in front_set and spec.name != "head":
             # an arm overlaps its own chain fully, anything else by one pixel: the torso behind it
             # is inpainted, and a wide seam into the shorts would carry cloth along with the arm
