@@ -36,6 +36,11 @@ def inpaint_multiscale(rgb: np.ndarray, hole: np.ndarray, scale: float = 0.25) -
 
 
 
+#: Colour distance (OpenCV's 8-bit CIELAB units, about 1.3 Delta E76 each on L) within which the
+#: pixels inward of a fill's source are still the same band of cloth.
+SAME_BAND = 24.0
+
+
 def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np.ndarray, axis_b: np.ndarray,
                 max_steps: int | None = None) -> np.ndarray:
     """Fill ``hole`` by continuing the texture across the body: mirror the nearest known pixels inward.
@@ -75,13 +80,33 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     found = hit > 0
     if found.any():
         t = hit[found].astype(np.float64)
-        q = p[found] + t[:, None] * step[found]
-        r = np.round(q + t[:, None] * step[found]).astype(np.int64)
+        st = step[found]
+        q = p[found] + t[:, None] * st
         qi = np.round(q).astype(np.int64)
-        inside = (r[:, 0] >= 0) & (r[:, 0] < w) & (r[:, 1] >= 0) & (r[:, 1] < h)
-        use_r = np.zeros(len(r), bool)
-        use_r[inside] = known[r[inside, 1], r[inside, 0]]
-        src = np.where(use_r[:, None], r, qi)
+        # how far q's band of cloth reaches inward: the walk goes on while the colour stays within
+        # SAME_BAND of q's (blurred, CIELAB), so the mirrored texture never crosses into the next
+        # garment (a jacket's narrow front panel mirrored past its edge brings in the shirt's stripes)
+        lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+        cq = lab[qi[:, 1], qi[:, 0]]
+        run = np.zeros(len(t), np.int64)
+        alive = np.ones(len(t), bool)
+        for k in range(1, int(t.max()) + 1):
+            idx = np.flatnonzero(alive & (k <= t))
+            if not len(idx):
+                break
+            r = np.round(q[idx] + k * st[idx]).astype(np.int64)
+            ok = (r[:, 0] >= 0) & (r[:, 0] < w) & (r[:, 1] >= 0) & (r[:, 1] < h)
+            ok[ok] = known[r[ok, 1], r[ok, 0]]
+            ok[ok] = np.linalg.norm(lab[r[ok, 1], r[ok, 0]] - cq[idx[ok]], axis=1) < SAME_BAND
+            run[idx[ok]] = k
+            alive[idx[~ok]] = False
+        # the mirror distance t folded back and forth within the band (a triangle wave over [0, run])
+        period = 2 * np.maximum(run, 1)
+        m = np.mod(t.astype(np.int64), period)
+        s = np.where(run == 0, 0, np.where(m <= run, m, period - m))
+        src = np.round(q + s[:, None] * st).astype(np.int64)
+        src[:, 0] = np.clip(src[:, 0], 0, w - 1)
+        src[:, 1] = np.clip(src[:, 1], 0, h - 1)
         out[ys[found], xs[found]] = rgb[src[:, 1], src[:, 0]]
     rest = np.zeros_like(hole)
     rest[ys[~found], xs[~found]] = True

@@ -275,20 +275,25 @@ def _limb_end_discs(kp: np.ndarray, present: np.ndarray, part: str, joint_a: str
             yield a, b, c, R, (x0, y0, x1, y1)
 
 
-def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> np.ndarray:
+def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Put back into the figure the shoes the matte lost (white shoes on a light floor are below the
     selfie model's 256-px grid and the whole-figure cut's colour models); left in the background
     plate, they stay behind as ghost shoes when a foot moves.
 
     Around each foot (a disc of 1.3 ankle-to-toe lengths), a full-resolution GrabCut (Rother et al.
     2004) seeded with the foot's bone as sure figure, the matte as probable figure and the disc's
-    outside as background; what it adds that touches the figure joins it.
+    outside as background; what it adds that touches the figure joins it. On a plain floor the shoe
+    is then keyed against the floor continued under it (:func:`_shoe_by_difference`).
+
+    Returns the matte and the pixels around the feet where the floor is plain (the background plate
+    is filled there too: the shoe's faint fringe must not stay in it).
     """
     from scipy.ndimage import label
 
     from steadymotion.perception.segmentation import grab_cut
 
     out = a.copy()
+    plain = np.zeros(a.shape, bool)
     for an, to, c, R, (x0, y0, x1, y1) in _limb_end_discs(kp, present, "foot", "ankle", "toe", 0.5, 1.3, 4.0, a.shape):
         L = float(np.linalg.norm(to - an))
         gc = np.full((y1 - y0, x1 - x0), cv2.GC_PR_BGD, np.uint8)
@@ -311,7 +316,62 @@ def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.nd
         keep = np.unique(comp[fig])
         add &= np.isin(comp, keep[keep > 0])
         out[y0:y1, x0:x1][add] = 1.0
-    return out
+        zone = _shoe_by_difference(rgb, out, an, to, c, R, (x0, y0, x1, y1))
+        if zone is not None:
+            plain[y0:y1, x0:x1] |= zone
+    return out, plain
+
+
+#: Median local standard deviation of lightness (CIELAB L, 5-px windows) under which a floor is plain.
+PLAIN_FLOOR_SD = 1.5
+
+
+def _shoe_by_difference(rgb: np.ndarray, a: np.ndarray, ankle: np.ndarray, toe: np.ndarray, c: np.ndarray, R: float,
+                        box: tuple[int, int, int, int]) -> np.ndarray | None:
+    """Difference matting of a shoe against the floor continued under it (in place on ``a``).
+
+    A white shoe on a light, plain floor defeats colour models (GrabCut's too: the sole and the
+    canvas are the floor's greys), and what the matte misses stays in the background plate as a
+    ghost shoe. Where the floor around the foot is plain, the floor under the foot is predicted by
+    inpainting it from a ring around the foot (Telea 2004), and every pixel near the foot that
+    differs from that prediction is the shoe's (or its shadow's), with alpha rising from 3 to 10
+    Delta E (difference keying against a clean plate, as in Smith & Blinn 1996). Cluttered floors
+    (median local lightness deviation over :data:`PLAIN_FLOOR_SD`) are left to the matte. Returns
+    the foot's zone in ``box`` where the floor was plain, else None.
+    """
+    from scipy.ndimage import label
+    from skimage.color import deltaE_cie76, rgb2lab
+
+    x0, y0, x1, y1 = box
+    L = float(np.linalg.norm(toe - ankle))
+    win = rgb[y0:y1, x0:x1]
+    off = np.array([x0, y0], np.float32)
+    # the foot's reach: the ankle-to-toe bone thickened, below the ankle's top (not the shin)
+    zone = np.zeros(win.shape[:2], np.uint8)
+    cv2.line(zone, tuple(np.round(ankle - off).astype(int)), tuple(np.round(toe - off).astype(int)), 1, max(3, int(1.0 * L)))
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    zone = zone.astype(bool) & ((xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= R * R) & (yy >= ankle[1] - 0.15 * L)
+    fig = a[y0:y1, x0:x1] > 0.5
+    k = max(3, int(0.25 * L) | 1)
+    ring = cv2.dilate((zone | fig).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+    ring &= ~zone & ~(a[y0:y1, x0:x1] > 0.02)
+    if ring.sum() < 30 or not zone.any():
+        return None
+    lab = rgb2lab(win)
+    # plain: little local texture (a lighting gradient across the floor is plain too)
+    L_ = lab[..., 0].astype(np.float32)
+    m1 = cv2.blur(L_, (5, 5))
+    local_sd = np.sqrt(np.maximum(cv2.blur(L_ * L_, (5, 5)) - m1 * m1, 0))
+    if float(np.median(local_sd[ring])) > PLAIN_FLOOR_SD:
+        return None  # a patterned or cluttered floor: the prediction would not hold
+    floor = cv2.inpaint(win, (~ring).astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    d = deltaE_cie76(lab, rgb2lab(floor))
+    alpha = np.clip((d - 3.0) / 7.0, 0.0, 1.0) * zone
+    comp, _ = label((alpha > 0.5) | fig)
+    keep = np.unique(comp[fig])
+    alpha *= np.isin(comp, keep[keep > 0])
+    a[y0:y1, x0:x1] = np.maximum(a[y0:y1, x0:x1], alpha.astype(a.dtype))
+    return zone
 
 
 def _raised_hands(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, sides, hands: dict[str, np.ndarray]
@@ -609,12 +669,12 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     face = pose.face[0] if pose.face_present[0] else None
     a = person_alpha(rgb, alpha, seeds=_skeleton_seeds(kp, present, pose, (h, w), edge))
     if not _own_alpha(alpha):
-        a = _recover_feet(rgb, _recover_fingers(rgb, a, kp, present), kp, present)
+        a, plain_floor = _recover_feet(rgb, _recover_fingers(rgb, a, kp, present), kp, present)
         found = {s: pose.hands[0][k, :, :2] for k, s in enumerate("lr")
                  if pose.hands_present[0][k] and np.isfinite(pose.hands[0][k, :, :2]).all()}
         a, raised = _raised_hands(rgb, a, kp, [s for s in edge if present[PART[f"hand_{s}"]]], found)
     else:
-        raised = {}
+        raised, plain_floor = {}, np.zeros((h, w), bool)
     # segmentation is unsure on thin limbs (alpha 0.5-0.8 across a whole arm): a puppet part is
     # opaque inside and soft only along its silhouette, or it turns see-through when it moves
     e = max(3, int(0.005 * max(h, w)) | 1)
@@ -645,6 +705,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         cv2.line(past, (int(round(hd[0])), int(round(hd[1]))), (int(round(tip[0])), int(round(tip[1]))), 1,
                  max(3, int(round(0.9 * L))))
     hole |= past.astype(bool)
+    # and around the feet on a plain floor, where the shoes' faint fringe escaped the matte
+    hole |= plain_floor
     background = inpaint_multiscale(rgb, hole)
     synth = hole.astype(np.uint8)
 
