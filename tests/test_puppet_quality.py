@@ -200,6 +200,20 @@ def test_hands_hanging_over_the_shorts_leave_neither_a_hole_nor_a_patch():
         assert hole < 0.01, (s, hole)
 
 
+def test_no_denim_rides_on_a_forearm_hanging_beside_the_shorts():
+    from steadymotion.skeleton import PART
+
+    # given a woman whose right forearm hangs against the dark side of her denim shorts
+    img, rig = _rig("mooreanimateanyone__anyone-3.png")
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # then no pixel of the denim's blue goes with a forearm (64 did, along with the shadow between
+    # them, before the body took back the edge of its clothes the arm's colour cut had taken)
+    for s in "lr":
+        fore = rig.labels == PART[f"forearm_{s}"]
+        assert fore.sum() > 1000
+        assert (fore & (lab[..., 2] < 115)).sum() < 10, s
+
+
 def test_a_skirt_or_dress_stays_one_piece_and_shorts_keep_their_legs():
     from steadymotion.render.puppet.cutout import skirt_hem
     from steadymotion.skeleton import PART

@@ -571,6 +571,52 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
     return hem
 
 
+def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+    """Give the body back the edge of its clothes that the arm's colour cut took (in place).
+
+    The inverse of :func:`_reclaim_arm_edges`: a forearm hanging against dark shorts takes the
+    shorts' shaded side with it (the shadow between them is as far from the shorts' colour as from
+    the skin's, and GrabCut's boundary term pulls the cut to the strongest edge), and a strip of
+    denim rides on the arm when it moves, with a gap in the shorts where it was. An arm pixel within
+    0.35 of the arm's width of the torso or a leg goes to that part when its CIELAB colour is far
+    from the arm's (over 25 Delta E from the median of the arm's inside) and at most half as far
+    from the body's colour right beside it (the mean over a window the arm's width across, of the
+    body's pixels outside that band): a nearest-class-mean decision, as there.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    back = [PART[n] for n in ("torso", "thigh_l", "thigh_r") if present[PART[n]]]
+    body = np.isin(labels, back)
+    if not body.any():
+        return
+    dist, (iy, ix) = distance_transform_edt(~body, return_indices=True)
+    for name in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r"):
+        j = PART[name]
+        mine_px = labels == j
+        if not present[j] or mine_px.sum() < 50:
+            continue
+        r = float(radius[j])
+        band = mine_px & (dist <= max(2.0, 0.35 * r))
+        if not band.any():
+            continue
+        inner = cv2.erode(mine_px.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~band
+        mine = np.median(lab[inner if inner.sum() >= 20 else mine_px], axis=0)
+        win = max(5, int(2 * r) | 1)
+        wgt = (body & (dist == 0)).astype(np.float32)
+        wgt[band] = 0
+        cnt = cv2.boxFilter(wgt, -1, (win, win), normalize=False)
+        ys, xs = np.nonzero(band)
+        n_here = cnt[ys, xs]
+        local = np.stack([cv2.boxFilter(lab[..., q] * wgt, -1, (win, win), normalize=False)[ys, xs] for q in range(3)], 1)
+        theirs = local / np.maximum(n_here, 1e-6)[:, None]
+        c = lab[ys, xs]
+        dm = np.linalg.norm(c - mine, axis=1)
+        dt = np.linalg.norm(c - theirs, axis=1)
+        give = (n_here >= 0.1 * win * win) & (dm > 25.0) & (dt < 0.5 * dm)
+        labels[ys[give], xs[give]] = labels[iy[ys[give], xs[give]], ix[ys[give], xs[give]]]
+
+
 def _islands_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
     """Small pieces of a part cut off from the rest of it go to the part they border most (in place).
 
@@ -760,6 +806,7 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     _trunk_slivers_to_arms(labels, kp, present, radius)
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
+    _cloth_off_arm_edges(labels, rgb, present, radius)
     _islands_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)

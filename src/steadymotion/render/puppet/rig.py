@@ -245,8 +245,7 @@ def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], 
             edge[k] = e
             outside = arm[y, max(0, e - m):e] if right else arm[y, e + 1:e + 1 + m]
             shown[k] = not hand[y].any() and not outside.any()
-        above, below = shown & (rows < y0), shown & (rows > y1)
-        if not above.any() and not below.any():
+        if not shown.any():
             continue
         under = np.interp(np.arange(y0, y1 + 1), rows[shown], edge[shown])
         xx = np.arange(w)[None, :]
