@@ -56,11 +56,11 @@ def test_a_still_figure_renders_its_image(name):
     assert (diff.max(axis=2) > 20).mean() < 0.015
 
 
-@pytest.mark.parametrize("name", ["mooreanimateanyone__anyone-3.png", "musepose__dance.mp4"])
+@pytest.mark.parametrize("name", ["mooreanimateanyone__anyone-3.png", "musepose__dance.mp4", "unianimate__source_video.mp4"])
 def test_background_plate_holds_no_figure_colour(name):
     from scipy.ndimage import distance_transform_edt
 
-    # given a figure in front of a studio wall / a keyed cartoon sky
+    # given a figure in front of a studio wall / a keyed cartoon sky / two curtains
     img, rig = _rig(name)
     lab_img = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 1:]  # chroma (a*, b*)
     lab_bg = cv2.cvtColor(rig.background, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 1:]
@@ -81,6 +81,8 @@ def test_background_plate_holds_no_figure_colour(name):
     stained = ((d_fig < 8) & distinct & (d_fig < d_wall[:, None])).any(axis=1)
     frac = float(stained.mean())
     print(f"\n{name}: {frac:.4f} of the plate behind the person stained with a figure colour")
+    # (measured 0, 0.0028, 0.0032; UniAnimate's dancer stands before a grey and a yellow curtain,
+    # and Telea's fill smeared the yellow over the grey where her arm hung: 0.026)
     assert frac < 0.01
 
 

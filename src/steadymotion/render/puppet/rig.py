@@ -706,7 +706,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     hole |= past.astype(bool)
     # and around the feet on a plain floor, where the shoes' faint fringe escaped the matte
     hole |= plain_floor
-    background = inpaint_multiscale(rgb, hole)
+    background = inpaint_multiscale(rgb, hole, method="fsr")
     synth = hole.astype(np.uint8)
 
     under_arms = _under_arms(labels, present, a, radius, kp)
