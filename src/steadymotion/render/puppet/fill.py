@@ -34,12 +34,17 @@ def inpaint_multiscale(rgb: np.ndarray, hole: np.ndarray, scale: float = 0.25, m
     elif method == "fsr":
         # FSR works on blocks and extrapolates badly into the picture's border (a green band
         # along the bottom where the hole touches it): pad by reflection first
+        # (and it works on the hole's box and a margin around it only: its time grows with the area)
         p = max(8, int(0.1 * max(sw, sh)))
-        sp = cv2.copyMakeBorder(small, p, p, p, p, cv2.BORDER_REFLECT)
-        mp = cv2.copyMakeBorder(hs, p, p, p, p, cv2.BORDER_REFLECT)
+        ys, xs = np.nonzero(hs)
+        y0, y1 = max(0, ys.min() - p), min(sh, ys.max() + p + 1)
+        x0, x1 = max(0, xs.min() - p), min(sw, xs.max() + p + 1)
+        sp = cv2.copyMakeBorder(small[y0:y1, x0:x1], p, p, p, p, cv2.BORDER_REFLECT)
+        mp = cv2.copyMakeBorder(hs[y0:y1, x0:x1], p, p, p, p, cv2.BORDER_REFLECT)
         dst = np.zeros_like(sp)
         cv2.xphoto.inpaint(sp, (1 - mp).astype(np.uint8), dst, cv2.xphoto.INPAINT_FSR_FAST)
-        fill = dst[p:-p, p:-p]
+        fill = small.copy()
+        fill[y0:y1, x0:x1] = dst[p:-p, p:-p]
     else:
         fill = cv2.inpaint(small, hs, 3, cv2.INPAINT_TELEA)
     up = cv2.resize(fill, (w, h), interpolation=cv2.INTER_CUBIC)
