@@ -71,7 +71,9 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     colours from every side (Telea's fill turns a waist behind an arm blue from the shorts below).
     Each hole pixel walks perpendicular to the body axis ``axis_a -> axis_b`` towards the axis until
     it meets a known pixel ``q`` at distance ``t``, and takes the colour at ``q`` moved ``t`` further
-    in (reflected texture, like a mirror-padded border), or ``q`` itself when that is unknown.
+    in (reflected texture, like a mirror-padded border), folded back and forth within the band of
+    cloth ``q`` lies in (the pixels inward of it within :data:`SAME_BAND` of its colour), so a
+    narrow garment panel is not continued with the garment beyond it.
     Pixels whose walk finds nothing fall back to Telea's inpainting (Telea 2004).
     """
     out = rgb.copy()

@@ -358,9 +358,9 @@ def _shoe_by_difference(rgb: np.ndarray, a: np.ndarray, ankle: np.ndarray, toe: 
         return None
     lab = rgb2lab(win)
     # plain: little local texture (a lighting gradient across the floor is plain too)
-    L_ = lab[..., 0].astype(np.float32)
-    m1 = cv2.blur(L_, (5, 5))
-    local_sd = np.sqrt(np.maximum(cv2.blur(L_ * L_, (5, 5)) - m1 * m1, 0))
+    light = lab[..., 0].astype(np.float32)
+    m1 = cv2.blur(light, (5, 5))
+    local_sd = np.sqrt(np.maximum(cv2.blur(light * light, (5, 5)) - m1 * m1, 0))
     if float(np.median(local_sd[ring])) > PLAIN_FLOOR_SD:
         return None  # a patterned or cluttered floor: the prediction would not hold
     floor = cv2.inpaint(win, (~ring).astype(np.uint8), 5, cv2.INPAINT_TELEA)
