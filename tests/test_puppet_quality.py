@@ -179,9 +179,10 @@ def test_hands_hanging_over_the_shorts_leave_neither_a_hole_nor_a_patch():
         x0, x1 = int(xs.min()) - 40, int(xs.max()) + 40
 
         def side(y: int) -> int:
-            """The figure's outer edge on the hand's side in row ``y`` (-1 when the row is empty)."""
+            """The figure's outer edge on the hand's side in row ``y`` (the row must hold the figure)."""
             fx = np.flatnonzero(figure[y, x0:x1])
-            return -1 if not len(fx) else x0 + int(fx[0] if outward < 0 else fx[-1])
+            assert len(fx), (s, y)
+            return x0 + int(fx[0] if outward < 0 else fx[-1])
 
         # then, where the hands were, the shorts keep the outline they have just below the hands:
         # no hand-shaped patch of shorts sticks out of them ...
