@@ -132,3 +132,21 @@ def synthetic_motion(n: int = 60, fps: int = 30, w: int = 640, h: int = 480, see
         body_present=np.ones(n, bool), hands_present=np.ones((n, 2), bool), face_present=np.ones(n, bool),
         times=t, fps=Fraction(fps), size=(w, h), source="synthetic",
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_cache(tmp_path_factory):
+    """One cache of prepared characters (rigs) for the whole session, never the user's own: the
+    suite animates the same few images many times, and rigging one takes seconds
+    (:mod:`steadymotion.render.cache`; tests of rigging itself call ``build_rig`` directly)."""
+    import os
+
+    from steadymotion.render.cache import ENV
+
+    old = os.environ.get(ENV)
+    os.environ[ENV] = str(tmp_path_factory.mktemp("prepared-cache"))
+    yield
+    if old is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = old

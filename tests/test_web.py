@@ -347,17 +347,23 @@ def test_web_refuses_an_unwritable_share_dir(tmp_path):
     assert not (blocker / "share").exists()
 
 
-def _job_processes() -> list[str]:
-    """Command lines of running job children (the spawned job and its pose workers)."""
+def _job_processes(root: int) -> list[str]:
+    """Command lines of the running job children of process ``root`` (the spawned job and its pose
+    workers), and of no other process: other tests may be running jobs beside this one."""
+    import psutil
+
     out = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if "steadymotion.pose._chunk" in cmd or "multiprocessing.spawn" in cmd:
-                out.append(cmd)
+    try:
+        procs = psutil.Process(root).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return out
+    for p in procs:
+        try:
+            cmd = " ".join(p.cmdline())
+        except psutil.Error:
+            continue
+        if "steadymotion.pose._chunk" in cmd or "multiprocessing.spawn" in cmd:
+            out.append(cmd)
     return out
 
 
@@ -376,16 +382,16 @@ def test_second_user_waits_in_line_and_jobs_cancel(browser, server, shots):
     b.screenshot(path=str(shots / "analyze_queued.png"), full_page=False)
     # cancelling the running job stops it (and its pose workers) and frees the slot for the second
     a.wait_for_timeout(3000)
-    assert _job_processes(), "the first job should be running"
+    assert _job_processes(server["proc"].pid), "the first job should be running"
     a.locator("#z_cancel").click()
     a.wait_for_function("document.querySelector('#z_status').innerText.includes('Cancelled')", timeout=30_000)
     b.wait_for_function("!/queue[:\\s]*1\\s*\\/\\s*[12]/i.test(document.body.innerText)", timeout=60_000)
     b.locator("#z_cancel").click()
     b.wait_for_function("document.querySelector('#z_status').innerText.includes('Cancelled')", timeout=30_000)
     deadline = time.time() + 20
-    while _job_processes() and time.time() < deadline:
+    while _job_processes(server["proc"].pid) and time.time() < deadline:
         time.sleep(0.5)
-    assert not _job_processes(), _job_processes()
+    assert not _job_processes(server["proc"].pid), _job_processes(server["proc"].pid)
     assert a.locator("#z_scores [role=row][data-index]").count() == 0  # no result from a cancelled job
 
 
@@ -463,14 +469,17 @@ time.sleep(600)
 
 def test_a_job_dies_with_the_server_that_started_it(tmp_path):
     """No orphans: a job whose server is killed stops within seconds (its pose workers with it)."""
+    import psutil
+
     server = subprocess.Popen([sys.executable, "-c", _SERVER_STANDIN, str(media_path("longlive__longlive-balllet_web.mp4")),
                                str(tmp_path / "job")], stdout=subprocess.PIPE, text=True)
     job_pid = int(server.stdout.readline())
     time.sleep(3)
-    assert Path(f"/proc/{job_pid}").exists()
+    job = psutil.Process(job_pid)
+    family = [job, *job.children(recursive=True)]  # the job and its pose workers, while the server lives
+    assert job.is_running() and _job_processes(server.pid)
     server.kill()
     server.wait()
-    deadline = time.time() + 15
-    while time.time() < deadline and (Path(f"/proc/{job_pid}").exists() or _job_processes()):
-        time.sleep(0.5)
-    assert not Path(f"/proc/{job_pid}").exists() and not _job_processes(), _job_processes()
+    # (psutil compares creation times: a process id reused meanwhile does not count as alive)
+    _, alive = psutil.wait_procs(family, timeout=15)
+    assert not alive, [" ".join(p.cmdline()) for p in alive]

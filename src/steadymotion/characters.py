@@ -26,7 +26,9 @@ from steadymotion.errors import InvalidOptionError, OutputError, SteadyMotionErr
 from steadymotion.io.image import Image, read_image, write_image
 from steadymotion.perception.identity import identity_signature
 from steadymotion.pose.extract import pose_from_image
-from steadymotion.render.puppet.rig import Rig, build_rig
+from steadymotion.render.cache import prepare_cached
+from steadymotion.render.puppet.backend import PuppetBackend
+from steadymotion.render.puppet.rig import Rig
 from steadymotion.types import PoseSequence
 
 ENV = "STEADYMOTION_HOME"
@@ -180,7 +182,8 @@ class CharacterStore:
         img = image if isinstance(image, Image) else read_image(image)
         source = str(img.path) if img.path else name
         pose = pose_from_image(img.rgb)
-        rig = build_rig(img.rgb, pose, img.alpha, source=source)
+        # the rig is what animating this image would build (and may have built already): from the cache
+        rig = prepare_cached(PuppetBackend(), img.rgb, img.alpha, source=source, note=False)
         identity = identity_signature(img.rgb, pose)
         with self._temp_dir() as d:
             png = Path(d) / "master.png"

@@ -519,13 +519,14 @@ PreviewOpt = Annotated[Optional[Path], typer.Option("--preview", help="Also writ
 def _write_preview(ch, path: Path) -> None:
     """Draw a stored character's rig preview (an older stored rig is rebuilt first, as animate does)."""
     from steadymotion.render import DEFAULT_BACKEND, get_backend
+    from steadymotion.render.cache import prepare_cached
     from steadymotion.render.puppet.preview import write_rig_preview
 
     try:
         rig = ch.load_rig()
     except SteadyMotionError:
         with console.status(f"the stored rig of {ch.name!r} is from an older version; rebuilding it"):
-            rig = get_backend(DEFAULT_BACKEND).prepare(ch.load_image(), source=f"character {ch.name!r}")
+            rig = prepare_cached(get_backend(DEFAULT_BACKEND), ch.load_image(), source=f"character {ch.name!r}", note=False)
         ch.store.update_rig(ch.name, rig)
         console.print(f"rebuilt the rig of {ch.name!r} (it was from an older version)", highlight=False)
     write_rig_preview(rig, path)

@@ -173,16 +173,18 @@ def make_dance_clip(path: str | Path, seconds: float = 4.0, fps: int = 25, size:
     """Write a clip of the astronaut puppet waving both arms and swaying, ``seconds`` long.
 
     The motion is made by the package itself: the sample image is rigged
-    (:func:`steadymotion.render.puppet.build_rig`), its arms are swung by sines (upper arms up to
+    (:func:`steadymotion.render.puppet.build_rig`, kept in :mod:`steadymotion.render.cache`), its arms are swung by sines (upper arms up to
     80 deg, forearms 50 deg, out of phase) and its torso leans 6 deg, and the puppet is rendered.
     A real person is in every frame (the photo's pixels), so pose extraction finds one.
     """
     from steadymotion.motion.kinematics import RestShape, fit_base, forward
-    from steadymotion.render.puppet import Pose2D, PuppetRenderer, build_rig, rest_order
+    from steadymotion.render import get_backend
+    from steadymotion.render.cache import prepare_cached
+    from steadymotion.render.puppet import Pose2D, PuppetRenderer, rest_order
     from steadymotion.skeleton import LIMB
 
     img = cv2.resize(sample_image(), (size, size), interpolation=cv2.INTER_CUBIC)
-    rig = build_rig(img, source="sample image")
+    rig = prepare_cached(get_backend("puppet"), img, source="sample image")
     base = fit_base(rig.size, (size, size))
     rest_kp = rig.rest[:, :2] @ base[:, :2].T + base[:, 2]
     rest = RestShape.from_keypoints(rest_kp, float(base[0, 0]))

@@ -34,6 +34,7 @@ from steadymotion.perception.camera import body_boxes, track_camera
 from steadymotion.pose.extract import extract_pose, pose_from_image
 from steadymotion.prompt import prompt_too_long
 from steadymotion.render import DEFAULT_BACKEND, PreparedCharacter, Scene, get_backend
+from steadymotion.render.cache import prepare_cached
 from steadymotion.render.backdrop import BackgroundClip, CleanPlate, ReplaceScene, SceneLight, fit_background
 from steadymotion.types import PoseSequence
 from steadymotion.vocab import Mode, Orientation
@@ -134,7 +135,7 @@ def load_character(image=None, character: str | None = None, store=None, backend
         try:
             prepared = ch.load_rig()
         except SteadyMotionError:
-            prepared = get_backend(backend).prepare(ch.load_image(), source=label)
+            prepared = prepare_cached(get_backend(backend), ch.load_image(), source=label, note=False)
             st.update_rig(character, prepared)
             label += " (rig rebuilt)"
         return CharacterSource(prepared, prepared.image, label)
@@ -142,7 +143,7 @@ def load_character(image=None, character: str | None = None, store=None, backend
         raise InvalidOptionError("give a character image (--image) or a stored character (--character)")
     img = image if isinstance(image, Image) else read_image(image)
     label = str(img.path or "image")
-    return CharacterSource(get_backend(backend).prepare(img.rgb, img.alpha, source=label), img.rgb, label)
+    return CharacterSource(prepare_cached(get_backend(backend), img.rgb, img.alpha, source=label), img.rgb, label)
 
 
 # --- animate (render only) -----------------------------------------------------------------------------

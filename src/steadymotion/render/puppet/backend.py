@@ -19,6 +19,12 @@ class PuppetBackend:
     def prepare(self, rgb: np.ndarray, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
         return build_rig(rgb, alpha=alpha, source=source)
 
+    def save(self, character: Rig, path) -> None:
+        character.save(path)
+
+    def load(self, path) -> Rig:
+        return Rig.load(path)
+
     def render(self, character: Rig, plan, scene: Scene) -> Iterator[np.ndarray]:
         renderer = PuppetRenderer(character, scene.size, plan.base, background=scene.background)
         frames = iter(scene.frames) if scene.frames is not None else None
