@@ -339,3 +339,31 @@ def test_web_errors_name_the_file_not_the_server_path(tmp_path):
     job = tmp_path / "share" / "jobs" / "1234" / "out.mp4"
     assert hide_paths(f"cannot write {str(job)!r} (disk full)", [tmp_path / "share"]) == "cannot write 'out.mp4' (disk full)"
     assert str(tmp_path) not in _strip_path(ValueError(f"{str(upload)!r} is not a video"), upload)
+
+
+def test_a_cancel_that_comes_as_the_job_leaves_the_queue_stops_it(tmp_path, monkeypatch):
+    """Gradio cannot stop a handler that has begun: a Cancel between the queue handing the job over
+    and the job's process starting must still stop it, and a Cancel from before the Run must not."""
+    import gradio as gr
+
+    from steadymotion.web import state
+    from steadymotion.web.state import WebApp
+
+    started = []
+    monkeypatch.setattr(state, "run_job", lambda *a, **k: started.append(a) or iter([("done", {})]))
+    app = WebApp(tmp_path / "share")
+    # given a Run accepted (queued), then cancelled before run() registered it
+    app.pending("alice")
+    assert app.cancel("alice")
+    # when the queue hands it over, it does not start
+    with pytest.raises(gr.Error, match="cancelled"):
+        app.run("analyze", {}, "alice", lambda *a, **k: None)
+    assert not started
+    # a Cancel with nothing pending says so, and does not stop the next Run
+    assert not app.cancel("alice")
+    app.pending("alice")
+    assert app.run("analyze", {}, "alice", lambda *a, **k: None) == {} and len(started) == 1
+    # another session's Cancel is its own
+    app.pending("bob")
+    app.cancel("carol")
+    assert app.run("analyze", {}, "bob", lambda *a, **k: None) == {} and len(started) == 2

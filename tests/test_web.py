@@ -386,6 +386,12 @@ def test_second_user_waits_in_line_and_jobs_cancel(browser, server, shots):
     a.locator("#z_cancel").click()
     a.wait_for_function("document.querySelector('#z_status').innerText.includes('Cancelled')", timeout=30_000)
     b.wait_for_function("!/queue[:\\s]*1\\s*\\/\\s*[12]/i.test(document.body.innerText)", timeout=60_000)
+    # the second user's job runs: the first user's Cancel was theirs alone (each page is its own session)
+    deadline = time.time() + 60
+    while not _job_processes(server["proc"].pid) and time.time() < deadline:
+        time.sleep(0.5)
+    assert _job_processes(server["proc"].pid), "the second user's job should be running"
+    assert "Cancelled" not in b.locator("#z_status").inner_text()
     b.locator("#z_cancel").click()
     b.wait_for_function("document.querySelector('#z_status').innerText.includes('Cancelled')", timeout=30_000)
     deadline = time.time() + 20

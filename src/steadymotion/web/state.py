@@ -44,6 +44,7 @@ class WebApp:
         self.limits = limits
         self._running: dict[str, object] = {}  # session -> its job's process, once started
         self._active: set[str] = set()  # sessions inside run() (queued jobs are Gradio's to drop)
+        self._pending: set[str] = set()  # sessions whose Run was accepted: queued, starting or running
         self._cancelled: set[str] = set()  # cancelled before their process was registered
         self._lock = threading.Lock()
 
@@ -52,6 +53,17 @@ class WebApp:
         d = self.jobs_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:10]}"
         d.mkdir(parents=True)
         return d
+
+    def pending(self, session: str) -> None:
+        """A Run of ``session`` was accepted (called by each tab's checks, before the job is queued).
+
+        A Cancel from now on applies to this job, even one that arrives after Gradio has taken it
+        off the queue but before :meth:`run` has started it (Gradio cannot stop a function that
+        has begun; under load that gap lasts seconds). An older Cancel does not.
+        """
+        with self._lock:
+            self._cancelled.discard(session)
+            self._pending.add(session)
 
     def run(self, name: str, spec: dict, session: str, progress):
         """Run a job for ``session``, driving the Gradio progress bar; returns its result dict."""
@@ -64,7 +76,10 @@ class WebApp:
 
         with self._lock:
             self._active.add(session)
+            cancelled = session in self._cancelled
         try:
+            if cancelled:  # Cancel came while the job was on its way from the queue
+                raise JobCancelled("cancelled before it started")
             for msg in run_job(name, spec, on_start=started):
                 if msg[0] == "progress":
                     _, stage, done, total = msg
@@ -82,6 +97,7 @@ class WebApp:
             with self._lock:
                 self._running.pop(session, None)
                 self._active.discard(session)
+                self._pending.discard(session)
                 self._cancelled.discard(session)
         raise _error("the job ended without a result")
 
@@ -89,7 +105,7 @@ class WebApp:
         """Kill the session's job; one between its start and its process's start dies as it appears."""
         with self._lock:
             proc = self._running.pop(session, None)
-            active = session in self._active
+            active = session in self._active or session in self._pending
             if active:
                 self._cancelled.add(session)
         if proc is not None:

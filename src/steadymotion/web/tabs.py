@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import time
 
+# at module level, not only inside the tab builders: the handlers' ``request: gr.Request`` annotations
+# are strings here (postponed evaluation), and Gradio resolves them in this module's namespace to
+# know which parameter gets the request; unresolved, every user had the same session and one
+# user's Cancel stopped another's job
+import gradio as gr
+
 from steadymotion.errors import SteadyMotionError
 from steadymotion.web.state import WebApp, _error
 
@@ -50,8 +56,6 @@ def _thumb_grid(items: list[tuple[str, str]]) -> str:
 
 
 def _cancel_handler(app: WebApp):
-    import gradio as gr
-
     def cancel(request: gr.Request):
         return "**Cancelled.**" if app.cancel(_session(request)) else "Nothing is running."
 
@@ -63,8 +67,6 @@ def animate_tab(app: WebApp, slots: dict):
 
     Returns the stored-character dropdown (the Characters tab refreshes its choices).
     """
-    import gradio as gr
-
     with gr.Tab("Animate", id="animate"):
         a_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         with gr.Row():
@@ -113,7 +115,7 @@ def animate_tab(app: WebApp, slots: dict):
 
 
     def prepare_animate(image, character, motion, capture, mode, orientation, prompt, end_image, bg_color, bg_image, bg_video,
-                        max_s, sound, preflight, stop, measure):
+                        max_s, sound, preflight, stop, measure, request: gr.Request):
         if character and image:
             raise _error("give a character image or a stored character, not both (clear one of them)")
         if motion and capture:
@@ -140,6 +142,7 @@ def animate_tab(app: WebApp, slots: dict):
                     motion=motion, mode=mode, orientation=orientation, prompt=prompt or None, end_image=end_image,
                     background=background, sound=bool(sound), max_seconds=float(max_s) if max_s else None,
                     preflight=bool(preflight), stop_on_error=bool(stop), measure=bool(measure))
+        app.pending(_session(request))
         return spec, QUEUED
 
     def run_animate(spec, request: gr.Request, progress=gr.Progress()):
@@ -181,8 +184,6 @@ def animate_tab(app: WebApp, slots: dict):
 
 def analyze_tab(app: WebApp, slots: dict) -> None:
     """Analyze: the drift of any video, with scores, events, their frames, plots and the report files."""
-    import gradio as gr
-
     with gr.Tab("Analyze", id="analyze"):
         z_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         with gr.Row():
@@ -210,9 +211,10 @@ def analyze_tab(app: WebApp, slots: dict) -> None:
 
 
 
-    def prepare_analyze(video, reference, motion):
+    def prepare_analyze(video, reference, motion, request: gr.Request):
         spec = dict(video=app.video(video, "video"), reference=app.image(reference, "reference image", required=False),
                     motion=app.video(motion, "motion video", required=False))
+        app.pending(_session(request))
         return spec, QUEUED
 
     def run_analyze(spec, request: gr.Request, progress=gr.Progress()):
@@ -235,8 +237,6 @@ REPAIR_CHOICES = [("flicker (deflicker)", "flicker"), ("colour (re-anchor to the
 def repair_tab(app: WebApp, slots: dict) -> None:
     """Repair: undo the drift the meter finds in any video; scores before/after, before|after frames,
     the repaired video and the report files."""
-    import gradio as gr
-
     with gr.Tab("Repair", id="repair"):
         r_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         with gr.Row():
@@ -261,11 +261,12 @@ def repair_tab(app: WebApp, slots: dict) -> None:
         r_pairs = gr.Gallery(label="Before | after", columns=1, height=420, preview=False, object_fit="contain",
                              elem_id="r_pairs")
 
-    def prepare_repair(video, reference, kinds):
+    def prepare_repair(video, reference, kinds, request: gr.Request):
         if not kinds:
             raise _error("tick at least one kind of repair")
         spec = dict(video=app.video(video, "video"), reference=app.image(reference, "reference image", required=False),
                     only=list(kinds))
+        app.pending(_session(request))
         return spec, QUEUED
 
     def run_repair(spec, request: gr.Request, progress=gr.Progress()):
@@ -284,8 +285,6 @@ def repair_tab(app: WebApp, slots: dict) -> None:
 
 def check_tab(app: WebApp, slots: dict) -> None:
     """Check & prompt: preflight findings for an image + motion, and the prompt linter."""
-    import gradio as gr
-
     with gr.Tab("Check & prompt", id="check"):
         c_spec = gr.State()  # inside the tab: a State directly under gr.Tabs would count as a tab
         gr.Markdown("### Preflight: check an image and a motion video before generating")
@@ -315,9 +314,11 @@ def check_tab(app: WebApp, slots: dict) -> None:
 
 
 
-    def prepare_check(image, motion, orientation):
-        return dict(image=app.image(image, "character image"), motion=app.video(motion, "motion video"),
-                    orientation=orientation), QUEUED
+    def prepare_check(image, motion, orientation, request: gr.Request):
+        spec = dict(image=app.image(image, "character image"), motion=app.video(motion, "motion video"),
+                    orientation=orientation)
+        app.pending(_session(request))
+        return spec, QUEUED
 
     def run_check(spec, request: gr.Request, progress=gr.Progress()):
         res = app.run("check", spec, _session(request), progress)
@@ -348,8 +349,6 @@ def characters_tab(app: WebApp, slots: dict, a_character):
 
     Returns the function that lists the characters, for the page's load event, and its outputs.
     """
-    import gradio as gr
-
     with gr.Tab("Characters", id="characters"):
         gr.Markdown("The character memory: a master image with its rig and identity, reused by Animate "
                     "(pick it under *…or a stored character*) so the character never has to be rigged again.")
