@@ -51,6 +51,15 @@ def cached_pose(name: str, **kwargs):
     return _POSES[key]
 
 
+def cached_rig(rgb: np.ndarray, alpha: np.ndarray | None = None):
+    """The puppet rig of an image, built once per test session (in the session's rig cache, shared
+    with the pipelines and child processes the tests run): for tests that use a rig, not test rigging."""
+    from steadymotion.render.cache import prepare_cached
+    from steadymotion.render.puppet.backend import PuppetBackend
+
+    return prepare_cached(PuppetBackend(), rgb, alpha, note=False)
+
+
 @pytest.fixture
 def media():
     return media_path
@@ -144,9 +153,24 @@ def _session_cache(tmp_path_factory):
     from steadymotion.render.cache import ENV
 
     old = os.environ.get(ENV)
-    os.environ[ENV] = str(tmp_path_factory.mktemp("prepared-cache"))
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # pytest -n: one cache for all the session's workers
+        base = base.parent
+    folder = base / "prepared-cache"
+    folder.mkdir(exist_ok=True)
+    os.environ[ENV] = str(folder)
     yield
     if old is None:
         os.environ.pop(ENV, None)
     else:
         os.environ[ENV] = old
+
+
+#: The slowest modules, started first: under ``pytest -n`` (``--dist loadfile``) one worker takes the
+#: web UI's tests while the others share the rest, instead of the web tests running alone at the end.
+_FIRST = ("test_web.py", "test_repair.py", "test_drift.py", "test_animate.py", "test_puppet_quality.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(_FIRST)))  # stable: file order otherwise kept

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from steadymotion.errors import InvalidOptionError, NoPersonError, NotAnImageError
 from steadymotion.motion.directives import parse_camera
-from tests.conftest import cached_pose, media_path
+from tests.conftest import cached_pose, cached_rig, media_path
 
 LIMB_BONES = [("shoulder_l", "elbow_l"), ("elbow_l", "wrist_l"), ("shoulder_r", "elbow_r"), ("elbow_r", "wrist_r"),
               ("hip_l", "knee_l"), ("knee_l", "ankle_l"), ("hip_r", "knee_r"), ("knee_r", "ankle_r")]
@@ -162,12 +162,11 @@ def test_plan_keyframes_feet_and_orientation():
     from steadymotion.motion.kinematics import fit_base
     from steadymotion.motion.plan import plan_motion
     from steadymotion.pose.extract import pose_from_image
-    from steadymotion.render.puppet import build_rig
     from steadymotion.skeleton import KP, keypoints_from_body
 
     img = read_image(media_path("mooreanimateanyone__anyone-3.png")).rgb
     end = read_image(media_path("mooreanimateanyone__anyone-11.png")).rgb
-    rig = build_rig(img)
+    rig = cached_rig(img)
     seq = cached_pose("unianimate__source_video.mp4")
     size = (614, 922)
     # when

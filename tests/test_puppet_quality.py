@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import media_path
+from tests.conftest import cached_rig, media_path
 
 _RIGS: dict = {}
 
@@ -27,11 +27,9 @@ def _first_frame(name: str) -> np.ndarray:
 
 
 def _rig(name: str):
-    from steadymotion.render.puppet import build_rig
-
     if name not in _RIGS:
         img = _first_frame(name)
-        _RIGS[name] = (img, build_rig(img))
+        _RIGS[name] = (img, cached_rig(img))
     return _RIGS[name]
 
 

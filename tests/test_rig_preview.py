@@ -32,7 +32,7 @@ from steadymotion.render.puppet.preview import (
     skeleton_joints,
 )
 from steadymotion.skeleton import KP, KP_NAMES, PARTS
-from tests.conftest import media_path
+from tests.conftest import cached_rig, media_path
 
 runner = CliRunner()
 
@@ -40,19 +40,16 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def rig11():
     """A full-body rig: every part present."""
-    from steadymotion.render.puppet.rig import build_rig
-
     img = read_image(media_path("mooreanimateanyone__anyone-11.png"))
-    return build_rig(img.rgb, alpha=img.alpha)
+    return cached_rig(img.rgb, img.alpha)
 
 
 @pytest.fixture(scope="module")
 def astronaut():
     """The built-in portrait: torso, head and one upper arm; the rest is not in the image."""
-    from steadymotion.render.puppet.rig import build_rig
     from steadymotion.samples import sample_image
 
-    return build_rig(sample_image())
+    return cached_rig(sample_image())
 
 
 def _skeleton_mask(rig, margin: int) -> np.ndarray:
