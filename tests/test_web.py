@@ -473,19 +473,36 @@ time.sleep(600)
 """
 
 
-def test_a_job_dies_with_the_server_that_started_it(tmp_path):
-    """No orphans: a job whose server is killed stops within seconds (its pose workers with it)."""
+def _session_members(sid: int) -> list:
+    """Processes of the session ``sid`` (a job calls setsid(): it and every worker it starts)."""
     import psutil
 
+    out = []
+    for p in psutil.process_iter():
+        try:
+            if os.getsid(p.pid) == sid and p.status() != psutil.STATUS_ZOMBIE:
+                out.append(p)
+        except (OSError, psutil.Error):
+            continue
+    return out
+
+
+@pytest.mark.parametrize("started", [True, False], ids=["working", "still-starting"])
+def test_a_job_dies_with_the_server_that_started_it(tmp_path, started):
+    """No orphans: a job whose server is killed stops within seconds (its pose workers with it),
+    also when the server dies while the job is still starting (importing, before its watch runs)."""
     server = subprocess.Popen([sys.executable, "-c", _SERVER_STANDIN, str(media_path("longlive__longlive-balllet_web.mp4")),
                                str(tmp_path / "job")], stdout=subprocess.PIPE, text=True)
     job_pid = int(server.stdout.readline())
-    time.sleep(3)
-    job = psutil.Process(job_pid)
-    family = [job, *job.children(recursive=True)]  # the job and its pose workers, while the server lives
-    assert job.is_running() and _job_processes(server.pid)
+    if started:
+        deadline = time.time() + 60
+        while len(_session_members(job_pid)) < 2 and time.time() < deadline:  # the job and its pose workers
+            time.sleep(0.5)
+        assert len(_session_members(job_pid)) >= 2 and _job_processes(server.pid)
     server.kill()
     server.wait()
-    # (psutil compares creation times: a process id reused meanwhile does not count as alive)
-    _, alive = psutil.wait_procs(family, timeout=15)
-    assert not alive, [" ".join(p.cmdline()) for p in alive]
+    deadline = time.time() + 30
+    while (_session_members(job_pid) or Path(f"/proc/{job_pid}").exists()) and time.time() < deadline:
+        time.sleep(0.5)
+    left = [" ".join(p.cmdline()) for p in _session_members(job_pid)]
+    assert not left and not Path(f"/proc/{job_pid}").exists(), left

@@ -191,11 +191,14 @@ def _orphan_watch(parent: int) -> None:
             os.killpg(0, signal.SIGKILL)
 
 
-def _child(name: str, spec: dict, q) -> None:
+def _child(name: str, spec: dict, q, server: int) -> None:
     import threading
 
     os.setsid()  # own process group: cancelling kills the pose workers too
-    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
+    # ``server`` is the pid that started this job, passed in: a server killed while this process was
+    # still starting (imports take seconds under load) has already handed it to another parent, so
+    # reading os.getppid() here would watch the wrong process and leave an orphan
+    threading.Thread(target=_orphan_watch, args=(server,), daemon=True).start()
     last = [0.0, ""]
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -229,7 +232,7 @@ def run_job(name: str, spec: dict, *, on_start: Callable[[mp.Process], None] | N
     """
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(name, spec, q), daemon=True)
+    proc = ctx.Process(target=_child, args=(name, spec, q, os.getpid()), daemon=True)
     proc.start()
     if on_start is not None:
         on_start(proc)
