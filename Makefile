@@ -25,12 +25,13 @@ browser:
 		(apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null) || \
 		echo "warning: could not install chromium (apt-get install -y chromium); the browser tests will be skipped"
 
-# two pytest workers, one test file each (module fixtures such as the web server are started once);
+# two pytest workers, one test file each (module fixtures such as the web server are started once),
+# in the order tests/conftest.py gives (the slowest files first, not the files with most tests);
 # tests already use every core for pose tracking, so more workers would only add memory
 TEST_WORKERS ?= 2
 
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 web: $(STAMP)
 	$(BIN)/steadymotion web
