@@ -167,8 +167,8 @@ def _session_cache(tmp_path_factory):
 
 
 #: The slowest modules, started first: under ``pytest -n`` (``--dist loadfile --no-loadscope-reorder``,
-#: as ``make test`` runs it) one worker takes the
-#: web UI's tests while the others share the rest, instead of the web tests running alone at the end.
+#: as ``make test`` runs it) one worker takes the web UI's tests while the other shares the rest,
+#: instead of the web tests running alone at the end.
 _FIRST = ("test_web.py", "test_repair.py", "test_drift.py", "test_animate.py", "test_puppet_quality.py")
 
 
