@@ -145,12 +145,13 @@ def synthetic_motion(n: int = 60, fps: int = 30, w: int = 640, h: int = 480, see
 
 @pytest.fixture(autouse=True, scope="session")
 def _session_cache(tmp_path_factory):
-    """One cache of prepared characters (rigs) for the whole session, never the user's own: the
-    suite animates the same few images many times, and rigging one takes seconds
-    (:mod:`steadymotion.render.cache`; tests of rigging itself call ``build_rig`` directly)."""
+    """One cache for the whole session, never the user's own (:mod:`steadymotion.cache`): the suite
+    animates the same few images many times (rigging one takes seconds; tests of rigging itself
+    call ``build_rig`` directly) and tracks the same shared clips in many tests and processes
+    (tracking one takes about its length again)."""
     import os
 
-    from steadymotion.render.cache import ENV
+    from steadymotion.cache import ENV
 
     old = os.environ.get(ENV)
     base = tmp_path_factory.getbasetemp()

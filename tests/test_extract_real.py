@@ -140,6 +140,7 @@ def test_a_silent_worker_is_restarted_then_reported(tmp_path, monkeypatch):
 
     clip = write_pattern_clip(tmp_path / "clip.mp4", n=60, w=160, h=120)
     monkeypatch.setattr(extract, "WORKER_STALL_S", 0.0)  # every worker counts as silent at once
+    monkeypatch.setenv("STEADYMOTION_CACHE", "off")  # tracked for real, never read back
     with pytest.raises(RuntimeError, match="stopped responding twice"):
         extract.extract_pose(clip, workers=1)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout

@@ -413,6 +413,34 @@ def sample_clip(
     console.print(f"sample clip written to [bold]{make_sample_clip(output, seconds=seconds)}[/]")
 
 
+@app.command("cache")
+@_edge
+def cache_cmd(
+    clear: Annotated[bool, typer.Option("--clear", help="Remove everything kept (it is computed again when needed).")] = False,
+) -> None:
+    """Show (or clear) the cache of rigs and tracked motion kept between runs."""
+    from steadymotion import cache
+
+    folder = cache.cache_dir()
+    if folder is None:
+        console.print(f"caching is off ({cache.ENV}={os.environ.get(cache.ENV)}); nothing is kept", highlight=False)
+        return
+    if clear:
+        files, size = cache.clear()
+        console.print(f"removed {files} files ({size / 1e6:.1f} MB) from {folder}", highlight=False)
+        return
+    table = Table(title=f"cache: {folder}", title_justify="left")
+    table.add_column("kept")
+    table.add_column("entries", justify="right")
+    table.add_column("MB", justify="right")
+    for kind, (n, size) in sorted(cache.contents().items()):
+        table.add_row(kind, str(n), f"{size / 1e6:.1f}")
+    console.print(table)
+    console.print(f"limit {cache.limit_bytes() / 2**20:.0f} MB (least recently used go first; {cache.ENV_MB}); "
+                  f"{cache.ENV}=DIR keeps it elsewhere, =off not at all; `steadymotion cache --clear` empties it",
+                  highlight=False)
+
+
 @app.command()
 @_edge
 def animate(

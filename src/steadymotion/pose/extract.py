@@ -21,14 +21,17 @@ process boundary and memory stays flat with clip length.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
 import selectors
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
@@ -38,6 +41,7 @@ import cv2
 import numpy as np
 
 from steadymotion._native import quiet_native_stderr
+from steadymotion.cache import cache_dir, code_fingerprint, file_digest, forget, lookup, store
 from steadymotion.errors import NoFramesError, NoPersonError
 from steadymotion.io.video import Truncation, VideoReader, probe_video, read_ahead, report_damage
 from steadymotion.perception.camera import CameraSteps, body_boxes, camera_path
@@ -729,6 +733,17 @@ def _extract(
     return seq, app
 
 
+def _chunk_entry(digest: str, chunk: tuple[float | None, float | None], opts: HolisticOptions, stride: int,
+                 appearance: bool, camera: bool) -> str:
+    """The cache entry's name of one chunk's tracking: what it depends on (the video file's bytes,
+    the time range, every tracking option, the code; :mod:`steadymotion.cache`). Smoothing, gap
+    filling and hand repair run after it on every call, so they are not part of the key."""
+    h = hashlib.sha256(json.dumps({"code": code_fingerprint(), "video": digest, "range": list(chunk),
+                                   "options": asdict(opts), "stride": stride, "appearance": appearance,
+                                   "camera": camera}, sort_keys=True).encode())
+    return f"tracked-{h.hexdigest()}.npz"
+
+
 def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int], None], stride: int = 1,
                   appearance: bool = False, camera: bool = False, given: str | None = None) -> list[_ChunkResult]:
     """Run each chunk in its own ``python -m steadymotion.pose._chunk`` process.
@@ -737,8 +752,30 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
     guard in the caller's script, never fork a process holding MediaPipe's threads, and work the
     same from a script, a notebook or the web UI. Progress arrives as lines on stdout; the result
     as an ``.npz`` file in a private temporary folder.
+
+    A chunk tracked before (the same video bytes, range and options, by the same code) is read
+    from the cache instead (:mod:`steadymotion.cache`; not for ``given`` landmarks, which are
+    measured on new frames each time), and every chunk tracked here is kept there.
     """
     import steadymotion
+
+    done: list[_ChunkResult | None] = [None] * len(chunks)
+    names: list[str | None] = [None] * len(chunks)
+    if given is None and cache_dir() is not None:
+        digest = file_digest(path)
+        for i, chunk in enumerate(chunks):
+            names[i] = _chunk_entry(digest, chunk, opts, stride, appearance, camera)
+            hit = lookup(names[i])
+            if hit is not None:
+                try:
+                    done[i] = _load_chunk(hit)
+                except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+                    forget(names[i])  # damaged, or written by an older format: tracked again
+                else:
+                    bump(len(done[i].times) * max(1, stride))
+    todo = [i for i in range(len(chunks)) if done[i] is None]
+    if not todo:
+        return list(done)
 
     env = dict(os.environ)
     pkg_root = str(Path(steadymotion.__file__).resolve().parent.parent)
@@ -762,10 +799,10 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
             last = [time.monotonic()] * len(chunks)
             reported = [0] * len(chunks)
             restarts = [0] * len(chunks)
-            for i in range(len(chunks)):
+            for i in todo:
                 procs[i] = start(i)
                 sel.register(procs[i].stdout, selectors.EVENT_READ, i)
-            running = set(range(len(chunks)))
+            running = set(todo)
             while running:
                 for key, _ in sel.select(timeout=0.5):
                     i = key.data
@@ -793,13 +830,16 @@ def _run_parallel(path: str, chunks, opts: HolisticOptions, bump: Callable[[int]
                     procs[i] = start(i)
                     sel.register(procs[i].stdout, selectors.EVENT_READ, i)
                     last[i] = time.monotonic()
-            results = []
-            for i, proc in enumerate(procs):
-                err = proc.stderr.read()
-                if proc.wait() != 0:
+            for i in todo:
+                err = procs[i].stderr.read()
+                if procs[i].wait() != 0:
                     raise _chunk_error(err)
-                results.append(_load_chunk(Path(tmp) / f"chunk{i}.npz"))
-            return results
+            for i in todo:
+                out = Path(tmp) / f"chunk{i}.npz"
+                done[i] = _load_chunk(out)
+                if names[i] is not None:
+                    store(names[i], lambda t, out=out: shutil.copyfile(out, t))
+            return list(done)
         finally:
             for proc in procs:
                 if proc is not None:

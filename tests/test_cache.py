@@ -1,4 +1,5 @@
-"""The cache of prepared characters: a rig is built once per image and code version, read back after."""
+"""The cache of work kept between runs: a rig is built once per image and code version, a video's
+motion tracked once per file, options and code version; both are read back after."""
 
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ def test_the_puppet_rig_comes_back_from_the_cache_identical(tmp_path, monkeypatc
         assert np.array_equal(a.weights, b.weights)
     assert any("from the cache" in n for n in second.notes)
     assert not any("from the cache" in n for n in first.notes)
+    # a damaged entry (a disk full half-way, a copy cut short) is rigged again, not an error
+    (entry,) = (tmp_path / "cache").glob("puppet-*.prepared")
+    entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    third = prepare_cached(PuppetBackend(), rgb)
+    assert len(built) == 2 and np.array_equal(third.labels, first.labels)
 
 
 def test_any_changed_pixel_alpha_or_code_is_another_key(monkeypatch):
@@ -95,7 +101,7 @@ def test_an_unwritable_cache_still_prepares_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv(ENV, str(tmp_path / "a-file" / "cache"))
     got = prepare_cached(_Tiny(), _image(2))
     assert got.value == pytest.approx(_image(2).mean())
-    assert any("could not cache" in n and ENV in n for n in got.notes)
+    assert any("could not write to the cache" in n and ENV in n for n in got.notes)
 
 
 def test_off_turns_the_cache_off(tmp_path, monkeypatch):
@@ -135,3 +141,97 @@ def test_a_stale_temporary_file_of_a_killed_writer_is_removed(tmp_path, monkeypa
     os.utime(stale, (old, old))
     prepare_cached(_Tiny(), _image(4))
     assert not stale.exists() and fresh.exists()
+
+
+def _tracked(clip, **kw):
+    """``extract_pose`` of ``clip``, and how many tracking workers it started."""
+    import subprocess
+
+    from steadymotion.pose import extract
+
+    started = []
+    real = subprocess.Popen
+
+    def popen(cmd, *a, **k):
+        if "steadymotion.pose._chunk" in cmd:
+            started.append(cmd)
+        return real(cmd, *a, **k)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(subprocess, "Popen", popen)
+        seq = extract.extract_pose(clip, **kw)
+    return seq, len(started)
+
+
+def test_a_video_tracked_before_is_read_back_not_tracked_again(tmp_path, monkeypatch):
+    from steadymotion.io.video import VideoReader, VideoWriter
+    from tests.conftest import media_path
+
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    clip = tmp_path / "dance.mp4"
+    with VideoReader(media_path("mimicmotion__raw_0.mp4"), end_s=6.2, max_side=320) as r, VideoWriter(clip, r.fps) as w:
+        for f in r:
+            w.write(f.image)
+    # given a real dance tracked once, in two chunks (of at least MIN_CHUNK_S)
+    progress = []
+    first, n1 = _tracked(clip, workers=2, progress=lambda d, t: progress.append((d, t)))
+    assert n1 == 2 and first.meta["chunks"] == 2
+    assert len(list((tmp_path / "cache").glob("tracked-*.npz"))) == 2
+    # when it is tracked again, then no worker starts and the motion is the same, to the bit
+    got = []
+    again, n2 = _tracked(clip, workers=2, progress=lambda d, t: got.append((d, t)))
+    assert n2 == 0
+    for name in ("body", "hands", "face", "times", "body_present", "hands_present", "face_present", "world"):
+        assert np.array_equal(getattr(first, name), getattr(again, name), equal_nan=True), name
+    assert got[-1] == progress[-1]  # the progress bar still ends full
+    # what runs after tracking (smoothing) is not part of the key: a raw read is a hit too
+    raw, n3 = _tracked(clip, workers=2, smooth=False)
+    assert n3 == 0 and not np.array_equal(raw.body, first.body, equal_nan=True)
+    # other tracking options, another range, or other bytes are tracked again
+    assert _tracked(clip, workers=2, parts="body")[1] == 2
+    assert _tracked(clip, workers=2, until_s=4.0)[1] == 1
+    copy = tmp_path / "copy.mp4"
+    data = bytearray(clip.read_bytes())
+    data[-1] ^= 0xFF  # one byte of the last packet's payload changed
+    copy.write_bytes(bytes(data))
+    assert _tracked(copy, workers=2)[1] == 2
+
+
+def test_a_damaged_tracking_entry_is_tracked_again(tmp_path, monkeypatch):
+    from tests.conftest import media_path
+
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    clip = media_path("liveportrait__d13.mp4")
+    first, _ = _tracked(clip, workers=1, until_s=1.0)
+    (entry,) = (tmp_path / "cache").glob("tracked-*.npz")
+    entry.write_bytes(b"PK\x03\x04 not a zip any more")
+    again, n = _tracked(clip, workers=1, until_s=1.0)
+    assert n == 1 and np.array_equal(first.face, again.face, equal_nan=True)
+    assert np.load(entry)["times"].shape == first.times.shape  # written again, whole
+
+
+def test_cli_shows_and_clears_the_cache(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from steadymotion.cli import app
+
+    monkeypatch.setenv(ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "200")
+    b = _Tiny(pad_bytes=300_000)
+    prepare_cached(b, _image(20))
+    prepare_cached(b, _image(21))
+    (tmp_path / "cache" / "tracked-abc.npz").write_bytes(b"\0" * 500_000)
+    shown = CliRunner().invoke(app, ["cache"])
+    assert shown.exit_code == 0, shown.output
+    assert str(tmp_path / "cache") in shown.output.replace("\n", "")
+    rows = {line.split("│")[1].strip(): line for line in shown.output.splitlines() if line.count("│") >= 3}
+    assert any("rigs" in k and " 2 " in v and "0.6" in v for k, v in rows.items()), shown.output
+    assert any("tracked motion" in k and " 1 " in v and "0.5" in v for k, v in rows.items()), shown.output
+    cleared = CliRunner().invoke(app, ["cache", "--clear"])
+    assert cleared.exit_code == 0 and "removed 3 files" in cleared.output, cleared.output
+    assert not any((tmp_path / "cache").iterdir())
+    prepare_cached(b, _image(20))
+    assert b.prepared == 3  # rigged again after the clear
+    monkeypatch.setenv(ENV, "off")
+    off = CliRunner().invoke(app, ["cache", "--clear"])
+    assert off.exit_code == 0 and "caching is off" in off.output
