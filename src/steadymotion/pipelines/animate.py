@@ -271,6 +271,10 @@ def animate(
                                      "last pose ends the clip")
     get_backend(backend)
     end = read_image(end_image) if end_image is not None else None
+    if character is None and image is not None and not isinstance(image, Image):
+        # a bad image file is told first and at once, whatever the motion holds (its tracking may be
+        # read back from the cache in milliseconds, or take minutes)
+        image = read_image(image)
 
     timings: dict[str, float] = {}
     notes: list[str] = []
