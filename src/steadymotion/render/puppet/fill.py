@@ -145,3 +145,35 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     soft = num / np.maximum(den, 1e-6)
     out[hole] = soft[hole].round().clip(0, 255).astype(out.dtype)
     return out
+
+
+def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int, max_shift: float = 30.0) -> np.ndarray:
+    """Shift the colour of a fill (``out`` inside ``hole``) so that its mean matches the known
+    pixels around it, in place, and return ``out``.
+
+    A fill continues the texture from further in (:func:`fill_across`), which on a garment shaded
+    across its width (shorts darker towards the thigh's middle, lighter at the hip) gives a patch
+    a shade darker or lighter than the cloth around it; once the hand that hid it moves away, the
+    patch shows as a rectangle of another tone. Only the mean is moved (the first step of
+    Reinhard et al. 2001's colour transfer, in CIELAB), towards the known pixels within ``reach``
+    of the hole, by at most ``max_shift`` OpenCV Lab units (8-bit), so the fill keeps its own
+    texture and a garment of another colour near the hole cannot repaint it.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    if not hole.any():
+        return out
+    d = distance_transform_edt(~hole)
+    ys, xs = np.nonzero(hole)
+    patch = cv2.cvtColor(out[ys, xs][None], cv2.COLOR_RGB2LAB).astype(np.float32)[0]
+    mean = patch.mean(axis=0)
+    lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # only the same garment counts: the pixels around within ``max_shift`` of the fill's colour
+    # (the bare leg below a pair of shorts is not the shorts' tone)
+    ring = known & (d <= reach) & (np.linalg.norm(lab - mean, axis=2) < max_shift)
+    if ring.sum() < 20:
+        return out
+    shift = np.clip(lab[ring].mean(axis=0) - mean, -max_shift, max_shift)
+    moved = (patch + shift).clip(0, 255).round().astype(np.uint8)
+    out[ys, xs] = cv2.cvtColor(moved[None], cv2.COLOR_LAB2RGB)[0]
+    return out

@@ -21,7 +21,7 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, torso_polygon
-from steadymotion.render.puppet.fill import fill_across, inpaint_multiscale
+from steadymotion.render.puppet.fill import fill_across, inpaint_multiscale, match_tone
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
@@ -252,6 +252,35 @@ def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], 
         side = xx >= under[:, None] if right else xx <= under[:, None]
         out[y0:y1 + 1] |= side & hand[y0:y1 + 1]
     return out
+
+
+def _own_colour_at_seams(color: np.ndarray, pa: np.ndarray, region: np.ndarray, grown: np.ndarray,
+                         behind: np.ndarray) -> None:
+    """Give a front part (arm, hand) its own colour where it meets the parts behind it, in place.
+
+    The pixels along a hand lying on the shorts mix the two colours (the photo's anti-aliasing,
+    a shadow in the crease), and the part's one-pixel overlap into its neighbours is the
+    neighbour's own colour: when the hand moves onto the light background they outline it in the
+    shorts' navy. Their colour is taken from the nearest pixel of the part's own inside (the
+    foreground colour extrapolated outward, as matting does for an edge's unknown foreground
+    colour: Levin et al. 2008's reconstruction, here by nearest neighbour), and the overlap is kept
+    at half its opacity, so the edge stays soft where the hand moves away. (The silhouette against
+    the background keeps its colours: the matte's soft band is wider than the true edge, and
+    skin-coloured it would blur the hand's outline over the wall.)
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    if not behind.any():
+        return
+    d = distance_transform_edt(~behind)
+    inside = region & (d > 2.5) & (pa > 0.9)
+    ring = grown & ~region & behind
+    edge = (region & (d <= 2.5)) | ring
+    if not inside.any() or not edge.any():
+        return
+    _, (iy, ix) = distance_transform_edt(~inside, return_indices=True)
+    color[edge] = color[iy[edge], ix[edge]]
+    pa[ring] *= 0.5
 
 
 def _limb_end_discs(kp: np.ndarray, present: np.ndarray, part: str, joint_a: str, joint_b: str, at: float, reach: float,
@@ -785,6 +814,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             if under.any():
                 # and the part's own pixels right beside what hides it: the hand's soft edge and its
                 # shadow, which would stay on the shorts as the hand's outline when the hand moves
+                # (on a leg, the shadow of a hand resting on the shorts reaches farther)
                 k = 2 * max(2, int(0.005 * max(h, w))) + 1
                 hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own)
             hidden &= a > 0.15
@@ -839,13 +869,20 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 off = np.array([x0, y0], np.float64)
                 ends = ("neck", "pelvis") if spec.name == "torso" else (spec.a, spec.b)
                 filled = fill_across((color * 255).astype(np.uint8), hid, known, kp[KP[ends[0]], :2] - off,
-                                     kp[KP[ends[1]], :2] - off).astype(np.float32) / 255
+                                     kp[KP[ends[1]], :2] - off)
+                if spec.name != "torso":
+                    # one garment around a leg's fill: its tone is the cloth's around it
+                    match_tone(filled, hid, known, reach=4 * band)
+                filled = filled.astype(np.float32) / 255
                 color[hid] = filled[hid]
             elif known.any():
                 filled = cv2.inpaint((color * 255).astype(np.uint8), fill_mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
                 color[hid] = filled[hid]
         pa = a[y0:y1, x0:x1] * grown[y0:y1, x0:x1]
         pa = np.where(region[y0:y1, x0:x1], a[y0:y1, x0:x1], pa)
+        if i in front_set and spec.name != "head":
+            _own_colour_at_seams(color, pa, region[y0:y1, x0:x1], grown[y0:y1, x0:x1],
+                                 np.isin(labels[y0:y1, x0:x1], [j for j in range(len(PARTS)) if j not in front_set]))
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
         tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
