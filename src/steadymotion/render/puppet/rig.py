@@ -814,7 +814,6 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             if under.any():
                 # and the part's own pixels right beside what hides it: the hand's soft edge and its
                 # shadow, which would stay on the shorts as the hand's outline when the hand moves
-                # (on a leg, the shadow of a hand resting on the shorts reaches farther)
                 k = 2 * max(2, int(0.005 * max(h, w))) + 1
                 hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own)
             hidden &= a > 0.15
