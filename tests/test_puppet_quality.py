@@ -418,3 +418,23 @@ def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
         # then what the hand hid is filled with the shorts' tone around it, not a darker or lighter
         # patch (measured: 0.2 and 1.8 OpenCV L units off; 6.2 and 4.7 before the tone was matched)
         assert abs(lab[filled, 0].mean() - lab[ring, 0].mean()) < 4.0, name
+
+
+def test_a_fill_spanning_two_garments_keeps_its_colours():
+    from steadymotion.render.puppet.fill import match_tone
+
+    # given navy cloth around a hole filled a shade too dark, and the same hole over the hem of the
+    # shorts and the bare leg below it
+    rng = np.random.default_rng(0)
+    cloth = np.clip(rng.normal((40, 45, 80), 3, (80, 80, 3)), 0, 255).astype(np.uint8)
+    hole = np.zeros((80, 80), bool)
+    hole[25:55, 25:55] = True
+    known = ~cv2.dilate(hole.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    dark = cloth.copy()
+    dark[hole] = (dark[hole] * 0.7).astype(np.uint8)
+    two = cloth.copy()
+    two[50:55, 25:55] = (210, 160, 140)  # the bottom sixth: the hole's mean stays near the navy
+    # when their tone is matched, then the dark fill moves to the cloth's tone, the two-garment one stays
+    fixed = match_tone(dark.copy(), hole, known, reach=20)
+    assert abs(fixed[hole].astype(float).mean() - cloth[known].astype(float).mean()) < 3
+    assert np.array_equal(match_tone(two.copy(), hole, known, reach=20), two)

@@ -157,7 +157,8 @@ def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int,
     patch shows as a rectangle of another tone. Only the mean is moved (the first step of
     Reinhard et al. 2001's colour transfer, in CIELAB), towards the known pixels within ``reach``
     of the hole, by at most ``max_shift`` OpenCV Lab units (8-bit), so the fill keeps its own
-    texture and a garment of another colour near the hole cannot repaint it.
+    texture and a garment of another colour near the hole cannot repaint it; a fill spanning two
+    garments is left as it is.
     """
     from scipy.ndimage import distance_transform_edt
 
@@ -167,6 +168,10 @@ def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int,
     ys, xs = np.nonzero(hole)
     patch = cv2.cvtColor(out[ys, xs][None], cv2.COLOR_RGB2LAB).astype(np.float32)[0]
     mean = patch.mean(axis=0)
+    if float(np.linalg.norm(patch.std(axis=0))) > max_shift / 2:
+        # the fill spans two garments (the hem of the shorts and the bare leg below it, spread 52-60
+        # units; one garment's fill spreads 2-6): one shift would move both towards neither
+        return out
     lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
     # only the same garment counts: the pixels around within ``max_shift`` of the fill's colour
     # (the bare leg below a pair of shorts is not the shorts' tone)
