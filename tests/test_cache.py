@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from steadymotion.render import cache
-from steadymotion.render.cache import ENV, ENV_MB, cache_key, prepare_cached
+from steadymotion import cache
+from steadymotion.cache import ENV, ENV_MB
+from steadymotion.render import cache as rig_cache
+from steadymotion.render.cache import cache_key, prepare_cached
 
 
 class _Tiny:
@@ -80,7 +82,7 @@ def test_any_changed_pixel_alpha_or_code_is_another_key(monkeypatch):
             cache_key("puppet", rgb, np.ones((40, 30), np.float32)), cache_key("puppet", rgb.reshape(30, 40, 3), None)}
     assert len(keys) == 5
     assert cache_key("puppet", rgb, None) == cache_key("puppet", rgb.copy(), None)
-    monkeypatch.setattr(cache, "code_fingerprint", lambda: "another version of the code")
+    monkeypatch.setattr(rig_cache, "code_fingerprint", lambda: "another version of the code")
     assert cache_key("puppet", rgb, None) not in keys
 
 

@@ -17,10 +17,8 @@ import zipfile
 
 import numpy as np
 
-from steadymotion.cache import ENV, ENV_MB, STALE_TEMP_S, cache_dir, code_fingerprint, forget, lookup, store
+from steadymotion.cache import ENV, cache_dir, code_fingerprint, forget, lookup, store
 from steadymotion.errors import SteadyMotionError
-
-__all__ = ["ENV", "ENV_MB", "STALE_TEMP_S", "SUFFIX", "cache_key", "code_fingerprint", "prepare_cached"]
 
 SUFFIX = ".prepared"
 
