@@ -372,6 +372,16 @@ def _trunk_slivers_to_arms(labels: np.ndarray, kp: np.ndarray, present: np.ndarr
         labels[ys[sel], xs[sel]] = np.where(d_up[sel] <= d_fo[sel], up, fo)
 
 
+#: How far (in the arm's measured widths) past its pixels an arm takes back pixels of its colour.
+BESIDE_REACH = 2.0
+#: An arm whose colour has at least this CIELAB chroma (OpenCV's 8-bit a*b* units) is told from the
+#: part it lies on by chroma in its own shadow.
+MIN_ARM_CHROMA = 8.0
+#: ... and only where it is darker than the arm's median by this much (OpenCV's 8-bit L, 25 = 10 L*):
+#: lit skin of the arm's chroma beside it is another part's own (anyone-3's bare waist beside her arm).
+SHADE_DROP = 25.0
+
+
 def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
                        hands: np.ndarray | None, person: np.ndarray) -> None:
     """Give an arm back the edge pixels the colour cut lost to the body underneath (in place).
@@ -388,9 +398,10 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
     Delta E of the arm's colour is the arm's. An arm's bone can lie off its middle (a forearm
     hanging beside the shorts, its bone along its outer edge; its inner edge was left on the shorts
     as a skin strip, issue #13's anyone-3): pixels within 0.8 of the arm's width of its pixels are
-    candidates too, taken only when clearly nearer the arm's colour (half the distance) and where
-    the holder has nothing of the arm's colour nearby (a black sleeve beside a black top stays apart
-    from it: raw_0's self-reenactment lost 0.6 dB without that).
+    candidates too (within :data:`BESIDE_REACH` widths), taken only when clearly nearer the arm's
+    colour (half the distance), joined to the arm through taken pixels (seeded region growing, Adams
+    & Bischof 1994), and where the holder has nothing of the arm's colour nearby (a black sleeve
+    beside a black top stays apart from it: raw_0's self-reenactment lost 0.6 dB without that).
     """
     h, w = labels.shape
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -416,11 +427,21 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             if name != "hand":
                 # and beside the arm's own pixels: the bone line can lie off the arm's middle (a
                 # forearm hanging beside the shorts, its bone along its outer edge); there a pixel
-                # must be clearly nearer the arm's colour (a hand's zone stays its fingers': beside
-                # a hand lie the shorts' hem and the thigh, which it must not take)
+                # must be clearly nearer the arm's colour and joined to the arm through such pixels
+                # (a hand's zone stays its fingers': beside a hand lie the shorts' hem and the thigh,
+                # which it must not take): within 0.8 of its width by colour; its shaded side within
+                # BESIDE_REACH widths by chroma (an arm pressed to the body measures thin on the matte:
+                # anyone-3's forearm 8.6 px for a 17 px half width, and the dark strip of its skin
+                # left on her shorts was wider than 0.8 of that)
+                own_px = (labels == j).astype(np.uint8)
                 d = 2 * max(1, int(round(0.8 * radius[j]))) + 1
-                zone |= cv2.dilate((labels == j).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d)))
-            zone = zone.astype(bool) & person
+                near_arm = cv2.dilate(own_px, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+                d = 2 * max(1, int(round(BESIDE_REACH * radius[j]))) + 1
+                far = cv2.dilate(own_px, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+            else:
+                near_arm = far = np.zeros((h, w), bool)
+            zone_near = (zone.astype(bool) | near_arm) & person
+            zone = zone_near | (far & person)
             core = np.zeros((h, w), np.uint8)
             if name != "hand":
                 cv2.line(core, tuple(np.round(a).astype(int)), tuple(np.round(b).astype(int)), 1, max(2, int(2 * 0.6 * radius[j])))
@@ -431,13 +452,27 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             # the arm's colour from its inside (its outline's soft edge is mostly the background's)
             inner = cv2.erode((labels == j).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
             mine = np.median(lab[inner if inner.sum() >= 20 else labels == j], axis=0)
-            ring = cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+            ring = cv2.dilate(zone_near.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+            ring_far = cv2.dilate(zone.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
             armlike = np.linalg.norm(lab - mine, axis=2) < 20.0
+            # a chromatic arm (skin, a coloured sleeve) keeps its chroma in its own shadow: the dark
+            # crease along an arm pressed to the shorts is the arm's by its a*b*, not by its lightness
+            # (a neutral arm, black or white, has nothing but lightness to go by)
+            chroma_m = float(np.hypot(mine[1] - 128.0, mine[2] - 128.0))
+            ab = lab[..., 1:] - mine[1:]
+            if chroma_m >= MIN_ARM_CHROMA:
+                d_ab = np.linalg.norm(ab, axis=2)
+                skin_like = (d_ab < chroma_m) & (np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0) >= 0.5 * chroma_m)
+                shaded = skin_like & (lab[..., 0] < mine[0] - SHADE_DROP)
+                unlike = (d_ab >= chroma_m).astype(np.float32)
+            else:
+                shaded = skin_like = np.zeros((h, w), bool)
+                unlike = np.zeros((h, w), np.float32)
             ys, xs = np.nonzero(cand)
             holders = labels[ys, xs]
             take = np.zeros(len(ys), bool)
             for o in np.unique(holders):
-                ref_px = ring & (labels == o) & ~cand
+                ref_px = ring & (labels == o) & ~(cand & zone_near)
                 if ref_px.sum() < 20:
                     ref_px = labels == o
                 theirs = np.median(lab[ref_px], axis=0)
@@ -460,8 +495,40 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                 # (a black sleeve beside a black top cannot be told from it: the top stays whole)
                 like = cv2.boxFilter((wgt.astype(bool) & armlike).astype(np.float32), -1, (win, win),
                                      normalize=False)[ys[sel], xs[sel]] / np.maximum(n_here, 1e-6)
-                beside_ok = (dm < 0.5 * dt) & (n_here >= 0.1 * win * win) & (like < 0.2)
+                # the same by chroma alone for the arm's shaded pixels, against the holder's pixels of
+                # another chroma right beside them (none there, as on a bare waist: nothing is taken)
+                # (the holder's pixels around the arm less those that look like it: candidates of
+                # another colour, the shorts beside the arm, are the holder's; over twice the window:
+                # a shaded strip can be as wide as the window)
+                wc = (ring_far & (labels == o) & ~(cand & (armlike | shaded))).astype(np.float32) * unlike
+                w2 = 2 * win + 1
+                nc = cv2.boxFilter(wc, -1, (w2, w2), normalize=False)[ys[sel], xs[sel]]
+                their_ab = np.dstack([cv2.boxFilter(lab[..., q] * wc, -1, (w2, w2), normalize=False)
+                                      for q in (1, 2)])[ys[sel], xs[sel]] / np.maximum(nc, 1e-6)[:, None]
+                dmc = np.linalg.norm(c[:, 1:] - mine[1:], axis=1)
+                dtc = np.linalg.norm(c[:, 1:] - their_ab, axis=1)
+                by_chroma = shaded[ys[sel], xs[sel]] & (nc >= 0.1 * win * win) & (dmc < 0.5 * dtc)
+                if by_chroma.any():
+                    # and never the holder's own skin in shade (a bare waist under a top's hem): shaded
+                    # pixels joined, through pixels of the arm's chroma, to a patch of lit pixels of the
+                    # holder's beyond the arm's reach (a quarter of a square of its width at least;
+                    # a lone bright pixel is noise) are the holder's
+                    n_comp, comp = cv2.connectedComponents(((labels == o) & skin_like).astype(np.uint8), connectivity=8)
+                    lit_out = np.bincount(comp[(labels == o) & skin_like & ~zone & (lab[..., 0] >= mine[0] - SHADE_DROP)],
+                                          minlength=n_comp)
+                    owned = np.nonzero(lit_out >= max(10.0, 0.25 * radius[j] ** 2))[0]
+                    by_chroma &= ~np.isin(comp[ys[sel], xs[sel]], owned[owned > 0])
+                beside_ok = (((dm < 0.5 * dt) & (n_here >= 0.1 * win * win) & zone_near[ys[sel], xs[sel]]) | by_chroma) & (like < 0.2)
                 take[sel] = np.where(bone_zone[ys[sel], xs[sel]], dm < dt, beside_ok) | (core[ys[sel], xs[sel]] & (dm < 20.0))
+            # what is taken beside the bone's zone must touch the arm through taken pixels (region
+            # growing from the arm): a patch of its colour farther out is another part's own
+            beside = take & ~bone_zone[ys, xs]
+            if beside.any():
+                grow = (labels == j).astype(np.uint8)
+                grow[ys[take], xs[take]] = 1
+                _, comp = cv2.connectedComponents(grow, connectivity=8)
+                linked = np.unique(comp[labels == j])
+                take &= ~beside | np.isin(comp[ys, xs], linked[linked > 0])
             labels[ys[take], xs[take]] = j
 
 
