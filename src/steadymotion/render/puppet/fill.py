@@ -147,38 +147,57 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     return out
 
 
-def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int, max_shift: float = 30.0) -> np.ndarray:
-    """Shift the colour of a fill (``out`` inside ``hole``) so that its mean matches the known
-    pixels around it, in place, and return ``out``.
+def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int, max_shift: float = 60.0) -> np.ndarray:
+    """Blend a fill (``out`` inside ``hole``) into the part around it, in place, and return ``out``.
 
     A fill continues the texture from further in (:func:`fill_across`), which on a garment shaded
-    across its width (shorts darker towards the thigh's middle, lighter at the hip) gives a patch
-    a shade darker or lighter than the cloth around it; once the hand that hid it moves away, the
-    patch shows as a rectangle of another tone. Only the mean is moved (the first step of
-    Reinhard et al. 2001's colour transfer, in CIELAB), towards the known pixels within ``reach``
-    of the hole, by at most ``max_shift`` OpenCV Lab units (8-bit), so the fill keeps its own
-    texture and a garment of another colour near the hole cannot repaint it; a fill spanning two
-    garments is left as it is.
+    across its width (shorts darker towards the thigh's middle, lighter at the hip; a bare thigh
+    darker towards its outer side) gives a patch a shade darker or lighter than what borders it;
+    once the hand that hid it moves away, the patch shows as a hand-shaped piece of another tone.
+    Poisson image editing (Pérez, Gangnet & Blake 2003): inside the hole the result keeps the
+    fill's gradients (its texture, and the edge between two garments it spans, the shorts' hem and
+    the bare leg) while on its border it meets the colour of the ``known`` pixels around (their
+    local mean within about ``reach``, normalised convolution, Knutsson & Westin 1993: the pixels
+    right beside the hole carry the hand's shadow and soft edge, which must not be pulled in);
+    where no known pixel is near (the background beside the leg) the border is free (Neumann). The
+    correction is bounded by ``max_shift`` (8-bit levels per channel).
     """
-    from scipy.ndimage import distance_transform_edt
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
 
-    if not hole.any():
+    if not hole.any() or not known.any():
         return out
-    d = distance_transform_edt(~hole)
+    h, w = hole.shape
     ys, xs = np.nonzero(hole)
-    patch = cv2.cvtColor(out[ys, xs][None], cv2.COLOR_RGB2LAB).astype(np.float32)[0]
-    mean = patch.mean(axis=0)
-    if float(np.linalg.norm(patch.std(axis=0))) > max_shift / 2:
-        # the fill spans two garments (the hem of the shorts and the bare leg below it, spread 52-60
-        # units; one garment's fill spreads 2-6): one shift would move both towards neither
-        return out
-    lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
-    # only the same garment counts: the pixels around within ``max_shift`` of the fill's colour
-    # (the bare leg below a pair of shorts is not the shorts' tone)
-    ring = known & (d <= reach) & (np.linalg.norm(lab - mean, axis=2) < max_shift)
-    if ring.sum() < 20:
-        return out
-    shift = np.clip(lab[ring].mean(axis=0) - mean, -max_shift, max_shift)
-    moved = (patch + shift).clip(0, 255).round().astype(np.uint8)
-    out[ys, xs] = cv2.cvtColor(moved[None], cv2.COLOR_LAB2RGB)[0]
+    n = len(ys)
+    index = -np.ones((h, w), np.int64)
+    index[ys, xs] = np.arange(n)
+    g = out.astype(np.float64)
+    sigma = max(1.0, reach / 2.0)
+    kw = known.astype(np.float32)
+    wgt = cv2.GaussianBlur(kw, (0, 0), sigma)
+    target = cv2.GaussianBlur(out.astype(np.float32) * kw[..., None], (0, 0), sigma) / np.maximum(wgt, 1e-6)[..., None]
+    rows, cols, vals = [], [], []
+    diag = np.full(n, 1e-3)  # (a weak pull to the fill itself: a piece with no known border stays as it is)
+    rhs = 1e-3 * g[ys, xs]
+    for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        qy, qx = ys + dy, xs + dx
+        inside = (qy >= 0) & (qy < h) & (qx >= 0) & (qx < w)
+        qy, qx = np.clip(qy, 0, h - 1), np.clip(qx, 0, w - 1)
+        in_hole = inside & hole[qy, qx]
+        border = inside & ~hole[qy, qx] & (wgt[qy, qx] > 0.05)
+        diag += in_hole | border
+        # the guidance: the fill's own differences inside the hole (across its border, where the
+        # fill has no value of its own, none: the border's colour is met there)
+        rhs += in_hole[:, None] * (g[ys, xs] - g[qy, qx])
+        rhs += border[:, None] * target[qy, qx]
+        k = np.nonzero(in_hole)[0]
+        rows.append(k)
+        cols.append(index[qy[k], qx[k]])
+        vals.append(-np.ones(len(k)))
+    A = coo_matrix((np.concatenate([diag] + vals), (np.concatenate([np.arange(n)] + rows), np.concatenate([np.arange(n)] + cols))),
+                   shape=(n, n)).tocsc()
+    sol = spsolve(A, rhs)
+    sol = g[ys, xs] + np.clip(sol - g[ys, xs], -max_shift, max_shift)
+    out[ys, xs] = sol.clip(0, 255).round().astype(out.dtype)
     return out

@@ -870,8 +870,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 filled = fill_across((color * 255).astype(np.uint8), hid, known, kp[KP[ends[0]], :2] - off,
                                      kp[KP[ends[1]], :2] - off)
                 if spec.name != "torso":
-                    # one garment around a leg's fill: its tone is the cloth's around it
-                    match_tone(filled, hid, known, reach=4 * band)
+                    # a leg's fill takes the tone of the leg's own pixels around it
+                    match_tone(filled, hid, known, reach=2 * band)
                 filled = filled.astype(np.float32) / 255
                 color[hid] = filled[hid]
             elif known.any():
