@@ -559,6 +559,49 @@ def _past_bottom_edge(tex: np.ndarray, shape: np.ndarray, h: int) -> tuple[np.nd
     return tex, shape
 
 
+#: How far inside the silhouette (share of the image's larger side) a limb's pixels are checked
+#: against the background plate.
+EDGE_CHECK = 0.006
+
+
+def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarray, background: np.ndarray) -> None:
+    """Take out of an arm's or leg's silhouette (in place, alpha to 0) the pixels that are the
+    background: along its outline, a pixel nearer the background plate's colour there than the
+    limb's own colour (CIELAB, the limb's median over its inside) by half is sky or wall the person
+    matte spilled onto (pale arms against a pale sky; musepose's arms carried a white and cyan fringe
+    of it wherever they moved). The plate is the background filled in under the whole figure
+    (FSR), so it is the best guess of what lay behind each pixel; a pixel unlike both is kept.
+    """
+    from steadymotion.skeleton import PART
+
+    h, w = a.shape
+    outside = (a < 0.5).astype(np.uint8)
+    k = 2 * max(2, int(EDGE_CHECK * max(h, w))) + 1
+    band = cv2.dilate(outside, np.ones((k, k), np.uint8)).astype(bool) & (a > 0.02)
+    limbs = [PART[f"{n}_{s}"] for n in ("upper_arm", "forearm", "hand", "thigh", "shin") for s in "lr"]
+    band &= np.isin(labels, limbs)
+    if not band.any():
+        return
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    bg = cv2.cvtColor(background, cv2.COLOR_RGB2LAB).astype(np.float32)
+    inner = cv2.erode((a >= 0.5).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    keep = np.ones((h, w), np.float32)
+    for j in limbs:
+        mine = band & (labels == j)
+        core = inner & (labels == j)
+        if not mine.any() or core.sum() < 50:
+            continue
+        colour = np.median(lab[core], axis=0)
+        d_bg = np.linalg.norm(lab[mine] - bg[mine], axis=1)
+        d_me = np.linalg.norm(lab[mine] - colour, axis=1)
+        off = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
+        ys, xs = np.nonzero(mine)
+        keep[ys[off], xs[off]] = 0.0
+    # (the new outline softened over a pixel, as the matte's own is)
+    soft = cv2.GaussianBlur(keep, (3, 3), 0)
+    a[:] = np.where(band, a * np.minimum(keep, soft), a)
+
+
 def _own_alpha(alpha: np.ndarray | None) -> bool:
     """Whether the image's alpha channel cuts the figure out (then it is the matte, as drawn)."""
     if alpha is None:
@@ -737,6 +780,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     hole |= plain_floor
     background = inpaint_multiscale(rgb, hole, method="fsr")
     synth = hole.astype(np.uint8)
+    if not _own_alpha(alpha):
+        _background_off_limb_edges(rgb, a, labels, background)
 
     under_arms = _under_arms(labels, present, a, radius, kp)
     # stable unit for mesh density
