@@ -459,14 +459,13 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             # crease along an arm pressed to the shorts is the arm's by its a*b*, not by its lightness
             # (a neutral arm, black or white, has nothing but lightness to go by)
             chroma_m = float(np.hypot(mine[1] - 128.0, mine[2] - 128.0))
-            ab = lab[..., 1:] - mine[1:]
             if chroma_m >= MIN_ARM_CHROMA:
-                d_ab = np.linalg.norm(ab, axis=2)
-                skin_like = (d_ab < chroma_m) & (np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0) >= 0.5 * chroma_m)
-                shaded = skin_like & (lab[..., 0] < mine[0] - SHADE_DROP)
+                d_ab = np.linalg.norm(lab[..., 1:] - mine[1:], axis=2)
+                arm_hue = (d_ab < chroma_m) & (np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0) >= 0.5 * chroma_m)
+                shaded = arm_hue & (lab[..., 0] < mine[0] - SHADE_DROP)
                 unlike = (d_ab >= chroma_m).astype(np.float32)
             else:
-                shaded = skin_like = np.zeros((h, w), bool)
+                shaded = arm_hue = np.zeros((h, w), bool)
                 unlike = np.zeros((h, w), np.float32)
             ys, xs = np.nonzero(cand)
             holders = labels[ys, xs]
@@ -513,8 +512,8 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
                     # pixels joined, through pixels of the arm's chroma, to a patch of lit pixels of the
                     # holder's beyond the arm's reach (a quarter of a square of its width at least;
                     # a lone bright pixel is noise) are the holder's
-                    n_comp, comp = cv2.connectedComponents(((labels == o) & skin_like).astype(np.uint8), connectivity=8)
-                    lit_out = np.bincount(comp[(labels == o) & skin_like & ~zone & (lab[..., 0] >= mine[0] - SHADE_DROP)],
+                    n_comp, comp = cv2.connectedComponents(((labels == o) & arm_hue).astype(np.uint8), connectivity=8)
+                    lit_out = np.bincount(comp[(labels == o) & arm_hue & ~zone & (lab[..., 0] >= mine[0] - SHADE_DROP)],
                                           minlength=n_comp)
                     owned = np.nonzero(lit_out >= max(10.0, 0.25 * radius[j] ** 2))[0]
                     by_chroma &= ~np.isin(comp[ys[sel], xs[sel]], owned[owned > 0])

@@ -567,8 +567,8 @@ EDGE_CHECK = 0.006
 def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarray, background: np.ndarray) -> None:
     """Take out of an arm's or leg's silhouette (in place, alpha to 0) the pixels that are the
     background: along its outline, a pixel nearer the background plate's colour there than the
-    limb's own colour (CIELAB, the limb's median over its inside) by half is sky or wall the person
-    matte spilled onto (pale arms against a pale sky; musepose's arms carried a white and cyan fringe
+    limb's own colour (CIELAB, the limb's median over its inside) by half, and within 15 Delta E
+    of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky; musepose's arms carried a white and cyan fringe
     of it wherever they moved). The plate is the background filled in under the whole figure
     (FSR), so it is the best guess of what lay behind each pixel; a pixel unlike both is kept.
     """
