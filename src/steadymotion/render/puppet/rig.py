@@ -21,7 +21,7 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, torso_polygon
-from steadymotion.render.puppet.fill import fill_across, inpaint_multiscale, match_tone
+from steadymotion.render.puppet.fill import exemplar_fill, fill_across, inpaint_multiscale, match_tone
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
@@ -30,8 +30,9 @@ from steadymotion.types import RestPose
 #: their master image (4: parts cut by the bottom edge continue below it; 5: hands raised from below
 #: the picture are rigged with their forearm, about a virtual elbow; 6: the shirt's shoulders by the
 #: neck are the torso's, which is filled under the head; 7: the parts of a hand the matte lost come
-#: back by a GrabCut about the hand).
-RIG_VERSION = 7
+#: back by a GrabCut about the hand; 8: what the arms hide of the trunk and legs is filled with patches
+#: of the same garment, Criminisi 2004).
+RIG_VERSION = 8
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -912,8 +913,14 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             if known.any() and spec.name in ("torso", "thigh_l", "thigh_r", "shin_l", "shin_r"):
                 off = np.array([x0, y0], np.float64)
                 ends = ("neck", "pelvis") if spec.name == "torso" else (spec.a, spec.b)
-                filled = fill_across((color * 255).astype(np.uint8), hid, known, kp[KP[ends[0]], :2] - off,
-                                     kp[KP[ends[1]], :2] - off)
+                # the garment's own texture, patch by patch, bridging the band left out next to the
+                # front part; what no patch reaches is mirrored across the body
+                c8 = (color * 255).astype(np.uint8)
+                axis = (kp[KP[ends[0]], :2] - off, kp[KP[ends[1]], :2] - off)
+                filled, reached = exemplar_fill(c8, hid | (near & own[y0:y1, x0:x1] & ~known), known, axis=axis, side=max(h, w))
+                rest = hid & ~reached
+                if rest.any():
+                    filled = fill_across(filled, rest, known | (reached & hid), *axis)
                 if spec.name != "torso":
                     # a leg's fill takes the tone of the leg's own pixels around it
                     match_tone(filled, hid, known, reach=2 * band)
