@@ -494,6 +494,40 @@ def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(
     own_dark = (dark & own)[rows].sum() / own[rows].sum()
     assert fill_dark <= own_dark + 0.02, (fill_dark, own_dark)
 
+
+def _along_neck(rig) -> np.ndarray:
+    """Each pixel's height along the neck -> head axis: 0 on the shoulder line, 1 at the head point."""
+    from steadymotion.skeleton import KP
+
+    neck, top = rig.rest[KP["neck"], :2], rig.rest[KP["head"], :2]
+    L = float(np.hypot(*(top - neck)))
+    yy, xx = np.mgrid[0:rig.labels.shape[0], 0:rig.labels.shape[1]]
+    return ((xx - neck[0]) * (top - neck)[0] + (yy - neck[1]) * (top - neck)[1]) / L**2
+
+
+@pytest.mark.parametrize("name, moves", [("unianimate__source_video.mp4", True), ("mooreanimateanyone__anyone-3.png", False),
+                                         ("infinitetalk__videos_2.mp4", False), ("mooreanimateanyone__anyone-11.png", False)])
+def test_hair_hanging_to_the_shoulders_moves_with_the_head_and_long_hair_stays(name, moves):
+    from steadymotion.skeleton import PART
+
+    # given a woman with a bob whose ends lie on her sweater's shoulders; a woman whose long hair
+    # hangs down her chest; two men with short hair (the shaded side of their necks is the hair's
+    # colour)
+    img, rig = _rig(name)
+    along = _along_neck(rig)
+    head, torso = rig.labels == PART["head"], rig.labels == PART["torso"]
+    L = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[..., 0]
+    if moves:
+        # then the bob's ends are the head's: no dark hair pixel above the shoulder line stays with
+        # the trunk (1894 did, and stayed as a ragged cut across the hair, with a patch of the
+        # sweater's fill beside it, whenever the head tilted)
+        left = torso & (rig.alpha > 0.5) & (L < 80) & (along > -0.1) & (along < 0.5)
+        assert left.sum() < 100, left.sum()
+    else:
+        # and long hair stays with the body (nothing of it below the shoulders is the head's), short
+        # hair takes no piece of the neck or collar (none of the head reaches below the shoulder line)
+        assert (head & (along < -0.05)).sum() < 50, (head & (along < -0.05)).sum()
+
 def test_a_fill_spanning_two_garments_takes_each_garments_tone():
     from steadymotion.render.puppet.fill import match_tone
 

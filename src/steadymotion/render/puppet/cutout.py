@@ -823,6 +823,86 @@ def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None
     labels[ys[sel], xs[sel]] = PART["torso"]
 
 
+#: How far below the shoulder line (in head-to-neck lengths) hair that moves with the head may hang;
+#: hair reaching further down is long hair, which stays with the body.
+HAIR_BELOW_SHOULDERS = 0.35
+#: How much nearer (OpenCV 8-bit CIELAB units) to the hair's colour than to the shirt's and the
+#: skin's a pixel must be to count as hair there.
+HAIR_MARGIN = 20.0
+
+
+def _hair_to_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray, kp: np.ndarray) -> None:
+    """Hair hanging from the head down to the shoulders moves with the head (in place).
+
+    The head claims a disc about its centre; the ends of a bob or of shoulder-length hair lie below
+    it, over the shirt's shoulders, and stay with the torso: when the head tilts the hair is cut
+    across at the disc's edge, and the trunk's fill under the head (up to the hull of the trunk's
+    pixels, which the hair's ends raise to the chin) shows as a patch of shirt beside the hair.
+    Torso pixels of the hair's colour (as :func:`_hair_off_arms` takes it: within 20 Delta E of the
+    head's solid pixels outside the face's landmark hull, and nearer it than the trunk's median
+    colour), joined to the head's hair through such pixels, go to the head, unless the hair they
+    join hangs more than :data:`HAIR_BELOW_SHOULDERS` of the neck's length below the shoulder
+    line: long hair stays with the body, the back layer, as before.
+    """
+    from scipy.ndimage import label as connected
+
+    if face is None or not np.isfinite(face).all() or not np.isfinite(kp).all():
+        return
+    h, w = labels.shape
+    head, torso = labels == PART["head"], labels == PART["torso"]
+    neck, top = kp[KP["neck"], :2], kp[KP["head"], :2]
+    L = float(np.hypot(*(top - neck)))
+    if L < 4 or not head.any() or not torso.any():
+        return
+    u = (top - neck) / L
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    yy, xx = np.mgrid[0:h, 0:w]
+    along = ((xx - neck[0]) * u[0] + (yy - neck[1]) * u[1]) / L  # 0 on the shoulder line, 1 at the head
+    # (the hair is what the head holds outside the face above the chin: below it is the neck, whose
+    # shaded side is often the hair's colour)
+    chin = float((face[152, :2] - neck) @ u) / L
+    hair = head & ~hull.astype(bool) & (a > 0.9) & (along >= chin)
+    trunk = torso & (a > 0.9) & (along < -0.2) & (along > -0.8)  # the shirt just below the shoulders
+    if hair.sum() < 50 or trunk.sum() < 100:
+        return
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hair_c, trunk_c = np.median(lab[hair], axis=0), np.median(lab[trunk], axis=0)
+    if np.linalg.norm(hair_c - trunk_c) < 2 * HAIR_MARGIN:
+        return  # hair near the shirt's colour: cannot be told apart
+    skin = head & hull.astype(bool) & (a > 0.9)
+    others = [trunk_c] + ([np.median(lab[skin], axis=0)] if skin.sum() >= 50 else [])
+    dh = np.linalg.norm(lab - hair_c, axis=2)
+    # hair-coloured pixels (of any part: long hair hangs over the arms too): nearer the hair's colour
+    # than the shirt's and the face's skin by HAIR_MARGIN (nearest class mean, with no bound: the ends
+    # of the hair are often in shade, near black, far from its median; the margin keeps a black
+    # shirt's lit folds by the collar, nearer dark hair than the shirt's median, off it)
+    like = (labels >= 0) & ~hull.astype(bool) & (a > 0.5)
+    for o in others:
+        like &= dh + HAIR_MARGIN < np.linalg.norm(lab - o, axis=2)
+    # hair that hangs beside the face down to the chin (short hair ends higher up: what joins it
+    # there is the neck's shaded side)
+    hanging = like & head & (along >= chin) & (along <= chin + 0.25)
+    if hanging.sum() < 0.01 * L * L:
+        return
+    comp, _ = connected(like, structure=np.ones((3, 3), bool))
+    moved = np.zeros((h, w), bool)
+    for c in np.unique(comp[hanging]):
+        piece = comp == c
+        if along[piece].min() >= -HAIR_BELOW_SHOULDERS:
+            moved |= piece & torso
+    if not moved.any():
+        return
+    # and the strands' shaded and lit streaks between them (a closing over a few pixels, Serra 1982)
+    k = max(3, int(0.006 * max(h, w)) | 1)
+    closed = cv2.morphologyEx((moved | head).astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    moved |= closed.astype(bool) & torso & (along >= along[moved].min())
+    # and the hair's soft fringe over the background beside them
+    near = cv2.dilate(moved.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    moved |= near & torso & (a <= 0.5)
+    labels[moved] = PART["head"]
+
+
 def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
     """Pixels of the body enclosed by an arm (a cuff's stripes like the shirt's, a shadow inside the
     sleeve) are the arm's (in place): left to the body, they stay behind as specks when it moves."""
@@ -876,6 +956,7 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     _islands_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
+    _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _close_arm_holes(labels, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt

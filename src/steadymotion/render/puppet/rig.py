@@ -31,8 +31,8 @@ from steadymotion.types import RestPose
 #: the picture are rigged with their forearm, about a virtual elbow; 6: the shirt's shoulders by the
 #: neck are the torso's, which is filled under the head; 7: the parts of a hand the matte lost come
 #: back by a GrabCut about the hand; 8: what the arms hide of the trunk and legs is filled with patches
-#: of the same garment, Criminisi 2004).
-RIG_VERSION = 8
+#: of the same garment, Criminisi 2004; 9: hair hanging to the shoulders moves with the head).
+RIG_VERSION = 9
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -886,6 +886,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         if spec.name == "torso" and raised:
             # nor does the trunk's seam reach into a raised hand (its skin would outline the trunk)
             grown &= region | ~np.isin(labels, [PART[f"{k}_{s}"] for s in raised for k in ("hand", "forearm")])
+        if spec.name == "torso":
+            # nor into the head's hair past the trunk's fill under it: a strip of hair along the
+            # shoulders' top would stay there as a dark line when the head moves
+            grown &= region | (labels != PART["head"])
         ys, xs = np.nonzero(grown)
         pad = seam + 3
         x0, y0 = max(0, xs.min() - pad), max(0, ys.min() - pad)
