@@ -31,8 +31,9 @@ from steadymotion.types import RestPose
 #: the picture are rigged with their forearm, about a virtual elbow; 6: the shirt's shoulders by the
 #: neck are the torso's, which is filled under the head; 7: the parts of a hand the matte lost come
 #: back by a GrabCut about the hand; 8: what the arms hide of the trunk and legs is filled with patches
-#: of the same garment, Criminisi 2004; 9: hair hanging to the shoulders moves with the head).
-RIG_VERSION = 9
+#: of the same garment, Criminisi 2004; 9: hair hanging to the shoulders moves with the head; 10: a
+#: limb's background pixels are taken out further in and beside the picture's edge).
+RIG_VERSION = 10
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -569,16 +570,23 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     """Take out of an arm's or leg's silhouette (in place, alpha to 0) the pixels that are the
     background: along its outline, a pixel nearer the background plate's colour there than the
     limb's own colour (CIELAB, the limb's median over its inside) by half, and within 15 Delta E
-    of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky; musepose's arms carried a white and cyan fringe
-    of it wherever they moved). The plate is the background filled in under the whole figure
-    (FSR), so it is the best guess of what lay behind each pixel; a pixel unlike both is kept.
+    of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky;
+    musepose's arms carried a white and cyan fringe of it wherever they moved). The plate is the
+    background filled in under the whole figure (FSR), so it is the best guess of what lay behind
+    each pixel; a pixel unlike both is kept. Such pixels further in (up to 1.5 ``EDGE_CHECK``
+    widths) go too when joined to the outline's through others (seeded region growing: a patch
+    of cloud held between a hand's thumb and the picture's edge, which counts as outline).
     """
+    from scipy.ndimage import label as connected
+
     from steadymotion.skeleton import PART
 
     h, w = a.shape
-    outside = (a < 0.5).astype(np.uint8)
+    # (past the picture's edge is outside too: a hand cut by the edge holds the sky beside it there)
+    p = 1
+    outside = cv2.copyMakeBorder((a < 0.5).astype(np.uint8), p, p, p, p, cv2.BORDER_CONSTANT, value=1)
     k = 2 * max(2, int(EDGE_CHECK * max(h, w))) + 1
-    band = cv2.dilate(outside, np.ones((k, k), np.uint8)).astype(bool) & (a > 0.02)
+    band = cv2.dilate(outside, np.ones((3 * k, 3 * k), np.uint8))[p:-p, p:-p].astype(bool) & (a > 0.02)
     limbs = [PART[f"{n}_{s}"] for n in ("upper_arm", "forearm", "hand", "thigh", "shin") for s in "lr"]
     band &= np.isin(labels, limbs)
     if not band.any():
@@ -586,7 +594,7 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     bg = cv2.cvtColor(background, cv2.COLOR_RGB2LAB).astype(np.float32)
     inner = cv2.erode((a >= 0.5).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
-    keep = np.ones((h, w), np.float32)
+    off = np.zeros((h, w), bool)
     for j in limbs:
         mine = band & (labels == j)
         core = inner & (labels == j)
@@ -595,9 +603,16 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
         colour = np.median(lab[core], axis=0)
         d_bg = np.linalg.norm(lab[mine] - bg[mine], axis=1)
         d_me = np.linalg.norm(lab[mine] - colour, axis=1)
-        off = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
         ys, xs = np.nonzero(mine)
-        keep[ys[off], xs[off]] = 0.0
+        sel = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
+        off[ys[sel], xs[sel]] = True
+    # within k/2 of the outline, or joined to it through such pixels (a patch of sky held in a hand,
+    # up to 1.5 k in: seeded region growing)
+    edge = cv2.dilate(outside, np.ones((k, k), np.uint8))[p:-p, p:-p].astype(bool)
+    comp, _ = connected(off, structure=np.ones((3, 3), bool))
+    seeds = np.unique(comp[off & edge])
+    off &= np.isin(comp, seeds[seeds > 0])
+    keep = np.where(off, 0.0, 1.0).astype(np.float32)
     # (the new outline softened over a pixel, as the matte's own is)
     soft = cv2.GaussianBlur(keep, (3, 3), 0)
     a[:] = np.where(band, a * np.minimum(keep, soft), a)
