@@ -736,6 +736,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     quality triangulation (Shewchuk 1996) of its padded convex hull, drawn with the part's texture
     alpha, so the silhouette comes from the image, not from the mesh.
     """
+    from scipy.ndimage import label as connected_components
+
     from steadymotion.pose.extract import pose_from_image  # perception: imported on use (MediaPipe is heavy)
 
     h, w = rgb.shape[:2]
@@ -933,10 +935,24 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 off = np.array([x0, y0], np.float64)
                 ends = ("neck", "pelvis") if spec.name == "torso" else (spec.a, spec.b)
                 # the garment's own texture, patch by patch, bridging the band left out next to the
-                # front part; what no patch reaches is mirrored across the body
+                # front part (an arm beside the trunk, a hand on a thigh's side); what an arm across
+                # the body hides (a band across its axis, below the neck) and what no patch reaches
+                # is mirrored across the body: patches copied across a whole band of the trunk
+                # break its garments' edges into blocks
                 c8 = (color * 255).astype(np.uint8)
                 axis = (kp[KP[ends[0]], :2] - off, kp[KP[ends[1]], :2] - off)
-                filled, reached = exemplar_fill(c8, hid | (near & own[y0:y1, x0:x1] & ~known), known, axis=axis, side=max(h, w))
+                line = np.zeros(hid.shape, np.uint8)
+                p0, p1 = axis[0] + 0.25 * (axis[1] - axis[0]), axis[1]
+                cv2.line(line, tuple(np.round(p0).astype(int)), tuple(np.round(p1).astype(int)), 1, 3)
+                comp, _ = connected_components(hid, structure=np.ones((3, 3), bool))
+                across = np.isin(comp, np.unique(comp[line.astype(bool) & hid]))
+                beside = hid & ~across
+                reached = np.zeros_like(hid)
+                filled = c8
+                if beside.any():
+                    ring = cv2.dilate(beside.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+                    filled, reached = exemplar_fill(c8, beside | (ring & own[y0:y1, x0:x1] & ~known & ~across), known,
+                                                    axis=axis, side=max(h, w))
                 rest = hid & ~reached
                 if rest.any():
                     filled = fill_across(filled, rest, known | (reached & hid), *axis)
