@@ -936,16 +936,19 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 ends = ("neck", "pelvis") if spec.name == "torso" else (spec.a, spec.b)
                 # the garment's own texture, patch by patch, bridging the band left out next to the
                 # front part (an arm beside the trunk, a hand on a thigh's side); what an arm across
-                # the body hides (a band across its axis, below the neck) and what no patch reaches
+                # the trunk hides (a band across its axis, below the neck) and what no patch reaches
                 # is mirrored across the body: patches copied across a whole band of the trunk
-                # break its garments' edges into blocks
+                # break its garments' edges into blocks (a hand over a thigh's axis is still patched:
+                # mirrored, its fill spans the hem and the thigh as a pale hand-shaped patch)
                 c8 = (color * 255).astype(np.uint8)
                 axis = (kp[KP[ends[0]], :2] - off, kp[KP[ends[1]], :2] - off)
-                line = np.zeros(hid.shape, np.uint8)
-                p0, p1 = axis[0] + 0.25 * (axis[1] - axis[0]), axis[1]
-                cv2.line(line, tuple(np.round(p0).astype(int)), tuple(np.round(p1).astype(int)), 1, 3)
-                comp, _ = connected_components(hid, structure=np.ones((3, 3), bool))
-                across = np.isin(comp, np.unique(comp[line.astype(bool) & hid]))
+                across = np.zeros_like(hid)
+                if spec.name == "torso":
+                    line = np.zeros(hid.shape, np.uint8)
+                    p0, p1 = axis[0] + 0.25 * (axis[1] - axis[0]), axis[1]
+                    cv2.line(line, tuple(np.round(p0).astype(int)), tuple(np.round(p1).astype(int)), 1, 3)
+                    comp, _ = connected_components(hid, structure=np.ones((3, 3), bool))
+                    across = np.isin(comp, np.unique(comp[line.astype(bool) & hid]))
                 beside = hid & ~across
                 reached = np.zeros_like(hid)
                 filled = c8
