@@ -838,11 +838,14 @@ def _hair_to_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, 
     it, over the shirt's shoulders, and stay with the torso: when the head tilts the hair is cut
     across at the disc's edge, and the trunk's fill under the head (up to the hull of the trunk's
     pixels, which the hair's ends raise to the chin) shows as a patch of shirt beside the hair.
-    Torso pixels of the hair's colour (as :func:`_hair_off_arms` takes it: within 20 Delta E of the
-    head's solid pixels outside the face's landmark hull, and nearer it than the trunk's median
-    colour), joined to the head's hair through such pixels, go to the head, unless the hair they
-    join hangs more than :data:`HAIR_BELOW_SHOULDERS` of the neck's length below the shoulder
-    line: long hair stays with the body, the back layer, as before.
+    The hair's colour is the median CIELAB colour of the head's solid pixels outside the face's
+    landmark hull and above the chin; a pixel is the hair's when it is nearer that colour than the
+    shirt's (below the shoulders) and the face's skin by :data:`HAIR_MARGIN` (nearest class mean).
+    Torso pixels of the hair joined through such pixels to hair hanging beside the face at the
+    chin go to the head, unless what they join reaches more than :data:`HAIR_BELOW_SHOULDERS` of
+    the neck's length below the shoulder line: long hair stays with the body, the back layer, as
+    before. Short hair ends above the chin, so the shaded side of a neck (the hair's colour on
+    some) joins nothing.
     """
     from scipy.ndimage import label as connected
 

@@ -156,27 +156,22 @@ def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, re
         if priority[cy, cx] < 0:
             break
         y0, y1, x0, x1 = cy - r, cy + r + 1, cx - r, cx + r + 1
-        cand = None
+        ok = None
         if height is not None:  # whole known patches at the target's height, near it, else across the part
-            dh = np.abs(height - height[cy, cx])
-            near = np.zeros((H, W), bool)
-            near[max(0, cy - window):cy + window + 1, max(0, cx - window):cx + window + 1] = True
-            for limit, where in ((0.5 * patch, near), (patch, near), (0.5 * patch, None), (patch, None)):
-                cand = valid & (dh <= limit)
-                if where is not None:
-                    cand &= where
+            win = (max(0, cy - window), min(H, cy + window + 1), max(0, cx - window), min(W, cx + window + 1))
+            for limit, (a0, a1, b0, b1) in ((0.5 * patch, win), (patch, win), (0.5 * patch, (0, H, 0, W)), (patch, (0, H, 0, W))):
+                cand = valid[a0:a1, b0:b1] & (np.abs(height[a0:a1, b0:b1] - height[cy, cx]) <= limit)
                 if cand.any():
                     cys, cxs = np.nonzero(cand)
-                    sy0, sy1, sx0, sx1 = cys.min() - r, cys.max() + r + 1, cxs.min() - r, cxs.max() + r + 1
+                    sy0, sy1, sx0, sx1 = a0 + cys.min() - r, a0 + cys.max() + r + 1, b0 + cxs.min() - r, b0 + cxs.max() + r + 1
+                    ok = cand[sy0 + r - a0:sy1 - r - a0, sx0 + r - b0:sx1 - r - b0]
                     break
-                cand = None
-        if cand is None:  # else those in a window around it, else anywhere
+        if ok is None:  # else those in a window around it, else anywhere
             sy0, sy1 = max(0, cy - window - r), min(H, cy + window + r + 1)
             sx0, sx1 = max(0, cx - window - r), min(W, cx + window + r + 1)
             if not valid[sy0 + r:sy1 - r, sx0 + r:sx1 - r].any():
                 sy0, sy1, sx0, sx1 = 0, H, 0, W
-            cand = valid
-        ok = cand[sy0 + r:sy1 - r, sx0 + r:sx1 - r]
+            ok = valid[sy0 + r:sy1 - r, sx0 + r:sx1 - r]
         mask = np.repeat(kn[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
         ssd = cv2.matchTemplate(img[sy0:sy1, sx0:sx1], img[y0:y1, x0:x1], cv2.TM_SQDIFF, mask=mask)
         ssd[~ok] = np.inf
