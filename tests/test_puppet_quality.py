@@ -41,6 +41,13 @@ def _render(rig, keypoints: np.ndarray, background=None) -> np.ndarray:
     return r.render(Pose2D(np.asarray(keypoints, np.float32), 1.0, rest_order(rig), ident))
 
 
+def _texture(rig, name: str):
+    """A part of ``rig``: the part, its alpha (0-1) and its colours (un-premultiplied, uint8)."""
+    part = next(p for p in rig.parts if p.name == name)
+    a = part.texture[..., 3].astype(np.float32) / 255
+    return part, a, (part.texture[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8)
+
+
 @pytest.mark.parametrize("name", ["unianimate__source_video.mp4", "mooreanimateanyone__anyone-3.png", "infinitetalk__videos_2.mp4"])
 def test_a_still_figure_renders_its_image(name):
     # given a rig of a real image, drawn in its own rest pose
@@ -71,16 +78,13 @@ def test_pale_arms_against_a_pale_sky_take_none_of_it_along():
     assert sky < 2000 and arms.sum() > 80000
 
 
-
 def test_a_hand_cut_by_the_pictures_edge_holds_no_cloud():
     # given the same dancer, her left hand held out to the picture's right edge, a white cloud
     # between its thumb and the edge (the matte took it for the hand)
     img, rig = _rig("musepose__dance.mp4")
     white = {}
     for name in ("hand_l", "forearm_l"):
-        part = next(p for p in rig.parts if p.name == name)
-        a = part.texture[..., 3].astype(np.float32) / 255
-        rgb = (part.texture[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8)
+        _, a, rgb = _texture(rig, name)
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
         chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)  # her skin's is 15-19
         white[name] = int(((a > 0.5) & (chroma < 6) & (lab[..., 0] > 225)).sum())
@@ -88,6 +92,7 @@ def test_a_hand_cut_by_the_pictures_edge_holds_no_cloud():
     # did, a white square that rode in her hand onto her red skirt; 309 and 1073 now: highlights and
     # the soft edge)
     assert white["hand_l"] < 450 and white["forearm_l"] < 1300, white
+
 
 @pytest.mark.parametrize("name", ["mooreanimateanyone__anyone-3.png", "musepose__dance.mp4", "unianimate__source_video.mp4"])
 def test_background_plate_holds_no_figure_colour(name):
@@ -464,11 +469,9 @@ def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
     # given the man whose hands hang over the sides of his navy shorts (shaded across the thigh)
     img, rig = _rig("mooreanimateanyone__anyone-11.png")
     for name in ("thigh_l", "thigh_r"):
-        part = next(p for p in rig.parts if p.name == name)
+        part, a, rgb = _texture(rig, name)
         x0, y0 = part.box
         th, tw = part.texture.shape[:2]
-        a = part.texture[..., 3].astype(np.float32) / 255
-        rgb = (part.texture[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8)
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
         filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
         own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART[name]) & (a > 0.95) & ~filled
@@ -483,7 +486,6 @@ def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
         assert abs(lab[filled, 0].mean() - lab[ring, 0].mean()) < 4.0, name
 
 
-
 @pytest.mark.parametrize("name", ["mooreanimateanyone__anyone-3.png", "mooreanimateanyone__anyone-11.png"])
 def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(name):
     from steadymotion.skeleton import PART
@@ -491,11 +493,9 @@ def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(
     # given a woman in a ruffled top and a man in an open jacket, arms hanging beside the trunk: the
     # garment's edge next to the arm is in shade (a fold of the ruffle, the jacket's side)
     img, rig = _rig(name)
-    part = next(p for p in rig.parts if p.name == "torso")
+    part, a, rgb = _texture(rig, "torso")
     x0, y0 = part.box
     th, tw = part.texture.shape[:2]
-    a = part.texture[..., 3].astype(np.float32) / 255
-    rgb = (part.texture[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8)
     L = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
     filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
     own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["torso"]) & (a > 0.95) & ~filled
@@ -545,6 +545,7 @@ def test_hair_hanging_to_the_shoulders_moves_with_the_head_and_long_hair_stays(n
         # and long hair stays with the body (nothing of it below the shoulders is the head's), short
         # hair takes no piece of the neck or collar (none of the head reaches below the shoulder line)
         assert (head & (along < -0.05)).sum() < 50, (head & (along < -0.05)).sum()
+
 
 def test_a_fill_spanning_two_garments_takes_each_garments_tone():
     from steadymotion.render.puppet.fill import match_tone
