@@ -21,7 +21,7 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, torso_polygon
-from steadymotion.render.puppet.fill import exemplar_fill, fill_across, inpaint_multiscale, match_tone
+from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
@@ -32,8 +32,13 @@ from steadymotion.types import RestPose
 #: neck are the torso's, which is filled under the head; 7: the parts of a hand the matte lost come
 #: back by a GrabCut about the hand; 8: what the arms hide of the trunk and legs is filled with patches
 #: of the same garment, Criminisi 2004; 9: hair hanging to the shoulders moves with the head; 10: a
-#: limb's background pixels are taken out further in and beside the picture's edge).
-RIG_VERSION = 10
+#: limb's background pixels are taken out further in and beside the picture's edge; 11: a forearm's
+#: wrist end over the shorts is filled, hems under a hand keep their slant, thighs carry a strip of
+#: the trunk at the hip).
+RIG_VERSION = 11
+#: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
+#: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
+HIP_UNDERLAP = 0.35
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -197,7 +202,7 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     cv2.fillConvexPoly(trunk, torso_polygon(kp, float(radius[PART["torso"]]), widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
     hands = np.isin(labels, [PART[f"hand_{s}"] for s in "lr"])
     cover = (np.isin(labels, arms) & closed & trunk.astype(bool) & ~hands) | (hands & closed_h)
-    cover |= _outline_under_hands(labels, body, arms, kp, r)
+    cover |= _outline_under_hands(labels, body, arms, kp, r, trunk.astype(bool))
     if not cover.any():
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
@@ -205,8 +210,14 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     return out
 
 
-def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], kp: np.ndarray, r: float) -> np.ndarray:
+def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], kp: np.ndarray, r: float,
+                         trunk: np.ndarray | None = None) -> np.ndarray:
     """The hand pixels that cover the body where a hand hangs over the side of the body (shorts, hips).
+
+    The forearm's pixels below the trunk's quad (``trunk``: the wrist's end, lying over the shorts'
+    side next to the hand) count as the hand's: the trunk is filled only inside its quad, and they
+    would otherwise stay a forearm-shaped slit in both the trunk and the thigh, a pale diagonal line
+    through the shorts once the arm has moved.
 
     The body's side is hidden under the hand; it is continued under it by linear interpolation,
     row by row, between the outline's nearest rows above and below where it shows (the side next
@@ -228,6 +239,8 @@ def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], 
     m = max(2, int(round(0.15 * r)))  # the edge counts as shown when no arm lies this close outside it
     for s in "lr":
         hand = labels == PART[f"hand_{s}"]
+        if trunk is not None and hand.any():
+            hand |= (labels == PART[f"forearm_{s}"]) & ~trunk & (np.arange(h)[:, None] > pel[1])
         ys, xs = np.nonzero(hand)
         if len(ys) < 20:
             continue
@@ -828,6 +841,18 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # clothes; the torso's lower transform covers the hip instead)
             parent_px = [] if spec.name.startswith("thigh") else [PART[spec.parent]]
             region |= cap(spec.a, [i] + parent_px + [PART[c.name] for c in children])
+            if spec.name.startswith("thigh"):
+                # but a thigh carries a narrow strip of the trunk's pixels along its top edge near
+                # the hip, drawn behind the trunk: when the leg swings out, the top's outer corner
+                # turns down and away from the trunk's edge, and the strip (the shorts' own cloth)
+                # closes the wedge that opened there instead of the background showing through it
+                # (near the hip only: a skirt's hem, far below the hips, is never carried)
+                k = 2 * max(2, int(round(HIP_UNDERLAP * radius[i]))) + 1
+                strip = cv2.dilate(own.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+                hip_zone = np.zeros((h, w), np.uint8)
+                j = kp[KP[spec.a], :2]
+                cv2.circle(hip_zone, (int(round(j[0])), int(round(j[1]))), int(round(1.3 * radius[i])), 1, -1)
+                region |= strip & hip_zone.astype(bool) & (labels == PART["torso"]) & (a > 0.5)
         if children and not children[0].rigid:
             # and a round end at the bending joint (elbow, knee): past a sharp bend the renderer
             # stops blending and the two round ends, turning about the joint, keep it covered
@@ -950,18 +975,24 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                     comp, _ = connected_components(hid, structure=np.ones((3, 3), bool))
                     across = np.isin(comp, np.unique(comp[line.astype(bool) & hid]))
                 beside = hid & ~across
+                garments = None if spec.name == "torso" else two_garments(c8, hid, known)
                 reached = np.zeros_like(hid)
                 filled = c8
                 if beside.any():
                     ring = cv2.dilate(beside.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
-                    filled, reached = exemplar_fill(c8, beside | (ring & own[y0:y1, x0:x1] & ~known & ~across), known,
-                                                    axis=axis, side=max(h, w))
+                    target = beside | (ring & own[y0:y1, x0:x1] & ~known & ~across)
+                    # a leg's hem under a hand is continued at its own slant (not level across the leg)
+                    # (read from all its solid pixels: the band next to the hand holds the hem's ends)
+                    solid = own[y0:y1, x0:x1] & ~hid & (a[y0:y1, x0:x1] > 0.9)
+                    tilt = band_tilt(c8, target, solid, axis, garments)
+                    filled, reached = exemplar_fill(c8, target, known, axis=axis, tilt=tilt, side=max(h, w))
                 rest = hid & ~reached
                 if rest.any():
                     filled = fill_across(filled, rest, known | (reached & hid), *axis)
                 if spec.name != "torso":
-                    # a leg's fill takes the tone of the leg's own pixels around it
-                    match_tone(filled, hid, known, reach=2 * band)
+                    # a leg's fill takes the tone of the leg's own pixels around it (of each garment
+                    # it spans; bare skin filled smooth)
+                    fill_plain(filled, hid, known, garments, reach=2 * band)
                 filled = filled.astype(np.float32) / 255
                 color[hid] = filled[hid]
             elif known.any():
