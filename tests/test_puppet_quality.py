@@ -671,3 +671,30 @@ def test_a_slanted_hem_is_continued_through_a_hole_at_its_slant(slope):
     # and the skin under the hole is as smooth as the skin around it
     below = hole & (yy > hem + 3)
     assert np.abs(cv2.Laplacian(lab[..., 0], cv2.CV_32F)[below]).mean() < 2.0
+
+
+@pytest.mark.parametrize("name", ["mooreanimateanyone__anyone-3.png", "mooreanimateanyone__anyone-11.png",
+                                  "unianimate__source_video.mp4"])
+def test_a_leg_swung_out_opens_no_wedge_between_the_hips(name):
+    from steadymotion.skeleton import KP, PART
+
+    # given a standing figure in shorts or trousers
+    img, rig = _rig(name)
+    for side in "lr":
+        # when one leg swings out sideways by 20 degrees about its hip
+        kp = rig.rest[:, :2].copy()
+        hip, other = kp[KP[f"hip_{side}"]], kp[KP[f"hip_{'r' if side == 'l' else 'l'}"]]
+        th = np.radians(20) * (-1 if hip[0] > other[0] else 1)
+        turn = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        for joint in ("knee", "ankle", "heel", "toe"):
+            if f"{joint}_{side}" in KP:
+                kp[KP[f"{joint}_{side}"]] = hip + turn @ (kp[KP[f"{joint}_{side}"]] - hip)
+        out = _render(rig, kp, background=np.array([1.0, 0.0, 1.0]))
+        bg = (out[..., 0] > 200) & (out[..., 1] < 60) & (out[..., 2] > 200)
+        # then no background opens between the hips, from the pelvis down by a thigh's half width
+        # (the thigh's top turns away from the trunk's lower edge there: measured 0 pixels; 83-268
+        # before the thighs carried a strip of the trunk at the hip, a wedge cut up into the crotch)
+        pel, r = kp[KP["pelvis"]], rig.radius[PART[f"thigh_{side}"]]
+        x0, x1 = sorted([int(kp[KP["hip_l"], 0]), int(kp[KP["hip_r"], 0])])
+        between = bg[int(pel[1]):int(pel[1] + r), x0:x1]
+        assert between.sum() <= 20, (side, int(between.sum()))
