@@ -554,6 +554,24 @@ def test_hair_hanging_to_the_shoulders_moves_with_the_head_and_long_hair_stays(n
         # sweater's fill beside it, whenever the head tilted)
         left = torso & (rig.alpha > 0.5) & (L < 80) & (along > -0.1) & (along < 0.5)
         assert left.sum() < 100, left.sum()
+        # and the sweater under them holds neither the hair's soft edge nor its shadow: within 8 px
+        # of the head, away from the neck, the trunk's texture is no darker than the sweater there
+        # (4 pixels 20 L units under its median; 134 before, a dark curve on the shoulder wherever
+        # the head tilted)
+        from steadymotion.skeleton import KP
+
+        part, a, rgb = _texture(rig, "torso")
+        x0, y0 = part.box
+        th, tw = part.texture.shape[:2]
+        on_head = head[y0:y0 + th, x0:x0 + tw]
+        near = cv2.dilate(on_head.astype(np.uint8), np.ones((17, 17), np.uint8)).astype(bool) & ~on_head & (a > 0.5)
+        neck, top = rig.rest[KP["neck"], :2] - (x0, y0), rig.rest[KP["head"], :2] - (x0, y0)
+        u = (top - neck) / np.hypot(*(top - neck))
+        yy, xx = np.mgrid[0:th, 0:tw]
+        near &= np.abs((xx - neck[0]) * u[1] - (yy - neck[1]) * u[0]) > 0.45 * rig.radius[PART["head"]]
+        tex_l = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(float)
+        assert near.sum() > 200
+        assert (near & (tex_l < np.median(tex_l[near]) - 20)).sum() <= 20
     else:
         # and long hair stays with the body (nothing of it below the shoulders is the head's), short
         # hair takes no piece of the neck or collar (none of the head reaches below the shoulder line)

@@ -20,7 +20,8 @@ import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, torso_polygon
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, segment_distance,
+                                               torso_polygon)
 from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -34,8 +35,8 @@ from steadymotion.types import RestPose
 #: of the same garment, Criminisi 2004; 9: hair hanging to the shoulders moves with the head; 10: a
 #: limb's background pixels are taken out further in and beside the picture's edge; 11: a forearm's
 #: wrist end over the shorts is filled, hems under a hand keep their slant, thighs carry a strip of
-#: the trunk at the hip).
-RIG_VERSION = 11
+#: the trunk at the hip; 12: the hair's dark edge and shadow on the shirt are filled with the shirt).
+RIG_VERSION = 12
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -267,6 +268,50 @@ def _outline_under_hands(labels: np.ndarray, body: np.ndarray, arms: list[int], 
         side = xx >= under[:, None] if right else xx <= under[:, None]
         out[y0:y1 + 1] |= side & hand[y0:y1 + 1]
     return out
+
+
+def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, face: np.ndarray | None, part: int,
+                 kp: np.ndarray, head_r: float) -> np.ndarray:
+    """The trunk's pixels darkened by the hair lying on it: its soft edge and its shadow on the shirt.
+
+    Where hair ends on the shoulders (the head's pixels over the trunk, of a colour far from the
+    face's skin), the trunk's own pixels within 0.6 % of the picture's side of it that are darker
+    than the shirt further out (by 12 OpenCV L units) belong to the hair: they stay on the shirt as a
+    dark curve where the hair was once the head turns. They are filled as the trunk under the head
+    is. Not on the neck (within 0.45 head widths of its line: the chin's shadow on the
+    neck, a collar's fold), which moves with the head or stays with the shirt as it is.
+    """
+    h, w = labels.shape
+    out = np.zeros((h, w), bool)
+    if face is None or not np.isfinite(face[:468, :2]).all() or not under_head.any():
+        return out
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hull = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    if hull.sum() < 50:
+        return out
+    b = max(2, int(round(0.006 * max(h, w))))
+    own = labels == part
+
+    def grow(m: np.ndarray, r: int) -> np.ndarray:
+        return cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
+
+    ring = grow(under_head, 3 * b) & own & ~grow(under_head, b)
+    if ring.sum() < 20:
+        return out
+    shirt = np.median(lab[ring], axis=0)
+    skin = np.median(lab[hull.astype(bool)], axis=0)
+    # (the head's pixels over the trunk that are neither skin nor the shirt: a collar the head's
+    # reach took is the shirt's colour and casts nothing)
+    hair = under_head & (np.linalg.norm(lab - skin, axis=2) > 25) & (np.linalg.norm(lab - shirt, axis=2) > 20)
+    if hair.sum() < 20:
+        return out
+    near = grow(hair, b) & own & ~under_head
+    yy, xx = np.nonzero(near)
+    d, _ = segment_distance(np.stack([xx, yy], axis=1).astype(np.float32), kp[KP["neck"], :2], kp[KP["head"], :2])
+    near[yy[d < 0.45 * head_r], xx[d < 0.45 * head_r]] = False
+    dark = near & (lab[..., 0] < shirt[0] - 12)
+    return grow(dark, 1) & near
 
 
 def _own_colour_at_seams(color: np.ndarray, pa: np.ndarray, region: np.ndarray, grown: np.ndarray,
@@ -890,6 +935,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # convex hull of its own pixels (the shoulders' line), or the background shows
                 # through the collar when the head turns
                 hidden |= trunk_hull & (labels == PART["head"])
+                hidden |= _hair_shadow(rgb, labels, trunk_hull & (labels == PART["head"]), face, i, kp, radius[PART["head"]])
                 # a hand raised from below before the trunk's side hides its outline: the trunk is
                 # filled to that hull there too (its side continued under the hand), and under the
                 # hand's soft edge, or the hand's outline stays on the shirt
