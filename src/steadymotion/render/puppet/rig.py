@@ -20,8 +20,8 @@ import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, part_labels, present_parts, radii, segment_distance,
-                                               torso_polygon)
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, close_disc, edge_elbows, part_labels, present_parts, radii,
+                                               segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -190,12 +190,12 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
         return out
     r = float(np.median([radius[j] for j in arms]))
     d = max(3, int(3 * r) | 1)
-    closed = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))).astype(bool)
+    closed = close_disc(body, d)
     # a hand is filled only where it lies inside the body's outline continued under it (a narrower
     # closing): a hand hanging over the side of the shorts otherwise leaves a hand-shaped patch of
     # shorts sticking out of them
     dh = max(3, int(3.5 * r) | 1)
-    closed_h = cv2.morphologyEx(body.astype(np.uint8), cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (dh, dh))).astype(bool)
+    closed_h = close_disc(body, dh)
     # an arm along the side of the trunk hides the trunk's outline: the trunk is taken to end at the
     # line from the shoulder joint to the outside of the hip (filling the arm's whole width would
     # leave a trunk-coloured arm behind when it lifts); hands enclosed by the body are filled whole
