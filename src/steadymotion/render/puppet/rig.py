@@ -40,6 +40,10 @@ RIG_VERSION = 12
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
+#: A bob's ends lie on the shoulders: hair the head holds below this share of the neck's length above
+#: the shoulder line (UniAnimate's reaches 0.15). Hair that ends higher (beside the jaw: 0.27 and up
+#: on the shared images) and long hair (the trunk's) leave no shadow the head's turn uncovers.
+BOB_ENDS = 0.2
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -278,8 +282,10 @@ def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, fa
     face's skin), the trunk's own pixels within 0.6 % of the picture's side of it that are darker
     than the shirt further out (by 12 OpenCV L units) belong to the hair: they stay on the shirt as a
     dark curve where the hair was once the head turns. They are filled as the trunk under the head
-    is. Not on the neck (within 0.45 head widths of its line: the chin's shadow on the
-    neck, a collar's fold), which moves with the head or stays with the shirt as it is.
+    is. Not on the neck (within 0.45 head widths of its line: the chin's shadow on the neck, a
+    collar's fold), which moves with the head or stays with the shirt as it is; and only below
+    hair the head holds down to its shoulder line (:func:`cutout._hair_to_head` gives a bob's ends
+    to the head; long hair stays with the trunk, and its strands past the head's pixels are hair).
     """
     h, w = labels.shape
     out = np.zeros((h, w), bool)
@@ -304,7 +310,13 @@ def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, fa
     # (the head's pixels over the trunk that are neither skin nor the shirt: a collar the head's
     # reach took is the shirt's colour and casts nothing)
     hair = under_head & (np.linalg.norm(lab - skin, axis=2) > 25) & (np.linalg.norm(lab - shirt, axis=2) > 20)
-    if hair.sum() < 20:
+    # (only below hair the head holds down to the shoulders, a bob's ends: long hair stays with the
+    # trunk, and its strands just past the head's pixels are hair, not its shadow)
+    neck, top = kp[KP["neck"], :2], kp[KP["head"], :2]
+    L2 = float((top - neck) @ (top - neck)) or 1.0
+    yy, xx = np.mgrid[0:h, 0:w]
+    along = ((xx - neck[0]) * (top - neck)[0] + (yy - neck[1]) * (top - neck)[1]) / L2
+    if (hair & (along < BOB_ENDS)).sum() < 20:
         return out
     near = grow(hair, b) & own & ~under_head
     yy, xx = np.nonzero(near)
