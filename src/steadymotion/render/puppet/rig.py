@@ -20,8 +20,8 @@ import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, close_disc, edge_elbows, part_labels, present_parts, radii,
-                                               segment_distance, torso_polygon)
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, close_disc, dilate_disc, edge_elbows, part_labels, present_parts,
+                                               radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -298,11 +298,7 @@ def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, fa
         return out
     b = max(2, int(round(0.006 * max(h, w))))
     own = labels == part
-
-    def grow(m: np.ndarray, r: int) -> np.ndarray:
-        return cv2.dilate(m.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
-
-    ring = grow(under_head, 3 * b) & own & ~grow(under_head, b)
+    ring = dilate_disc(under_head, 6 * b + 1) & own & ~dilate_disc(under_head, 2 * b + 1)
     if ring.sum() < 20:
         return out
     shirt = np.median(lab[ring], axis=0)
@@ -313,17 +309,16 @@ def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, fa
     # (only below hair the head holds down to the shoulders, a bob's ends: long hair stays with the
     # trunk, and its strands just past the head's pixels are hair, not its shadow)
     neck, top = kp[KP["neck"], :2], kp[KP["head"], :2]
-    L2 = float((top - neck) @ (top - neck)) or 1.0
-    yy, xx = np.mgrid[0:h, 0:w]
-    along = ((xx - neck[0]) * (top - neck)[0] + (yy - neck[1]) * (top - neck)[1]) / L2
-    if (hair & (along < BOB_ENDS)).sum() < 20:
+    hy, hx = np.nonzero(hair)
+    _, along = segment_distance(np.stack([hx, hy], axis=1).astype(np.float32), neck, top)
+    if (along < BOB_ENDS).sum() < 20:
         return out
-    near = grow(hair, b) & own & ~under_head
-    yy, xx = np.nonzero(near)
-    d, _ = segment_distance(np.stack([xx, yy], axis=1).astype(np.float32), kp[KP["neck"], :2], kp[KP["head"], :2])
-    near[yy[d < 0.45 * head_r], xx[d < 0.45 * head_r]] = False
+    near = dilate_disc(hair, 2 * b + 1) & own & ~under_head
+    ny, nx = np.nonzero(near)
+    d, _ = segment_distance(np.stack([nx, ny], axis=1).astype(np.float32), neck, top)
+    near[ny[d < 0.45 * head_r], nx[d < 0.45 * head_r]] = False
     dark = near & (lab[..., 0] < shirt[0] - 12)
-    return grow(dark, 1) & near
+    return dilate_disc(dark, 3) & near
 
 
 def _own_colour_at_seams(color: np.ndarray, pa: np.ndarray, region: np.ndarray, grown: np.ndarray,
@@ -904,8 +899,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # turns down and away from the trunk's edge, and the strip (the shorts' own cloth)
                 # closes the wedge that opened there instead of the background showing through it
                 # (near the hip only: a skirt's hem, far below the hips, is never carried)
-                k = 2 * max(2, int(round(HIP_UNDERLAP * radius[i]))) + 1
-                strip = cv2.dilate(own.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+                strip = dilate_disc(own, 2 * max(2, int(round(HIP_UNDERLAP * radius[i]))) + 1)
                 hip_zone = np.zeros((h, w), np.uint8)
                 j = kp[KP[spec.a], :2]
                 cv2.circle(hip_zone, (int(round(j[0])), int(round(j[1]))), int(round(1.3 * radius[i])), 1, -1)
