@@ -49,6 +49,13 @@ def dilate_disc(mask: np.ndarray, d: int) -> np.ndarray:
     return cv2.distanceTransform((~m).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE) <= (d - 1) / 2.0
 
 
+def face_hull(face: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The convex hull of the 468 face-mesh landmarks, rasterised at ``shape`` (bool)."""
+    hull = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    return hull.view(bool)
+
+
 def smoothstep(e0: float, e1: float, x: np.ndarray) -> np.ndarray:
     if e1 <= e0:
         return (x >= e0).astype(np.float32)
@@ -762,9 +769,8 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         return
     h, w = labels.shape
     head = labels == PART["head"]
-    hull = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
-    hair = head & ~hull.astype(bool) & (a > 0.9)
+    hull = face_hull(face, (h, w))
+    hair = head & ~hull & (a > 0.9)
     if hair.sum() < 50:
         return
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -828,9 +834,8 @@ def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None
         return
     band = head & (along > 0) & (along < chin) & (a > 0.5)
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    hull = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
-    hair = head & ~hull.astype(bool) & (a > 0.9) & (along >= chin)
+    hull = face_hull(face, (h, w))
+    hair = head & ~hull & (a > 0.9) & (along >= chin)
     neck_w = 0.15 * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
     skin = band & (across < neck_w)
     trunk = torso & (along < 0) & (a > 0.9)
@@ -882,14 +887,13 @@ def _hair_to_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, 
     if L < 4 or not head.any() or not torso.any():
         return
     u = (top - neck) / L
-    hull = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    hull = face_hull(face, (h, w))
     yy, xx = np.mgrid[0:h, 0:w]
     along = ((xx - neck[0]) * u[0] + (yy - neck[1]) * u[1]) / L  # 0 on the shoulder line, 1 at the head
     # (the hair is what the head holds outside the face above the chin: below it is the neck, whose
     # shaded side is often the hair's colour)
     chin = float((face[152, :2] - neck) @ u) / L
-    hair = head & ~hull.astype(bool) & (a > 0.9) & (along >= chin)
+    hair = head & ~hull & (a > 0.9) & (along >= chin)
     trunk = torso & (a > 0.9) & (along < -0.2) & (along > -0.8)  # the shirt just below the shoulders
     if hair.sum() < 50 or trunk.sum() < 100:
         return
@@ -897,14 +901,14 @@ def _hair_to_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, 
     hair_c, trunk_c = np.median(lab[hair], axis=0), np.median(lab[trunk], axis=0)
     if np.linalg.norm(hair_c - trunk_c) < 2 * HAIR_MARGIN:
         return  # hair near the shirt's colour: cannot be told apart
-    skin = head & hull.astype(bool) & (a > 0.9)
+    skin = head & hull & (a > 0.9)
     others = [trunk_c] + ([np.median(lab[skin], axis=0)] if skin.sum() >= 50 else [])
     dh = np.linalg.norm(lab - hair_c, axis=2)
     # hair-coloured pixels (of any part: long hair hangs over the arms too): nearer the hair's colour
     # than the shirt's and the face's skin by HAIR_MARGIN (nearest class mean, with no bound: the ends
     # of the hair are often in shade, near black, far from its median; the margin keeps a black
     # shirt's lit folds by the collar, nearer dark hair than the shirt's median, off it)
-    like = (labels >= 0) & ~hull.astype(bool) & (a > 0.5)
+    like = (labels >= 0) & ~hull & (a > 0.5)
     for o in others:
         like &= dh + HAIR_MARGIN < np.linalg.norm(lab - o, axis=2)
     # hair that hangs beside the face down to the chin (short hair ends higher up: what joins it

@@ -20,8 +20,8 @@ import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, close_disc, dilate_disc, edge_elbows, part_labels, present_parts,
-                                               radii, segment_distance, torso_polygon)
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, close_disc, dilate_disc, edge_elbows, face_hull, part_labels,
+                                               present_parts, radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -292,8 +292,7 @@ def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, fa
     if face is None or not np.isfinite(face[:468, :2]).all() or not under_head.any():
         return out
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    hull = np.zeros((h, w), np.uint8)
-    cv2.fillConvexPoly(hull, cv2.convexHull(face[:468, :2].astype(np.float32)).round().astype(np.int32).reshape(-1, 2), 1)
+    hull = face_hull(face, (h, w))
     if hull.sum() < 50:
         return out
     b = max(2, int(round(0.006 * max(h, w))))
@@ -302,7 +301,7 @@ def _hair_shadow(rgb: np.ndarray, labels: np.ndarray, under_head: np.ndarray, fa
     if ring.sum() < 20:
         return out
     shirt = np.median(lab[ring], axis=0)
-    skin = np.median(lab[hull.astype(bool)], axis=0)
+    skin = np.median(lab[hull], axis=0)
     # (the head's pixels over the trunk that are neither skin nor the shirt: a collar the head's
     # reach took is the shirt's colour and casts nothing)
     hair = under_head & (np.linalg.norm(lab - skin, axis=2) > 25) & (np.linalg.norm(lab - shirt, axis=2) > 20)
