@@ -274,7 +274,7 @@ def _hit_target(pixels: np.ndarray, weight: np.ndarray, target: float, hue: floa
 
 
 def _recolour_iris(img: np.ndarray, lm: dict | None, target: float, hue: float) -> tuple[np.ndarray, float]:
-    from steadymotion.perception.identity import median_lab, region_pixels
+    from steadymotion.perception.identity import iris_pixels, median_lab
 
     face = None if lm is None else lm["face"]
     if face is None or not np.isfinite(face[:, :2]).all():
@@ -291,12 +291,11 @@ def _recolour_iris(img: np.ndarray, lm: dict | None, target: float, hue: float) 
     ys, xs = np.nonzero(mask)
     if len(ys) < 6:
         return img, np.nan
-    body = lm["body"]
 
     def measure(px: np.ndarray) -> np.ndarray:
         canvas = img.copy()
         canvas[ys, xs] = px
-        sel = region_pixels(canvas, body, face).get("iris")
+        sel = iris_pixels(canvas, face)  # the meter's iris pixels (what region_pixels gives as "iris")
         return median_lab(sel) if sel is not None else median_lab(px)
 
     pixels = img[ys, xs]
@@ -467,7 +466,6 @@ def _place_object(img: np.ndarray, state: dict, strength: float, opacity: float,
         state["camera"] = _camera_step(state["prev"], grey, person > 0.3) @ state["camera"]
     state["prev"] = grey
     (x, y), patch, alpha = state["object"]
-    side = patch.shape[0]
     if opacity <= 0 or strength <= 0:
         return img, 0.0, np.full(4, np.nan)
     T = state["camera"] @ np.array([[1.0, 0, x], [0, 1.0, y], [0, 0, 1]])

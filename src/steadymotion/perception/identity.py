@@ -217,7 +217,7 @@ def _face_crop(rgb: np.ndarray, face: np.ndarray, margin: float):
     return crop, local
 
 
-def _iris_pixels(rgb: np.ndarray, face: np.ndarray) -> np.ndarray | None:
+def iris_pixels(rgb: np.ndarray, face: np.ndarray) -> np.ndarray | None:
     """Pixels of both irises: the iris disc (iris landmarks) inside the eye opening (the eyelid
     contour of the mesh, so lids and lashes are cut away), pupil (inner 40 % of the radius)
     excluded; then the darkest 10 % (lash shadow, pupil rim) and brightest 15 % (glints) dropped."""
@@ -303,11 +303,13 @@ def _hair_pixels(small: np.ndarray, fg: np.ndarray, face: np.ndarray, skin_lab: 
     face = face.copy()
     face[:, :2] -= lo
     shape = small.shape[:2]
-    oval = _poly_mask(shape, face[list(FACE_OVAL)]).astype(np.uint8)
+    oval = _poly_mask(shape, face[list(FACE_OVAL)])
     k_out = max(3, int(round(0.7 * fh)) | 1)
     k_in = max(3, int(round(0.08 * fh)) | 1)
-    band = cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k_out, k_out))).astype(bool)
-    band &= ~cv2.dilate(oval, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k_in, k_in))).astype(bool)
+    # the band between two discs' dilations of the oval, read off one distance transform
+    # (:mod:`steadymotion.morphology`; two elliptic dilations took 11 ms a frame here)
+    dist = cv2.distanceTransform((~oval).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    band = (dist <= (k_out - 1) / 2.0) & (dist > (k_in - 1) / 2.0)
     up = (face[10, :2] - face[152, :2]) / fh
     eyes = (face[33, :2] + face[263, :2]) / 2
     ys, xs = np.nonzero(band & fg)
@@ -386,7 +388,7 @@ def region_pixels(rgb: np.ndarray, body: np.ndarray | None, face: np.ndarray | N
                   person: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """RGB pixels ``(n, 3)`` of each colour region that is visible in this frame, *segmented*:
 
-    - ``iris``: the iris discs clipped to the eye opening (:func:`_iris_pixels`), at full size;
+    - ``iris``: the iris discs clipped to the eye opening (:func:`iris_pixels`), at full size;
     - ``skin``: the face inside its mesh outline, eyes/brows/lips removed, dominant colour
       (:func:`_skin_pixels`);
     - ``hair``: the person around and above the face outline, skin colours removed (:func:`_hair_pixels`);
@@ -402,7 +404,7 @@ def region_pixels(rgb: np.ndarray, body: np.ndarray | None, face: np.ndarray | N
     face_ok = face is not None and np.isfinite(face[:, :2]).all()
     skin_lab = hair_lab = None
     if face_ok:
-        iris = _iris_pixels(rgb, face)
+        iris = iris_pixels(rgb, face)
         if iris is not None:
             out["iris"] = iris
         skin = _skin_pixels(rgb, face)

@@ -19,8 +19,9 @@ import cv2
 import numpy as np
 
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
+from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, close_disc, dilate_disc, edge_elbows, face_hull, part_labels,
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, face_hull, part_labels,
                                                present_parts, radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
