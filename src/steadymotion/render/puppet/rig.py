@@ -36,8 +36,9 @@ from steadymotion.types import RestPose
 #: of the same garment, Criminisi 2004; 9: hair hanging to the shoulders moves with the head; 10: a
 #: limb's background pixels are taken out further in and beside the picture's edge; 11: a forearm's
 #: wrist end over the shorts is filled, hems under a hand keep their slant, thighs carry a strip of
-#: the trunk at the hip; 12: the hair's dark edge and shadow on the shirt are filled with the shirt).
-RIG_VERSION = 12
+#: the trunk at the hip; 12: the hair's dark edge and shadow on the shirt are filled with the shirt;
+#: 13: the background plate is filled with patches of the surroundings, not FSR alone).
+RIG_VERSION = 13
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -637,7 +638,7 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     limb's own colour (CIELAB, the limb's median over its inside) by half, and within 15 Delta E
     of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky;
     musepose's arms carried a white and cyan fringe of it wherever they moved). The plate is the
-    background filled in under the whole figure (FSR), so it is the best guess of what lay behind
+    background filled in under the whole figure (patch completion), so it is the best guess of what lay behind
     each pixel; a pixel unlike both is kept. Such pixels further in (up to 1.5 ``EDGE_CHECK``
     widths) go too when joined to the outline's through others (seeded region growing: a patch
     of cloud held between a hand's thumb and the picture's edge, which counts as outline).
@@ -861,7 +862,9 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     hole |= past.astype(bool)
     # and around the feet on a plain floor, where the shoes' faint fringe escaped the matte
     hole |= plain_floor
-    background = inpaint_multiscale(rgb, hole, method="fsr")
+    # (patches of the surroundings over FSR's layout: FSR alone ran the sky above a dancer's head
+    # down in a plume and a bush beside her legs into a green streak)
+    background = inpaint_multiscale(rgb, hole, method="patches")
     synth = hole.astype(np.uint8)
     if not _own_alpha(alpha):
         _background_off_limb_edges(rgb, a, labels, background)
