@@ -70,30 +70,37 @@ def _fsr(small: np.ndarray, hs: np.ndarray) -> np.ndarray:
 
 
 #: :func:`complete_patches`: patch side (px, at each scale), scales (each half the one before), the
-#: passes of search and voting at each scale (coarsest first), the dimensions patches are compared
-#: in (principal components) and the search's approximation (a neighbour within 1 + eps of the nearest).
+#: passes of search and voting at each scale (coarsest first: none there, FSR's smooth layout is
+#: kept; searched there too, a wall's soft shadow behind a model ended in a hard vertical edge),
+#: the dimensions patches are compared in (principal components) and the search's approximation
+#: (a neighbour within 1 + eps of the nearest).
 PATCH_SIDE = 7
 PATCH_LEVELS = 3
 #: ... but no scale whose long side is under this (px): a patch there spans too much of the picture
 #: (the floor under a dancer's feet taken for curtain).
 PATCH_COARSEST = 100
-PATCH_PASSES = (4, 3, 2)
+PATCH_PASSES = (0, 3, 2)
 PATCH_DIMS = 12
 PATCH_EPS = 2.0
+#: What a patch's distance from the target costs: crossing the whole picture as much as the
+#: typical difference between two patches (their RMS distance from the mean patch).
+PATCH_NEAR = 1.0
 
 
 def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """Fill ``hole`` (bool) in ``small`` (uint8 RGB) with the picture's own patches: image completion
     by patch search and voting (Wexler, Shechtman & Irani 2007, "Space-time completion of video").
 
-    Coarse to fine over :data:`PATCH_LEVELS` scales: the coarsest starts from FSR's fill (the
-    layout of large structures: where one curtain ends and the other begins), then each pass finds
-    for every patch that touches the hole the most similar patch lying wholly outside it
-    (sum of squared differences in :data:`PATCH_DIMS` principal components, an approximate
-    k-d-tree search, Arya et al. 1998), and sets each hole pixel to the mean of what those patches
-    say it is, weighted by how well each patch matched; the result is scaled up as the start of the
-    next scale. The fill is made of the surroundings' own texture, with no seams between patches
-    (every pixel is the mean of overlapping votes).
+    Coarse to fine over :data:`PATCH_LEVELS` scales: the coarsest is FSR's fill (the layout of
+    large structures: where one curtain ends and the other begins, a shadow's soft fall-off; at
+    that scale a hole a body wide is a few blocks across, too small for FSR's plume), then at each
+    finer scale each pass finds
+    for every patch that touches the hole the most similar patch lying wholly outside it (sum of
+    squared differences in :data:`PATCH_DIMS` principal components plus the distance between the
+    two, :data:`PATCH_NEAR`; an approximate k-d-tree search, Arya et al. 1998), and sets each hole
+    pixel to the mean of what those patches say it is, weighted by how well each patch matched;
+    the result is scaled up as the start of the next scale. The fill is made of the surroundings'
+    own texture, with no seams between patches (every pixel is the mean of overlapping votes).
     """
     from scipy.spatial import cKDTree
 
@@ -111,12 +118,15 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
     for level in range(len(pyr) - 1, -1, -1):
         img, hl = pyr[level]
         H, W = hl.shape
+        passes = PATCH_PASSES[min(len(pyr) - 1 - level, len(PATCH_PASSES) - 1)]
         if est is None:
             est = _fsr(np.clip(img, 0, 255).astype(np.uint8), hl).astype(np.float32)
         else:
             up = cv2.resize(est, (W, H), interpolation=cv2.INTER_LINEAR)
             est = img.copy()
             est[hl] = up[hl]
+        if not passes:
+            continue
         # sources: the centres of patches wholly outside the hole (past the picture's edge, its
         # reflection, as the patches are read: a strip along the bottom has patches too)
         valid = cv2.erode((~hl).astype(np.uint8), np.ones((P, P), np.uint8), borderType=cv2.BORDER_REFLECT).astype(bool)
@@ -129,11 +139,16 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
         sample = src[rng.choice(len(src), min(len(src), 4000), replace=False)]
         mu = sample.mean(axis=0)
         basis = np.linalg.svd(sample - mu, full_matrices=False)[2][:PATCH_DIMS].T
-        tree = cKDTree((src - mu) @ basis)
+        coef = (src - mu) @ basis
         del src
-        passes = PATCH_PASSES[min(len(pyr) - 1 - level, len(PATCH_PASSES) - 1)]
+        # where a patch lies is part of its description: a patch from across the picture must match
+        # better than one from beside the hole (the ceiling's flat beige was copied behind raw_0's
+        # hips, in front of the window, as a skin-coloured arm)
+        lam = PATCH_NEAR * float(np.sqrt((coef ** 2).sum(axis=1).mean())) / max(H, W)
+        tree = cKDTree(np.hstack([coef, lam * np.c_[sx, sy]]))
         for _ in range(passes):
-            dist, idx = tree.query((_patch_rows(est, ty, tx, R) - mu) @ basis, k=1, eps=PATCH_EPS)
+            query = np.hstack([(_patch_rows(est, ty, tx, R) - mu) @ basis, lam * np.c_[tx, ty]])
+            dist, idx = tree.query(query, k=1, eps=PATCH_EPS)
             # (a vote's weight falls with its patch's distance, on the scale of the typical match)
             sigma2 = 2.0 * float(np.percentile(dist, 75)) ** 2 + 1e-6
             wt = np.exp(-np.minimum(dist ** 2 / sigma2, 10.0)).astype(np.float32)
