@@ -102,9 +102,7 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
     the result is scaled up as the start of the next scale. The fill is made of the surroundings'
     own texture, with no seams between patches (every pixel is the mean of overlapping votes).
     """
-    from scipy.spatial import cKDTree
-
-    P, R = PATCH_SIDE, PATCH_SIDE // 2
+    P = PATCH_SIDE
     pyr = [(small.astype(np.float32), hole)]
     for _ in range(PATCH_LEVELS - 1):
         img, hl = pyr[-1]
@@ -130,30 +128,59 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
         # sources: the centres of patches wholly outside the hole (past the picture's edge, its
         # reflection, as the patches are read: a strip along the bottom has patches too)
         valid = cv2.erode((~hl).astype(np.uint8), np.ones((P, P), np.uint8), borderType=cv2.BORDER_REFLECT).astype(bool)
-        sy, sx = np.nonzero(valid)
-        if len(sy) < 4:
-            break
-        # targets: the centres of patches that touch the hole
-        ty, tx = np.nonzero(cv2.dilate(hl.astype(np.uint8), np.ones((P, P), np.uint8)).astype(bool))
-        src = _patch_rows(img, sy, sx, R)
-        sample = src[rng.choice(len(src), min(len(src), 4000), replace=False)]
-        mu = sample.mean(axis=0)
-        basis = np.linalg.svd(sample - mu, full_matrices=False)[2][:PATCH_DIMS].T
-        coef = (src - mu) @ basis
-        del src
-        # where a patch lies is part of its description: a patch from across the picture must match
-        # better than one from beside the hole (the ceiling's flat beige was copied behind raw_0's
-        # hips, in front of the window, as a skin-coloured arm)
-        lam = PATCH_NEAR * float(np.sqrt((coef ** 2).sum(axis=1).mean())) / max(H, W)
-        tree = cKDTree(np.hstack([coef, lam * np.c_[sx, sy]]))
-        for _ in range(passes):
-            query = np.hstack([(_patch_rows(est, ty, tx, R) - mu) @ basis, lam * np.c_[tx, ty]])
-            dist, idx = tree.query(query, k=1, eps=PATCH_EPS)
-            # (a vote's weight falls with its patch's distance, on the scale of the typical match)
-            sigma2 = 2.0 * float(np.percentile(dist, 75)) ** 2 + 1e-6
-            wt = np.exp(-np.minimum(dist ** 2 / sigma2, 10.0)).astype(np.float32)
-            est[hl] = _vote(img, hl, ty, tx, sy[idx], sx[idx], wt, R)[hl]
+        est = _patch_passes(img, est, hl, valid, passes, rng)
     return np.clip(est, 0, 255).round().astype(np.uint8)
+
+
+def _patch_passes(img: np.ndarray, est: np.ndarray, hl: np.ndarray, valid: np.ndarray, passes: int,
+                  rng: np.random.Generator) -> np.ndarray:
+    """``passes`` rounds of patch search and voting (:func:`complete_patches`) over the hole ``hl``
+    of ``est`` (float32, the current fill; ``img`` outside it), with sources the patches centred at
+    ``valid``. Returns the new ``est``."""
+    from scipy.spatial import cKDTree
+
+    P, R = PATCH_SIDE, PATCH_SIDE // 2
+    H, W = hl.shape
+    sy, sx = np.nonzero(valid)
+    if len(sy) < 4 or not hl.any():
+        return est
+    # targets: the centres of patches that touch the hole
+    ty, tx = np.nonzero(cv2.dilate(hl.astype(np.uint8), np.ones((P, P), np.uint8)).astype(bool))
+    src = _patch_rows(img, sy, sx, R)
+    sample = src[rng.choice(len(src), min(len(src), 4000), replace=False)]
+    mu = sample.mean(axis=0)
+    basis = np.linalg.svd(sample - mu, full_matrices=False)[2][:PATCH_DIMS].T
+    coef = (src - mu) @ basis
+    del src
+    # where a patch lies is part of its description: a patch from across the picture must match
+    # better than one from beside the hole (the ceiling's flat beige was copied behind raw_0's
+    # hips, in front of the window, as a skin-coloured arm)
+    lam = PATCH_NEAR * float(np.sqrt((coef ** 2).sum(axis=1).mean())) / max(H, W)
+    tree = cKDTree(np.hstack([coef, lam * np.c_[sx, sy]]))
+    est = est.copy()
+    for _ in range(passes):
+        query = np.hstack([(_patch_rows(est, ty, tx, R) - mu) @ basis, lam * np.c_[tx, ty]])
+        dist, idx = tree.query(query, k=1, eps=PATCH_EPS)
+        # (a vote's weight falls with its patch's distance, on the scale of the typical match)
+        sigma2 = 2.0 * float(np.percentile(dist, 75)) ** 2 + 1e-6
+        wt = np.exp(-np.minimum(dist ** 2 / sigma2, 10.0)).astype(np.float32)
+        est[hl] = _vote(img, hl, ty, tx, sy[idx], sx[idx], wt, R)[hl]
+    return est
+
+
+def refine_patches(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, passes: int = 2) -> np.ndarray:
+    """``rgb`` (uint8) with its ``fill`` pixels refined by ``passes`` rounds of patch search and
+    voting (:func:`complete_patches`' finest scale) among the patches wholly inside ``known``: a
+    fill copied patch by patch (:func:`exemplar_fill`) keeps its layout (where a hem runs) and
+    loses its seams and repeats (the same few patches of a cuff's edge stacked into a barcode)."""
+    P = PATCH_SIDE
+    valid = cv2.erode((known & ~fill).astype(np.uint8), np.ones((P, P), np.uint8), borderType=cv2.BORDER_CONSTANT,
+                      borderValue=0).astype(bool)
+    img = rgb.astype(np.float32)
+    est = _patch_passes(img, img, fill, valid, passes, np.random.default_rng(0))
+    out = rgb.copy()
+    out[fill] = np.clip(est[fill], 0, 255).round().astype(np.uint8)
+    return out
 
 
 def _patch_rows(img: np.ndarray, ys: np.ndarray, xs: np.ndarray, r: int) -> np.ndarray:

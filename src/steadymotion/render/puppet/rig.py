@@ -23,7 +23,8 @@ from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, face_hull, part_labels,
                                                present_parts, radii, segment_distance, torso_polygon)
-from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, two_garments
+from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, refine_patches,
+                                             two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
@@ -37,8 +38,9 @@ from steadymotion.types import RestPose
 #: limb's background pixels are taken out further in and beside the picture's edge; 11: a forearm's
 #: wrist end over the shorts is filled, hems under a hand keep their slant, thighs carry a strip of
 #: the trunk at the hip; 12: the hair's dark edge and shadow on the shirt are filled with the shirt;
-#: 13: the background plate is filled with patches of the surroundings, not FSR alone).
-RIG_VERSION = 13
+#: 13: the background plate is filled with patches of the surroundings, not FSR alone; 14: the
+#: patch fills under the arms are voted over, no barcodes).
+RIG_VERSION = 14
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1041,6 +1043,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                     solid = own[y0:y1, x0:x1] & ~hid & (a[y0:y1, x0:x1] > 0.9)
                     tilt = band_tilt(c8, target, solid, axis, garments)
                     filled, reached = exemplar_fill(c8, target, known, axis=axis, tilt=tilt, side=max(h, w))
+                    # then voted over (Wexler 2007): the patches' seams and repeats go (a cuff's edge
+                    # stacked into a barcode at anyone-3's thigh, the jacket's folds into vertical
+                    # streaks at anyone-11's sides), where the hem runs stays
+                    filled = refine_patches(filled, target & reached, known)
                 rest = hid & ~reached
                 if rest.any():
                     filled = fill_across(filled, rest, known | (reached & hid), *axis)
