@@ -139,11 +139,14 @@ def test_parts_never_tear_and_background_is_filled(pairing, outdir):
     inner = cv2.erode((rig.alpha > 0.5).astype(np.uint8), np.ones((21, 21), np.uint8)).astype(bool)
     assert rig.alpha[inner].min() == 1.0
     # the background behind the person is filled with the wall's colour, not the person's
+    # (medians: the ring's mean mixes the wall with the floor and the figure's own shadow beside it
+    # in shares unlike the area behind the figure; demo1's plate is the lit wall, 25 levels over the
+    # ring's mean and 9 from its median; the person is 94-127 levels off the wall)
     img = read_image(media_path(PAIRINGS[pairing][0])).rgb
     person = rig.alpha > 0.5
     ring = cv2.dilate(person.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool) & ~cv2.dilate(person.astype(np.uint8), np.ones((21, 21), np.uint8)).astype(bool)
-    inside = rig.background[person].astype(float).mean(axis=0)
-    around = img[ring].astype(float).mean(axis=0)
+    inside = np.median(rig.background[person].astype(float), axis=0)
+    around = np.median(img[ring].astype(float), axis=0)
     assert np.abs(inside - around).max() < 20, (inside, around)
     assert np.abs(img[person].astype(float).mean(axis=0) - around).max() > 40  # the person did differ from the wall
     # a rig survives saving and loading
