@@ -94,12 +94,11 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
     Coarse to fine over :data:`PATCH_LEVELS` scales: the coarsest is FSR's fill (the layout of
     large structures: where one curtain ends and the other begins, a shadow's soft fall-off; at
     that scale a hole a body wide is a few blocks across, too small for FSR's plume), then at each
-    finer scale each pass finds
-    for every patch that touches the hole the most similar patch lying wholly outside it (sum of
-    squared differences in :data:`PATCH_DIMS` principal components plus the distance between the
-    two, :data:`PATCH_NEAR`; an approximate k-d-tree search, Arya et al. 1998), and sets each hole
-    pixel to the mean of what those patches say it is, weighted by how well each patch matched;
-    the result is scaled up as the start of the next scale. The fill is made of the surroundings'
+    finer scale each pass finds for every patch that touches the hole the most similar patch lying
+    wholly outside it (sum of squared differences in :data:`PATCH_DIMS` principal components plus
+    the distance between the two, :data:`PATCH_NEAR`; an approximate k-d-tree search, Arya et al.
+    1998), and sets each hole pixel to the mean of what those patches say it is, weighted by how
+    well each patch matched; the result is scaled up as the start of the next scale. The fill is made of the surroundings'
     own texture, with no seams between patches (every pixel is the mean of overlapping votes).
     """
     P = PATCH_SIDE
@@ -211,7 +210,6 @@ def _vote(img: np.ndarray, hl: np.ndarray, ty, tx, sy, sx, wt, r: int) -> np.nda
     has = wsum > 0
     out[has] = acc[has] / wsum[has, None]
     return out.reshape(H, W, 3).astype(np.float32)
-
 
 
 #: Long side (px) of the picture at which :func:`exemplar_fill` works: larger pictures are filled at

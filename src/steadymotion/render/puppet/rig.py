@@ -640,7 +640,7 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     limb's own colour (CIELAB, the limb's median over its inside) by half, and within 15 Delta E
     of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky;
     musepose's arms carried a white and cyan fringe of it wherever they moved). The plate is the
-    background filled in under the whole figure (patch completion), so it is the best guess of what lay behind
+    background completed under the whole figure, so it is the best guess of what lay behind
     each pixel; a pixel unlike both is kept. Such pixels further in (up to 1.5 ``EDGE_CHECK``
     widths) go too when joined to the outline's through others (seeded region growing: a patch
     of cloud held between a hand's thumb and the picture's edge, which counts as outline).
