@@ -39,8 +39,9 @@ from steadymotion.types import RestPose
 #: wrist end over the shorts is filled, hems under a hand keep their slant, thighs carry a strip of
 #: the trunk at the hip; 12: the hair's dark edge and shadow on the shirt are filled with the shirt;
 #: 13: the background plate is filled with patches of the surroundings, not FSR alone; 14: the
-#: patch fills under the arms are voted over, no barcodes).
-RIG_VERSION = 14
+#: patch fills under the arms are voted over, no barcodes; 15: the silhouette's soft band carries the
+#: figure's colour unmixed from the plate, not the old background's).
+RIG_VERSION = 15
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -351,6 +352,68 @@ def _own_colour_at_seams(color: np.ndarray, pa: np.ndarray, region: np.ndarray, 
     _, (iy, ix) = distance_transform_edt(~inside, return_indices=True)
     color[edge] = color[iy[edge], ix[edge]]
     pa[ring] *= 0.5
+
+
+#: Below this matte value a silhouette pixel takes the colour of the figure's nearest solid pixel
+#: instead of its colour unmixed from the plate (the division would magnify the noise).
+UNMIX_MIN_ALPHA = 0.15
+#: How far inside the matte's solid edge (share of the picture's long side) pixels still mix in the
+#: background and are unmixed too.
+UNMIX_EDGE = 0.0015
+#: Figure and background colours closer than this (0-1 RGB, Euclidean) leave the matte's alpha as it is.
+UNMIX_MIN_CONTRAST = 0.12
+
+
+def _unmix_silhouette(color: np.ndarray, pa: np.ndarray, a: np.ndarray, plate: np.ndarray, where: np.ndarray,
+                      solid: np.ndarray, edge_px: int) -> None:
+    """The figure's own colour and coverage in the soft band of its silhouette, unmixed from the
+    background (``color`` and ``pa`` in place).
+
+    A silhouette pixel of the image mixes the figure and what lies behind it, ``I = a F + (1 - a) B``
+    (the compositing equation, Porter & Duff 1984). The part drew ``I`` itself with the matte's
+    alpha: at rest over the plate that is ``a I + (1 - a) B``, not ``I``, and moved over anything
+    else it carried the old background along its outline (a cyan rim of sky round musepose's arm
+    and hair over a dark ground). The matte's soft band is also wider than the true edge (pure sky
+    pixels at alpha 0.5). Here the figure's colour ``F`` is its nearest ``solid`` pixel's and the
+    background's the plate's, and alpha is the share of ``F - B`` that ``I - B`` shows (its
+    projection: the alpha of a pixel with its foreground and background colours known, Smith &
+    Blinn 1996 "Blue screen matting"; Chuang et al. 2001 solve the same equation with both
+    estimated); ``F`` is then unmixed, ``(I - (1 - alpha) B) / alpha``, clipped to valid colours (its
+    nearest solid pixel's under :data:`UNMIX_MIN_ALPHA`). Where figure and background are alike
+    (``F - B`` under :data:`UNMIX_MIN_CONTRAST`) alpha says nothing and the matte's is kept.
+    ``color`` (float 0-1), ``pa`` (the part's alpha), ``a`` (the matte) over the part's crop,
+    ``plate`` uint8, ``where`` the part's drawn pixels; only those with ``a`` under 0.98 change.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    soft = where & (a < 0.98)
+    if not soft.any() or not solid.any():
+        return
+    # (the matte's solid edge is a blur's width wide too: its outer pixels still mix in the
+    # background, and the figure's colour is read further in)
+    k = 2 * edge_px + 1
+    deep = cv2.erode(solid.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+    if not deep.any():
+        deep = solid
+    band = where & ~deep & ((a < 0.98) | cv2.dilate(soft.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool))
+    B = plate.astype(np.float32)[band] / 255
+    _, (iy, ix) = distance_transform_edt(~deep, return_indices=True)
+    F = color[iy[band], ix[band]]
+    I = color[band]
+    d = F - B
+    n2 = (d * d).sum(axis=1)
+    est = np.clip(((I - B) * d).sum(axis=1) / np.maximum(n2, 1e-6), 0.0, 1.0)
+    # a pixel the mix of the two colours does not explain (off the line from B to F by over half
+    # their distance: a shaded edge, a strand of another colour) keeps the matte's alpha and its colour
+    off = np.linalg.norm(I - B - est[:, None] * d, axis=1)
+    use = (n2 > UNMIX_MIN_CONTRAST ** 2) & (off < 0.5 * np.sqrt(n2))
+    alpha = np.where(use, est, a[band])
+    ah = np.maximum(alpha, UNMIX_MIN_ALPHA)[:, None]
+    un = np.clip((I - (1.0 - ah) * B) / ah, 0.0, 1.0)
+    color[band] = np.where(~use[:, None], I, np.where((alpha >= UNMIX_MIN_ALPHA)[:, None], un, F))
+    # the part's alpha follows: its share of the figure times the figure's new coverage
+    share = pa[band] / np.maximum(a[band], 1e-6)
+    pa[band] = np.clip(share * alpha, 0.0, 1.0)
 
 
 def _limb_end_discs(kp: np.ndarray, present: np.ndarray, part: str, joint_a: str, joint_b: str, at: float, reach: float,
@@ -1066,6 +1129,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                                  np.isin(labels[y0:y1, x0:x1], [j for j in range(len(PARTS)) if j not in front_set]))
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
+        if not _own_alpha(alpha):
+            # (an image with its own transparency holds the figure's colours already: never mixed)
+            _unmix_silhouette(color, pa, a[y0:y1, x0:x1], background[y0:y1, x0:x1], (pa > 0.02) & ~hid,
+                              region[y0:y1, x0:x1] & (a[y0:y1, x0:x1] >= 0.98), max(1, int(round(UNMIX_EDGE * max(h, w)))))
         tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
         shape = grown[y0:y1, x0:x1] | (pa > 0.02)
         if y1 == h and not (spec.rigid and spec.name != "head"):
