@@ -380,9 +380,12 @@ def _unmix_silhouette(color: np.ndarray, pa: np.ndarray, a: np.ndarray, plate: n
     Blinn 1996 "Blue screen matting"; Chuang et al. 2001 solve the same equation with both
     estimated); ``F`` is then unmixed, ``(I - (1 - alpha) B) / alpha``, clipped to valid colours (its
     nearest solid pixel's under :data:`UNMIX_MIN_ALPHA`). Where figure and background are alike
-    (``F - B`` under :data:`UNMIX_MIN_CONTRAST`) alpha says nothing and the matte's is kept.
+    (``F - B`` under :data:`UNMIX_MIN_CONTRAST`) alpha says nothing, and a pixel off the line from
+    ``B`` to ``F`` by over half their distance is not their mix (a shaded edge, a strand of another
+    colour): both keep the matte's alpha and their colour.
     ``color`` (float 0-1), ``pa`` (the part's alpha), ``a`` (the matte) over the part's crop,
-    ``plate`` uint8, ``where`` the part's drawn pixels; only those with ``a`` under 0.98 change.
+    ``plate`` uint8, ``where`` the part's drawn pixels; those with ``a`` under 0.98 change, and the
+    ``solid`` ones within ``edge_px`` of them (the figure's colour is read further in than that).
     """
     from scipy.ndimage import distance_transform_edt
 
@@ -403,8 +406,6 @@ def _unmix_silhouette(color: np.ndarray, pa: np.ndarray, a: np.ndarray, plate: n
     d = F - B
     n2 = (d * d).sum(axis=1)
     est = np.clip(((I - B) * d).sum(axis=1) / np.maximum(n2, 1e-6), 0.0, 1.0)
-    # a pixel the mix of the two colours does not explain (off the line from B to F by over half
-    # their distance: a shaded edge, a strand of another colour) keeps the matte's alpha and its colour
     off = np.linalg.norm(I - B - est[:, None] * d, axis=1)
     use = (n2 > UNMIX_MIN_CONTRAST ** 2) & (off < 0.5 * np.sqrt(n2))
     alpha = np.where(use, est, a[band])
