@@ -99,8 +99,9 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
     wholly outside it (sum of squared differences in :data:`PATCH_DIMS` principal components plus
     the distance between the two, :data:`PATCH_NEAR`; an approximate k-d-tree search, Arya et al.
     1998), and sets each hole pixel to the mean of what those patches say it is, weighted by how
-    well each patch matched; the result is scaled up as the start of the next scale. The fill is made of the surroundings'
-    own texture, with no seams between patches (every pixel is the mean of overlapping votes).
+    well each patch matched; the result is scaled up as the start of the next scale. The fill is
+    made of the surroundings' own texture, with no seams between patches (every pixel is the mean
+    of overlapping votes).
     """
     P = PATCH_SIDE
     pyr = [(small.astype(np.float32), hole)]
