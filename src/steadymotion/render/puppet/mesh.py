@@ -1,5 +1,5 @@
 """Meshes and skinning weights of the puppet's parts (Triangle quality meshes, Shewchuk 1996;
-blend weights across each joint)."""
+blend weights across each joint and, shared by the head and the trunk, across the neck)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,16 @@ from steadymotion.skeleton import KP, PART, PARTS, PartSpec
 TORSO_LOWER = len(PARTS)
 
 
-def hull_mesh(region: np.ndarray, pad: int, max_area: float) -> tuple[np.ndarray, np.ndarray]:
-    """Triangulate the (padded) convex hull of ``region`` with Shewchuk's Triangle (quality mesh)."""
+def hull_mesh(region: np.ndarray, pad: int, max_area: float, dense: np.ndarray | None = None,
+              spacing: float = 0.0, origin: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
+    """Triangulate the (padded) convex hull of ``region`` with Shewchuk's Triangle (quality mesh).
+
+    Where ``dense`` (a mask of the region's size) is set, vertices are added on a grid ``spacing``
+    pixels apart: a skin whose blend weights change over a short distance (the neck) is drawn by
+    small triangles there, which follow the blend closely (the deformation is affine inside each).
+    The grid is laid in the picture's coordinates (``origin``: the region's top-left corner in it),
+    so two parts meshed over the same place share its vertices and deform alike there.
+    """
     import triangle
 
     ys, xs = np.nonzero(region)
@@ -28,7 +36,18 @@ def hull_mesh(region: np.ndarray, pad: int, max_area: float) -> tuple[np.ndarray
     peri = cv2.arcLength(hull.astype(np.float32), True)
     hull = cv2.approxPolyDP(hull.astype(np.float32), max(1.0, 0.01 * peri), True).reshape(-1, 2)
     segs = np.stack([np.arange(len(hull)), (np.arange(len(hull)) + 1) % len(hull)], axis=1)
-    tri = triangle.triangulate({"vertices": hull.astype(np.float64), "segments": segs}, f"pq28a{max_area:.1f}Q")
+    verts = hull.astype(np.float64)
+    if dense is not None and spacing >= 2 and dense.any():
+        step = int(round(spacing))
+        ox, oy = (-int(origin[0])) % step, (-int(origin[1])) % step
+        gy, gx = np.mgrid[oy : region.shape[0] : step, ox : region.shape[1] : step]
+        on = dense[gy, gx]
+        grid = np.stack([gx[on], gy[on]], axis=1).astype(np.float64)
+        poly = hull.astype(np.float32).reshape(-1, 1, 2)
+        # (strictly inside, clear of the boundary's segments: Triangle needs no vertex on a segment)
+        inside = np.array([cv2.pointPolygonTest(poly, (float(x), float(y)), True) > 1.0 for x, y in grid], bool)
+        verts = np.vstack([verts, grid[inside]]) if inside.any() else verts
+    tri = triangle.triangulate({"vertices": verts, "segments": segs}, f"pq28a{max_area:.1f}Q")
     return tri["vertices"].astype(np.float32), tri["triangles"].astype(np.int32)
 
 
@@ -38,26 +57,132 @@ def torso_axis_param(points: np.ndarray, kp: np.ndarray) -> np.ndarray:
     return u
 
 
-def skin_weights(spec: PartSpec, verts: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+#: Across the neck (in shoulder widths from the neck's axis), where the head's share of the skin
+#: fades out: the shoulders' tops, where the upper arms blend with the trunk alone, take none.
+NECK_SIDE = 0.25
+#: How fast (head-to-neck lengths per shoulder width past :data:`NECK_SIDE`) the neck's blend rises
+#: away from the axis: beside the neck it starts higher up, so the shoulders take no share of it;
+#: from the shoulders out (half a shoulder width from the axis) it rises no further.
+NECK_RISE = 2.0
+#: Where no face was found, the chin's height above the shoulder line, in head-to-neck lengths.
+CHIN_DEFAULT = 0.4
+
+
+#: Near an arm (in upper-arm half-widths from its pixels below the chin) the head's share is none,
+#: fading in by the outer value: an arm blends with the trunk's transform alone, so the trunk must
+#: not bend where it meets one (anyone-11's hood: a crack along the upper arm's edge).
+ARM_CLEAR = (0.5, 2.0)
+
+
+def head_share(points: np.ndarray, kp: np.ndarray, chin: float | None = None) -> np.ndarray:
+    """The share of the head's transform in the skin of ``points`` (x, y), by place alone.
+
+    0 on the shoulder line, 1 from the chin up (the face stays rigid), rising smoothly between, and
+    starting higher up away from the neck's axis (past :data:`NECK_SIDE` shoulder widths, by
+    :data:`NECK_RISE`), so the shoulders' tops stay with the trunk. ``chin``: the chin's height
+    above the shoulder line along the neck -> head axis, in head-to-neck lengths (face landmark 152;
+    :data:`CHIN_DEFAULT` when unknown).
+    """
+    along, across = _neck_coords(points, kp)
+    if along is None:
+        return np.zeros(len(points), np.float32)
+    top_at = chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
+    return smoothstep(0.0, top_at, along - NECK_RISE * np.clip(across - NECK_SIDE, 0.0, 0.5 - NECK_SIDE))
+
+
+def _neck_coords(points: np.ndarray, kp: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Height above the shoulder line (head-to-neck lengths) and distance from the neck's axis
+    (shoulder widths) of ``points``; ``(None, None)`` when the keypoints give no neck."""
+    neck, top = kp[KP["neck"], :2].astype(np.float64), kp[KP["head"], :2].astype(np.float64)
+    L = float(np.hypot(*(top - neck)))
+    sw = float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
+    if not np.isfinite(L) or not np.isfinite(sw) or L < 1e-6 or sw < 1e-6:
+        return None, None
+    u = (top - neck) / L
+    d = np.asarray(points, np.float64)[:, :2] - neck
+    return (d @ u) / L, np.abs(d[:, 0] * u[1] - d[:, 1] * u[0]) / sw
+
+
+def head_share_map(shape: tuple[int, int], kp: np.ndarray, chin: float | None, arms: np.ndarray | None,
+                   arm_width: float, face: np.ndarray | None = None) -> np.ndarray:
+    """:func:`head_share` at every pixel, with none near the arms (``arms``: their pixels; see
+    :data:`ARM_CLEAR`) and all of it on the face (``face``: its landmarks; the hull of the 468
+    grown by a tenth of the chin's height): the one blend field the head's and the trunk's meshes
+    are both skinned with.
+
+    The head and the trunk were two rigid layers meeting at the neck: when the head turned or the
+    neck grew longer, hair lying across their seam (long hair on the shoulders) was cut in two and
+    the trunk's fill under the head showed between the pieces as a blade of skin. Skinned with one
+    field on both sides of their seam (linear blend skinning, Magnenat-Thalmann et al. 1988; one
+    weight field shared across a seam keeps the meshes together, as in Jacobson et al. 2011's
+    bounded biharmonic weights), the neck and the hair across it bend instead. Arm pixels above the
+    chin (a hand at the face) do not count: the face stays rigid.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    pts = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    share = head_share(pts, kp, chin).reshape(h, w)
+    if arms is not None and arm_width > 0 and share.any():
+        along, _ = _neck_coords(pts, kp)
+        top_at = chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
+        low = arms & (along.reshape(h, w) < top_at)
+        if low.any():
+            dist = distance_transform_edt(~low)
+            share *= smoothstep(ARM_CLEAR[0] * arm_width, ARM_CLEAR[1] * arm_width, dist)
+    if face is not None and np.isfinite(face[:468, :2]).all():
+        from steadymotion.render.puppet.cutout import face_hull
+
+        # the face's hull grown by a tenth of the chin's height takes all of it, fading out over a
+        # third of the chin's height past that (a step would fold the skin along the jaw)
+        top_at = chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
+        L = float(np.hypot(*(kp[KP["head"], :2] - kp[KP["neck"], :2])))
+        k = 2 * max(1, int(round(0.1 * top_at * L))) + 1
+        core = cv2.dilate(face_hull(face, shape).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        rigid = 1.0 - smoothstep(0.0, max(2.0, top_at * L / 3), distance_transform_edt(core == 0))
+        share = np.maximum(share, rigid)
+    return share.astype(np.float32)
+
+
+def sample_map(field: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``field`` at ``points`` (x, y), bilinear, clamped to the picture."""
+    h, w = field.shape
+    x = np.clip(np.asarray(points, np.float64)[:, 0], 0, w - 1)
+    y = np.clip(np.asarray(points, np.float64)[:, 1], 0, h - 1)
+    x0, y0 = np.minimum(np.floor(x).astype(int), w - 2).clip(0), np.minimum(np.floor(y).astype(int), h - 2).clip(0)
+    fx, fy = x - x0, y - y0
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    top = field[y0, x0] * (1 - fx) + field[y0, x1] * fx
+    bot = field[y1, x0] * (1 - fx) + field[y1, x1] * fx
+    return (top * (1 - fy) + bot * fy).astype(np.float32)
+
+
+def skin_weights(spec: PartSpec, verts: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
+                 head: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Linear-blend-skinning weights (Magnenat-Thalmann et al. 1988) for one part's vertices.
 
     Near each joint a vertex blends its own transform with the neighbour's across the joint, with
     the same smoothstep of the signed distance past the joint on both sides, so the two meshes
-    bend together instead of opening a gap. Rigid parts (head, hands, feet) take no blend on their
-    own side of the joint, so they are never bent; the torso is skinned in :mod:`.puppet`.
+    bend together instead of opening a gap. Rigid parts (hands, feet) take no blend on their own
+    side of the joint, so they are never bent. The torso blends its upper (shoulders) and lower
+    (hips) transforms along its axis, and the head's transform at the neck with the head itself
+    (``head``: :func:`head_share_map`'s field; none without it), so neither the neck nor hair lying
+    across it opens.
     """
     V = len(verts)
     own = PART[spec.name]
     bones = np.full((V, 3), own, np.int16)
     weights = np.zeros((V, 3), np.float32)
     weights[:, 0] = 1.0
-    if spec.name == "head":
-        return bones, weights
-    if spec.name == "torso":
-        v = torso_axis_param(verts, kp)
-        bones[:, 1] = TORSO_LOWER
-        weights[:, 0] = smoothstep(0.15, 0.85, v)
-        weights[:, 1] = 1 - weights[:, 0]
+    if spec.name in ("head", "torso"):
+        up = smoothstep(0.15, 0.85, torso_axis_param(verts, kp))  # the trunk's upper share
+        hs = sample_map(head, verts) if head is not None and present[PART["head"]] else np.zeros(V, np.float32)
+        bones[:, :] = (own, PART["torso"], TORSO_LOWER) if spec.name == "head" else (own, TORSO_LOWER, PART["head"])
+        if spec.name == "head":
+            weights[:, 0], weights[:, 1], weights[:, 2] = hs, (1 - hs) * up, (1 - hs) * (1 - up)
+        else:
+            weights[:, 0], weights[:, 1], weights[:, 2] = (1 - hs) * up, (1 - hs) * (1 - up), hs
         return bones, weights
     a, b = kp[KP[spec.a], :2], kp[KP[spec.b], :2]
     L = float(np.linalg.norm(b - a)) or 1.0

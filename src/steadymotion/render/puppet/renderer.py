@@ -1,7 +1,8 @@
 """Drawing the puppet: deform a :class:`~steadymotion.render.puppet.rig.Rig` to target keypoints.
 
 Per frame: one 2D affine transform per part from the target keypoints (limbs stretch only along
-their bone; head, hands and feet stay rigid), linear blend skinning of each part's mesh, then each
+their bone; the head, hands and feet stay rigid, the neck blends the head's transform with the
+trunk's), linear blend skinning of each part's mesh, then each
 triangle's inverse affine map rasterised into an index image and resolved with one ``cv2.remap``
 per part (backward mapping, so no holes), composited back to front with premultiplied alpha.
 Every pixel of the character is sampled from the master image, so identity cannot drift.
@@ -197,6 +198,10 @@ class PuppetRenderer:
         src = v[tri] - np.array(part.box, np.float64)  # rest corners in texture pixels
         dst = dv[tri] - np.array([x0, y0], np.float64)
         inv, ok = _triangle_maps(dst, src)
+        # a triangle turned over (the neck's blend folds the hair beside it when the head tilts far)
+        # would draw its texture mirrored, as specks along the fold: the sheets on either side of
+        # the fold cover its place without it
+        ok &= _signed_area(src) * _signed_area(dst) > 0
         bw, bh = x1 - x0, y1 - y0
         # The backward map is piecewise affine, so it is built on a half-resolution grid and
         # upsampled bilinearly (exact inside triangles and across shared edges): 4x less work.
@@ -254,13 +259,15 @@ def _skin_vertices(part, T: np.ndarray, v: np.ndarray, target: np.ndarray, rest:
     2D), which keeps the skin's distance from the joint through any bend. Past a sharp bend the
     blend fades out (:data:`BLEND_FADE`) and the parts meet as overlapping round caps cut around
     each joint in the rig, which cover the joint at any angle. The torso's two transforms differ
-    little and are blended linearly.
+    little and are blended linearly, and so is the neck's blend of the head and the trunk (both
+    parts' vertices take it from one field, :func:`.mesh.head_share_map`, so their seam holds).
     """
     spec = PARTS[PART[part.name]]
     w = part.weights.astype(np.float64)
     M = T[part.bones]  # (V, 3, 2, 3): each vertex's own, proximal and distal transforms
     pos = np.einsum("vkij,vj->vki", M[..., :2], v) + M[..., 2]  # (V, 3, 2)
-    if spec.name == "torso" or spec.parent is None:
+    if spec.name in ("torso", "head") or spec.parent is None:
+        # (the neck's blend of the head and the trunk is linear on both sides of their seam)
         return np.einsum("vk,vki->vi", w, pos)
     out = pos[:, 0]
     joints = (KP[spec.a], KP[spec.b])
@@ -306,6 +313,12 @@ def _triangle_maps(dst: np.ndarray, src: np.ndarray) -> tuple[np.ndarray, np.nda
     A = S @ Dinv
     t = src[:, 0] - np.einsum("fij,fj->fi", A, dst[:, 0])
     return np.concatenate([A, t[:, :, None]], axis=2), ok
+
+
+def _signed_area(tri: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle ``(F, 3, 2)``."""
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
 
 
 def _compose(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, face
                                                present_parts, radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, refine_patches,
                                              two_garments)
-from steadymotion.render.puppet.mesh import TORSO_LOWER, hull_mesh, skin_weights
+from steadymotion.render.puppet.mesh import CHIN_DEFAULT, TORSO_LOWER, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
 
@@ -40,8 +40,9 @@ from steadymotion.types import RestPose
 #: the trunk at the hip; 12: the hair's dark edge and shadow on the shirt are filled with the shirt;
 #: 13: the background plate is filled with patches of the surroundings, not FSR alone; 14: the
 #: patch fills under the arms are voted over, no barcodes; 15: the silhouette's soft band carries the
-#: figure's colour unmixed from the plate, not the old background's).
-RIG_VERSION = 15
+#: figure's colour unmixed from the plate, not the old background's; 16: the head and the trunk are
+#: skinned with one blend across the neck).
+RIG_VERSION = 16
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -49,6 +50,9 @@ HIP_UNDERLAP = 0.35
 #: the shoulder line (UniAnimate's reaches 0.15). Hair that ends higher (beside the jaw: 0.27 and up
 #: on the shared images) and long hair (the trunk's) leave no shadow the head's turn uncovers.
 BOB_ENDS = 0.2
+#: Vertex spacing of the head's and the trunk's meshes where the neck blends them (share of the
+#: chin's height above the shoulder line): about five triangles across the blend.
+NECK_GRID = 0.2
 
 
 # --- the rig ---------------------------------------------------------------------------------------
@@ -936,6 +940,21 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         _background_off_limb_edges(rgb, a, labels, background)
 
     under_arms = _under_arms(labels, present, a, radius, kp)
+    # the chin's height above the shoulder line (in head-to-neck lengths): where the neck's blend of
+    # the head's and the trunk's transforms ends (:func:`.mesh.head_share`)
+    head_axis = kp[KP["head"], :2] - kp[KP["neck"], :2]
+    head_len = float(np.hypot(*head_axis))
+    chin = None
+    if face is not None and np.isfinite(face[152, :2]).all() and head_len > 1:
+        chin = float((face[152, :2] - kp[KP["neck"], :2]) @ head_axis) / head_len ** 2
+    chin_px = (chin if chin is not None and chin > 0.1 else CHIN_DEFAULT) * head_len
+    arm_ids = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
+    head_field = head_share_map((h, w), kp, chin, np.isin(labels, arm_ids),
+                                max(float(radius[PART["upper_arm_l"]]), float(radius[PART["upper_arm_r"]])), face)
+    # the head's and the trunk's meshes take small triangles where that field changes, and a grid
+    # step past it (so no large triangle straddles the change's edge)
+    step = max(3, int(round(NECK_GRID * chin_px)))
+    blend_zone = cv2.dilate(((head_field > 0) & (head_field < 1)).astype(np.uint8), np.ones((2 * step + 1, 2 * step + 1), np.uint8)).astype(bool)
     # stable unit for mesh density
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     parts: list[Part] = []
@@ -1140,9 +1159,18 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # (not a hand or foot: a shoe's sole on the edge would trail streaks below a lifted foot)
             tex, shape = _past_bottom_edge(tex, shape, h)
         max_area = max(60.0, (torso_len * 0.12) ** 2)
-        verts, tris = hull_mesh(shape, pad=2, max_area=max_area)
+        dense, spacing = None, 0.0
+        if spec.name in ("head", "torso"):
+            # small triangles where the neck blends the head's transform with the trunk's
+            crop = blend_zone[y0:y0 + shape.shape[0], x0:x0 + shape.shape[1]]
+            dense = np.zeros(shape.shape, bool)
+            dense[:crop.shape[0], :crop.shape[1]] = crop
+            # (over the part and a little past its outline: none in the empty corners of its hull)
+            dense &= cv2.dilate(shape.astype(np.uint8), np.ones((4 * step + 1, 4 * step + 1), np.uint8)).astype(bool)
+            spacing = float(step)
+        verts, tris = hull_mesh(shape, pad=2, max_area=max_area, dense=dense, spacing=spacing, origin=(x0, y0))
         verts += np.array([x0, y0], np.float32)
-        bones, weights = skin_weights(spec, verts, kp, present, radius)
+        bones, weights = skin_weights(spec, verts, kp, present, radius, head_field)
         parts.append(Part(spec.name, tex, (int(x0), int(y0)), verts, tris, bones, weights))
     # drop skin references to parts that did not make it
     kept = {PART[p.name] for p in parts} | {TORSO_LOWER}
