@@ -57,37 +57,23 @@ def torso_axis_param(points: np.ndarray, kp: np.ndarray) -> np.ndarray:
     return u
 
 
-#: Across the neck (in shoulder widths from the neck's axis), where the head's share of the skin
-#: fades out: the shoulders' tops, where the upper arms blend with the trunk alone, take none.
+#: Beyond this distance from the neck's axis (shoulder widths) the neck's blend starts higher up
+#: (:data:`NECK_RISE`): the shoulders' tops, where the upper arms blend with the trunk alone, take none.
 NECK_SIDE = 0.25
 #: How fast (head-to-neck lengths per shoulder width past :data:`NECK_SIDE`) the neck's blend rises
-#: away from the axis: beside the neck it starts higher up, so the shoulders take no share of it;
-#: from the shoulders out (half a shoulder width from the axis) it rises no further.
+#: away from the axis; from the shoulders out (half a shoulder width from the axis) it rises no further.
 NECK_RISE = 2.0
 #: Where no face was found, the chin's height above the shoulder line, in head-to-neck lengths.
 CHIN_DEFAULT = 0.4
-
-
 #: Near an arm (in upper-arm half-widths from its pixels below the chin) the head's share is none,
 #: fading in by the outer value: an arm blends with the trunk's transform alone, so the trunk must
 #: not bend where it meets one (anyone-11's hood: a crack along the upper arm's edge).
 ARM_CLEAR = (0.5, 2.0)
 
 
-def head_share(points: np.ndarray, kp: np.ndarray, chin: float | None = None) -> np.ndarray:
-    """The share of the head's transform in the skin of ``points`` (x, y), by place alone.
-
-    0 on the shoulder line, 1 from the chin up (the face stays rigid), rising smoothly between, and
-    starting higher up away from the neck's axis (past :data:`NECK_SIDE` shoulder widths, by
-    :data:`NECK_RISE`), so the shoulders' tops stay with the trunk. ``chin``: the chin's height
-    above the shoulder line along the neck -> head axis, in head-to-neck lengths (face landmark 152;
-    :data:`CHIN_DEFAULT` when unknown).
-    """
-    along, across = _neck_coords(points, kp)
-    if along is None:
-        return np.zeros(len(points), np.float32)
-    top_at = chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
-    return smoothstep(0.0, top_at, along - NECK_RISE * np.clip(across - NECK_SIDE, 0.0, 0.5 - NECK_SIDE))
+def chin_or_default(chin: float | None) -> float:
+    """The chin's height above the shoulder line (head-to-neck lengths), or the default."""
+    return chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
 
 
 def _neck_coords(points: np.ndarray, kp: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -103,12 +89,27 @@ def _neck_coords(points: np.ndarray, kp: np.ndarray) -> tuple[np.ndarray | None,
     return (d @ u) / L, np.abs(d[:, 0] * u[1] - d[:, 1] * u[0]) / sw
 
 
+def head_share(points: np.ndarray, kp: np.ndarray, chin: float | None = None) -> np.ndarray:
+    """The share of the head's transform in the skin of ``points`` (x, y), by place alone.
+
+    0 on the shoulder line, 1 from the chin up (the face stays rigid), rising smoothly between, and
+    starting higher up away from the neck's axis (past :data:`NECK_SIDE` shoulder widths, by
+    :data:`NECK_RISE`), so the shoulders' tops stay with the trunk. ``chin``: the chin's height
+    above the shoulder line along the neck -> head axis, in head-to-neck lengths (face landmark 152;
+    :data:`CHIN_DEFAULT` when unknown).
+    """
+    along, across = _neck_coords(points, kp)
+    if along is None:
+        return np.zeros(len(points), np.float32)
+    return smoothstep(0.0, chin_or_default(chin), along - NECK_RISE * np.clip(across - NECK_SIDE, 0.0, 0.5 - NECK_SIDE))
+
+
 def head_share_map(shape: tuple[int, int], kp: np.ndarray, chin: float | None, arms: np.ndarray | None,
                    arm_width: float, face: np.ndarray | None = None) -> np.ndarray:
     """:func:`head_share` at every pixel, with none near the arms (``arms``: their pixels; see
     :data:`ARM_CLEAR`) and all of it on the face (``face``: its landmarks; the hull of the 468
-    grown by a tenth of the chin's height): the one blend field the head's and the trunk's meshes
-    are both skinned with.
+    grown by a tenth of the chin's height, fading out over a third of it past that): the one blend
+    field the head's and the trunk's meshes are both skinned with.
 
     The head and the trunk were two rigid layers meeting at the neck: when the head turned or the
     neck grew longer, hair lying across their seam (long hair on the shoulders) was cut in two and
@@ -122,26 +123,21 @@ def head_share_map(shape: tuple[int, int], kp: np.ndarray, chin: float | None, a
 
     h, w = shape
     ys, xs = np.mgrid[0:h, 0:w]
-    pts = np.stack([xs.ravel(), ys.ravel()], axis=1)
-    share = head_share(pts, kp, chin).reshape(h, w)
-    if arms is not None and arm_width > 0 and share.any():
-        along, _ = _neck_coords(pts, kp)
-        top_at = chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
-        low = arms & (along.reshape(h, w) < top_at)
+    share = head_share(np.stack([xs.ravel(), ys.ravel()], axis=1), kp, chin).reshape(h, w)
+    top_at = chin_or_default(chin)
+    L = float(np.hypot(*(kp[KP["head"], :2] - kp[KP["neck"], :2])))
+    if arms is not None and arm_width > 0 and share.any() and L > 1e-6:
+        neck, u = kp[KP["neck"], :2], (kp[KP["head"], :2] - kp[KP["neck"], :2]) / L
+        low = arms & (((xs - neck[0]) * u[0] + (ys - neck[1]) * u[1]) / L < top_at)
         if low.any():
-            dist = distance_transform_edt(~low)
-            share *= smoothstep(ARM_CLEAR[0] * arm_width, ARM_CLEAR[1] * arm_width, dist)
+            share *= smoothstep(ARM_CLEAR[0] * arm_width, ARM_CLEAR[1] * arm_width, distance_transform_edt(~low))
     if face is not None and np.isfinite(face[:468, :2]).all():
         from steadymotion.render.puppet.cutout import face_hull
 
-        # the face's hull grown by a tenth of the chin's height takes all of it, fading out over a
-        # third of the chin's height past that (a step would fold the skin along the jaw)
-        top_at = chin if chin is not None and np.isfinite(chin) and chin > 0.1 else CHIN_DEFAULT
-        L = float(np.hypot(*(kp[KP["head"], :2] - kp[KP["neck"], :2])))
+        # (a step at the hull's edge would make the two meshes disagree along the jaw)
         k = 2 * max(1, int(round(0.1 * top_at * L))) + 1
         core = cv2.dilate(face_hull(face, shape).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        rigid = 1.0 - smoothstep(0.0, max(2.0, top_at * L / 3), distance_transform_edt(core == 0))
-        share = np.maximum(share, rigid)
+        share = np.maximum(share, 1.0 - smoothstep(0.0, max(2.0, top_at * L / 3), distance_transform_edt(core == 0)))
     return share.astype(np.float32)
 
 
@@ -166,9 +162,9 @@ def skin_weights(spec: PartSpec, verts: np.ndarray, kp: np.ndarray, present: np.
     the same smoothstep of the signed distance past the joint on both sides, so the two meshes
     bend together instead of opening a gap. Rigid parts (hands, feet) take no blend on their own
     side of the joint, so they are never bent. The torso blends its upper (shoulders) and lower
-    (hips) transforms along its axis, and the head's transform at the neck with the head itself
-    (``head``: :func:`head_share_map`'s field; none without it), so neither the neck nor hair lying
-    across it opens.
+    (hips) transforms along its axis; the head and the torso both blend the head's transform with
+    the trunk's by one field across the neck (``head``: :func:`head_share_map`'s; none without it),
+    so neither the neck nor hair lying across it opens.
     """
     V = len(verts)
     own = PART[spec.name]

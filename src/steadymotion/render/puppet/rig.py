@@ -25,7 +25,7 @@ from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, face
                                                present_parts, radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, refine_patches,
                                              two_garments)
-from steadymotion.render.puppet.mesh import CHIN_DEFAULT, TORSO_LOWER, head_share_map, hull_mesh, skin_weights
+from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
 
@@ -947,7 +947,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     chin = None
     if face is not None and np.isfinite(face[152, :2]).all() and head_len > 1:
         chin = float((face[152, :2] - kp[KP["neck"], :2]) @ head_axis) / head_len ** 2
-    chin_px = (chin if chin is not None and chin > 0.1 else CHIN_DEFAULT) * head_len
+    chin_px = chin_or_default(chin) * head_len
     arm_ids = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
     head_field = head_share_map((h, w), kp, chin, np.isin(labels, arm_ids),
                                 max(float(radius[PART["upper_arm_l"]]), float(radius[PART["upper_arm_r"]])), face)
