@@ -24,6 +24,18 @@ def segment_distance(px: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.n
     return np.linalg.norm(px - closest, axis=1), u
 
 
+def chin_height(face: np.ndarray | None, kp: np.ndarray) -> float | None:
+    """The chin's height (face landmark 152) above the shoulder line along the neck -> head axis, in
+    head-to-neck lengths; None without a face or a neck."""
+    if face is None or not np.isfinite(face[152, :2]).all():
+        return None
+    neck, top = kp[KP["neck"], :2], kp[KP["head"], :2]
+    L = float(np.hypot(*(top - neck)))
+    if not np.isfinite(L) or L <= 1:
+        return None
+    return float((face[152, :2] - neck) @ (top - neck)) / L**2
+
+
 def face_hull(face: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The convex hull of the 468 face-mesh landmarks, rasterised at ``shape`` (bool)."""
     hull = np.zeros(shape, np.uint8)
@@ -804,7 +816,7 @@ def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None
     yy, xx = np.mgrid[0:h, 0:w]
     along = (xx - neck[0]) * u_dir[0] + (yy - neck[1]) * u_dir[1]
     across = np.abs((xx - neck[0]) * u_dir[1] - (yy - neck[1]) * u_dir[0])
-    chin = float((face[152, :2] - neck) @ u_dir)
+    chin = chin_height(face, kp) * L
     if chin <= 0:
         return
     band = head & (along > 0) & (along < chin) & (a > 0.5)
@@ -867,7 +879,7 @@ def _hair_to_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, 
     along = ((xx - neck[0]) * u[0] + (yy - neck[1]) * u[1]) / L  # 0 on the shoulder line, 1 at the head
     # (the hair is what the head holds outside the face above the chin: below it is the neck, whose
     # shaded side is often the hair's colour)
-    chin = float((face[152, :2] - neck) @ u) / L
+    chin = chin_height(face, kp)
     hair = head & ~hull & (a > 0.9) & (along >= chin)
     trunk = torso & (a > 0.9) & (along < -0.2) & (along > -0.8)  # the shirt just below the shoulders
     if hair.sum() < 50 or trunk.sum() < 100:

@@ -21,7 +21,7 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, edge_elbows, face_hull, part_labels,
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, chin_height, edge_elbows, face_hull, part_labels,
                                                present_parts, radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, refine_patches,
                                              two_garments)
@@ -942,12 +942,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     under_arms = _under_arms(labels, present, a, radius, kp)
     # the chin's height above the shoulder line (in head-to-neck lengths): where the neck's blend of
     # the head's and the trunk's transforms ends (:func:`.mesh.head_share`)
-    head_axis = kp[KP["head"], :2] - kp[KP["neck"], :2]
-    head_len = float(np.hypot(*head_axis))
-    chin = None
-    if face is not None and np.isfinite(face[152, :2]).all() and head_len > 1:
-        chin = float((face[152, :2] - kp[KP["neck"], :2]) @ head_axis) / head_len ** 2
-    chin_px = chin_or_default(chin) * head_len
+    chin = chin_height(face, kp)
+    chin_px = chin_or_default(chin) * float(np.hypot(*(kp[KP["head"], :2] - kp[KP["neck"], :2])))
     arm_ids = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
     head_field = head_share_map((h, w), kp, chin, np.isin(labels, arm_ids),
                                 max(float(radius[PART["upper_arm_l"]]), float(radius[PART["upper_arm_r"]])), face)
