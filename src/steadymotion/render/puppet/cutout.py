@@ -679,7 +679,8 @@ def _colour_share(ref: np.ndarray, c: np.ndarray) -> np.ndarray:
     return dens[k[:, 0], k[:, 1], k[:, 2]] / max(1, len(ref))
 
 
-def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarray, radius: np.ndarray,
+                         over_arms: dict[int, np.ndarray] | None = None) -> None:
     """Give the body back its clothes that the arm's colour cut took (in place).
 
     The inverse of :func:`_reclaim_arm_edges`: a forearm hanging against dark shorts takes the
@@ -702,6 +703,9 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarra
       by where the pixels lie). A ruffle's lit and shaded folds are each common on the top and
       rare on the arm; a sleeve the colour of the jacket is common on both and stays the arm's; a
       pixel of a chromatic arm's hue (its skin in shade beside a bare waist) is never given.
+
+    ``over_arms``, when given, receives per upper arm the mask of the pixels given back: the
+    clothes lying over it, under which the arm goes on (:func:`.rig._arm_under_cloth`).
     """
     from scipy.ndimage import distance_transform_edt
 
@@ -743,6 +747,7 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarra
         # (not the body's pixels right against the arm: the arm's own shade and crease lie there)
         k = 2 * max(1, int(round(0.5 * r))) + 1
         beside &= ~cv2.dilate(mine_px.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
+        cloth = np.zeros(len(ys), bool)
         if name.startswith("upper_arm") and outer.sum() >= 20 and beside.sum() >= 20:
             p_arm = _colour_share(lab[outer], c)
             p_body = _colour_share(lab[beside], c)
@@ -764,7 +769,23 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarra
         _, comp = cv2.connectedComponents(grow, connectivity=8)
         linked = np.unique(comp[grow.astype(bool) & touching])
         give &= np.isin(comp[ys, xs], linked[linked > 0])
+        cloth &= give
+        if cloth.sum() >= 20:
+            # and the clothes' soft edge against the arm (mixed pixels, common nowhere): pixels
+            # next to them, nearer their colour than the arm's outer colour
+            gm = np.median(c[cloth], axis=0)
+            ref = np.median(lab[outer], axis=0)
+            nearer = np.linalg.norm(c - gm, axis=1) < np.linalg.norm(c - ref, axis=1)
+            for _ in range(2):
+                g = np.zeros(labels.shape, np.uint8)
+                g[ys[cloth], xs[cloth]] = 1
+                cloth |= nearer & cv2.dilate(g, eight).astype(bool)[ys, xs]
+            give |= cloth
         labels[ys[give], xs[give]] = labels[iy[ys[give], xs[give]], ix[ys[give], xs[give]]]
+        if over_arms is not None and cloth.any():
+            # (the clothes lying over the arm, not the edge strips of the first decision)
+            m = over_arms.setdefault(j, np.zeros(labels.shape, bool))
+            m[ys[cloth], xs[cloth]] = True
 
 
 def _islands_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
@@ -1004,8 +1025,11 @@ def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
         labels[holes] = labels[iy[holes], ix[holes]]
 
 
-def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
-    """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands."""
+def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarray] | None = None) -> np.ndarray:
+    """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands.
+
+    ``over_arms``, when given, receives per upper arm the clothes found lying over it
+    (:func:`_cloth_off_arm_edges`)."""
     labels = _labels(kp, present, radius, a > 0.15)
     hands = pose.hands[0] if pose.hands_present[0].any() else None
     if hands is not None:
@@ -1036,7 +1060,7 @@ def part_labels(rgb, pose, a, kp, present, radius) -> np.ndarray:
     _trunk_slivers_to_arms(labels, kp, present, radius)
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
-    _cloth_off_arm_edges(labels, rgb, present, radius)
+    _cloth_off_arm_edges(labels, rgb, present, radius, over_arms)
     _islands_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)

@@ -4,7 +4,8 @@ Per frame: one 2D affine transform per part from the target keypoints (limbs str
 their bone; the head, hands and feet stay rigid, the neck blends the head's transform with the
 trunk's), linear blend skinning of each part's mesh, then each
 triangle's inverse affine map rasterised into an index image and resolved with one ``cv2.remap``
-per part (backward mapping, so no holes), composited back to front with premultiplied alpha.
+per part (backward mapping, so no holes), composited back to front with premultiplied alpha (the
+arms' pieces hidden under clothes right before the trunk).
 Every pixel of the character is sampled from the master image, so identity cannot drift.
 """
 
@@ -165,11 +166,17 @@ class PuppetRenderer:
         for T_i in range(len(T)):
             T[T_i] = _compose(T[T_i], self.base)
         by_index = {PART[p.name]: p for p in self.rig.parts}
+        target = np.asarray(pose.keypoints, np.float64)[:, :2]
         for idx in pose.order:
             part = by_index.get(idx)
             if part is None:
                 continue
-            self._draw(part, T, np.asarray(pose.keypoints, np.float64)[:, :2], out, cov)
+            if idx == PART["torso"]:
+                # the arms' pieces under the clothes lying over them: behind the trunk, which covers
+                # them at rest; an arm moved away is whole
+                for piece in getattr(self.rig, "under", ()):
+                    self._draw(piece, T, target, out, cov)
+            self._draw(part, T, target, out, cov)
         self.last_coverage = cov
         return out
 

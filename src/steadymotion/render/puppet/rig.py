@@ -41,8 +41,9 @@ from steadymotion.types import RestPose
 #: 13: the background plate is filled with patches of the surroundings, not FSR alone; 14: the
 #: patch fills under the arms are voted over, no barcodes; 15: the silhouette's soft band carries the
 #: figure's colour unmixed from the plate, not the old background's; 16: the head and the trunk are
-#: skinned with one blend across the neck).
-RIG_VERSION = 16
+#: skinned with one blend across the neck; 17: clothes lying over an upper arm stay with the trunk and
+#: the arm goes on under them, filled from its own colours).
+RIG_VERSION = 17
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -110,6 +111,10 @@ class Rig:
     filled : ndarray, (H, W) uint8
         Where colours were synthesised: 1 = the background plate behind the person, 2 = a part's
         pixels hidden behind a part in front of it (the torso behind an arm), 0 = image pixels.
+    under : list of Part
+        Pieces of arms hidden under the clothes lying over them (a ruffle over the upper arm),
+        their colours filled from the arm's: drawn with the arm's transform right before the
+        torso, so the clothes cover them at rest and a moving arm is whole.
     """
 
     image: np.ndarray
@@ -122,6 +127,7 @@ class Rig:
     labels: np.ndarray | None = None
     filled: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    under: list[Part] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -149,12 +155,13 @@ class Rig:
             arrays["labels"] = self.labels
         if self.filled is not None:
             arrays["filled"] = self.filled
-        meta = {"version": RIG_VERSION, "notes": self.notes, "parts": []}
-        for i, p in enumerate(self.parts):
-            meta["parts"].append({"name": p.name, "box": list(p.box)})
-            arrays[f"p{i}_texture"] = p.texture
-            for key in ("vertices", "triangles", "bones", "weights"):
-                arrays[f"p{i}_{key}"] = getattr(p, key)
+        meta = {"version": RIG_VERSION, "notes": self.notes, "parts": [], "under": []}
+        for group, prefix in (("parts", "p"), ("under", "u")):
+            for i, p in enumerate(getattr(self, group)):
+                meta[group].append({"name": p.name, "box": list(p.box)})
+                arrays[f"{prefix}{i}_texture"] = p.texture
+                for key in ("vertices", "triangles", "bones", "weights"):
+                    arrays[f"{prefix}{i}_{key}"] = getattr(p, key)
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), np.uint8)
         path = Path(path)
         with open(path, "wb") as fh:
@@ -170,16 +177,17 @@ class Rig:
             raise InvalidPoseDataError(f"{path}: not a steadymotion rig ({exc}); rebuild it from the master image") from None
         if meta.get("version") != RIG_VERSION:
             raise InvalidPoseDataError(f"{path}: rig version {meta.get('version')} != {RIG_VERSION}; rebuild it")
-        parts = []
-        for i, pm in enumerate(meta["parts"]):
-            parts.append(Part(
-                name=pm["name"], texture=z[f"p{i}_texture"], box=tuple(pm["box"]),
-                vertices=z[f"p{i}_vertices"], triangles=z[f"p{i}_triangles"], bones=z[f"p{i}_bones"],
-                weights=z[f"p{i}_weights"],
-            ))
+        groups: dict[str, list[Part]] = {}
+        for group, prefix in (("parts", "p"), ("under", "u")):
+            groups[group] = [Part(
+                name=pm["name"], texture=z[f"{prefix}{i}_texture"], box=tuple(pm["box"]),
+                vertices=z[f"{prefix}{i}_vertices"], triangles=z[f"{prefix}{i}_triangles"],
+                bones=z[f"{prefix}{i}_bones"], weights=z[f"{prefix}{i}_weights"],
+            ) for i, pm in enumerate(meta.get(group, []))]
         return cls(image=z["image"], alpha=z["alpha"].astype(np.float32), background=z["background"],
-                   rest=z["rest"], present=z["present"], radius=z["radius"], parts=parts, notes=meta["notes"],
-                   labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None)
+                   rest=z["rest"], present=z["present"], radius=z["radius"], parts=groups["parts"], notes=meta["notes"],
+                   labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None,
+                   under=groups["under"])
 
 
 def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray, kp: np.ndarray) -> np.ndarray:
@@ -754,6 +762,134 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     a[:] = np.where(band, a * np.minimum(keep, soft), a)
 
 
+#: Length (pixels) of the slices across an arm in which its width and colour are measured.
+UNDER_SLICE = 4.0
+#: An upper arm is at most this many times as wide as its forearm.
+UNDER_FOREARM = 1.2
+
+
+def _slice_widths(mask: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
+    """Widths of ``mask`` across the bone ``p0``-``p1`` in slices :data:`UNDER_SLICE` long (the
+    slices holding at least three of its pixels)."""
+    p0, p1 = np.asarray(p0, np.float64), np.asarray(p1, np.float64)
+    L = float(np.hypot(*(p1 - p0)))
+    if L < UNDER_SLICE:
+        return np.zeros(0)
+    d = (p1 - p0) / L
+    ys, xs = np.nonzero(mask)
+    q = np.stack([xs, ys], 1) - p0
+    u, v = q @ d, q @ np.array([-d[1], d[0]])
+    k = np.floor(u / UNDER_SLICE).astype(int)
+    out = []
+    for b in range(int(L // UNDER_SLICE)):
+        sel = k == b
+        if sel.sum() >= 3:
+            out.append(float(v[sel].max() - v[sel].min()))
+    return np.array(out)
+
+
+def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int, over: np.ndarray,
+                     kp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where arm ``j`` goes on under the clothes lying over it, and its colours there.
+
+    ``over`` holds the clothes taken off the arm (:func:`.cutout._cloth_off_arm_edges`): they stay
+    with the trunk, and the arm under them was never seen. The arm is measured in slices across its
+    bone (:data:`UNDER_SLICE` long): its outer edge (the side away from the clothes) in each, and its
+    width where no clothes lie over it (the median over those slices). Under the clothes it goes on
+    from its outer edge to that width; its colours there are those of its outer half in the same
+    slice (the median, smoothed along the arm), so a hidden piece is the arm's skin or sleeve, lit
+    as the arm is at that height, not the colour of the hair or shadow beside it. Returns ``(mask,
+    colours)`` in image coordinates, or ``None`` when nothing of the arm is hidden or it cannot be
+    measured (fewer than three slices free of clothes).
+    """
+    from scipy.ndimage import median_filter
+
+    spec = PARTS[j]
+    mine = labels == j
+    cloth = over & ~mine & (labels >= 0)
+    if mine.sum() < 50 or cloth.sum() < 10:
+        return None
+    p0, p1 = kp[KP[spec.a], :2].astype(np.float64), kp[KP[spec.b], :2].astype(np.float64)
+    L = float(np.hypot(*(p1 - p0)))
+    if L < 4 * UNDER_SLICE:
+        return None
+    d = (p1 - p0) / L
+    nrm = np.array([-d[1], d[0]])
+
+    def coords(m: np.ndarray):
+        ys, xs = np.nonzero(m)
+        q = np.stack([xs, ys], 1) - p0
+        return ys, xs, q @ d, q @ nrm
+
+    ay, ax, au, av = coords(mine)
+    cy, cx, cu, cv = coords(cloth)
+    side = 1.0 if cv.mean() > av.mean() else -1.0  # the clothes' side of the arm
+    av, cv = av * side, cv * side
+    nb = int(L // UNDER_SLICE)
+    a_bin = np.floor(au / UNDER_SLICE).astype(int)
+    c_bin = np.floor(cu / UNDER_SLICE).astype(int)
+    outer = np.full(nb, np.nan)
+    inner = np.full(nb, np.nan)
+    free = np.zeros(nb, bool)
+    ok_a = (a_bin >= 0) & (a_bin < nb)
+    for k in range(nb):
+        sel = ok_a & (a_bin == k)
+        if sel.sum() < 3:
+            continue
+        outer[k], inner[k] = av[sel].min(), av[sel].max()
+        free[k] = not np.any((c_bin == k) & (cv > inner[k] - 2))
+    if free.sum() < 3 or not np.isfinite(outer).any():
+        return None
+    width = float(np.median((inner - outer)[free]))
+    # (at the shoulder the arm's pixels take in the shoulder's cap and hair lying on it: no wider
+    # than its forearm allows, an upper arm being about a fifth wider)
+    child = [c for c in PARTS if c.parent == spec.name]
+    if child and (labels == PART[child[0].name]).sum() >= 50:
+        cw = _slice_widths(labels == PART[child[0].name], kp[KP[child[0].a], :2], kp[KP[child[0].b], :2])
+        if len(cw) >= 3:
+            width = min(width, UNDER_FOREARM * float(np.median(cw)))
+    good = np.isfinite(outer)
+    idx = np.arange(nb)
+    outer = median_filter(np.interp(idx, idx[good], outer[good]), size=5, mode="nearest")
+    # the hidden piece: clothes between the arm's outer edge and its width, between its joints
+    in_arm = (c_bin >= 0) & (c_bin < nb)
+    # (the edge interpolated between the slices' middles: no steps along the piece's inner side)
+    edge_at = np.interp(cu / UNDER_SLICE - 0.5, idx, outer)
+    # (inside the figure: clothes on its soft outline lie over no arm)
+    hid_sel = in_arm & (cv <= edge_at + width) & (a[cy, cx] > 0.9)
+    if hid_sel.sum() < 10:
+        return None
+    hidden = np.zeros(labels.shape, bool)
+    hidden[cy[hid_sel], cx[hid_sel]] = True
+    # (and the pinholes between it and the arm: a lone pixel of the clothes' edge left out)
+    from scipy.ndimage import binary_fill_holes
+
+    hidden |= binary_fill_holes(hidden | mine) & ~mine & cloth
+    # only pieces touching the arm
+    _, comp = cv2.connectedComponents(hidden.astype(np.uint8), connectivity=8)
+    touch = np.unique(comp[cv2.dilate(mine.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & hidden])
+    hidden = np.isin(comp, touch[touch > 0])
+    if hidden.sum() < 10:
+        return None
+    # colours: the median of the arm's solid outer half per slice, smoothed along the arm
+    solid = (a[ay, ax] > 0.9) & ok_a & (av <= outer[np.clip(a_bin, 0, nb - 1)] + 0.5 * width)
+    prof = np.full((nb, 3), np.nan)
+    for k in range(nb):
+        sel = solid & (a_bin == k)
+        if sel.sum() >= 2:
+            prof[k] = np.median(rgbf[ay[sel], ax[sel]], axis=0)
+    have = np.isfinite(prof[:, 0])
+    if not have.any():
+        return None
+    prof = np.stack([np.interp(idx, idx[have], prof[have, q]) for q in range(3)], 1)
+    prof = median_filter(prof, size=(5, 1), mode="nearest")
+    colours = rgbf.copy()
+    hy, hx = np.nonzero(hidden)
+    hu = ((np.stack([hx, hy], 1) - p0) @ d) / UNDER_SLICE - 0.5
+    colours[hy, hx] = np.stack([np.interp(hu, idx, prof[:, q]) for q in range(3)], 1)
+    return hidden, colours
+
+
 def _own_alpha(alpha: np.ndarray | None) -> bool:
     """Whether the image's alpha channel cuts the figure out (then it is the matte, as drawn)."""
     if alpha is None:
@@ -909,7 +1045,11 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     if mask.sum() < 0.002 * h * w:
         raise NoPersonError(f"{source}: the person is too small to rig (segmentation found {int(mask.sum())} px); use a closer shot")
     radius = radii(kp, mask, face)
-    labels = part_labels(rgb, pose, a, kp, present, radius)
+    over_arms: dict[int, np.ndarray] = {}
+    labels = part_labels(rgb, pose, a, kp, present, radius, over_arms)
+    over_any = np.zeros((h, w), bool)
+    for m in over_arms.values():
+        over_any |= m & (labels >= 0) & ~np.isin(labels, [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"])
     _label_raised_hands(labels, raised, a)
     notes = []
     missing = [p.name for i, p in enumerate(PARTS) if not present[i]]
@@ -1039,7 +1179,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # and the part's own pixels right beside what hides it: the hand's soft edge and its
                 # shadow, which would stay on the shorts as the hand's outline when the hand moves
                 k = 2 * max(2, int(0.005 * max(h, w))) + 1
-                hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own)
+                # (not the clothes lying over an arm: they are in front of it and keep their colours)
+                hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own & ~over_any)
             hidden &= a > 0.15
             region |= hidden
             synth[hidden] = 2
@@ -1168,13 +1309,38 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         verts += np.array([x0, y0], np.float32)
         bones, weights = skin_weights(spec, verts, kp, present, radius, head_field)
         parts.append(Part(spec.name, tex, (int(x0), int(y0)), verts, tris, bones, weights))
+    # the arms' pieces under the clothes lying over them (drawn behind the trunk)
+    under: list[Part] = []
+    built = {p.name for p in parts}
+    for j, over in sorted(over_arms.items()):
+        if PARTS[j].name not in built:
+            continue
+        got = _arm_under_cloth(rgbf, a, labels, j, over, kp)
+        if got is None:
+            continue
+        hid, colours = got
+        # overlapping the arm's own pixels by the seam's width (drawn behind them): no gap opens
+        seam = max(2, int(0.003 * max(h, w)))
+        region = hid | (dilate_disc(hid, 2 * seam + 1) & (labels == j))
+        ys, xs = np.nonzero(region)
+        x0, y0 = max(0, xs.min() - 3), max(0, ys.min() - 3)
+        x1, y1 = min(w, xs.max() + 4), min(h, ys.max() + 4)
+        shape = region[y0:y1, x0:x1]
+        # (a soft edge one pixel wide where the piece ends inside the clothes)
+        pa = np.maximum(cv2.blur(shape.astype(np.float32), (3, 3)), cv2.erode(shape.astype(np.uint8), np.ones((3, 3), np.uint8)))
+        pa = np.where(shape, pa, 0.0).astype(np.float32)
+        tex = (np.dstack([colours[y0:y1, x0:x1] * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
+        verts, tris = hull_mesh(shape, pad=2, max_area=max(60.0, (torso_len * 0.12) ** 2))
+        verts += np.array([x0, y0], np.float32)
+        bones, weights = skin_weights(PARTS[j], verts, kp, present, radius, head_field)
+        under.append(Part(PARTS[j].name, tex, (int(x0), int(y0)), verts, tris, bones, weights))
     # drop skin references to parts that did not make it
     kept = {PART[p.name] for p in parts} | {TORSO_LOWER}
-    for p in parts:
+    for p in parts + under:
         bad = ~np.isin(p.bones, list(kept))
         if bad.any():
             p.weights[bad] = 0
             p.bones[bad] = PART[p.name]
             p.weights /= np.maximum(p.weights.sum(axis=1, keepdims=True), 1e-6)
     return Rig(image=np.ascontiguousarray(rgb), alpha=a, background=background, rest=kp, present=present,
-               radius=radius, parts=parts, notes=notes, labels=labels.astype(np.int16), filled=synth)
+               radius=radius, parts=parts, notes=notes, labels=labels.astype(np.int16), filled=synth, under=under)
