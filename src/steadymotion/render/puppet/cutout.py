@@ -679,7 +679,31 @@ def _colour_share(ref: np.ndarray, c: np.ndarray) -> np.ndarray:
     return dens[k[:, 0], k[:, 1], k[:, 2]] / max(1, len(ref))
 
 
-def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarray, radius: np.ndarray,
+def _beyond_cloth(xs: np.ndarray, ys: np.ndarray, cloth: np.ndarray, a: np.ndarray, b: np.ndarray,
+                  step: float = 4.0) -> np.ndarray:
+    """Which of the pixels ``(xs, ys)`` lie past the clothes among them, across the bone ``a``-``b``.
+
+    In slices ``step`` pixels long along the bone, the clothes' side of the arm is where they lie
+    (their mean offset from the bone against the others'); a pixel that is not clothes and lies
+    farther to that side than the clothes' nearest pixel in its slice is past them.
+    """
+    out = np.zeros(len(xs), bool)
+    L = float(np.hypot(*(b - a)))
+    if L < 2 * step or cloth.sum() < 10 or (~cloth).sum() < 10:
+        return out
+    d = (b - a) / L
+    q = np.stack([xs, ys], 1).astype(np.float64) - a
+    u, v = q @ d, q @ np.array([-d[1], d[0]])
+    v = v if v[cloth].mean() > v[~cloth].mean() else -v
+    k = np.floor(u / step).astype(int)
+    for slot in np.unique(k[cloth]):
+        here = k == slot
+        near = v[here & cloth].min()
+        out |= here & ~cloth & (v > near + 1.0)
+    return out
+
+
+def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
                          over_arms: dict[int, np.ndarray] | None = None) -> None:
     """Give the body back its clothes that the arm's colour cut took (in place).
 
@@ -781,6 +805,10 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, present: np.ndarra
                 g[ys[cloth], xs[cloth]] = 1
                 cloth |= nearer & cv2.dilate(g, eight).astype(bool)[ys, xs]
             give |= cloth
+            # and the arm's pixels beyond the clothes (on the body's side of them, across the arm's
+            # bone): the arm lies under the clothes' near edge, what shows past them is the body's
+            # (the shirt between a bow's wings, anyone-1, went with her arm and covered the bow)
+            give |= _beyond_cloth(xs, ys, cloth, kp[KP[PARTS[j].a], :2], kp[KP[PARTS[j].b], :2])
         labels[ys[give], xs[give]] = labels[iy[ys[give], xs[give]], ix[ys[give], xs[give]]]
         if over_arms is not None and cloth.any():
             # (the clothes lying over the arm, not the edge strips of the first decision)
@@ -1060,7 +1088,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     _trunk_slivers_to_arms(labels, kp, present, radius)
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
-    _cloth_off_arm_edges(labels, rgb, present, radius, over_arms)
+    _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms)
     _islands_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)

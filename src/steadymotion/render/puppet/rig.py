@@ -1184,6 +1184,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             hidden &= a > 0.15
             region |= hidden
             synth[hidden] = 2
+        if i in front_set and spec.name != "head":
+            # an arm's joint caps never take in the clothes lying over it: drawn in front, the arm
+            # would cover them at rest (a bow's wing by the shoulder went white)
+            region &= ~over_any
         if not region.any():
             present[i] = False
             continue
@@ -1201,7 +1205,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             chain = [i] + ([PART[spec.parent]] if spec.parent and spec.parent != "torso" else [])
             chain += [PART[c.name] for c in children]
             thin = cv2.dilate(region.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & (a > 0.5)
-            grown = region | (grown & np.isin(labels, chain)) | thin
+            grown = region | (grown & np.isin(labels, chain)) | (thin & ~over_any)
         if spec.name == "torso" and raised:
             # nor does the trunk's seam reach into a raised hand (its skin would outline the trunk)
             grown &= region | ~np.isin(labels, [PART[f"{k}_{s}"] for s in raised for k in ("hand", "forearm")])
