@@ -926,3 +926,22 @@ def test_an_upper_arm_under_a_ruffle_goes_on_under_it_in_its_own_colour():
     out = _render(rig, rig.rest[:, :2])
     diff = np.abs(out.astype(int) - img.astype(int)).max(axis=2)
     assert np.percentile(diff[under & ~arm], 99) <= 20
+
+
+@pytest.mark.parametrize("name, side, dark, before", [("mooreanimateanyone__anyone-1.png", "r", True, 1112),
+                                                      ("mooreanimateanyone__anyone-11.png", "r", False, 364)])
+def test_a_bow_or_a_drawstring_by_the_shoulder_stays_on_the_chest(name, side, dark, before):
+    from steadymotion.skeleton import PART
+
+    # given a girl with a black bow on her white blouse, and a man whose jacket's white drawstring
+    # hangs from the hood beside his shoulder: both lie inside the upper arm's capsule
+    img, rig = _rig(name)
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    mark = (lab[..., 0] < 70) & (chroma < 15) if dark else (lab[..., 0] > 200) & (chroma < 10)
+    # then they stay on the chest, with the blouse or jacket front around them: a raised arm carried
+    # the bow's wing and the blouse between it and the knot (1112 pixels of bow), or the drawstring
+    # and a chunk of the jacket's front (364 white pixels), and a white patch covered the bow's wing
+    held = int(((rig.labels == PART[f"upper_arm_{side}"]) & mark).sum())
+    print(f"\n{name}: {held} pixels of the mark held by the arm (before: {before})")
+    assert held < 0.25 * before
