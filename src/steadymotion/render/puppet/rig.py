@@ -766,6 +766,9 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
 UNDER_SLICE = 4.0
 #: An upper arm is at most this many times as wide as its forearm.
 UNDER_FOREARM = 1.2
+#: CIELAB distance (8-bit units) from the arm's outer colour within which its pixels are its own
+#: skin or sleeve (not hair or a shadow lying on it), for the colour next to a hidden piece.
+UNDER_LIKE = 30.0
 
 
 def _slice_widths(mask: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
@@ -887,6 +890,25 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     hy, hx = np.nonzero(hidden)
     hu = ((np.stack([hx, hy], 1) - p0) @ d) / UNDER_SLICE - 0.5
     colours[hy, hx] = np.stack([np.interp(hu, idx, prof[:, q]) for q in range(3)], 1)
+    # next to the arm's visible pixels the piece takes their colour (inpainted from those of the
+    # arm's own colour, not the hair or shadow on it; Telea 2004), fading to the profile deeper in
+    # (so no seam shows where the arm goes under the clothes)
+    lab = cv2.cvtColor((rgbf * 255).round().astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
+    ref = np.median(lab[ay[solid], ax[solid]], axis=0) if solid.sum() >= 10 else None
+    if ref is not None:
+        own = mine & (a > 0.9) & (np.linalg.norm(lab - ref, axis=2) < UNDER_LIKE)
+        if own.sum() >= 20:
+            ys, xs = np.nonzero(hidden | own)
+            h, w = labels.shape
+            x0, y0 = max(0, xs.min() - 6), max(0, ys.min() - 6)
+            x1, y1 = min(w, xs.max() + 7), min(h, ys.max() + 7)
+            crop = (rgbf[y0:y1, x0:x1] * 255).round().astype(np.uint8)
+            near = cv2.inpaint(crop, (~own[y0:y1, x0:x1]).astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+            dist = cv2.distanceTransform((~own[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5)
+            t = np.clip(dist / max(2.0, 0.5 * width), 0.0, 1.0)[..., None]
+            blend = near * (1 - t) + colours[y0:y1, x0:x1] * t
+            sub = hidden[y0:y1, x0:x1]
+            colours[y0:y1, x0:x1][sub] = blend[sub]
     return hidden, colours
 
 
