@@ -294,3 +294,31 @@ def test_cli_show_rebuilds_an_older_stored_rig(tmp_path, astronaut_png):
     assert r.exit_code == 0, r.output
     assert "rebuilt" in r.output and read_image(tmp_path / "rig.png").size[0] > 2 * 512
     assert st.get("astro").load_rig().labels is not None  # stored again, current version
+
+
+def test_the_parts_panel_hatches_an_arm_filled_in_under_the_clothes():
+    from steadymotion.render.puppet.preview import under_areas
+    from steadymotion.skeleton import PART
+
+    # given the woman whose ruffle hangs over her left upper arm: the arm goes on under it, filled in
+    img = read_image(media_path("mooreanimateanyone__anyone-3.png"))
+    rig = cached_rig(img.rgb, img.alpha)
+    areas = under_areas(rig)
+    arm = PART["upper_arm_l"]
+    assert arm in areas and areas[arm].sum() > 200
+    # then the parts panel hatches that piece in the arm's colour over the ruffle's (the torso's)
+    # tint, so a user sees the arm will move whole, and the legend says what the hatching is
+    panel = parts_panel(rig)
+    green = (np.abs(panel.astype(np.int16) - np.array(PART_COLORS["upper_arm_l"], np.int16)) <= 60).all(axis=2)
+    share = float(green[areas[arm]].mean())
+    print(f"\nshare of the piece under the ruffle hatched in the arm's colour: {share:.2f}")
+    assert share > 0.08
+    # (nowhere else: the torso's own pixels away from the arms carry no such stripes)
+    labels, _ = part_labels(rig)
+    far = (labels == PART["torso"]) & ~cv2.dilate(np.isin(labels, [arm, PART["forearm_l"]]).astype(np.uint8),
+                                                   np.ones((61, 61), np.uint8)).astype(bool)
+    assert green[far].mean() < 0.01
+    # (one legend line more than the same rig without the piece)
+    plain = copy.copy(rig)
+    plain.under = []
+    assert rig_preview(rig).shape[0] > rig_preview(plain).shape[0]

@@ -6,7 +6,8 @@
   tinted in its own colour (:data:`PART_COLORS`) and outlined, the skeleton's bones as lines in
   their part's colour and the joints (:attr:`Rig.rest <steadymotion.render.puppet.rig.Rig>`) as
   white dots. What is tinted as one part moves as one piece; a sleeve tinted like the torso stays
-  with the torso.
+  with the torso. Where an arm goes on under clothes lying over it (a ruffle over the upper arm),
+  that piece is hatched in the arm's colour over the clothes: it moves with the arm, filled in.
 * **right, what moving uncovers**: the background plate (the image with the person removed) as the
   renderer shows it behind a part that moved away, with the colours that were made up rather than
   seen hatched and outlined: the background filled in behind the person (blue, ``/``) and the body
@@ -47,6 +48,8 @@ PART_COLORS: dict[str, tuple[int, int, int]] = {
 #: pixels hidden behind a part in front of it.
 PLATE_FILL_COLOR = (0, 150, 255)
 HIDDEN_FILL_COLOR = (255, 222, 0)
+#: The legend's swatch for an arm filled in under clothes (the panel hatches it in the arm's colour).
+UNDER_FILL_COLOR = (230, 230, 230)
 JOINT_COLOR = (255, 255, 255)
 INK = (20, 20, 24)  # outlines of dots and bones
 BAR = (34, 36, 42)  # title bar and legend background
@@ -111,6 +114,25 @@ def part_labels(rig: Rig) -> tuple[np.ndarray, bool]:
     for k, i in enumerate(order):
         labels[alpha[k] > 0.5] = i
     return labels, False
+
+
+def under_areas(rig: Rig) -> dict[int, np.ndarray]:
+    """Per arm, where it goes on under the clothes lying over it (its :attr:`Rig.under` pieces'
+    opaque pixels less the arm's own, in the image), for the arms that have such a piece."""
+    h, w = rig.image.shape[:2]
+    labels, _ = part_labels(rig)
+    out: dict[int, np.ndarray] = {}
+    for p in getattr(rig, "under", ()):
+        i = PART[p.name]
+        x0, y0 = p.box
+        th, tw = p.texture.shape[:2]
+        x1, y1 = min(w, x0 + tw), min(h, y0 + th)
+        m = np.zeros((h, w), bool)
+        m[y0:y1, x0:x1] = p.texture[: y1 - y0, : x1 - x0, 3] > 127
+        m &= labels != i
+        if m.any():
+            out[i] = out.get(i, np.zeros((h, w), bool)) | m
+    return out
 
 
 def filled_areas(rig: Rig) -> tuple[np.ndarray, bool]:
@@ -200,6 +222,12 @@ def parts_panel(rig: Rig) -> np.ndarray:
     for i in np.unique(labels[person]):
         dark = tuple(int(c * 0.55) for c in PART_COLORS[PARTS[i].name])
         _outline(out, labels == i, dark, sc["line"])
+    # an arm's piece under the clothes lying over it: hatched in the arm's colour over the clothes
+    for i, area in under_areas(rig).items():
+        color = PART_COLORS[PARTS[i].name]
+        stripes = _hatch((h, w), max(4, sc["hatch"] // 2), max(1, sc["line"]), 1) & area
+        out[stripes] = (0.25 * out[stripes] + 0.75 * np.array(color, np.float32)).astype(np.uint8)
+        _outline(out, area, tuple(int(c * 0.55) for c in color), max(1, sc["line"]))
     # bones (ink under colour), then joints on top
     for a, b, i in skeleton_bones(rig):
         pa, pb = _point(rig.rest[KP[a], :2]), _point(rig.rest[KP[b], :2])
@@ -266,7 +294,7 @@ def _wrap(text: str, width: int, font: float, thick: int) -> list[str]:
     return lines + ([line] if line else [])
 
 
-def _legend(rig: Rig, width: int, sc: dict, approximate: bool, hidden_any: bool) -> np.ndarray:
+def _legend(rig: Rig, width: int, sc: dict, approximate: bool, hidden_any: bool, under_any: bool = False) -> np.ndarray:
     """The legend strip: part swatches in a grid, the hatching, the parts not shown."""
     font = sc["font"]
     thick = max(1, round(font * 1.8))
@@ -290,6 +318,8 @@ def _legend(rig: Rig, width: int, sc: dict, approximate: bool, hidden_any: bool)
     hatches = [(PLATE_FILL_COLOR, 1, "background filled in behind the person (right panel)")]
     if hidden_any:
         hatches.append((HIDDEN_FILL_COLOR, -1, "body filled in behind the arms and head (right panel)"))
+    if under_any:
+        hatches.append((UNDER_FILL_COLOR, 1, "arm filled in under the clothes lying over it, in its colour (left panel)"))
     for color, direction, text in hatches:
         for k, ln in enumerate(_wrap(text, text_w - sw - pad // 2, font, thick)):
             entries.append(((color, direction) if k == 0 else None, ln, TEXT))
@@ -370,7 +400,8 @@ def rig_preview(rig: Rig) -> np.ndarray:
     filled, filled_known = filled_areas(rig)
     title = _title(width, [(0, w, "parts and joints (what moves together)", "parts and joints"),
                            (w + gap, w, "what moving uncovers (hatched: filled in)", "what moving uncovers")], sc)
-    legend = _legend(rig, width, sc, approximate=not (labels_known and filled_known), hidden_any=bool((filled == 2).any()))
+    legend = _legend(rig, width, sc, approximate=not (labels_known and filled_known), hidden_any=bool((filled == 2).any()),
+                     under_any=bool(under_areas(rig)))
     body = np.empty((h, width, 3), np.uint8)
     body[:] = BAR
     body[:, :w] = left
