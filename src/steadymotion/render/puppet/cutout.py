@@ -857,6 +857,50 @@ def _islands_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.n
                 labels[ys, xs][island] = np.bincount(nb).argmax()
 
 
+def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+    """Pieces of an arm joined to it only by a neck one or two pixels wide go to the body part they
+    border most (in place).
+
+    The colour cut's reach from an arm's bone takes skin beside it through the thin gap between them:
+    anyone-3's shaded waist beside her right elbow was her arm's, joined to it by a line of two
+    pixels across the bright gap, and rode on the moving forearm as a detached brown fleck. The arm
+    chain's pixels are opened by a 3x3 square (erosion then dilation, Serra 1982): a piece the
+    opening cuts off the chain's largest body, with a core of its own (not a sliver of the outline)
+    and smaller than twice an arm half-width squared, goes to the body part (not an arm: crossed arms
+    touch) that shares most of its border (none: it stays).
+    """
+    from scipy.ndimage import label as connected
+
+    k3 = np.ones((3, 3), np.uint8)
+    arms = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
+    for side in "lr":
+        chain = [PART[f"{k}_{side}"] for k in ("upper_arm", "forearm", "hand") if present[PART[f"{k}_{side}"]]]
+        if not chain:
+            continue
+        arm = np.isin(labels, chain)
+        if arm.sum() < 100:
+            continue
+        core = cv2.erode(arm.astype(np.uint8), k3)
+        comp, n = connected(core, structure=np.ones((3, 3), bool))
+        if n < 2:
+            continue
+        sizes = np.bincount(comp.ravel())[1:]
+        main = cv2.dilate((comp == int(sizes.argmax()) + 1).astype(np.uint8), k3).astype(bool) & arm
+        rest = arm & ~main
+        pieces, m = connected(rest, structure=np.ones((3, 3), bool))
+        max_area = 2.0 * float(np.median(radius[chain])) ** 2
+        for c in range(1, m + 1):
+            piece = pieces == c
+            area = int(piece.sum())
+            if area < 20 or area >= max_area or not (core.astype(bool) & piece).any():
+                continue
+            ring = cv2.dilate(piece.astype(np.uint8), k3).astype(bool) & ~piece
+            nb = labels[ring]
+            nb = nb[(nb >= 0) & ~np.isin(nb, arms)]
+            if len(nb):
+                labels[piece] = np.bincount(nb).argmax()
+
+
 def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray) -> None:
     """Long hair lying over the shoulders and upper arms stays with the body, never with an arm (in place).
 
@@ -1090,6 +1134,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
     _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms)
     _islands_to_neighbours(labels, present, radius)
+    _necked_pieces_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
