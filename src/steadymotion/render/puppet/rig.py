@@ -798,10 +798,12 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     ``over`` holds the clothes taken off the arm (:func:`.cutout._cloth_off_arm_edges`): they stay
     with the trunk, and the arm under them was never seen. The arm is measured in slices across its
     bone (:data:`UNDER_SLICE` long): its outer edge (the side away from the clothes) in each, and its
-    width where no clothes lie over it (the median over those slices). Under the clothes it goes on
-    from its outer edge to that width; its colours there are those of its outer half in the same
-    slice (the median, smoothed along the arm), so a hidden piece is the arm's skin or sleeve, lit
-    as the arm is at that height, not the colour of the hair or shadow beside it. Returns ``(mask,
+    width where no clothes lie over it (the median over those slices, at most :data:`UNDER_FOREARM`
+    times its forearm's). Under the clothes it goes on from its outer edge to that width. Its colours
+    there: next to the arm's visible pixels, theirs (inpainted, Telea 2004, from the arm's pixels of
+    its own colour, within :data:`UNDER_LIKE` of its outer half's, not the hair or shadow on it),
+    fading over half its width to its outer half's median in the same slice (smoothed along the arm),
+    so a hidden piece is the arm's skin or sleeve, lit as the arm is at that height. Returns ``(mask,
     colours)`` in image coordinates, or ``None`` when nothing of the arm is hidden or it cannot be
     measured (fewer than three slices free of clothes).
     """
