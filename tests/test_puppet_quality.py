@@ -967,3 +967,19 @@ def test_no_piece_of_the_waist_hangs_on_an_elbow_by_a_thread():
         big = [int((pieces == c).sum()) for c in range(1, m + 1)
                if (pieces == c).sum() >= 20 and (core.astype(bool) & (pieces == c)).any()]
         assert not big, (s, big)
+
+
+def test_the_arm_under_the_ruffle_is_stored_with_the_rig(tmp_path):
+    from steadymotion.render.puppet.rig import Rig
+
+    # given the rig of the woman whose arm goes on under her ruffle
+    img, rig = _rig("mooreanimateanyone__anyone-3.png")
+    assert rig.under
+    # when it is stored and read back (a stored character, the prepared-character cache)
+    back = Rig.load(rig.save(tmp_path / "rig.npz"))
+    # then the pieces come back as they were, so a stored character moves its arm whole too
+    assert [(p.name, p.box) for p in back.under] == [(p.name, p.box) for p in rig.under]
+    for a, b in zip(rig.under, back.under, strict=True):
+        np.testing.assert_array_equal(a.texture, b.texture)
+        np.testing.assert_array_equal(a.triangles, b.triangles)
+        np.testing.assert_allclose(a.weights, b.weights)
