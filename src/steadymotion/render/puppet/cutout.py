@@ -766,12 +766,13 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
         give = (n_here >= 0.1 * win * win) & (dm > 25.0) & (dt < 0.5 * dm) & edge[ys, xs]
         # the arm's quarter farthest from the body, and the body's pixels within reach of the arm
         outer = mine_px & (dist >= np.percentile(dist[mine_px], 75))
-        k = 2 * max(1, int(round(CLOTH_REACH * r))) + 1
-        beside = body & cv2.dilate(mine_px.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
-        # (not the body's pixels right against the arm: the arm's own shade and crease lie there)
-        k = 2 * max(1, int(round(0.5 * r))) + 1
-        beside &= ~cv2.dilate(mine_px.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))).astype(bool)
         cloth = np.zeros(len(ys), bool)
+        beside = np.zeros(0, bool)
+        if name.startswith("upper_arm") and outer.sum() >= 20:
+            # (one distance transform, not two dilations by discs up to 70 px across on a 1080p frame)
+            d_arm = cv2.distanceTransform((~mine_px).astype(np.uint8), cv2.DIST_L2, 5)
+            # (not the body's pixels right against the arm: the arm's own shade and crease lie there)
+            beside = body & (d_arm <= max(1.0, CLOTH_REACH * r)) & (d_arm > max(1.0, 0.5 * r))
         if name.startswith("upper_arm") and outer.sum() >= 20 and beside.sum() >= 20:
             p_arm = _colour_share(lab[outer], c)
             p_body = _colour_share(lab[beside], c)
