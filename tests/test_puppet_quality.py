@@ -878,7 +878,7 @@ def test_a_ruffle_lying_over_the_upper_arms_stays_with_the_top():
     like_top = (np.linalg.norm(lab[..., 1:] - top[1:], axis=2) < 6) & (lab[..., 0] < 180)
     # then the top's grey, lit or in its folds' shade, stays with the trunk: a raised arm carries no
     # piece of the ruffle, and the trunk is not filled with a blocky grey where that piece was
-    # (271 and 1423 pixels went with the arms before, 54 and 0 now)
+    # (271 and 1423 pixels went with the arms before, none now)
     for s in "lr":
         arm = rig.labels == PART[f"upper_arm_{s}"]
         assert arm.sum() > 2000, s

@@ -663,6 +663,8 @@ CLOTH_BIN, CLOTH_NEAR = 4, 7
 #: A pixel is the body's cloth when that share among the body's pixels beside the arm is at least
 #: this many times its share among the arm's own outer pixels.
 CLOTH_ODDS = 3.0
+#: ... and never a pixel within this hue angle (degrees, CIELAB a*b*) of a chromatic arm's own colour.
+CLOTH_HUE = 25.0
 
 
 def _colour_share(ref: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -780,11 +782,15 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
             # never of the hue of a chromatic arm (skin, a coloured sleeve), lit or shaded: its inner
             # edge in shade beside a bare waist is the arm's, though the waist's shade is like it
             # (the rule of :func:`_reclaim_arm_edges`)
+            # (by hue angle, not a*b* distance: a pale arm's lit skin is nearly grey, its shaded
+            # inner side the same hue at three times the chroma)
             ref = np.median(lab[outer], axis=0)
             chroma_ref = float(np.hypot(ref[1] - 128.0, ref[2] - 128.0))
             if chroma_ref >= MIN_ARM_CHROMA:
-                d_ab = np.linalg.norm(c[:, 1:] - ref[1:], axis=1)
-                cloth &= ~((d_ab < chroma_ref) & (np.hypot(c[:, 1] - 128.0, c[:, 2] - 128.0) >= 0.5 * chroma_ref))
+                hue = np.arctan2(c[:, 2] - 128.0, c[:, 1] - 128.0)
+                d_hue = np.abs((hue - np.arctan2(ref[2] - 128.0, ref[1] - 128.0) + np.pi) % (2 * np.pi) - np.pi)
+                chroma = np.hypot(c[:, 1] - 128.0, c[:, 2] - 128.0)
+                cloth &= ~((d_hue < np.radians(CLOTH_HUE)) & (chroma >= max(4.0, 0.5 * chroma_ref)))
             give |= cloth
         if not give.any():
             continue
