@@ -722,13 +722,15 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
       it (the mean over a window the arm's width across): a nearest-class-mean decision, as there;
     - within :data:`CLOTH_REACH` widths of an upper arm (where tops, ruffles and bows hang over the
       arm; a forearm lies beside shorts, whose shade is like its own), a pixel whose colour is
-      :data:`CLOTH_ODDS` times as common
-      among the body's pixels beside the arm as among the arm's own outer pixels (its quarter
+      :data:`CLOTH_ODDS` times as common among the body's pixels beside the arm as among the arm's
+      own outer pixels (its quarter
       farthest from the body: the skin or sleeve that surely is the arm): a likelihood ratio of
       two colour histograms (as GrabCut's colour models, Rother et al. 2004, with the roles given
       by where the pixels lie). A ruffle's lit and shaded folds are each common on the top and
       rare on the arm; a sleeve the colour of the jacket is common on both and stays the arm's; a
-      pixel of a chromatic arm's hue (its skin in shade beside a bare waist) is never given.
+      pixel within :data:`CLOTH_HUE` of a chromatic arm's hue (its skin in shade beside a bare
+      waist) is never given; what shows of the arm past the clothes is the body's too
+      (:func:`_beyond_cloth`).
 
     ``over_arms``, when given, receives per upper arm the mask of the pixels given back: the
     clothes lying over it, under which the arm goes on (:func:`.rig._arm_under_cloth`).
@@ -768,6 +770,7 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
         give = (n_here >= 0.1 * win * win) & (dm > 25.0) & (dt < 0.5 * dm) & edge[ys, xs]
         # the arm's quarter farthest from the body, and the body's pixels within reach of the arm
         outer = mine_px & (dist >= np.percentile(dist[mine_px], 75))
+        ref = np.median(lab[outer], axis=0) if outer.any() else mine
         cloth = np.zeros(len(ys), bool)
         beside = np.zeros(0, bool)
         if name.startswith("upper_arm") and outer.sum() >= 20:
@@ -781,10 +784,8 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
             cloth = (p_body >= CLOTH_ODDS * p_arm) & (p_body > 0.01)
             # never of the hue of a chromatic arm (skin, a coloured sleeve), lit or shaded: its inner
             # edge in shade beside a bare waist is the arm's, though the waist's shade is like it
-            # (the rule of :func:`_reclaim_arm_edges`)
-            # (by hue angle, not a*b* distance: a pale arm's lit skin is nearly grey, its shaded
-            # inner side the same hue at three times the chroma)
-            ref = np.median(lab[outer], axis=0)
+            # (by hue angle, not a*b* distance as in :func:`_reclaim_arm_edges`: a pale arm's lit
+            # skin is nearly grey, its shaded inner side the same hue at three times the chroma)
             chroma_ref = float(np.hypot(ref[1] - 128.0, ref[2] - 128.0))
             if chroma_ref >= MIN_ARM_CHROMA:
                 hue = np.arctan2(c[:, 2] - 128.0, c[:, 1] - 128.0)
@@ -805,7 +806,6 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
             # and the clothes' soft edge against the arm (mixed pixels, common nowhere): pixels
             # next to them, nearer their colour than the arm's outer colour
             gm = np.median(c[cloth], axis=0)
-            ref = np.median(lab[outer], axis=0)
             nearer = np.linalg.norm(c - gm, axis=1) < np.linalg.norm(c - ref, axis=1)
             for _ in range(2):
                 g = np.zeros(labels.shape, np.uint8)
@@ -893,14 +893,14 @@ def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius
             continue
         sizes = np.bincount(comp.ravel())[1:]
         main = cv2.dilate((comp == int(sizes.argmax()) + 1).astype(np.uint8), k3).astype(bool) & arm
-        rest = arm & ~main
-        pieces, m = connected(rest, structure=np.ones((3, 3), bool))
+        pieces, m = connected(arm & ~main, structure=np.ones((3, 3), bool))
         max_area = 2.0 * float(np.median(radius[chain])) ** 2
-        for c in range(1, m + 1):
-            piece = pieces == c
-            area = int(piece.sum())
-            if area < 20 or area >= max_area or not (core.astype(bool) & piece).any():
+        area = np.bincount(pieces.ravel(), minlength=m + 1)
+        cored = np.bincount(pieces[core.astype(bool)], minlength=m + 1) > 0
+        for c in np.flatnonzero((area >= 20) & (area < max_area) & cored):
+            if c == 0:
                 continue
+            piece = pieces == c
             ring = cv2.dilate(piece.astype(np.uint8), k3).astype(bool) & ~piece
             nb = labels[ring]
             nb = nb[(nb >= 0) & ~np.isin(nb, arms)]

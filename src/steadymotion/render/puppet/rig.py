@@ -793,7 +793,8 @@ def _slice_widths(mask: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarra
 
 def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int, over: np.ndarray,
                      kp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Where arm ``j`` goes on under the clothes lying over it, and its colours there.
+    """Where arm ``j`` goes on under the clothes lying over it, and its colours there (0-1 RGB, one
+    row per pixel of the mask in ``np.nonzero`` order).
 
     ``over`` holds the clothes taken off the arm (:func:`.cutout._cloth_off_arm_edges`): they stay
     with the trunk, and the arm under them was never seen. The arm is measured in slices across its
@@ -888,30 +889,27 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
         return None
     prof = np.stack([np.interp(idx, idx[have], prof[have, q]) for q in range(3)], 1)
     prof = median_filter(prof, size=(5, 1), mode="nearest")
-    colours = rgbf.copy()
     hy, hx = np.nonzero(hidden)
     hu = ((np.stack([hx, hy], 1) - p0) @ d) / UNDER_SLICE - 0.5
-    colours[hy, hx] = np.stack([np.interp(hu, idx, prof[:, q]) for q in range(3)], 1)
+    fill = np.stack([np.interp(hu, idx, prof[:, q]) for q in range(3)], 1).astype(np.float32)
     # next to the arm's visible pixels the piece takes their colour (inpainted from those of the
     # arm's own colour, not the hair or shadow on it; Telea 2004), fading to the profile deeper in
-    # (so no seam shows where the arm goes under the clothes)
-    lab = cv2.cvtColor((rgbf * 255).round().astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32)
-    ref = np.median(lab[ay[solid], ax[solid]], axis=0) if solid.sum() >= 10 else None
+    # (so no seam shows where the arm goes under the clothes); on the box of the arm and the piece
+    ys, xs = np.nonzero(hidden | mine)
+    h, w = labels.shape
+    x0, y0 = max(0, xs.min() - 6), max(0, ys.min() - 6)
+    x1, y1 = min(w, xs.max() + 7), min(h, ys.max() + 7)
+    crop = (rgbf[y0:y1, x0:x1] * 255).round().astype(np.uint8)
+    lab = cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32)
+    ref = np.median(lab[ay[solid] - y0, ax[solid] - x0], axis=0) if solid.sum() >= 10 else None
     if ref is not None:
-        own = mine & (a > 0.9) & (np.linalg.norm(lab - ref, axis=2) < UNDER_LIKE)
+        own = mine[y0:y1, x0:x1] & (a[y0:y1, x0:x1] > 0.9) & (np.linalg.norm(lab - ref, axis=2) < UNDER_LIKE)
         if own.sum() >= 20:
-            ys, xs = np.nonzero(hidden | own)
-            h, w = labels.shape
-            x0, y0 = max(0, xs.min() - 6), max(0, ys.min() - 6)
-            x1, y1 = min(w, xs.max() + 7), min(h, ys.max() + 7)
-            crop = (rgbf[y0:y1, x0:x1] * 255).round().astype(np.uint8)
-            near = cv2.inpaint(crop, (~own[y0:y1, x0:x1]).astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
-            dist = cv2.distanceTransform((~own[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5)
-            t = np.clip(dist / max(2.0, 0.5 * width), 0.0, 1.0)[..., None]
-            blend = near * (1 - t) + colours[y0:y1, x0:x1] * t
-            sub = hidden[y0:y1, x0:x1]
-            colours[y0:y1, x0:x1][sub] = blend[sub]
-    return hidden, colours
+            near = cv2.inpaint(crop, (~own).astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+            dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+            t = np.clip(dist[hy - y0, hx - x0] / max(2.0, 0.5 * width), 0.0, 1.0)[:, None]
+            fill = near[hy - y0, hx - x0] * (1 - t) + fill * t
+    return hidden, fill
 
 
 def _own_alpha(alpha: np.ndarray | None) -> bool:
@@ -1346,7 +1344,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         got = _arm_under_cloth(rgbf, a, labels, j, over, kp)
         if got is None:
             continue
-        hid, colours = got
+        hid, fill = got
         # overlapping the arm's own pixels by the seam's width (drawn behind them): no gap opens
         seam = max(2, int(0.003 * max(h, w)))
         region = hid | (dilate_disc(hid, 2 * seam + 1) & (labels == j))
@@ -1357,7 +1355,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         # (a soft edge one pixel wide where the piece ends inside the clothes)
         pa = np.maximum(cv2.blur(shape.astype(np.float32), (3, 3)), cv2.erode(shape.astype(np.uint8), np.ones((3, 3), np.uint8)))
         pa = np.where(shape, pa, 0.0).astype(np.float32)
-        tex = (np.dstack([colours[y0:y1, x0:x1] * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
+        colours = rgbf[y0:y1, x0:x1].copy()
+        hy, hx = np.nonzero(hid)
+        colours[hy - y0, hx - x0] = fill
+        tex = (np.dstack([colours * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
         verts, tris = hull_mesh(shape, pad=2, max_area=max(60.0, (torso_len * 0.12) ** 2))
         verts += np.array([x0, y0], np.float32)
         bones, weights = skin_weights(PARTS[j], verts, kp, present, radius, head_field)
