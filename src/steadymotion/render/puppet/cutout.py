@@ -24,6 +24,15 @@ def segment_distance(px: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.n
     return np.linalg.norm(px - closest, axis=1), u
 
 
+def bone_frame(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels ``(xs, ys)`` in the frame of the bone ``a`` -> ``b``: the distance along it from ``a``
+    and the signed offset across it (positive to the bone's left in image coordinates)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    d = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
+    q = np.stack([xs, ys], 1).astype(np.float64) - a
+    return q @ d, q @ np.array([-d[1], d[0]])
+
+
 def chin_height(face: np.ndarray | None, kp: np.ndarray) -> float | None:
     """The chin's height (face landmark 152) above the shoulder line along the neck -> head axis, in
     head-to-neck lengths; None without a face or a neck."""
@@ -690,12 +699,9 @@ def _beyond_cloth(xs: np.ndarray, ys: np.ndarray, cloth: np.ndarray, a: np.ndarr
     farther to that side than the clothes' nearest pixel in its slice is past them.
     """
     out = np.zeros(len(xs), bool)
-    L = float(np.hypot(*(b - a)))
-    if L < 2 * step or cloth.sum() < 10 or (~cloth).sum() < 10:
+    if float(np.hypot(*(b - a))) < 2 * step or cloth.sum() < 10 or (~cloth).sum() < 10:
         return out
-    d = (b - a) / L
-    q = np.stack([xs, ys], 1).astype(np.float64) - a
-    u, v = q @ d, q @ np.array([-d[1], d[0]])
+    u, v = bone_frame(xs, ys, a, b)
     v = v if v[cloth].mean() > v[~cloth].mean() else -v
     k = np.floor(u / step).astype(int)
     for slot in np.unique(k[cloth]):

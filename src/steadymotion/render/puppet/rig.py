@@ -21,7 +21,7 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, chin_height, edge_elbows, face_hull, part_labels,
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, part_labels,
                                                present_parts, radii, segment_distance, torso_polygon)
 from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, refine_patches,
                                              two_garments)
@@ -774,14 +774,11 @@ UNDER_LIKE = 30.0
 def _slice_widths(mask: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
     """Widths of ``mask`` across the bone ``p0``-``p1`` in slices :data:`UNDER_SLICE` long (the
     slices holding at least three of its pixels)."""
-    p0, p1 = np.asarray(p0, np.float64), np.asarray(p1, np.float64)
-    L = float(np.hypot(*(p1 - p0)))
+    L = float(np.hypot(*(np.asarray(p1, np.float64) - p0)))
     if L < UNDER_SLICE:
         return np.zeros(0)
-    d = (p1 - p0) / L
     ys, xs = np.nonzero(mask)
-    q = np.stack([xs, ys], 1) - p0
-    u, v = q @ d, q @ np.array([-d[1], d[0]])
+    u, v = bone_frame(xs, ys, p0, p1)
     k = np.floor(u / UNDER_SLICE).astype(int)
     out = []
     for b in range(int(L // UNDER_SLICE)):
@@ -819,16 +816,10 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     L = float(np.hypot(*(p1 - p0)))
     if L < 4 * UNDER_SLICE:
         return None
-    d = (p1 - p0) / L
-    nrm = np.array([-d[1], d[0]])
-
-    def coords(m: np.ndarray):
-        ys, xs = np.nonzero(m)
-        q = np.stack([xs, ys], 1) - p0
-        return ys, xs, q @ d, q @ nrm
-
-    ay, ax, au, av = coords(mine)
-    cy, cx, cu, cv = coords(cloth)
+    ay, ax = np.nonzero(mine)
+    cy, cx = np.nonzero(cloth)
+    au, av = bone_frame(ax, ay, p0, p1)
+    cu, cv = bone_frame(cx, cy, p0, p1)
     side = 1.0 if cv.mean() > av.mean() else -1.0  # the clothes' side of the arm
     av, cv = av * side, cv * side
     nb = int(L // UNDER_SLICE)
@@ -890,7 +881,7 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     prof = np.stack([np.interp(idx, idx[have], prof[have, q]) for q in range(3)], 1)
     prof = median_filter(prof, size=(5, 1), mode="nearest")
     hy, hx = np.nonzero(hidden)
-    hu = ((np.stack([hx, hy], 1) - p0) @ d) / UNDER_SLICE - 0.5
+    hu = bone_frame(hx, hy, p0, p1)[0] / UNDER_SLICE - 0.5
     fill = np.stack([np.interp(hu, idx, prof[:, q]) for q in range(3)], 1).astype(np.float32)
     # next to the arm's visible pixels the piece takes their colour (inpainted from those of the
     # arm's own colour, not the hair or shadow on it; Telea 2004), fading to the profile deeper in
