@@ -983,3 +983,79 @@ def test_the_arm_under_the_ruffle_is_stored_with_the_rig(tmp_path):
         np.testing.assert_array_equal(a.texture, b.texture)
         np.testing.assert_array_equal(a.triangles, b.triangles)
         np.testing.assert_allclose(a.weights, b.weights)
+
+
+def _crop_top_and_arm():
+    """A black crop top (textured) with a V neckline of skin, its hem over a bare waist, and a
+    band where a forearm lay across it, over the V's tip and the hem."""
+    rng = np.random.default_rng(5)
+    h, w = 240, 240
+    yy, xx = np.mgrid[0:h, 0:w]
+    skin = np.array([215.0, 165.0, 140.0]) - (yy[..., None] - 120) * 0.1
+    top = np.clip(rng.normal((28, 26, 30), 5, (h, w, 3)), 0, 255)
+    v_neck = (yy < 100) & (np.abs(xx - 120) < (100 - yy) * 0.7)
+    is_top = (yy >= 40) & (yy < 150) & ~v_neck
+    truth = np.where(is_top[..., None], top, skin).clip(0, 255).astype(np.uint8)
+    trunk = (xx >= 20) & (xx < 220)
+    # the forearm: from (180, 60) down across the V's tip and the hem to (60, 170)
+    a, b = np.array([180.0, 60.0]), np.array([60.0, 170.0])
+    d = (b - a) / np.linalg.norm(b - a)
+    rel = np.stack([xx - a[0], yy - a[1]], -1)
+    along, off = rel @ d, rel @ np.array([-d[1], d[0]])
+    hole = trunk & (np.abs(off) < 16) & (along > 0) & (along < np.linalg.norm(b - a))
+    known = trunk & ~cv2.dilate(hole.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    return truth, hole, known, is_top, (np.array([120.0, 0.0]), np.array([120.0, h - 1.0]))
+
+
+def test_an_arm_across_a_v_neckline_is_filled_with_the_top_and_its_hem_runs_on():
+    from steadymotion.render.puppet.fill import fill_across, fill_by_garment
+
+    # given a black top with a V neckline over a bare waist, hidden by an arm lying across it
+    truth, hole, known, is_top, axis = _crop_top_and_arm()
+    img = truth.copy()
+    img[hole] = (230, 190, 170)  # the arm's skin (never a source: not known)
+
+    def scores(out):
+        light = cv2.cvtColor(out, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        dark_top = float((light[hole & is_top] < 80).mean())
+        yy = np.mgrid[0:hole.shape[0], 0:hole.shape[1]][0]
+        skin_waist = float((light[hole & ~is_top & (yy >= 150)] > 150).mean())
+        return dark_top, skin_waist
+
+    # when what the arm hid is filled garment by garment
+    dark_top, skin_waist = scores(fill_by_garment(img, hole, known, *axis, side=240))
+    old_top, old_waist = scores(fill_across(img, hole, known, *axis))
+    print(f"\ntop filled dark {dark_top:.3f} (mirrored across: {old_top:.3f}); "
+          f"waist filled as skin {skin_waist:.3f} ({old_waist:.3f})")
+    # then the top under the arm is the top's black (mirrored across the body, the neckline's skin
+    # came through as a block: 0.75 of it dark) and the waist below its hem is skin: the hem runs on
+    assert dark_top > 0.9 and skin_waist > 0.9, (dark_top, skin_waist)
+
+
+def test_an_arm_across_the_chest_leaves_no_brown_block_in_the_top():
+    from steadymotion.skeleton import PART
+
+    # given raw_0's dancer with her left arm across her black crop top, from the shoulder over the
+    # V neckline's edge down past the top's hem
+    img, rig = _rig("mimicmotion__raw_0.mp4")
+    part, a, rgb = _texture(rig, "torso")
+    x0, y0 = part.box
+    a, rgb = a[:img.shape[0] - y0], rgb[:img.shape[0] - y0]
+    th, tw = a.shape
+    fill = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.99)
+    fill &= rig.labels[y0:y0 + th, x0:x0 + tw] == PART["upper_arm_l"]
+    light = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+    ys, xs = np.nonzero(fill)
+    rows = ys + y0
+    chest = (rows >= 150) & (rows < 260)
+    waist = rows >= 380
+    L = light[ys, xs]
+    mixed = float(((L[chest] >= 60) & (L[chest] < 140)).mean())
+    skin = float((L[waist] >= 140).mean())
+    print(f"\nfilled under the arm: {len(L)} px; chest rows brown mixture {mixed:.3f}, waist skin {skin:.3f}")
+    # when the trunk is filled, then the chest under the arm is the top's black or the neckline's
+    # skin, not the brown mixture of them that mirroring gave (0.285 of the chest rows) ...
+    assert len(L) > 10000 and chest.sum() > 3000 and waist.sum() > 100
+    assert mixed < 0.1, mixed
+    # ... and below the top's hem it is the waist's skin (0.81 before, the rest a brown band)
+    assert skin > 0.95, skin

@@ -223,8 +223,8 @@ EXEMPLAR_REACH = 5
 
 
 def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=None, tilt: float | None = None,
-                  side: int | None = None, patch: int = EXEMPLAR_PATCH, reach: int = EXEMPLAR_REACH
-                  ) -> tuple[np.ndarray, np.ndarray]:
+                  side: int | None = None, patch: int = EXEMPLAR_PATCH, reach: int = EXEMPLAR_REACH,
+                  source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fill ``fill`` (bool) with patches of the ``known`` pixels: exemplar-based inpainting.
 
     Criminisi, Pérez & Toyama 2004 ("Region filling and object removal by exemplar-based image
@@ -248,6 +248,8 @@ def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=
     Without an axis, or with no patch at that height, the patch comes from a window ``reach``
     patches around the target, else from anywhere.
 
+    ``source`` (bool, within ``known``) limits where patches are copied from (one garment's
+    pixels), while all of ``known`` is matched against; all known pixels by default.
     ``side`` is the picture's size that sets the working scale (the crop's own size by default):
     pictures whose long side is over :data:`EXEMPLAR_SIDE` are filled at that size and scaled back.
     Returns the filled picture (uint8, ``rgb`` outside the fill) and the pixels of ``fill`` that
@@ -256,7 +258,8 @@ def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=
     h, w = fill.shape
     done = np.zeros((h, w), bool)
     src = known & ~fill
-    if not fill.any() or not src.any():
+    donor = src if source is None else src & source
+    if not fill.any() or not donor.any():
         return rgb.copy(), done
     scale = min(1.0, EXEMPLAR_SIDE / float(side or max(h, w)))
     if scale < 1.0:
@@ -265,14 +268,15 @@ def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=
         # (a small pixel is filled if any of it is, and a source only if all of it is known)
         f_s = cv2.resize(fill.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0
         k_s = (cv2.resize(src.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0.999) & ~f_s
+        d_s = None if source is None else (cv2.resize(donor.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0.999) & k_s
         ax_s = None if axis is None else [np.asarray(p, np.float64) * (sw / w, sh / h) for p in axis]
-        out_s, done_s = _exemplar(small, f_s, k_s, patch, reach, ax_s, tilt)
+        out_s, done_s = _exemplar(small, f_s, k_s, patch, reach, ax_s, tilt, d_s)
         up = cv2.resize(out_s, (w, h), interpolation=cv2.INTER_CUBIC)
         done = fill & (cv2.resize(done_s.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0)
         out = rgb.copy()
         out[done] = up[done]
         return out, done
-    return _exemplar(rgb, fill, src, patch, reach, axis, tilt)
+    return _exemplar(rgb, fill, src, patch, reach, axis, tilt, None if source is None else donor)
 
 
 #: Two garments meeting at a hem are told apart when their mean colours are this far apart (OpenCV's
@@ -401,8 +405,9 @@ def fill_plain(out: np.ndarray, hole: np.ndarray, known: np.ndarray, centres: np
 
 
 def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, reach: int, axis=None,
-              tilt: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`exemplar_fill` at the working size: ``src`` known pixels, disjoint from ``fill``."""
+              tilt: float | None = None, donor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`exemplar_fill` at the working size: ``src`` known pixels, disjoint from ``fill``;
+    patches are copied from ``donor`` pixels only (all of ``src`` by default)."""
     r = patch // 2
     window = reach * patch
     m = r + 1  # a margin: no patch reaches past the padded picture
@@ -414,9 +419,9 @@ def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, re
     todo = pad(fill.astype(np.uint8)).astype(bool)
     kn = pad(src.astype(np.uint8)).astype(bool)
     H, W = todo.shape
-    # a patch is a candidate source only if all of it is known
-    valid = cv2.erode(kn.astype(np.uint8), np.ones((patch, patch), np.uint8), borderType=cv2.BORDER_CONSTANT,
-                      borderValue=0).astype(bool)
+    # a patch is a candidate source only if all of it is known (and a donor)
+    valid = cv2.erode((kn if donor is None else pad(donor.astype(np.uint8)).astype(bool) & kn).astype(np.uint8),
+                      np.ones((patch, patch), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
     if not valid.any():
         return rgb.copy(), np.zeros_like(fill)
     conf = kn.astype(np.float32)
@@ -443,6 +448,7 @@ def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, re
         priority[y0:y1, x0:x1] = p[y0 - a0:y1 - a0, x0 - b0:x1 - b0]
 
     update(m, H - m, m, W - m)
+    nearest = None  # the nearest source per pixel (a distance transform's indices), when needed
     while True:
         cy, cx = divmod(int(np.argmax(priority)), W)
         if priority[cy, cx] < 0:
@@ -458,11 +464,17 @@ def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, re
                     sy0, sy1, sx0, sx1 = a0 + cys.min() - r, a0 + cys.max() + r + 1, b0 + cxs.min() - r, b0 + cxs.max() + r + 1
                     ok = cand[sy0 + r - a0:sy1 - r - a0, sx0 + r - b0:sx1 - r - b0]
                     break
-        if ok is None:  # else those in a window around it, else anywhere
+        if ok is None:  # else those in a window around it, else around the nearest source
             sy0, sy1 = max(0, cy - window - r), min(H, cy + window + r + 1)
             sx0, sx1 = max(0, cx - window - r), min(W, cx + window + r + 1)
             if not valid[sy0 + r:sy1 - r, sx0 + r:sx1 - r].any():
-                sy0, sy1, sx0, sx1 = 0, H, 0, W
+                if nearest is None:
+                    from scipy.ndimage import distance_transform_edt
+
+                    nearest = distance_transform_edt(~valid, return_indices=True)[1]
+                ny, nx = int(nearest[0][cy, cx]), int(nearest[1][cy, cx])
+                sy0, sy1 = max(0, ny - window - r), min(H, ny + window + r + 1)
+                sx0, sx1 = max(0, nx - window - r), min(W, nx + window + r + 1)
             ok = valid[sy0 + r:sy1 - r, sx0 + r:sx1 - r]
         mask = np.repeat(kn[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
         ssd = cv2.matchTemplate(img[sy0:sy1, sx0:sx1], img[y0:y1, x0:x1], cv2.TM_SQDIFF, mask=mask)
@@ -628,3 +640,215 @@ def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int,
     sol = g[ys, xs] + np.clip(sol - g[ys, xs], -max_shift, max_shift)
     out[ys, xs] = sol.clip(0, 255).round().astype(out.dtype)
     return out
+
+
+#: Garment colour classes (OpenCV's 8-bit CIELAB) nearer than this are one garment: the lit and
+#: shaded sides of one cloth, skin in and out of shadow.
+GARMENT_MERGE = 40.0
+#: At most this many garments are told apart around a fill (k-means classes before merging).
+GARMENTS = 3
+#: A garment's patches are copied from its pixels within this percentile of their colour distance
+#: to its median (the rest: hair lying on it, highlights, a print).
+DONOR_USUAL = 80
+
+
+def garment_map(rgb: np.ndarray, known: np.ndarray, box: tuple[slice, slice], k: int = GARMENTS) -> np.ndarray:
+    """Which garment each ``known`` pixel wears (int8 class, -1 elsewhere), from the known pixels in ``box``.
+
+    Their colours (CIELAB, lightly blurred) are split into ``k`` classes (k-means, Lloyd 1982);
+    classes whose means lie within :data:`GARMENT_MERGE` of each other are one garment. Every known
+    pixel takes the nearest garment's class, then the majority of its 5x5 neighbourhood (a mode
+    filter: a necklace's pearls or a fold's highlight are not a garment of their own).
+    """
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    sample = lab[box][known[box]]
+    out = np.full(known.shape, -1, np.int8)
+    if len(sample) < k:
+        out[known] = 0
+        return out
+    cv2.setRNGSeed(0)
+    _, idx, centres = cv2.kmeans(sample, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5), 3,
+                                 cv2.KMEANS_PP_CENTERS)
+    count = np.bincount(idx.ravel(), minlength=k).astype(np.float64)
+    groups = [[i] for i in range(k) if count[i] > 0]
+    while len(groups) > 1:  # merge the closest pair of garments while any pair is within GARMENT_MERGE
+        means = [np.average(centres[g], axis=0, weights=count[g]) for g in groups]
+        pairs = [(float(np.linalg.norm(means[i] - means[j])), i, j) for i in range(len(groups)) for j in range(i + 1, len(groups))]
+        d, i, j = min(pairs)
+        if d >= GARMENT_MERGE:
+            break
+        groups[i] = groups[i] + groups.pop(j)
+    means = np.array([np.average(centres[g], axis=0, weights=count[g]) for g in groups], np.float32)
+    nearest = np.argmin(np.stack([np.linalg.norm(lab - m, axis=-1) for m in means], -1), -1)
+    votes = np.stack([cv2.boxFilter(((nearest == i) & known).astype(np.float32), -1, (5, 5)) for i in range(len(means))], -1)
+    out[known] = np.argmax(votes, -1)[known]
+    return out
+
+
+def _walk_across(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, perp: np.ndarray, ys: np.ndarray,
+                 xs: np.ndarray, slack: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """For each hole pixel (``ys``, ``xs``): the garment of the first known pixel on a straight walk
+    along ``perp`` and along ``-perp`` (-1 where the walk leaves the picture or crosses more than
+    ``slack`` pixels in a row that are neither hole nor known: it has left the part), and how many
+    pixels away it lies."""
+    h, w = hole.shape
+    p = np.stack([xs, ys], 1).astype(np.float64)
+    found, far = [], []
+    for sign in (1.0, -1.0):
+        hit = np.full(len(xs), -1, np.int16)
+        steps = np.full(len(xs), np.inf)
+        todo = np.ones(len(xs), bool)
+        off = np.zeros(len(xs), np.int32)  # pixels in a row off the hole and the known
+        for k in range(1, max(h, w)):
+            if not todo.any():
+                break
+            idx = np.flatnonzero(todo)
+            q = np.round(p[idx] + sign * k * perp).astype(np.int64)
+            inside = (q[:, 0] >= 0) & (q[:, 0] < w) & (q[:, 1] >= 0) & (q[:, 1] < h)
+            todo[idx[~inside]] = False
+            idx, q = idx[inside], q[inside]
+            g = garment[q[:, 1], q[:, 0]]
+            kn = known[q[:, 1], q[:, 0]] & (g >= 0)
+            hit[idx[kn]] = g[kn]
+            steps[idx[kn]] = k
+            todo[idx[kn]] = False
+            out_ = ~kn & ~hole[q[:, 1], q[:, 0]]
+            off[idx] = np.where(out_, off[idx] + 1, 0)
+            todo[idx[out_ & (off[idx] > slack)]] = False
+        found.append(hit)
+        far.append(steps)
+    return found, far
+
+
+#: A garment met on one side only (the other is the part's outline) is taken as the hidden one up to
+#: this share of the picture's long side away; farther, the nearest agreeing pixel decides.
+ONE_SIDE_REACH = 1.0
+
+
+def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a, axis_b,
+                    side: int | None = None) -> np.ndarray:
+    """Which garment lies under each ``hole`` pixel (int8; -1 where nothing across the body says).
+
+    Clothes on a body part run in bands across it (:func:`fill_across`), so a hidden pixel wears
+    the garment met on both sides when walking across the part (perpendicular to its axis
+    ``axis_a -> axis_b``) to the nearest known pixels, where the two agree. Where they differ (an
+    arm across a V neckline: skin on one side, the top on the other) or only one side is known
+    (the other is the part's outline), the pixel takes the nearest agreeing pixel of its own line
+    across the part (the waist below a top's hem, continued under the arm at the hem's height),
+    else the one side's garment when it lies within :data:`ONE_SIDE_REACH` of the picture's long
+    side ``side`` (the blouse beside a raised arm, up to the trunk's outline; farther, a V
+    neckline's skin beside an arm across the chest would be carried through the whole top), else
+    the nearest agreeing pixel anywhere. The garments' layout is completed before their texture,
+    as in structure-guided completion (Sun, Yuan, Jia & Shum 2005, "Image completion with
+    structure propagation").
+    """
+    out = np.full(hole.shape, -1, np.int8)
+    ys, xs = np.nonzero(hole)
+    if not len(ys):
+        return out
+    a, b = np.asarray(axis_a, np.float64), np.asarray(axis_b, np.float64)
+    ax = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
+    perp = np.array([-ax[1], ax[0]])
+    # (a walk may cross the band left out between the hole and the known pixels, and a little more)
+    from scipy.ndimage import distance_transform_edt
+
+    gap = float(distance_transform_edt(~hole)[known].min()) if known.any() else 0.0
+    (g1, g2), (d1, d2) = _walk_across(garment, hole, known, perp, ys, xs, int(2 * gap) + 3)
+    agree = (g1 == g2) & (g1 >= 0)
+    one = (g1 < 0) ^ (g2 < 0)
+    near = np.minimum(d1, d2) <= ONE_SIDE_REACH * float(side or max(hole.shape))
+    lab = np.where(agree, g1, -1).astype(np.int16)
+    rel = np.stack([xs, ys], 1) - a
+    line = np.round(rel @ ax).astype(np.int64)
+    across = rel @ perp
+    # each piece of the hole on its own (the fill under the chin says nothing of the chest's)
+    from scipy.ndimage import label as components
+
+    comp = components(hole, structure=np.ones((3, 3), bool))[0][ys, xs]
+    for c in np.unique(comp):
+        mine = comp == c
+        todo = mine & ~agree & ((g1 >= 0) | (g2 >= 0))
+        if not (mine & agree).any():
+            lab[todo & one] = np.maximum(g1, g2)[todo & one]
+            continue
+        for t in np.unique(line[todo]):
+            row = line == t
+            src = np.flatnonzero(row & mine & agree)
+            if not len(src):
+                continue
+            tgt = np.flatnonzero(row & todo)
+            lab[tgt] = g1[src[np.abs(across[tgt, None] - across[None, src]).argmin(1)]]
+        take = todo & (lab < 0) & one & near
+        lab[take] = np.maximum(g1, g2)[take]
+        left = np.flatnonzero(todo & (lab < 0))
+        if len(left):
+            src = np.flatnonzero(mine & agree)
+            from scipy.spatial import cKDTree
+
+            _, j = cKDTree(np.stack([xs[src], ys[src]], 1)).query(np.stack([xs[left], ys[left]], 1))
+            lab[left] = g1[src[j]]
+    out[ys, xs] = lab
+    return out
+
+
+def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a, axis_b, side: int | None = None) -> np.ndarray:
+    """Fill ``hole`` garment by garment: first which garment lies where (:func:`hidden_garments`),
+    then each garment's share with patches of that garment only (:func:`exemplar_fill`, patches at
+    the same height along the axis first), voted over together (:func:`refine_patches`).
+
+    What an arm across a trunk hides is a band of it spanning several garments (a black top's
+    V neckline, its hem, the bare waist below). Continued across the body pixel by pixel
+    (:func:`fill_across`), the neckline's skin was mirrored into the top as a brown block and the
+    top's shading repeated in stripes; copied patch by patch from anywhere, garments' edges break
+    into blocks. Here each garment's edge is continued at its own height and each garment keeps its
+    own texture. Pixels that nothing across the body reaches (under the chin, where walking across
+    leaves the trunk) and holes with too little known around them are filled by :func:`fill_across`.
+    Returns a copy of ``rgb`` (uint8) with ``hole`` filled.
+    """
+    if not hole.any():
+        return rgb.copy()
+    box = _near_box(hole)
+    if (known[box] & ~hole[box]).sum() < 200:
+        return fill_across(rgb, hole, known, axis_a, axis_b)
+    # the fill spans the gap left between the hole and the known pixels (the part's pixels right
+    # beside what hid it, not trusted as a source): its garments are read across that gap too
+    from scipy.ndimage import distance_transform_edt
+
+    dist = distance_transform_edt(~hole)
+    gap = float(dist[known].min()) if known.any() else 0.0
+    work = hole | (~known & (dist <= gap + 1))
+    garment = garment_map(rgb, known, box)
+    # (colours over a patch's width: a textured cloth's grain is not an unusual colour)
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (EXEMPLAR_PATCH, EXEMPLAR_PATCH), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    under = hidden_garments(garment, work, known, axis_a, axis_b, side)
+    if (under[hole] < 0).all():
+        return fill_across(rgb, hole, known, axis_a, axis_b)
+    out = rgb.copy()
+    reached = np.zeros_like(hole)
+    for g in range(int(garment.max()) + 1):
+        target = work & (under == g)
+        if not target.any():
+            continue
+        # (a garment's own pixels away from its edges: the mixed colours along a neckline would
+        # line the fill with a third tone; and of its usual colours: not the hair lying on it)
+        donor = cv2.erode((known & (garment == g)).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if donor.sum() >= 50:
+            d = np.linalg.norm(lab[donor] - np.median(lab[donor], axis=0), axis=1)
+            usual = np.zeros_like(donor)
+            usual[donor] = d <= np.percentile(d, DONOR_USUAL)
+            donor = usual
+        if donor.sum() < 50:
+            donor = known & (garment == g)
+        filled, got = exemplar_fill(out, target, (known & ~work) | reached, axis=(axis_a, axis_b), side=side, source=donor)
+        out[got] = filled[got]
+        reached |= got
+    if reached.any():
+        out = refine_patches(out, work & reached, known & ~work)
+    res = rgb.copy()
+    done = hole & reached
+    res[done] = out[done]
+    rest = hole & ~reached
+    if rest.any():
+        across = fill_across(rgb, rest, (known & ~work) | done, axis_a, axis_b)
+        res[rest] = across[rest]
+    return res

@@ -23,7 +23,7 @@ from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, part_labels,
                                                present_parts, radii, segment_distance, torso_polygon)
-from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_across, fill_plain, inpaint_multiscale, refine_patches,
+from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_by_garment, fill_plain, inpaint_multiscale, refine_patches,
                                              two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -1256,9 +1256,11 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # the garment's own texture, patch by patch, bridging the band left out next to the
                 # front part (an arm beside the trunk, a hand on a thigh's side); what an arm across
                 # the trunk hides (a band across its axis, below the neck) and what no patch reaches
-                # is mirrored across the body: patches copied across a whole band of the trunk
-                # break its garments' edges into blocks (a hand over a thigh's axis is still patched:
-                # mirrored, its fill spans the hem and the thigh as a pale hand-shaped patch)
+                # is filled garment by garment: which garment lies where is read across the body
+                # first, then each is patched from its own pixels (patches copied from anywhere
+                # across a whole band of the trunk break its garments' edges into blocks; a hand
+                # over a thigh's axis is still patched: mirrored, its fill spans the hem and the
+                # thigh as a pale hand-shaped patch)
                 c8 = (color * 255).astype(np.uint8)
                 axis = (kp[KP[ends[0]], :2] - off, kp[KP[ends[1]], :2] - off)
                 across = np.zeros_like(hid)
@@ -1286,7 +1288,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                     filled = refine_patches(filled, target & reached, known)
                 rest = hid & ~reached
                 if rest.any():
-                    filled = fill_across(filled, rest, known | (reached & hid), *axis)
+                    filled = fill_by_garment(filled, rest, known | (reached & hid), *axis, side=max(h, w))
                 if spec.name != "torso":
                     # a leg's fill takes the tone of the leg's own pixels around it (of each garment
                     # it spans; bare skin filled smooth)
