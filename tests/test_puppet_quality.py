@@ -1059,3 +1059,36 @@ def test_an_arm_across_the_chest_leaves_no_brown_block_in_the_top():
     assert mixed < 0.1, mixed
     # ... and below the top's hem it is the waist's skin (0.81 before, the rest a brown band)
     assert skin > 0.95, skin
+
+
+def _median_width(rig, part: str) -> float:
+    """The median width (px) of ``part``'s label across its bone, over the bone's middle 60 %."""
+    from steadymotion.render.puppet.cutout import bone_frame
+    from steadymotion.skeleton import KP, PART, PARTS
+
+    spec = PARTS[PART[part]]
+    a, b = rig.rest[KP[spec.a], :2], rig.rest[KP[spec.b], :2]
+    ys, xs = np.nonzero(rig.labels == PART[part])
+    u, v = bone_frame(xs, ys, a, b)
+    L = float(np.hypot(*(b - a)))
+    widths = [np.ptp(v[(u >= s) & (u < s + 4)]) for s in np.arange(0.2 * L, 0.8 * L, 4) if ((u >= s) & (u < s + 4)).sum() > 2]
+    return float(np.median(widths))
+
+
+def test_a_sleeve_across_a_top_of_its_colour_takes_no_slab_of_the_top():
+    from steadymotion.skeleton import PART
+
+    # given raw_0's dancer with her left arm, in the black sleeve of her black top, across her
+    # chest (no colour edge on either side of it), and anyone-1 with puffy white sleeves beside
+    # a white blouse (wider than the arm's capsule, along the body's sides)
+    _, raw = _rig("mimicmotion__raw_0.mp4")
+    _, puffy = _rig("mooreanimateanyone__anyone-1.png")
+    # when they are rigged, then the arm across the top is a little over its radius each side of
+    # its bone, not its whole capsule (102 px, 3 radii: it carried a slab of the top away) ...
+    across = _median_width(raw, "upper_arm_l")
+    r = float(raw.radius[PART["upper_arm_l"]])
+    print(f"\nraw_0 left upper arm {across:.1f} px wide (radius {r:.1f}); anyone-1's sleeves "
+          f"{_median_width(puffy, 'upper_arm_l'):.1f} / {_median_width(puffy, 'upper_arm_r'):.1f} px")
+    assert across < 2.4 * r, (across, r)
+    # ... while puffy sleeves hanging beside the body keep their whole width (64 and 67 px)
+    assert _median_width(puffy, "upper_arm_l") > 60 and _median_width(puffy, "upper_arm_r") > 60

@@ -213,18 +213,82 @@ def _labels(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, mask: np.nd
     return out
 
 
+#: An arm the colour cut could not tell from the body on either side reaches this share of its
+#: capsule's half-width (1.5 radii) on both, over at least :data:`ARM_UNCUT_SHARE` of its bone's
+#: middle; it is cut back to :data:`ARM_UNCUT_KEEP` radii from the bone there.
+ARM_UNCUT_REACH = 1.4 / 1.5
+ARM_UNCUT_SHARE = 0.5
+ARM_UNCUT_KEEP = 1.1
+#: Length (px) of the slices across a bone in which :func:`_unseparated_sides` measures the arm.
+ARM_SLICE = 4.0
+
+
+def _unseparated_sides(arm: np.ndarray, person: np.ndarray, trunk: np.ndarray, a: np.ndarray, b: np.ndarray,
+                       r: float) -> np.ndarray:
+    """The pixels of ``arm`` to give back to the body where the colour cut found no edge on either
+    side of the bone ``a -> b`` (radius ``r``): an arm lying across the trunk in a sleeve of the
+    top's colour (a black sleeve over a black crop top) kept its whole capsule, half again as wide
+    as the arm, and carried a slab of the top away when it moved.
+
+    The arm is measured in slices :data:`ARM_SLICE` long across the middle 60 % of its bone; where
+    in at least :data:`ARM_UNCUT_SHARE` of them the bone lies inside the ``trunk``'s quadrilateral
+    (shoulders to hips: the arm crosses in front of the trunk; an arm hanging beside it in a puffy
+    sleeve wider than its capsule is not cut), it reaches :data:`ARM_UNCUT_REACH` of the capsule's
+    half-width on both sides and the person goes on past the capsule on both, its pixels farther than :data:`ARM_UNCUT_KEEP`
+    radii from the bone go back to the body, except those within half a radius of the person's
+    outline (there the arm's own edge is the silhouette: a strip of it left on the trunk would show).
+    """
+    out = np.zeros_like(arm)
+    L = float(np.hypot(*(b - a)))
+    ys, xs = np.nonzero(arm)
+    if L < 4 * ARM_SLICE or not len(xs):
+        return out
+    u, v = bone_frame(xs, ys, a, b)
+    h, w = person.shape
+    d = (b - a) / L
+    n = np.array([-d[1], d[0]])
+    cap = 1.5 * r
+    both, seen = 0, 0
+    for s in np.arange(0.2 * L, 0.8 * L, ARM_SLICE):
+        sel = (u >= s) & (u < s + ARM_SLICE)
+        if not sel.any():
+            continue
+        seen += 1
+        if v[sel].max() < ARM_UNCUT_REACH * cap or v[sel].min() > -ARM_UNCUT_REACH * cap:
+            continue
+        c = a + (s + 0.5 * ARM_SLICE) * d
+        ci = np.round(c).astype(int)
+        if not (0 <= ci[0] < w and 0 <= ci[1] < h and trunk[ci[1], ci[0]]):
+            continue
+        past = [np.round(c + sign * 1.15 * cap * n).astype(int) for sign in (1, -1)]
+        both += all(0 <= q[0] < w and 0 <= q[1] < h and person[q[1], q[0]] for q in past)
+    if not seen or both < ARM_UNCUT_SHARE * seen:
+        return out
+    dist, _ = segment_distance(np.stack([xs, ys], 1).astype(np.float64), a, b)
+    inside = cv2.distanceTransform(person.astype(np.uint8), cv2.DIST_L2, 5)[ys, xs]
+    far = (dist > ARM_UNCUT_KEEP * r) & (inside > 0.5 * r)
+    out[ys[far], xs[far]] = True
+    return out
+
+
 def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray, person: np.ndarray,
-               hands: np.ndarray | None) -> dict[int, np.ndarray]:
+               hands: np.ndarray | None, uncut: set[int] | None = None) -> dict[int, np.ndarray]:
     """Pixel masks of the arms and hands, cut from the torso by colour where the skeleton alone cannot.
 
     Hands: the hull of MediaPipe's 21 hand landmarks, grown by a quarter of the palm, when the hand
     was found. Arms: GrabCut (Rother, Kolmogorov & Blake 2004) in the arm's neighbourhood, seeded
     with the bone line as sure foreground, its capsule as probable foreground and everything
     outside the person as background; the result is split between upper arm and forearm by the
-    nearer bone. A sleeve the colour of the shirt cannot be separated this way; the capsule is kept.
+    nearer bone. A sleeve the colour of the shirt cannot be separated this way: where the arm lies
+    over the body, it is cut back to a little over its radius (:func:`_unseparated_sides`), and
+    its index is added to ``uncut`` when given.
     """
     h, w = person.shape
     out: dict[int, np.ndarray] = {}
+    trunk = np.zeros((h, w), np.uint8)
+    if present[PART["torso"]]:
+        cv2.fillConvexPoly(trunk, torso_polygon(kp, radius[PART["torso"]], widen=0.0).round().astype(np.int32), 1)
+    trunk = trunk.astype(bool)
     for k, side in enumerate(("l", "r")):
         names = (f"upper_arm_{side}", f"forearm_{side}", f"hand_{side}")
         idx = [PART[n] for n in names]
@@ -276,6 +340,12 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
                 arm = np.isin(comp, keep[keep > 0])
             except cv2.error:
                 pass
+        for a, b, pi in segs:
+            cut_back = _unseparated_sides(arm, pers, trunk[y0:y1, x0:x1], a - off, b - off, float(radius[pi]))
+            if cut_back.any():
+                arm &= ~cut_back
+                if uncut is not None:
+                    uncut.add(pi)
         # the bone's own core always belongs to the arm (hair lying over it moves with it) so an
         # arm the colour cut lost cannot leave its joint uncovered when it moves
         # (not the forearm's last sixth: a wrist resting on shorts would carry a strip of them along)
@@ -712,7 +782,7 @@ def _beyond_cloth(xs: np.ndarray, ys: np.ndarray, cloth: np.ndarray, a: np.ndarr
 
 
 def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
-                         over_arms: dict[int, np.ndarray] | None = None) -> None:
+                         over_arms: dict[int, np.ndarray] | None = None, skip: set[int] | None = None) -> None:
     """Give the body back its clothes that the arm's colour cut took (in place).
 
     The inverse of :func:`_reclaim_arm_edges`: a forearm hanging against dark shorts takes the
@@ -739,7 +809,8 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
       (:func:`_beyond_cloth`).
 
     ``over_arms``, when given, receives per upper arm the mask of the pixels given back: the
-    clothes lying over it, under which the arm goes on (:func:`.rig._arm_under_cloth`).
+    clothes lying over it, under which the arm goes on (:func:`.rig._arm_under_cloth`). The arm
+    parts in ``skip`` are left as they are.
     """
     from scipy.ndimage import distance_transform_edt
 
@@ -754,7 +825,7 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
     for name in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r"):
         j = PART[name]
         mine_px = labels == j
-        if not present[j] or mine_px.sum() < 50:
+        if not present[j] or mine_px.sum() < 50 or j in (skip or ()):
             continue
         r = float(radius[j])
         edge = mine_px & (dist <= max(2.0, 0.35 * r))
@@ -1119,7 +1190,8 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     hands = pose.hands[0] if pose.hands_present[0].any() else None
     if hands is not None:
         hands = np.where(pose.hands_present[0][:, None, None], hands, np.nan)
-    refined = _arm_masks(rgb, kp, present, radius, a > 0.15, hands)
+    uncut: set[int] = set()
+    refined = _arm_masks(rgb, kp, present, radius, a > 0.15, hands, uncut)
     from scipy.ndimage import distance_transform_edt
 
     arm_ids = list(refined)
@@ -1145,7 +1217,8 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     _trunk_slivers_to_arms(labels, kp, present, radius)
     skirt_to_torso(labels, rgb, a, kp, present)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
-    _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms)
+    # (not on an arm the colour cut could not tell from the body: its colours say nothing there)
+    _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms, skip=uncut)
     _islands_to_neighbours(labels, present, radius)
     _necked_pieces_to_neighbours(labels, present, radius)
     _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)

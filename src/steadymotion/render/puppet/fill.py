@@ -649,7 +649,7 @@ GARMENT_MERGE = 40.0
 GARMENTS = 3
 #: A garment's patches are copied from its pixels within this percentile of their colour distance
 #: to its median (the rest: hair lying on it, highlights, a print).
-DONOR_USUAL = 80
+DONOR_USUAL = 95
 
 
 def garment_map(rgb: np.ndarray, known: np.ndarray, box: tuple[slice, slice], k: int = GARMENTS) -> np.ndarray:
