@@ -720,14 +720,8 @@ def _walk_across(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, perp:
     return found, far
 
 
-#: A garment met on one side only (the other is the part's outline) is taken as the hidden one up to
-#: this share of the picture's long side away; farther, the nearest agreeing pixel decides.
-ONE_SIDE_REACH = 1.0
-
-
-def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a, axis_b,
-                    side: int | None = None) -> np.ndarray:
-    """Which garment lies under each ``hole`` pixel (int8; -1 where nothing across the body says).
+def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a, axis_b) -> np.ndarray:
+    """Which garment lies under each ``hole`` pixel (int8; -1 where no walk meets a known pixel).
 
     Clothes on a body part run in bands across it (:func:`fill_across`), so a hidden pixel wears
     the garment met on both sides when walking across the part (perpendicular to its axis
@@ -735,12 +729,13 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     arm across a V neckline: skin on one side, the top on the other) or only one side is known
     (the other is the part's outline), the pixel takes the nearest agreeing pixel of its own line
     across the part (the waist below a top's hem, continued under the arm at the hem's height),
-    else the one side's garment when it lies within :data:`ONE_SIDE_REACH` of the picture's long
-    side ``side`` (the blouse beside a raised arm, up to the trunk's outline; farther, a V
-    neckline's skin beside an arm across the chest would be carried through the whole top), else
-    the nearest agreeing pixel anywhere. The garments' layout is completed before their texture,
-    as in structure-guided completion (Sun, Yuan, Jia & Shum 2005, "Image completion with
-    structure propagation").
+    else the one side's garment (the blouse beside a raised arm, up to the trunk's outline), else
+    the nearest agreeing pixel of its piece of the hole. A pixel from which walking across meets
+    nothing (under the chin: both ways leave the trunk) is left at -1. (Taking the garment met
+    walking down the axis there put the neck's skin beside the shirt's colour in blocks with
+    straight edges: worse than the mirror fill.) The garments' layout is
+    completed before their texture, as in structure-guided completion (Sun, Yuan, Jia & Shum 2005,
+    "Image completion with structure propagation").
     """
     out = np.full(hole.shape, -1, np.int8)
     ys, xs = np.nonzero(hole)
@@ -751,40 +746,35 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     perp = np.array([-ax[1], ax[0]])
     # (a walk may cross the band left out between the hole and the known pixels, and a little more)
     from scipy.ndimage import distance_transform_edt
+    from scipy.ndimage import label as components
+    from scipy.spatial import cKDTree
 
     gap = float(distance_transform_edt(~hole)[known].min()) if known.any() else 0.0
-    (g1, g2), (d1, d2) = _walk_across(garment, hole, known, perp, ys, xs, int(2 * gap) + 3)
+    slack = int(2 * gap) + 3
+    (g1, g2), _ = _walk_across(garment, hole, known, perp, ys, xs, slack)
     agree = (g1 == g2) & (g1 >= 0)
     one = (g1 < 0) ^ (g2 < 0)
-    near = np.minimum(d1, d2) <= ONE_SIDE_REACH * float(side or max(hole.shape))
     lab = np.where(agree, g1, -1).astype(np.int16)
     rel = np.stack([xs, ys], 1) - a
     line = np.round(rel @ ax).astype(np.int64)
     across = rel @ perp
     # each piece of the hole on its own (the fill under the chin says nothing of the chest's)
-    from scipy.ndimage import label as components
-
     comp = components(hole, structure=np.ones((3, 3), bool))[0][ys, xs]
     for c in np.unique(comp):
         mine = comp == c
         todo = mine & ~agree & ((g1 >= 0) | (g2 >= 0))
-        if not (mine & agree).any():
-            lab[todo & one] = np.maximum(g1, g2)[todo & one]
-            continue
-        for t in np.unique(line[todo]):
-            row = line == t
-            src = np.flatnonzero(row & mine & agree)
-            if not len(src):
-                continue
-            tgt = np.flatnonzero(row & todo)
-            lab[tgt] = g1[src[np.abs(across[tgt, None] - across[None, src]).argmin(1)]]
-        take = todo & (lab < 0) & one & near
+        if (mine & agree).any():
+            for t in np.unique(line[todo]):
+                row = line == t
+                src = np.flatnonzero(row & mine & agree)
+                if len(src):
+                    tgt = np.flatnonzero(row & todo)
+                    lab[tgt] = g1[src[np.abs(across[tgt, None] - across[None, src]).argmin(1)]]
+        take = todo & (lab < 0) & one
         lab[take] = np.maximum(g1, g2)[take]
         left = np.flatnonzero(todo & (lab < 0))
         if len(left):
             src = np.flatnonzero(mine & agree)
-            from scipy.spatial import cKDTree
-
             _, j = cKDTree(np.stack([xs[src], ys[src]], 1)).query(np.stack([xs[left], ys[left]], 1))
             lab[left] = g1[src[j]]
     out[ys, xs] = lab
@@ -801,8 +791,8 @@ def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a
     (:func:`fill_across`), the neckline's skin was mirrored into the top as a brown block and the
     top's shading repeated in stripes; copied patch by patch from anywhere, garments' edges break
     into blocks. Here each garment's edge is continued at its own height and each garment keeps its
-    own texture. Pixels that nothing across the body reaches (under the chin, where walking across
-    leaves the trunk) and holes with too little known around them are filled by :func:`fill_across`.
+    own texture. Pixels that no walk reaches and holes with too little known around them are filled
+    by :func:`fill_across`.
     Returns a copy of ``rgb`` (uint8) with ``hole`` filled.
     """
     if not hole.any():
@@ -820,7 +810,7 @@ def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a
     garment = garment_map(rgb, known, box)
     # (colours over a patch's width: a textured cloth's grain is not an unusual colour)
     lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (EXEMPLAR_PATCH, EXEMPLAR_PATCH), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    under = hidden_garments(garment, work, known, axis_a, axis_b, side)
+    under = hidden_garments(garment, work, known, axis_a, axis_b)
     if (under[hole] < 0).all():
         return fill_across(rgb, hole, known, axis_a, axis_b)
     out = rgb.copy()
