@@ -1092,3 +1092,24 @@ def test_a_sleeve_across_a_top_of_its_colour_takes_no_slab_of_the_top():
     assert across < 2.4 * r, (across, r)
     # ... while puffy sleeves hanging beside the body keep their whole width (64 and 67 px)
     assert _median_width(puffy, "upper_arm_l") > 60 and _median_width(puffy, "upper_arm_r") > 60
+
+
+def test_a_forearm_running_off_the_bottom_edge_moves_with_its_arm():
+    from steadymotion.pipelines.reenact import self_reenactment
+    from steadymotion.skeleton import KP, PART
+
+    # given raw_0's half-body dancer, whose right forearm runs down from her elbow to the picture's
+    # bottom edge with its hand cut off (MediaPipe sees that wrist at 0.34: below "seen")
+    img, rig = _rig("mimicmotion__raw_0.mp4")
+    # when she is rigged, then the forearm is a part of its own along that line (before, the
+    # sleeve was the torso's: it stayed on the waist as a black block when the arm rose) ...
+    assert rig.present[PART["forearm_r"]] and not rig.present[PART["hand_r"]]
+    e, w = rig.rest[KP["elbow_r"], :2], rig.rest[KP["wrist_r"], :2]
+    line = np.round(e + np.linspace(0.15, 1.0, 30)[:, None] * (w - e)).astype(int)
+    on = rig.labels[line[:, 1], line[:, 0]] == PART["forearm_r"]
+    # ... and animated by her own clip, it follows the real forearm (before: 110-130 degrees off)
+    s = self_reenactment(media_path("mimicmotion__raw_0.mp4"), seconds=4.0)
+    print(f"\nforearm line on the part {on.mean():.2f}; limbs {s.limb_error_deg}; SSIM {s.ssim:.3f} vs {s.frozen_ssim:.3f}")
+    assert on.mean() > 0.8
+    assert s.limb_error_deg.get("right forearm", 180.0) < 45.0, s.limb_error_deg
+    assert s.ssim > s.frozen_ssim + 0.01

@@ -97,12 +97,48 @@ def edge_elbows(kp: np.ndarray, vis: np.ndarray, w: int, h: int) -> dict[str, np
     return out
 
 
+#: A wrist seen this surely (below :data:`~steadymotion.skeleton.VISIBLE`) still places its forearm
+#: when the elbow is seen: a forearm running down to the picture's bottom edge with its hand cut off
+#: (MediaPipe doubts the wrist of a hand it cannot see). :func:`forearm_shown` checks the pixels.
+WEAK_WRIST = 0.25
+
+
+def weak_forearms(kp: np.ndarray, vis: np.ndarray, w: int, h: int) -> set[str]:
+    """Sides (``"l"``, ``"r"``) whose forearm is placed by a weakly seen wrist (:data:`WEAK_WRIST`
+    to :data:`~steadymotion.skeleton.VISIBLE`) inside the picture, below a seen elbow."""
+    cut = cut_by_frame(kp[:, :2], (w, h))
+    out = set()
+    for s in "lr":
+        e, r = KP[f"elbow_{s}"], KP[f"wrist_{s}"]
+        if (vis[e] >= VISIBLE and WEAK_WRIST <= vis[r] < VISIBLE and not cut[e] and not cut[r]
+                and _in_image(kp[e, :2], w, h) and _in_image(kp[r, :2], w, h)):
+            out.add(s)
+    return out
+
+
+def forearm_shown(kp: np.ndarray, side: str, person: np.ndarray, share: float = 0.9) -> bool:
+    """Whether the person mask covers ``share`` of the line from ``side``'s elbow to its wrist (a
+    weakly seen forearm is rigged only where the picture shows a limb along it)."""
+    a, b = kp[KP[f"elbow_{side}"], :2], kp[KP[f"wrist_{side}"], :2]
+    h, w = person.shape
+    t = np.linspace(0.0, 1.0, 25)
+    p = np.round(a + t[:, None] * (b - a)).astype(int)
+    inside = (p[:, 0] >= 0) & (p[:, 0] < w) & (p[:, 1] >= 0) & (p[:, 1] < h)
+    return bool(inside.all() and person[p[:, 1], p[:, 0]].mean() >= share)
+
+
 def present_parts(kp: np.ndarray, vis: np.ndarray, w: int, h: int, edge: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Parts the image shows: both joints seen and inside it (arms cut by the frame's edge are not,
     :func:`steadymotion.skeleton.cut_by_frame`: their pixels stay with the part above them), except
     the forearm and hand of an arm with a virtual elbow (``edge``, :func:`edge_elbows`, already
-    placed in ``kp``); its upper arm, which only a guess places, stays with the torso."""
+    placed in ``kp``); its upper arm, which only a guess places, stays with the torso. A forearm
+    whose wrist is only weakly seen (:func:`weak_forearms`) is shown (its hand is not)."""
     vis = np.where(cut_by_frame(kp[:, :2], (w, h)), 0.0, vis)
+    weak = weak_forearms(kp, vis, w, h)
+    vis = vis.copy()
+    for s in weak:
+        vis[KP[f"wrist_{s}"]] = VISIBLE
+    weak_hands = {f"hand_{s}" for s in weak}
     virtual = {KP[f"elbow_{s}"] for s in (edge or {})}
     vis[list(virtual)] = 1.0
     edge_forearms = {f"forearm_{s}" for s in (edge or {})}
@@ -116,6 +152,8 @@ def present_parts(kp: np.ndarray, vis: np.ndarray, w: int, h: int, edge: dict[st
         if spec.name.startswith("upper_arm") and KP[spec.b] in virtual:
             ok = False
         if spec.parent is not None and not present[PART[spec.parent]] and spec.name not in edge_forearms:
+            ok = False
+        if spec.name in weak_hands:
             ok = False
         present[i] = ok
     return present

@@ -21,8 +21,9 @@ import numpy as np
 from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
-from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, part_labels,
-                                               present_parts, radii, segment_distance, torso_polygon)
+from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
+                                               part_labels, present_parts, radii, segment_distance, torso_polygon,
+                                               weak_forearms)
 from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_by_garment, fill_plain, inpaint_multiscale, refine_patches,
                                              two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
@@ -1058,6 +1059,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     mask = a > 0.5
     if mask.sum() < 0.002 * h * w:
         raise NoPersonError(f"{source}: the person is too small to rig (segmentation found {int(mask.sum())} px); use a closer shot")
+    # a forearm placed by a weakly seen wrist is rigged only where a limb shows along it
+    for s in weak_forearms(kp, vis, w, h):
+        if present[PART[f"forearm_{s}"]] and not forearm_shown(kp, s, mask):
+            present[PART[f"forearm_{s}"]] = False
     radius = radii(kp, mask, face)
     over_arms: dict[int, np.ndarray] = {}
     labels = part_labels(rgb, pose, a, kp, present, radius, over_arms)
