@@ -258,8 +258,9 @@ def puppet_codes(findings) -> set:
     ("mooreanimateanyone__anyone-11.png", {"ARMS_AGAINST_BODY"}),
     # anime girl: arms down, hands clasped on a flared skirt, knees out of the picture
     ("mooreanimateanyone__anyone-1.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "LOOSE_SKIRT"}),
-    # hands in the pockets (wrists hidden: not rigged), hair falling over her left shoulder
-    ("mimicmotion__demo1.jpg", {"ARMS_AGAINST_BODY", "HAIR_OVER_ARMS"}),
+    # hands in the hoodie's pockets (the forearms are rigged down to the weakly seen wrists, so
+    # pulling them out uncovers the hoodie), hair falling over her left shoulder
+    ("mimicmotion__demo1.jpg", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS"}),
     # hands in the pockets of her shorts, a strand of hair over her left shoulder
     ("mimicmotion__sample_2.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS"}),
     # the seated astronaut's arm lies along her suit
