@@ -1113,3 +1113,28 @@ def test_a_forearm_running_off_the_bottom_edge_moves_with_its_arm():
     assert on.mean() > 0.8
     assert s.limb_error_deg.get("right forearm", 180.0) < 45.0, s.limb_error_deg
     assert s.ssim > s.frozen_ssim + 0.01
+
+
+def test_a_hole_on_the_seam_of_two_garments_is_filled_from_both():
+    from steadymotion.render.puppet.fill import fill_by_garment
+
+    # given a part whose left half is red cloth and right half blue, and a hole straddling the seam
+    # (every hidden pixel meets red walking one way across the part and blue the other: no pixel
+    # where both sides agree)
+    rng = np.random.default_rng(2)
+    h, w = 120, 160
+    xx = np.mgrid[0:h, 0:w][1]
+    img = np.where((xx < 80)[..., None], rng.normal((170, 40, 40), 6, (h, w, 3)), rng.normal((40, 60, 170), 6, (h, w, 3)))
+    img = img.clip(0, 255).astype(np.uint8)
+    hole = (np.abs(xx - 80) < 12) & (np.mgrid[0:h, 0:w][0] > 20) & (np.mgrid[0:h, 0:w][0] < 100)
+    known = ~cv2.dilate(hole.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    # when it is filled garment by garment (this raised an IndexError: no agreeing pixel to take from)
+    out = fill_by_garment(img, hole, known, np.array([80.0, 0.0]), np.array([80.0, h - 1.0]), side=160)
+    # then every hidden pixel off the seam itself is one of the two cloths, red on the red side
+    # and blue on the blue
+    px = out[hole].astype(float)
+    red, blue = px[:, 0] > px[:, 2] + 60, px[:, 2] > px[:, 0] + 60
+    assert (red | blue)[(np.abs(xx - 80) > 4)[hole]].mean() > 0.95
+    left = (xx < 74)[hole]
+    right = (xx > 86)[hole]
+    assert red[left].mean() > 0.9 and blue[right].mean() > 0.9

@@ -730,7 +730,8 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     (the other is the part's outline), the pixel takes the nearest agreeing pixel of its own line
     across the part (the waist below a top's hem, continued under the arm at the hem's height),
     else the one side's garment (the blouse beside a raised arm, up to the trunk's outline), else
-    the nearest agreeing pixel of its piece of the hole. A pixel from which walking across meets
+    the nearest agreeing pixel of its piece of the hole (in a piece with none, on the seam of two
+    garments, the nearer side's). A pixel from which walking across meets
     nothing (under the chin: both ways leave the trunk) is left at -1. (Taking the garment met
     walking down the axis there put the neck's skin beside the shirt's colour in blocks with
     straight edges: worse than the mirror fill.) The garments' layout is
@@ -751,7 +752,7 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
 
     gap = float(distance_transform_edt(~hole)[known].min()) if known.any() else 0.0
     slack = int(2 * gap) + 3
-    (g1, g2), _ = _walk_across(garment, hole, known, perp, ys, xs, slack)
+    (g1, g2), (d1, d2) = _walk_across(garment, hole, known, perp, ys, xs, slack)
     agree = (g1 == g2) & (g1 >= 0)
     one = (g1 < 0) ^ (g2 < 0)
     lab = np.where(agree, g1, -1).astype(np.int16)
@@ -773,10 +774,12 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
         take = todo & (lab < 0) & one
         lab[take] = np.maximum(g1, g2)[take]
         left = np.flatnonzero(todo & (lab < 0))
-        if len(left):
-            src = np.flatnonzero(mine & agree)
+        src = np.flatnonzero(mine & agree)
+        if len(left) and len(src):
             _, j = cKDTree(np.stack([xs[src], ys[src]], 1)).query(np.stack([xs[left], ys[left]], 1))
             lab[left] = g1[src[j]]
+        elif len(left):  # (a hole on the seam of two garments: each pixel goes with the nearer side)
+            lab[left] = np.where(d1[left] <= d2[left], g1[left], g2[left])
     out[ys, xs] = lab
     return out
 
