@@ -1059,6 +1059,15 @@ def test_an_arm_across_the_chest_leaves_no_brown_block_in_the_top():
     assert mixed < 0.1, mixed
     # ... and below the top's hem it is the waist's skin (0.81 before, the rest a brown band)
     assert skin > 0.95, skin
+    # and under her right upper arm, beside the V neckline's edge, the chest is not all skin: the
+    # neckline is met walking across from there, but not walking along the body (0.999 skin before
+    # a garment met on one side only had to be met along the axis too; 0.45 now)
+    strip = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.99) & (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["upper_arm_r"])
+    sy, sx = np.nonzero(strip)
+    upper = (sy + y0 >= 150) & (sy + y0 < 260)
+    light_upper = float((light[sy[upper], sx[upper]] >= 140).mean())
+    print(f"under the right upper arm, chest rows: skin {light_upper:.3f}")
+    assert upper.sum() > 500 and light_upper < 0.6, light_upper
 
 
 def _median_width(rig, part: str) -> float:

@@ -729,7 +729,9 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     arm across a V neckline: skin on one side, the top on the other) or only one side is known
     (the other is the part's outline), the pixel takes the nearest agreeing pixel of its own line
     across the part (the waist below a top's hem, continued under the arm at the hem's height),
-    else the one side's garment (the blouse beside a raised arm, up to the trunk's outline), else
+    else the one side's garment if walking along the axis meets it too, up or down (the blouse
+    beside a raised arm, up to the trunk's outline; not the V neckline's skin beside the shoulder of
+    an arm across the chest, which is met only across), else
     the nearest agreeing pixel of its piece of the hole (in a piece with none, on the seam of two
     garments, the nearer side's). A pixel from which walking across meets
     nothing (under the chin: both ways leave the trunk) is left at -1. (Taking the garment met
@@ -772,6 +774,13 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
                     tgt = np.flatnonzero(row & todo)
                     lab[tgt] = g1[src[np.abs(across[tgt, None] - across[None, src]).argmin(1)]]
         take = todo & (lab < 0) & one
+        if take.any() and (mine & agree).any():
+            # (a garment met on one side only must be met along the body's axis too, up or down:
+            # the waist under a top's hem is, a neckline's skin beside a shoulder is not)
+            k = np.flatnonzero(take)
+            (up, down), _ = _walk_across(garment, hole, known, ax, ys[k], xs[k], slack)
+            side_g = np.maximum(g1, g2)[k]
+            take[k[(up != side_g) & (down != side_g)]] = False
         lab[take] = np.maximum(g1, g2)[take]
         left = np.flatnonzero(todo & (lab < 0))
         src = np.flatnonzero(mine & agree)
