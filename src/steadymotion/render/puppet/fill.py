@@ -685,8 +685,8 @@ def garment_map(rgb: np.ndarray, known: np.ndarray, box: tuple[slice, slice], k:
     return out
 
 
-def _walk_across(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, perp: np.ndarray, ys: np.ndarray,
-                 xs: np.ndarray, slack: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _walk_both_ways(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, perp: np.ndarray, ys: np.ndarray,
+                    xs: np.ndarray, slack: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """For each hole pixel (``ys``, ``xs``): the garment of the first known pixel on a straight walk
     along ``perp`` and along ``-perp`` (-1 where the walk leaves the picture or crosses more than
     ``slack`` pixels in a row that are neither hole nor known: it has left the part), and how many
@@ -728,15 +728,14 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     ``axis_a -> axis_b``) to the nearest known pixels, where the two agree. Where they differ (an
     arm across a V neckline: skin on one side, the top on the other) or only one side is known
     (the other is the part's outline), the pixel takes the nearest agreeing pixel of its own line
-    across the part (the waist below a top's hem, continued under the arm at the hem's height),
-    else the one side's garment if walking along the axis meets it too, up or down (the blouse
-    beside a raised arm, up to the trunk's outline; not the V neckline's skin beside the shoulder of
-    an arm across the chest, which is met only across), else
-    the nearest agreeing pixel of its piece of the hole (in a piece with none, on the seam of two
-    garments, the nearer side's). A pixel from which walking across meets
-    nothing (under the chin: both ways leave the trunk) is left at -1. (Taking the garment met
-    walking down the axis there put the neck's skin beside the shirt's colour in blocks with
-    straight edges: worse than the mirror fill.) The garments' layout is
+    across the part (the waist below a top's hem, continued under the arm at the hem's height), else
+    the one side's garment if walking along the axis meets it too, up or down (the blouse beside a
+    raised arm, up to the trunk's outline; not the V neckline's skin beside the shoulder of an arm
+    across the chest, which is met only across), else the nearest agreeing pixel of its piece of
+    the hole (in a piece with none, on the seam of two garments, the nearer side's). A pixel from
+    which walking across meets nothing (under the chin: both ways leave the trunk) is left at -1.
+    (Taking the garment met walking down the axis there put the neck's skin beside the shirt's
+    colour in blocks with straight edges: worse than the mirror fill.) The garments' layout is
     completed before their texture, as in structure-guided completion (Sun, Yuan, Jia & Shum 2005,
     "Image completion with structure propagation").
     """
@@ -754,7 +753,7 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
 
     gap = float(distance_transform_edt(~hole)[known].min()) if known.any() else 0.0
     slack = int(2 * gap) + 3
-    (g1, g2), (d1, d2) = _walk_across(garment, hole, known, perp, ys, xs, slack)
+    (g1, g2), (d1, d2) = _walk_both_ways(garment, hole, known, perp, ys, xs, slack)
     agree = (g1 == g2) & (g1 >= 0)
     one = (g1 < 0) ^ (g2 < 0)
     lab = np.where(agree, g1, -1).astype(np.int16)
@@ -763,22 +762,26 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     across = rel @ perp
     # each piece of the hole on its own (the fill under the chin says nothing of the chest's)
     comp = components(hole, structure=np.ones((3, 3), bool))[0][ys, xs]
+    # (pixels grouped by piece and line across: one sort, not a mask of every pixel per line)
+    order = np.lexsort((line, comp))
+    starts = np.flatnonzero(np.r_[True, (np.diff(comp[order]) != 0) | (np.diff(line[order]) != 0)])
+    rows = np.split(order, starts[1:])
     for c in np.unique(comp):
         mine = comp == c
         todo = mine & ~agree & ((g1 >= 0) | (g2 >= 0))
         if (mine & agree).any():
-            for t in np.unique(line[todo]):
-                row = line == t
-                src = np.flatnonzero(row & mine & agree)
-                if len(src):
-                    tgt = np.flatnonzero(row & todo)
+            for row in rows:
+                if comp[row[0]] != c:
+                    continue
+                src, tgt = row[agree[row]], row[todo[row]]
+                if len(src) and len(tgt):
                     lab[tgt] = g1[src[np.abs(across[tgt, None] - across[None, src]).argmin(1)]]
         take = todo & (lab < 0) & one
         if take.any() and (mine & agree).any():
             # (a garment met on one side only must be met along the body's axis too, up or down:
             # the waist under a top's hem is, a neckline's skin beside a shoulder is not)
             k = np.flatnonzero(take)
-            (up, down), _ = _walk_across(garment, hole, known, ax, ys[k], xs[k], slack)
+            (up, down), _ = _walk_both_ways(garment, hole, known, ax, ys[k], xs[k], slack)
             side_g = np.maximum(g1, g2)[k]
             take[k[(up != side_g) & (down != side_g)]] = False
         lab[take] = np.maximum(g1, g2)[take]
