@@ -251,10 +251,12 @@ def _labels(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, mask: np.nd
     return out
 
 
+#: Half-width (in radii) of the capsule within which the colour cut may give an arm its pixels.
+ARM_CAPSULE = 1.5
 #: An arm the colour cut could not tell from the body on either side reaches this share of its
-#: capsule's half-width (1.5 radii) on both, over at least :data:`ARM_UNCUT_SHARE` of its bone's
-#: middle; it is cut back to :data:`ARM_UNCUT_KEEP` radii from the bone there.
-ARM_UNCUT_REACH = 1.4 / 1.5
+#: capsule's half-width on both, over at least :data:`ARM_UNCUT_SHARE` of its bone's middle; it is
+#: cut back to :data:`ARM_UNCUT_KEEP` radii from the bone there.
+ARM_UNCUT_REACH = 1.4 / ARM_CAPSULE
 ARM_UNCUT_SHARE = 0.5
 ARM_UNCUT_KEEP = 1.1
 #: Length (px) of the slices across a bone in which :func:`_unseparated_sides` measures the arm.
@@ -272,9 +274,10 @@ def _unseparated_sides(arm: np.ndarray, person: np.ndarray, trunk: np.ndarray, a
     in at least :data:`ARM_UNCUT_SHARE` of them the bone lies inside the ``trunk``'s quadrilateral
     (shoulders to hips: the arm crosses in front of the trunk; an arm hanging beside it in a puffy
     sleeve wider than its capsule is not cut), it reaches :data:`ARM_UNCUT_REACH` of the capsule's
-    half-width on both sides and the person goes on past the capsule on both, its pixels farther than :data:`ARM_UNCUT_KEEP`
-    radii from the bone go back to the body, except those within half a radius of the person's
-    outline (there the arm's own edge is the silhouette: a strip of it left on the trunk would show).
+    half-width on both sides and the person goes on past the capsule on both, its pixels farther
+    than :data:`ARM_UNCUT_KEEP` radii from the bone go back to the body, except those within half a
+    radius of the person's outline (there the arm's own edge is the silhouette: a strip of it left
+    on the trunk would show).
     """
     out = np.zeros_like(arm)
     L = float(np.hypot(*(b - a)))
@@ -285,7 +288,7 @@ def _unseparated_sides(arm: np.ndarray, person: np.ndarray, trunk: np.ndarray, a
     h, w = person.shape
     d = (b - a) / L
     n = np.array([-d[1], d[0]])
-    cap = 1.5 * r
+    cap = ARM_CAPSULE * r
     both, seen = 0, 0
     for s in np.arange(0.2 * L, 0.8 * L, ARM_SLICE):
         sel = (u >= s) & (u < s + ARM_SLICE)
@@ -359,7 +362,7 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
             segs.append((joints[1], joints[2], idx[1]))
         for a, b, pi in segs:
             pa, pb = tuple(np.round(a - off).astype(int)), tuple(np.round(b - off).astype(int))
-            cv2.line(cap, pa, pb, 1, max(2, int(2 * 1.5 * radius[pi])))
+            cv2.line(cap, pa, pb, 1, max(2, int(2 * ARM_CAPSULE * radius[pi])))
             # the middle 70 % of the bone is surely arm (the ends overlap the shoulder and the hand)
             ca, cb = a + 0.15 * (b - a), a + 0.85 * (b - a)
             cv2.line(core, tuple(np.round(ca - off).astype(int)), tuple(np.round(cb - off).astype(int)), 1, max(1, int(0.5 * radius[pi])))
