@@ -402,6 +402,9 @@ class _Figure:
                 palm = max(0.1 * self.unit, 1.2 * float(np.linalg.norm(pts[2] - pts[0])))
             if not np.isfinite(pts).all() or palm < 1:
                 continue
+            h, w = self.shape
+            if (pts[:, 0] < 0).any() or (pts[:, 1] < 0).any() or (pts[:, 0] >= w).any() or (pts[:, 1] >= h).any():
+                continue  # the picture's edge cuts the hand off (raw_0's right hand): it rests on nothing
             hull = np.zeros(self.shape, np.uint8)
             cv2.fillConvexPoly(hull, cv2.convexHull(np.round(pts).astype(np.int32)), 1)
             g = max(1, int(round(0.2 * palm)))
