@@ -44,7 +44,8 @@ from steadymotion.types import RestPose
 #: figure's colour unmixed from the plate, not the old background's; 16: the head and the trunk are
 #: skinned with one blend across the neck; 17: clothes lying over an upper arm stay with the trunk and
 #: the arm goes on under them, filled from its own colours; 18: what an arm across the trunk hides
-#: is filled garment by garment, and a sleeve across a top of its colour is cut back to the arm).
+#: is filled garment by garment, a sleeve across a top of its colour is cut back to the arm, and a
+#: forearm running off the bottom edge under a weakly seen wrist is a part).
 RIG_VERSION = 18
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
