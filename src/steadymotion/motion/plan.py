@@ -293,10 +293,14 @@ def _pose_distance(ref: Params, p0: Params, limbs: list[int], lvis: np.ndarray) 
     return np.where(seen, np.degrees(np.mean(d, axis=0)), np.inf)
 
 
-def _image_foreshortening(ref_f: np.ndarray, dist: np.ndarray, ok: np.ndarray) -> float:
+def _image_foreshortening(ref_f: np.ndarray, dist: np.ndarray, ok: np.ndarray,
+                          whole: np.ndarray | None = None) -> float:
     """The image's foreshortening of one length: the reference's in the frames posed most like it.
 
-    Frames within 2 degrees of the best match give a median; a best match beyond
+    Frames within 2 degrees of the best match give a median (of those, with ``whole`` the
+    whole pose's distance, only the ones within 2 degrees of the best whole-pose match among them:
+    a standing leg keeps its direction in most frames of a dance while its 2D length changes with
+    the knees' bend towards the camera, so the frames where everything else matches too say more); a best match beyond
     :data:`MATCH_DEG` fades the estimate to 1 (no frame of the reference shows the image's pose,
     so nothing says how foreshortened the image is), reached at twice that distance. So does a
     match whose frames disagree (interquartile range of their foreshortening above 0.04, none
@@ -307,7 +311,12 @@ def _image_foreshortening(ref_f: np.ndarray, dist: np.ndarray, ok: np.ndarray) -
     best = float(d.min()) if len(d) else np.inf
     if not np.isfinite(best) or best >= 2 * MATCH_DEG:
         return 1.0
-    near = ref_f[d <= best + 2.0]
+    sel = d <= best + 2.0
+    if whole is not None:
+        w_near = np.where(sel, whole, np.inf)
+        if np.isfinite(w_near).any():
+            sel &= w_near <= w_near.min() + 2.0
+    near = ref_f[sel]
     q25, f, q75 = np.percentile(near, [25, 50, 75])
     w = float(np.clip((2 * MATCH_DEG - best) / MATCH_DEG, 0.0, 1.0))
     w *= float(np.clip(1.0 - (q75 - q25 - 0.04) / 0.08, 0.0, 1.0))
@@ -345,7 +354,7 @@ def _foreshortening(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, r
             f_img[name] = 1.0
             continue
         dist = _pose_distance(ref, p0, chains[name], lvis) if name in chains else whole
-        f_img[name] = _image_foreshortening(f_ref[name], dist, use)
+        f_img[name] = _image_foreshortening(f_ref[name], dist, use, whole)
     return Foreshortening(f_ref, f_img, full_torso)
 
 
