@@ -1147,3 +1147,40 @@ def test_a_hole_on_the_seam_of_two_garments_is_filled_from_both():
     left = (xx < 74)[hole]
     right = (xx > 86)[hole]
     assert red[left].mean() > 0.9 and blue[right].mean() > 0.9
+
+
+@pytest.mark.parametrize("name", ["mimicmotion__demo1.jpg", "unianimate__source_video.mp4", "mooreanimateanyone__anyone-11.png"])
+def test_a_raised_arm_opens_no_bite_between_its_root_and_the_collar(name):
+    import math
+
+    from steadymotion.skeleton import KP, PART
+
+    # given a figure whose upper arms hang from the shoulders (baggy hoodie, fitted sweater, jacket)
+    img, rig = _rig(name)
+    kp = rig.rest[:, :2].astype(np.float64).copy()
+    # when both arms are raised out, 35 degrees above the horizontal, over a magenta ground
+    for k, sign in (("l", 1.0), ("r", -1.0)):
+        chain = [kp[KP[f"{j}_{k}"]].copy() for j in ("shoulder", "elbow", "wrist", "hand")]
+        d = np.array([sign * math.cos(math.radians(35)), -math.sin(math.radians(35))])
+        reach = 0.0
+        for j, joint in enumerate(("elbow", "wrist", "hand"), start=1):
+            reach += float(np.linalg.norm(chain[j] - chain[j - 1]))
+            kp[KP[f"{joint}_{k}"]] = chain[0] + reach * d
+    out = _render(rig, kp, background=(1.0, 0.0, 1.0)).astype(np.int32)
+    ground = (out[..., 1] < 60) & (out[..., 0] > 200) & (out[..., 2] > 200)
+    # then the shoulders' tops between the collar and the arms' roots (the person's at rest) stay
+    # the figure's: before, the arm's round end took them along and the ground showed through
+    yy, xx = np.mgrid[0:ground.shape[0], 0:ground.shape[1]]
+    tops = np.zeros(ground.shape, bool)
+    n = rig.rest[KP["neck"], :2]
+    for k in "lr":  # between the neck and the shoulder joint, within 1.5 upper-arm radii of it
+        s = rig.rest[KP[f"shoulder_{k}"], :2]
+        u = (s - n) / np.linalg.norm(s - n)
+        t = (xx - n[0]) * u[0] + (yy - n[1]) * u[1]
+        r = 1.5 * rig.radius[PART[f"upper_arm_{k}"]]
+        tops |= ((xx - s[0]) ** 2 + (yy - s[1]) ** 2 <= r * r) & (t >= 0) & (t <= np.linalg.norm(s - n))
+    tops &= rig.alpha > 0.9
+    share = float(ground[tops].mean())
+    print(f"\n{name}: ground in the shoulders' tops {share:.3f} of {tops.sum()} px")
+    assert tops.sum() > 500
+    assert share < 0.02, share

@@ -45,8 +45,9 @@ from steadymotion.types import RestPose
 #: skinned with one blend across the neck; 17: clothes lying over an upper arm stay with the trunk and
 #: the arm goes on under them, filled from its own colours; 18: what an arm across the trunk hides
 #: is filled garment by garment, a sleeve across a top of its colour is cut back to the arm, and a
-#: forearm running off the bottom edge under a weakly seen wrist is a part).
-RIG_VERSION = 18
+#: forearm running off the bottom edge under a weakly seen wrist is a part; 19: the shoulders' tops
+#: under the arms' roots are filled as the trunk).
+RIG_VERSION = 19
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -998,6 +999,42 @@ def _skeleton_seeds(kp: np.ndarray, present: np.ndarray, pose, shape: tuple[int,
     return seeds.astype(bool)
 
 
+def _shoulder_tops(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The shoulders' tops between the neck and each shoulder joint, within 1.5 upper-arm radii of
+    the joint: the trunk's, though the arm's round end claims them. Turning about the joint, that
+    end takes them along, and a raised arm opened a bite of background between its root and the
+    collar; kept by the trunk too (behind the arm, in their own colours: the shoulder's sleeve or
+    skin; filled from the trunk, a V neckline's skin ran over a black top's shoulder), the
+    shoulder's hump stays. Nothing past the joint
+    (a knob of the trunk would stick out under the raised arm), and nothing under an arm lying
+    across the trunk (its elbow inside the shoulder-hip quad): its root covers the neckline's edge,
+    and the fill continued the neck's skin over the shoulder in stripes."""
+    h, w = shape
+    out = np.zeros((h, w), bool)
+    n = kp[KP["neck"], :2].astype(np.float64)
+    quad = torso_polygon(kp, 0.0, widen=0.0, body=True).reshape(-1, 1, 2)
+    for k in ("l", "r"):
+        j = PART[f"upper_arm_{k}"]
+        if not present[j]:
+            continue
+        elbow = tuple(float(v) for v in kp[KP[f"elbow_{k}"], :2])
+        if cv2.pointPolygonTest(quad, elbow, True) > 0.5 * float(radius[j]):
+            continue
+        s = kp[KP[f"shoulder_{k}"], :2].astype(np.float64)
+        reach = 1.5 * float(radius[j])
+        x0, x1 = int(max(0, np.floor(s[0] - reach))), int(min(w, np.ceil(s[0] + reach) + 1))
+        y0, y1 = int(max(0, np.floor(s[1] - reach))), int(min(h, np.ceil(s[1] + reach) + 1))
+        if x1 <= x0 or y1 <= y0:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        span = float(np.linalg.norm(s - n))
+        u = (s - n) / max(span, 1e-6)
+        t = (xx - n[0]) * u[0] + (yy - n[1]) * u[1]
+        near = (xx - s[0]) ** 2 + (yy - s[1]) ** 2 <= reach ** 2
+        out[y0:y1, x0:x1] |= near & (t >= 0) & (t <= span)
+    return out
+
+
 def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
     """Rig a character image as a layered puppet.
 
@@ -1158,6 +1195,15 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             n0, hd = kp[KP["neck"], :2], kp[KP["head"], :2]
             cv2.line(neck, tuple(np.round(n0).astype(int)), tuple(np.round(hd).astype(int)), 1, int(max(2, radius[i] * 0.9)))
             region |= neck.astype(bool) & (a > 0.15) & ((labels == PART["torso"]) | (labels == i))
+        if spec.name == "torso":
+            # the shoulders' tops the arms' round ends claim are the trunk's too, in their own
+            # colours (the arm drawn in front covers them until it rises)
+            # (beside the head they are filled like the rest the arms hide: the hair's soft edge and
+            # its shadow on a sleeve would stay there)
+            arms = np.isin(labels, [PART["upper_arm_l"], PART["upper_arm_r"]])
+            by_head = dilate_disc(labels == PART["head"], 2 * max(3, int(0.01 * max(h, w))) + 1)
+            tops = _shoulder_tops(kp, present, radius, (h, w)) & arms & (a > 0.5)
+            region |= tops & ~by_head
         hidden = np.zeros((h, w), bool)
         if i not in front_set:
             # what parts drawn in front hide of this one is filled from this part's own pixels
@@ -1166,7 +1212,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # (the waist under a hanging arm is narrower than the hips: the zone ends a little
                 # inside the outer hip line, or the arm's place would fill as a strip of the trunk)
                 cv2.fillConvexPoly(zone, torso_polygon(kp, radius[i], widen=0.0, body=True, hip_out=0.3).round().astype(np.int32), 1)
-                zone = zone.astype(bool)
+                zone = zone.astype(bool) | (tops & by_head)
             else:
                 # a leg is filled only under what the body encloses (``under_arms``): its capsule
                 # reaches past the thigh's outline, and a hand hanging beside it would leave a
