@@ -2,7 +2,7 @@
 
 Prints, for every person image in ../shared/media, the built-in astronaut and four frames of the
 UniAnimate dance (arms raised, slightly away, crossed, hands clasped), the measures behind
-ARMS_AGAINST_BODY, HANDS_OVER_CLOTHING, HAIR_OVER_ARMS and LOOSE_SKIRT
+ARMS_AGAINST_BODY, ARM_ACROSS_BODY, HANDS_OVER_CLOTHING, HAIR_OVER_ARMS and LOOSE_SKIRT
 (:func:`steadymotion.preflight.measures.figure_stats`) and the findings they give.
 
 Usage: python benchmarks/preflight_figure.py [--render OUT_DIR]
@@ -36,6 +36,7 @@ IMAGES = [
     "liveportrait__s7.jpg", "unianimate__source_video_frame0.png", "astronaut",
     "unianimate__source_video.mp4@9.0", "unianimate__source_video.mp4@1.2", "unianimate__source_video.mp4@1.8",
     "unianimate__source_video.mp4@8.4", "musepose__UBC_fashion_test_91BjuE6irxS.mp4@0.0",
+    "mimicmotion__raw_0.mp4@0.0",
 ]
 
 
@@ -81,7 +82,7 @@ def main() -> None:
     render_dir = Path(sys.argv[sys.argv.index("--render") + 1]) if "--render" in sys.argv else None
     if render_dir:
         render_dir.mkdir(parents=True, exist_ok=True)
-    print(f"{'image':48s} {'arm contact':>11s} {'hand zone':>9s} {'enclosed':>9s} {'hair':>9s} {'skirt':>5s}  findings")
+    print(f"{'image':48s} {'arm contact':>11s} {'across':>9s} {'hand zone':>9s} {'enclosed':>9s} {'hair':>9s} {'skirt':>5s}  findings")
     for name in IMAGES:
         rgb = load(name)
         if rgb is None:
@@ -101,7 +102,7 @@ def main() -> None:
         hair = pair(s.hair_on_arm) if s.hair_distinct is not False else "n/a"
         skirt = f"{s.skirt_ratio:.2f}" if s.skirt_ratio is not None else "-"
         codes = ", ".join(f.code + ("(info)" if f.severity.value == "info" else "") for f in _figure_findings(s)) or "-"
-        print(f"{name:48s} {pair(s.arm_contact):>11s} {pair(s.hand_in_body):>9s} {pair(s.hand_enclosed):>9s} "
+        print(f"{name:48s} {pair(s.arm_contact):>11s} {pair(s.arm_across):>9s} {pair(s.hand_in_body):>9s} {pair(s.hand_enclosed):>9s} "
               f"{hair:>9s} {skirt:>5s}  {codes}  ({dt:.1f} s)", flush=True)
         if render_dir:
             out = raised_arms(rgb, pose)

@@ -213,7 +213,7 @@ def test_check_only_the_first_seconds_when_asked():
 
 
 # --- the character image as the puppet will cut it -------------------------------------------------
-PUPPET_CODES = {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS", "LOOSE_SKIRT"}
+PUPPET_CODES = {"ARMS_AGAINST_BODY", "ARM_ACROSS_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS", "LOOSE_SKIRT"}
 _figures: dict = {}
 
 
@@ -256,8 +256,9 @@ def puppet_codes(findings) -> set:
     ("mooreanimateanyone__anyone-3.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS"}),
     # red sleeves against the red jacket; the hands hang beside the thighs, not on them
     ("mooreanimateanyone__anyone-11.png", {"ARMS_AGAINST_BODY"}),
-    # anime girl: arms down, hands clasped on a flared skirt, knees out of the picture
-    ("mooreanimateanyone__anyone-1.png", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "LOOSE_SKIRT"}),
+    # anime girl: arms down, hands clasped on a flared skirt (her left forearm reaches across her
+    # waist to the other hand), knees out of the picture
+    ("mooreanimateanyone__anyone-1.png", {"ARMS_AGAINST_BODY", "ARM_ACROSS_BODY", "HANDS_OVER_CLOTHING", "LOOSE_SKIRT"}),
     # hands in the hoodie's pockets (the forearms are rigged down to the weakly seen wrists, so
     # pulling them out uncovers the hoodie), hair falling over her left shoulder
     ("mimicmotion__demo1.jpg", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING", "HAIR_OVER_ARMS"}),
@@ -274,12 +275,14 @@ def puppet_codes(findings) -> set:
     ("unianimate__source_video.mp4@9.0", set()),
     ("unianimate__source_video.mp4@1.2", set()),
     ("unianimate__source_video.mp4@8.4", {"ARMS_AGAINST_BODY", "HANDS_OVER_CLOTHING"}),
+    # and with her arms crossed over her chest
+    ("unianimate__source_video.mp4@1.8", {"ARMS_AGAINST_BODY", "ARM_ACROSS_BODY", "HANDS_OVER_CLOTHING"}),
     # fitted dress, forearms apart from the waist, hands beside the thighs, hair behind the shoulders
     ("musepose__UBC_fashion_test_91BjuE6irxS.mp4@0.0", set()),
     # her left arm across her chest and her right arm against her side, its forearm running off the
     # bottom edge: that hand is cut off by the picture, so it rests on nothing (HANDS_OVER_CLOTHING
-    # said it did once the forearm was rigged)
-    ("mimicmotion__raw_0.mp4@0.0", {"ARMS_AGAINST_BODY"}),
+    # said it did once the forearm was rigged); the arm over her chest lies across the body
+    ("mimicmotion__raw_0.mp4@0.0", {"ARMS_AGAINST_BODY", "ARM_ACROSS_BODY"}),
 ])
 def test_puppet_findings_on_real_images(name, expected):
     stats, found = figure(name)
@@ -288,6 +291,24 @@ def test_puppet_findings_on_real_images(name, expected):
         if f.code in PUPPET_CODES:
             # they never stop generation, and each says what to do
             assert f.severity in (Severity.WARN, Severity.INFO) and f.fix and not f.time_ranges
+
+
+def test_an_arm_across_the_body_is_named_and_follows_a_mirror():
+    from steadymotion.preflight.check import ARM_ACROSS
+
+    # given raw_0's dancer, her left arm held across her chest (her right one hangs at her side)
+    stats, found = figure("mimicmotion__raw_0.mp4@0.0")
+    by = {f.code: f for f in found}
+    # then the left arm is said to lie across the body, with how much of it does, and the fix
+    assert stats.arm_across["left"] >= ARM_ACROSS > stats.arm_across["right"]
+    assert by["ARM_ACROSS_BODY"].message.startswith("the left arm lies across the body")
+    assert f"{100 * stats.arm_across['left']:.0f} %" in by["ARM_ACROSS_BODY"].message
+    assert "invented" in by["ARM_ACROSS_BODY"].message and "not crossed" in by["ARM_ACROSS_BODY"].fix
+    # and mirrored, MediaPipe calls that arm the right one
+    flipped = np.ascontiguousarray(_image("mimicmotion__raw_0.mp4@0.0")[:, ::-1])
+    mstats, mfound = figure("raw_0 mirrored", flipped)
+    assert mstats.arm_across["right"] >= ARM_ACROSS > mstats.arm_across["left"]
+    assert {f.code: f for f in mfound}["ARM_ACROSS_BODY"].message.startswith("the right arm lies")
 
 
 def test_puppet_findings_name_the_sides_and_follow_a_mirror():

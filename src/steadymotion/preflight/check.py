@@ -79,6 +79,12 @@ MULTI_SHARE = 0.25
 #: body (1.2 s: 0.78), raised (9.0 s: 0). Rendering the first group with the arms raised shows
 #: strips of the torso carried along and inpainted patches left behind.
 ARM_CONTACT = 0.85
+#: ARM_ACROSS_BODY: share of an arm (a fifth of the way down the upper arm to near the wrist)
+#: lying inside the trunk's outline by more than 0.15 body units. An arm held across the body:
+#: raw_0's left arm over her chest 0.62, UniAnimate's crossed arms at 1.8 s 0.53/0.50, anyone-1's
+#: left forearm reaching across to clasp her hands 0.44 | hands clasped at the waist with the
+#: elbows out (8.4 s) 0.21/0.09; arms hanging at the sides, raised or away from the body: 0.00.
+ARM_ACROSS = 0.33
 #: HANDS_OVER_CLOTHING needs a hand at least HAND_IN_BODY inside the zone the renderer fills when a
 #: hand leaves it (trunk outline, thigh capsules) *and* clothing beyond it: at least HAND_ENCLOSED of
 #: the ring round the hand's outer side on the person. Hands on the body: in-zone 0.60-1.00,
@@ -202,6 +208,16 @@ def _figure_findings(fig: M.FigureStats) -> list[Finding]:
             f"the puppet can only cut {'them' if two else 'it'} from the torso by colour there, so a moving arm "
             "carries strips of the torso with it and leaves inpainted patches behind",
             "an image with the arms slightly away from the body (background showing between arm and waist) works best"))
+    sides = [side for side, v in fig.arm_across.items() if v >= ARM_ACROSS]
+    if sides:
+        two = len(sides) == 2
+        out.append(Finding(
+            "ARM_ACROSS_BODY", Severity.WARN,
+            f"the {_join(sides)} arm{'s lie' if two else ' lies'} across the body ({_quote(fig.arm_across, sides)} of "
+            f"{'their' if two else 'its'} length in front of the trunk, limit {100 * ARM_ACROSS:.0f} %): what "
+            f"{'they hide' if two else 'it hides'} of the clothes is invented when {'they move' if two else 'it moves'} "
+            "away, and a sleeve the colour of the top is cut from it by a guess",
+            "an image with the arms at the sides or held out, not crossed over the body, works best"))
     sides = [side for side, v in fig.hand_in_body.items()
              if v >= HAND_IN_BODY and fig.hand_enclosed.get(side, 0.0) >= HAND_ENCLOSED]
     if sides:

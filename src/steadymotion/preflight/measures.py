@@ -161,6 +161,8 @@ FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365
              176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
 #: Background between arm and body counts as a gap from this many body units (and 2 px) across.
 ARM_GAP_MIN = 0.015
+#: An arm's point counts as lying across the trunk this deep inside its outline (body units).
+ACROSS_DEPTH = 0.15
 #: Hair sample: the person's pixels round the face outline, this many face heights wide, down to
 #: this many face heights below the face's top (the sides of the face, not the neck).
 HAIR_BAND = (0.12, 0.9)
@@ -190,6 +192,9 @@ class FigureStats:
     arm_contact : dict
         Share of the arm (from a fifth of the way down the upper arm to near the wrist) with no
         background between it and the body, 0..1.
+    arm_across : dict
+        Share of the arm (the same stretch) lying inside the trunk's outline, away from its edge: an
+        arm held across the body, hiding the trunk behind it, 0..1.
     hand_in_body : dict
         Share of the hand inside the zones the renderer fills in when a part in front of them moves
         away (the trunk's outline, the thigh capsules), 0..1.
@@ -212,6 +217,7 @@ class FigureStats:
 
     unit: float = 0.0
     arm_contact: dict = field(default_factory=dict)
+    arm_across: dict = field(default_factory=dict)
     hand_in_body: dict = field(default_factory=dict)
     hand_enclosed: dict = field(default_factory=dict)
     hair_on_arm: dict = field(default_factory=dict)
@@ -271,6 +277,7 @@ def figure_stats(rgb: np.ndarray, pose, alpha: np.ndarray | None = None) -> Figu
     fig = _Figure(rgb, mask, body, kp, present, radii(kp, mask, face), face, hands)
     out = FigureStats(unit=round(fig.unit / s, 1))
     out.arm_contact = fig.arm_contact()
+    out.arm_across = fig.arm_across()
     out.hand_in_body, out.hand_enclosed = fig.hands_on_body()
     out.hair_on_arm, out.hair_distinct = fig.hair_on_arms()
     out.skirt_ratio, out.skirt_gap = fig.skirt(vis)
@@ -383,6 +390,23 @@ class _Figure:
                 # inner edge, and a start on the body would miss the gap beside it
                 touching.append(not _gap_along(self.mask, p, n, 0.2 * self.unit, 0.5 * self.unit, min_gap))
             out[side] = round(float(np.mean(touching)), 3)
+        return out
+
+    def arm_across(self) -> dict:
+        """Per arm, the share of sample points along it (a fifth of the way down the upper arm to
+        near the wrist) lying inside the trunk's outline by more than :data:`ACROSS_DEPTH` body
+        units: an arm in front of the trunk, not beside it."""
+        out = {}
+        poly = self.trunk_poly.reshape(-1, 1, 2).astype(np.float32)
+        for side, k, _, _ in _SIDES:
+            if not self.has[f"upper_arm_{k}"]:
+                continue
+            sh, el, wr = self.P[f"shoulder_{k}"], self.P[f"elbow_{k}"], self.P[f"wrist_{k}"]
+            pts = [sh + t * (el - sh) for t in np.linspace(0.2, 1.0, 17)]
+            if self.has[f"forearm_{k}"]:
+                pts += [el + t * (wr - el) for t in np.linspace(0.1, 0.9, 17)]
+            inside = [cv2.pointPolygonTest(poly, (float(p[0]), float(p[1])), True) > ACROSS_DEPTH * self.unit for p in pts]
+            out[side] = round(float(np.mean(inside)), 3)
         return out
 
     def hands_on_body(self) -> tuple[dict, dict]:
