@@ -439,3 +439,33 @@ def test_a_character_posed_like_the_reference_keeps_its_leg_lengths():
     # drawn 4-7 % short, the feet 27-30 px = 0.06 torso above the real ones)
     assert max(err["ankle_l"], err["ankle_r"]) < 0.04, err
     assert max(err["knee_l"], err["knee_r"]) < 0.045, err
+
+
+def test_feet_planted_from_the_first_frame_stay_on_the_images_spot():
+    """The reference's feet are planted from its first frame: the character's stay exactly where the
+    image has them, through the blend into the reference's pose and as long as the contact lasts,
+    toes included (before, the pinning began after the blend, and the shoes had slid 5-10 px with
+    the reference's jittering landmarks by then; the toes turned with them throughout)."""
+    from steadymotion.motion.kinematics import fill_missing
+    from steadymotion.motion.plan import plan_motion
+    from steadymotion.skeleton import KP, PARTS, keypoints_from_body
+    from steadymotion.types import RestPose
+
+    # given musepose's dancer standing still for her first 3 s (the caption lies over her shoes)
+    seq = cached_pose("musepose__dance.mp4", until_s=4.0, parts="body")
+    kp = keypoints_from_body(fill_missing(seq.body, seq.body_present))
+    rest = RestPose(keypoints=kp[0].astype(np.float32), present=np.ones(len(PARTS), bool), size=seq.size)
+    # when her first frame is driven by her clip
+    plan = plan_motion(rest, seq, size=seq.size)
+    moved = {}
+    for k, side in enumerate("lr"):
+        c = plan.contact[:, k]
+        # then each foot is planted from the first frame for over two seconds ...
+        run = int(np.argmin(c)) if not c.all() else len(c)
+        assert c[0] and run > 2 * float(plan.fps), run
+        for joint in ("ankle", "toe"):
+            p = plan.keypoints[:run, KP[f"{joint}_{side}"]]
+            moved[f"{joint}_{side}"] = float(np.abs(p - kp[0, KP[f"{joint}_{side}"], :2]).max())
+    print("\nmost a planted foot moved (px):", {k: round(v, 2) for k, v in moved.items()})
+    # ... and stays on the image's spot (within a pixel)
+    assert max(moved.values()) < 1.0, moved

@@ -44,6 +44,8 @@ def two_bone_ik(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, target: np
     """
     l1 = float(np.linalg.norm(knee - hip))
     l2 = float(np.linalg.norm(ankle - knee))
+    if float(np.linalg.norm(target - ankle)) < 1e-3:
+        return knee, ankle  # already there (a straight leg is not bent by the clip below)
     d_vec = target - hip
     d = float(np.linalg.norm(d_vec))
     if l1 < 1e-6 or l2 < 1e-6 or d < 1e-6:
@@ -104,22 +106,25 @@ def hold_planted_feet(kp: np.ndarray, contact: np.ndarray) -> np.ndarray:
     Each foot that touches down keeps the spot where it landed for the whole contact. The body
     (root) shifts by the offset that holds the lower planted foot, adjusted by the least amount
     that lets every planted leg reach its spot (the root-position step of Kovar et al.); the legs
-    then reach their spots by two-bone inverse kinematics (:func:`two_bone_ik`), toes carried
-    with the ankles. Between contacts the offset relaxes back toward the reference path.
+    then reach their spots by two-bone inverse kinematics (:func:`two_bone_ik`), each toe kept
+    where it pointed at landing (the whole foot planted). Between contacts the offset relaxes back
+    toward the reference path.
     """
     T = len(kp)
     offset = np.zeros(2)
     legs = (("hip_l", "knee_l", "ankle_l", "toe_l"), ("hip_r", "knee_r", "ankle_r", "toe_r"))
     holds: list[np.ndarray | None] = [None, None]
+    toes: list[np.ndarray | None] = [None, None]
     out = kp.copy()
     for i in range(T):
         c = contact[i]
         for k in range(2):
             if not c[k]:
-                holds[k] = None
+                holds[k] = toes[k] = None
             elif holds[k] is None:
-                # lands where the current offset puts it
+                # lands where the current offset puts it, the toe pointing where it points then
                 holds[k] = kp[i, KP[legs[k][2]]] + offset
+                toes[k] = kp[i, KP[legs[k][3]]] - kp[i, KP[legs[k][2]]]
         if c.any():
             planted = [k for k in range(2) if c[k]]
             low = max(planted, key=lambda k: holds[k][1])
@@ -127,7 +132,9 @@ def hold_planted_feet(kp: np.ndarray, contact: np.ndarray) -> np.ndarray:
             discs = []
             for k in planted:
                 h, kn, a, _ = (KP[n] for n in legs[k])
-                reach = 0.999 * (np.linalg.norm(kp[i, kn] - kp[i, h]) + np.linalg.norm(kp[i, a] - kp[i, kn]))
+                # (a leg already straight reaches as far as it is: its pose is kept as it is)
+                reach = max(0.999 * (np.linalg.norm(kp[i, kn] - kp[i, h]) + np.linalg.norm(kp[i, a] - kp[i, kn])),
+                            float(np.linalg.norm(kp[i, a] - kp[i, h])))
                 discs.append((holds[k] - kp[i, h], float(reach)))
             offset = nearest_in_discs(want, discs)
         else:
@@ -137,7 +144,9 @@ def hold_planted_feet(kp: np.ndarray, contact: np.ndarray) -> np.ndarray:
             if c[k]:
                 h, kn, a, toe = (KP[n] for n in legs[k])
                 knee, ankle = two_bone_ik(out[i, h], out[i, kn], out[i, a], holds[k])
-                out[i, toe] += ankle - out[i, a]
+                # (the whole foot stays planted: a toe turning with the reference's jittering toe
+                # landmark slid the shoe about its heel)
+                out[i, toe] = ankle + toes[k]
                 out[i, kn], out[i, a] = knee, ankle
     return out
 

@@ -157,7 +157,14 @@ def plan_motion(
     contact = np.zeros((T, 2), bool)
     if pin_feet and rest.has("foot_l") and rest.has("foot_r"):
         contact = find_contacts(ref_kp, vis, ref.torso_len, ok, fps)
-        contact[: max(1, int(np.searchsorted(t, start_blend_s)))] = False
+        # a foot the reference keeps planted from its first frame stays on the image's spot through
+        # the blend into the reference's pose (it slid 5-10 px on musepose's self-reenactment, the
+        # caption lying over the shoe sliding with it); one that lands during the blend is held from
+        # the end of the blend, as the blended pose has not reached the reference's there
+        blend_end = max(1, int(np.searchsorted(t, start_blend_s)))
+        for k in range(2):
+            if not contact[0, k] or start_blend_s <= 0:
+                contact[:blend_end, k] = False
         if end_w is not None:
             # the last second walks into the end image's stance: its feet are placed by the keyframe
             contact[end_w > 0] = False
