@@ -163,8 +163,9 @@ def plan_motion(
         # the end of the blend, as the blended pose has not reached the reference's there
         blend_end = max(1, int(np.searchsorted(t, start_blend_s)))
         for k in range(2):
-            if not contact[0, k] or start_blend_s <= 0:
-                contact[:blend_end, k] = False
+            held = bool(contact[0, k]) and start_blend_s > 0
+            first = (int(np.argmin(contact[:, k])) or len(contact)) if held else 0  # the first contact's end
+            contact[first:blend_end, k] = False
         if end_w is not None:
             # the last second walks into the end image's stance: its feet are placed by the keyframe
             contact[end_w > 0] = False
@@ -304,10 +305,10 @@ def _image_foreshortening(ref_f: np.ndarray, dist: np.ndarray, ok: np.ndarray,
                           whole: np.ndarray | None = None) -> float:
     """The image's foreshortening of one length: the reference's in the frames posed most like it.
 
-    Frames within 2 degrees of the best match give a median (of those, with ``whole`` the
-    whole pose's distance, only the ones within 2 degrees of the best whole-pose match among them:
-    a standing leg keeps its direction in most frames of a dance while its 2D length changes with
-    the knees' bend towards the camera, so the frames where everything else matches too say more); a best match beyond
+    Frames within 2 degrees of the best match give a median; with ``whole`` (the whole pose's
+    distance) only those of them within 2 degrees of their best whole-pose match: a standing leg
+    keeps its direction in most frames of a dance while its 2D length changes with the knees' bend
+    towards the camera, so the frames where everything else matches too say more. A best match beyond
     :data:`MATCH_DEG` fades the estimate to 1 (no frame of the reference shows the image's pose,
     so nothing says how foreshortened the image is), reached at twice that distance. So does a
     match whose frames disagree (interquartile range of their foreshortening above 0.04, none

@@ -45,8 +45,8 @@ from steadymotion.types import RestPose
 #: skinned with one blend across the neck; 17: clothes lying over an upper arm stay with the trunk and
 #: the arm goes on under them, filled from its own colours; 18: what an arm across the trunk hides
 #: is filled garment by garment, a sleeve across a top of its colour is cut back to the arm, and a
-#: forearm running off the bottom edge under a weakly seen wrist is a part; 19: the shoulders' tops
-#: under the arms' roots are filled as the trunk).
+#: forearm running off the bottom edge under a weakly seen wrist is a part; 19: the trunk keeps the
+#: shoulders' tops under the arms' roots too).
 RIG_VERSION = 19
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
@@ -1001,14 +1001,15 @@ def _skeleton_seeds(kp: np.ndarray, present: np.ndarray, pose, shape: tuple[int,
 
 def _shoulder_tops(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The shoulders' tops between the neck and each shoulder joint, within 1.5 upper-arm radii of
-    the joint: the trunk's, though the arm's round end claims them. Turning about the joint, that
-    end takes them along, and a raised arm opened a bite of background between its root and the
-    collar; kept by the trunk too (behind the arm, in their own colours: the shoulder's sleeve or
-    skin; filled from the trunk, a V neckline's skin ran over a black top's shoulder), the
-    shoulder's hump stays. Nothing past the joint
+    the joint: the trunk's, though the arm's round end claims them.
+
+    Turning about the joint, that end took them along, and a raised arm opened a bite of background
+    between its root and the collar. The trunk keeps them too (drawn behind the arm, in their own
+    colours: the sleeve or the bare shoulder), so the shoulder's hump stays. Nothing past the joint
     (a knob of the trunk would stick out under the raised arm), and nothing under an arm lying
     across the trunk (its elbow inside the shoulder-hip quad): its root covers the neckline's edge,
-    and the fill continued the neck's skin over the shoulder in stripes."""
+    and kept or filled, the neck's skin ran over the shoulder of raw_0's black top in stripes.
+    """
     h, w = shape
     out = np.zeros((h, w), bool)
     n = kp[KP["neck"], :2].astype(np.float64)
