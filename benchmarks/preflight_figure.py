@@ -59,19 +59,12 @@ def load(name: str) -> np.ndarray | None:
 
 def raised_arms(rgb: np.ndarray, pose) -> np.ndarray:
     """The puppet of ``rgb`` with both arms straight out, 35 degrees up, beside the original."""
+    from steadymotion.motion.kinematics import arms_out
     from steadymotion.render.puppet.renderer import Pose2D, PuppetRenderer, rest_order
     from steadymotion.render.puppet.rig import build_rig
-    from steadymotion.skeleton import KP
 
     rig = build_rig(rgb, pose)
-    kp = rig.rest[:, :2].astype(np.float64).copy()
-    for k, sign in (("l", 1.0), ("r", -1.0)):  # the subject's left is on the image's right
-        chain = [kp[KP[f"{j}_{k}"]].copy() for j in ("shoulder", "elbow", "wrist", "hand")]
-        d = np.array([sign * math.cos(math.radians(35)), -math.sin(math.radians(35))])
-        reach = 0.0
-        for j, name in enumerate(("elbow", "wrist", "hand"), start=1):
-            reach += float(np.linalg.norm(chain[j] - chain[j - 1]))
-            kp[KP[f"{name}_{k}"]] = chain[0] + reach * d
+    kp = arms_out(rig.rest, 35.0)
     h, w = rgb.shape[:2]
     eye = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
     out = PuppetRenderer(rig, (w, h), eye).render(Pose2D(kp.astype(np.float32), 1.0, rest_order(rig), eye.astype(np.float32)))

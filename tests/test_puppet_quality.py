@@ -1151,21 +1151,13 @@ def test_a_hole_on_the_seam_of_two_garments_is_filled_from_both():
 
 @pytest.mark.parametrize("name", ["mimicmotion__demo1.jpg", "unianimate__source_video.mp4", "mooreanimateanyone__anyone-11.png"])
 def test_a_raised_arm_opens_no_bite_between_its_root_and_the_collar(name):
-    import math
-
+    from steadymotion.motion.kinematics import arms_out
     from steadymotion.skeleton import KP, PART
 
     # given a figure whose upper arms hang from the shoulders (baggy hoodie, fitted sweater, jacket)
     img, rig = _rig(name)
-    kp = rig.rest[:, :2].astype(np.float64).copy()
     # when both arms are raised out, 35 degrees above the horizontal, over a magenta ground
-    for k, sign in (("l", 1.0), ("r", -1.0)):
-        chain = [kp[KP[f"{j}_{k}"]].copy() for j in ("shoulder", "elbow", "wrist", "hand")]
-        d = np.array([sign * math.cos(math.radians(35)), -math.sin(math.radians(35))])
-        reach = 0.0
-        for j, joint in enumerate(("elbow", "wrist", "hand"), start=1):
-            reach += float(np.linalg.norm(chain[j] - chain[j - 1]))
-            kp[KP[f"{joint}_{k}"]] = chain[0] + reach * d
+    kp = arms_out(rig.rest, 35.0)
     out = _render(rig, kp, background=(1.0, 0.0, 1.0)).astype(np.int32)
     ground = (out[..., 1] < 60) & (out[..., 0] > 200) & (out[..., 2] > 200)
     # then the shoulders' tops between the collar and the arms' roots (the person's at rest) stay

@@ -174,3 +174,19 @@ def full_length(v: np.ndarray, ok: np.ndarray | None = None) -> float:
     return float(np.percentile(x, 90)) if x.size else 1.0
 
 
+
+
+def arms_out(kp: np.ndarray, degrees: float) -> np.ndarray:
+    """Keypoints ``(K, >=2)`` with both arms held straight out from the shoulders, ``degrees`` above
+    the horizontal (each bone keeping its 2D length): the pose the rig checks and the preflight
+    calibration raise a figure's arms to. The subject's left arm goes to the image's right."""
+    out = np.asarray(kp, np.float64)[:, :2].copy()
+    a = np.radians(degrees)
+    for k, sign in (("l", 1.0), ("r", -1.0)):
+        chain = [out[KP[f"{j}_{k}"]].copy() for j in ("shoulder", "elbow", "wrist", "hand")]
+        d = np.array([sign * np.cos(a), -np.sin(a)])
+        reach = 0.0
+        for j, joint in enumerate(("elbow", "wrist", "hand"), start=1):
+            reach += float(np.linalg.norm(chain[j] - chain[j - 1]))
+            out[KP[f"{joint}_{k}"]] = chain[0] + reach * d
+    return out
