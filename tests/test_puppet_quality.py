@@ -773,9 +773,19 @@ def test_the_hem_under_a_hand_runs_on_as_a_line_over_smooth_skin():
     rough, rough_own = float(lap[skin_fill].mean()), float(lap[skin_own].mean())
     print(f"\nhem under the hand: rows spread {spread} px, {off:.1f} px from the hem beside it; "
           f"skin texture {rough:.1f} (the thigh's own {rough_own:.1f})")
-    # (measured: spread 3 px, 2 px off, texture 3.6 against 7.1; before the hem kept its slant and
-    # bare skin was filled smooth: steps of a patch (spread 8) and blocks of skin, texture 30.8)
-    assert spread <= 5 and off <= 4, (under, beside)
+    # (measured: spread 2 px, 1 px off, no denim below, texture 2.1 against 6.9; patched at the same
+    # height as the hem beside the hand, spread 4, 4 px off and a tab of denim below it (36 px); before
+    # the hem kept its slant and bare skin was filled smooth: steps of a patch (spread 8) and blocks
+    # of skin, texture 30.8)
+    # ... and no denim hangs below it anywhere the hand was, its soft edge and shadow included (a
+    # tab of the cuff's dark edge and the shadow between the legs copied down over the thigh)
+    cols = np.flatnonzero(filled.any(axis=0))
+    rows = np.arange(th)[:, None]
+    low = (a > 0.5) & ~is_skin & (rows > np.median(beside) + 3) & (rows < np.median(beside) + 40)
+    hanging = int(low[:, cols].sum())
+    print(f"denim below the hem: {hanging} px")
+    assert spread <= 3 and off <= 2, (under, beside)
+    assert hanging <= 10, hanging
     assert skin_fill.sum() > 200 and rough < 1.2 * rough_own, (rough, rough_own)
 
 
@@ -803,7 +813,7 @@ def test_a_patch_fill_under_a_hand_or_arm_has_no_seams(name, part, limit):
 
 @pytest.mark.parametrize("slope", [0.0, 0.25, -0.4])
 def test_a_slanted_hem_is_continued_through_a_hole_at_its_slant(slope):
-    from steadymotion.render.puppet.fill import band_tilt, exemplar_fill, fill_plain, two_garments
+    from steadymotion.render.puppet.fill import fill_by_garment, fill_plain, hem_line, two_garments
 
     # given a leg standing upright (axis straight down) in textured denim above a hem that rises by
     # ``slope`` px per px to the left, bare skin below, and a hand-sized hole over the hem's middle
@@ -817,14 +827,14 @@ def test_a_slanted_hem_is_continued_through_a_hole_at_its_slant(slope):
     hole = (np.abs(xx - w / 2) < 30) & (np.abs(yy - 60) < 25)
     known = ~hole
     axis = (np.array([w / 2, 0.0]), np.array([w / 2, h - 1.0]))
-    # when the hem's slant is read beside the hole and the hole is filled at it
+    # when the hem is read beside the hole and the hole is filled garment by garment along it
     garments = two_garments(img, hole, known)
-    tilt = band_tilt(img, hole, known, axis, garments)
-    out, reached = exemplar_fill(img, hole, known, axis=axis, tilt=tilt)
+    line = hem_line(img, hole, known, axis, garments)
+    out = fill_by_garment(img, hole, known, *axis, hem=line, centres=garments)
     fill_plain(out, hole, known, garments, reach=6)
     # then the slant is found, and in every column of the hole the hem lies where the line runs
-    assert garments is not None and tilt is not None and abs(tilt - slope) < 0.06, tilt
-    assert reached[hole].all()
+    assert garments is not None and line is not None and abs(line[0] - slope) < 0.06, line
+    assert (out[hole] != img[hole]).any(axis=-1).mean() > 0.5  # (filled: the test image holds the truth)
     lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
     off = []
     for c in np.flatnonzero(hole.any(axis=0)):
@@ -833,6 +843,7 @@ def test_a_slanted_hem_is_continued_through_a_hole_at_its_slant(slope):
         first = rows[np.argmax(light)] if light.any() else rows[-1] + 1
         off.append(first - hem[0, c])
     off = np.abs(np.array(off))
+    print(f"\nslope {slope}: hem off {np.percentile(off, 90):.1f} (p90), {off.max():.1f} px (max)")
     # (within 2 px in nine columns of ten, 3 px at most: the patches' own edges)
     assert np.percentile(off, 90) <= 2.0 and off.max() <= 3.5, off
     # and the skin under the hole is as smooth as the skin around it

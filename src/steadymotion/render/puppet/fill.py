@@ -222,7 +222,7 @@ EXEMPLAR_PATCH = 7
 EXEMPLAR_REACH = 5
 
 
-def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=None, tilt: float | None = None,
+def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=None,
                   side: int | None = None, patch: int = EXEMPLAR_PATCH, reach: int = EXEMPLAR_REACH,
                   source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Fill ``fill`` (bool) with patches of the ``known`` pixels: exemplar-based inpainting.
@@ -241,10 +241,6 @@ def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=
     and a hem is continued under a hand instead of the skin below growing over it. This takes the
     place of Criminisi's data term (which fills first where strong edges meet the front): on an open
     jacket over a striped shirt that term lets the stripes run out over the jacket's hidden side.
-    With a hem crossing the fill (``tilt``, :func:`band_tilt`) heights are measured from lines that
-    rise by ``tilt`` along the axis per pixel across it (a hem cut at a slant across the thigh) and
-    taken within a quarter patch of the target's, so the hem is continued as a line, not in steps of
-    half a patch.
     Without an axis, or with no patch at that height, the patch comes from a window ``reach``
     patches around the target, else from anywhere.
 
@@ -270,13 +266,13 @@ def exemplar_fill(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, *, axis=
         k_s = (cv2.resize(src.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0.999) & ~f_s
         d_s = None if source is None else (cv2.resize(donor.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0.999) & k_s
         ax_s = None if axis is None else [np.asarray(p, np.float64) * (sw / w, sh / h) for p in axis]
-        out_s, done_s = _exemplar(small, f_s, k_s, patch, reach, ax_s, tilt, d_s)
+        out_s, done_s = _exemplar(small, f_s, k_s, patch, reach, ax_s, d_s)
         up = cv2.resize(out_s, (w, h), interpolation=cv2.INTER_CUBIC)
         done = fill & (cv2.resize(done_s.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0)
         out = rgb.copy()
         out[done] = up[done]
         return out, done
-    return _exemplar(rgb, fill, src, patch, reach, axis, tilt, None if source is None else donor)
+    return _exemplar(rgb, fill, src, patch, reach, axis, None if source is None else donor)
 
 
 #: Two garments meeting at a hem are told apart when their mean colours are this far apart (OpenCV's
@@ -324,19 +320,22 @@ def _garment_of(rgb: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return (d[1] < d[0]).astype(np.int8)
 
 
-def band_tilt(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis, centres: np.ndarray | None,
-              max_tilt: float = 0.6) -> float | None:
-    """The slant of the hem between two garments (:func:`two_garments`) that crosses ``hole``: its
-    rise along ``axis`` per pixel across it; 0 for a hem seen but not its slant; None for no hem.
+def hem_line(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis, centres: np.ndarray | None,
+             max_tilt: float = 0.6) -> tuple[float, float, int] | None:
+    """The hem between two garments (:func:`two_garments`) that crosses ``hole``, as a line
+    ``(slope, offset, upper)``: it lies where ``t = offset + slope * s`` (``t`` along ``axis`` from
+    its first point, ``s`` across it, to the axis' left: ``(-u_y, u_x)``), garment ``upper`` (0 or 1,
+    the index into ``centres``) before it along the axis. None for no hem.
 
     Around the hole (within its own size), the edge between the garment above and the garment
     below is found in each one-pixel-wide line of ``known`` pixels along the axis (the height that
     best separates them, where it does with under 15 % error and shows, not hidden by the hole),
     and its slope across the part is the Theil-Sen estimate (Sen 1968) over those lines, so a few
-    lines crossing a pocket or a shadow do not tip it. A hem that shows on fewer than 6 lines gives
-    None; one seen over less than half the hole's width (on one side of a hand: its slope over a
-    few pixels, carried across the hand, puts the hem's far end off by a cuff's height) or slanted
-    by more than ``max_tilt`` gives 0 (a hem across the axis).
+    lines crossing a pocket or a shadow do not tip it; the offset is the median of the lines' edges
+    less the slope's share. A hem that shows on fewer than 6 lines gives None; one seen over less
+    than half the hole's width (on one side of a hand: its slope over a few pixels, carried across
+    the hand, puts the hem's far end off by a cuff's height) or slanted by more than ``max_tilt`` is
+    taken as running straight across the axis at the median height of its edges.
     """
     from scipy.stats import theilslopes
 
@@ -352,7 +351,8 @@ def band_tilt(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis, centre
     t, s = d @ u, np.round(d @ np.array([-u[1], u[0]])).astype(int)
     if not (cls == 0).any() or not (cls == 1).any():
         return None
-    above = cls == (0 if t[cls == 0].mean() < t[cls == 1].mean() else 1)
+    upper = 0 if t[cls == 0].mean() < t[cls == 1].mean() else 1
+    above = cls == upper
     edges_s, edges_t = [], []
     for k in np.unique(s):
         sel = s == k
@@ -370,11 +370,26 @@ def band_tilt(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis, centre
         edges_t.append(0.5 * (tt[j] + tt[j + 1]))
     if len(edges_s) < 6:
         return None
+    es, et = np.array(edges_s), np.array(edges_t)
     hole_s = np.round((np.stack(np.nonzero(hole)[::-1], axis=1) - a) @ np.array([-u[1], u[0]]))
-    if max(edges_s) - min(edges_s) < 0.5 * (hole_s.max() - hole_s.min()):
-        return 0.0
-    slope = float(theilslopes(edges_t, edges_s)[0])
-    return slope if abs(slope) <= max_tilt else 0.0
+    slope = 0.0
+    if es.max() - es.min() >= 0.5 * (hole_s.max() - hole_s.min()):
+        slope = float(theilslopes(et, es)[0])
+        if abs(slope) > max_tilt:
+            slope = 0.0
+    return slope, float(np.median(et - slope * es)), upper
+
+
+def hem_layout(shape: tuple[int, int], axis, line: tuple[float, float, int]) -> np.ndarray:
+    """Which of two garments (int8, 0 or 1) lies at each pixel of a picture of ``shape``: the
+    garment before the hem ``line`` (:func:`hem_line`) along ``axis``, the other one past it."""
+    a, b = (np.asarray(p, np.float64) for p in axis)
+    u = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float64)
+    dx, dy = xx - a[0], yy - a[1]
+    slope, offset, upper = line
+    before = dx * u[0] + dy * u[1] < offset + slope * (dx * -u[1] + dy * u[0])
+    return np.where(before, upper, 1 - upper).astype(np.int8)
 
 
 def fill_plain(out: np.ndarray, hole: np.ndarray, known: np.ndarray, centres: np.ndarray | None, reach: int) -> np.ndarray:
@@ -405,7 +420,7 @@ def fill_plain(out: np.ndarray, hole: np.ndarray, known: np.ndarray, centres: np
 
 
 def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, reach: int, axis=None,
-              tilt: float | None = None, donor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              donor: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`exemplar_fill` at the working size: ``src`` known pixels, disjoint from ``fill``;
     patches are copied from ``donor`` pixels only (all of ``src`` by default)."""
     r = patch // 2
@@ -432,10 +447,8 @@ def _exemplar(rgb: np.ndarray, fill: np.ndarray, src: np.ndarray, patch: int, re
         a, b = (np.asarray(p, np.float64) for p in axis)
         u = (b - a) / max(float(np.hypot(*(b - a))), 1e-9)
         yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
-        # along the axis, at each pixel (from a line slanted by ``tilt`` across it)
-        k = tilt or 0.0
-        height = (xx - m - a[0]) * (u[0] + k * u[1]) + (yy - m - a[1]) * (u[1] - k * u[0])
-    near = 0.5 * patch if tilt is None else 0.25 * patch
+        height = (xx - m - a[0]) * u[0] + (yy - m - a[1]) * u[1]  # along the axis, at each pixel
+    near = 0.5 * patch
 
     def box(a):
         return cv2.boxFilter(a, -1, (patch, patch), normalize=True, borderType=cv2.BORDER_CONSTANT)
@@ -652,17 +665,21 @@ GARMENTS = 3
 DONOR_USUAL = 95
 
 
-def garment_map(rgb: np.ndarray, known: np.ndarray, box: tuple[slice, slice], k: int = GARMENTS) -> np.ndarray:
+def garment_map(rgb: np.ndarray, known: np.ndarray, box: tuple[slice, slice], k: int = GARMENTS,
+                centres: np.ndarray | None = None) -> np.ndarray:
     """Which garment each ``known`` pixel wears (int8 class, -1 elsewhere), from the known pixels in ``box``.
 
     Their colours (CIELAB, lightly blurred) are split into ``k`` classes (k-means, Lloyd 1982);
-    classes whose means lie within :data:`GARMENT_MERGE` of each other are one garment. Every known
-    pixel takes the nearest garment's class, then the majority of its 5x5 neighbourhood (a mode
-    filter: a necklace's pearls or a fold's highlight are not a garment of their own).
+    classes whose means lie within :data:`GARMENT_MERGE` of each other are one garment (or the
+    garments are the given ``centres``, CIELAB means, :func:`two_garments`). Every known pixel takes
+    the nearest garment's class, then the majority of its 5x5 neighbourhood (a mode filter: a
+    necklace's pearls, a fold's highlight or a cuff's stitching are not a garment of their own).
     """
     lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
     sample = lab[box][known[box]]
     out = np.full(known.shape, -1, np.int8)
+    if centres is not None:
+        return _mode_of_nearest(lab, known, np.asarray(centres, np.float32), out)
     if len(sample) < k:
         out[known] = 0
         return out
@@ -679,6 +696,11 @@ def garment_map(rgb: np.ndarray, known: np.ndarray, box: tuple[slice, slice], k:
             break
         groups[i] = groups[i] + groups.pop(j)
     means = np.array([np.average(centres[g], axis=0, weights=count[g]) for g in groups], np.float32)
+    return _mode_of_nearest(lab, known, means, out)
+
+
+def _mode_of_nearest(lab: np.ndarray, known: np.ndarray, means: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """:func:`garment_map`'s classes: the nearest of ``means`` per pixel, then the 5x5 majority."""
     nearest = np.argmin(np.stack([np.linalg.norm(lab - m, axis=-1) for m in means], -1), -1)
     votes = np.stack([cv2.boxFilter(((nearest == i) & known).astype(np.float32), -1, (5, 5)) for i in range(len(means))], -1)
     out[known] = np.argmax(votes, -1)[known]
@@ -796,7 +818,8 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     return out
 
 
-def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a, axis_b, side: int | None = None) -> np.ndarray:
+def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a, axis_b, side: int | None = None,
+                    hem: tuple[float, float, int] | None = None, centres: np.ndarray | None = None) -> np.ndarray:
     """Fill ``hole`` garment by garment: first which garment lies where (:func:`hidden_garments`),
     then each garment's share with patches of that garment only (:func:`exemplar_fill`, patches at
     the same height along the axis first), voted over together (:func:`refine_patches`).
@@ -808,6 +831,10 @@ def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a
     into blocks. Here each garment's edge is continued at its own height and each garment keeps its
     own texture. Pixels that no walk reaches and holes with too little known around them are filled
     by :func:`fill_across`.
+    With a ``hem`` between two garments (:func:`hem_line`, of the two colours ``centres``: a hand
+    over the hem of a pair of shorts) the layout is that line's instead (:func:`hem_layout`): the
+    hem runs on under the hand straight, at its slant, not in steps where walks across the leg
+    leave it on one side.
     Returns a copy of ``rgb`` (uint8) with ``hole`` filled.
     """
     if not hole.any():
@@ -822,10 +849,14 @@ def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a
     dist = distance_transform_edt(~hole)
     gap = float(dist[known].min()) if known.any() else 0.0
     work = hole | (~known & (dist <= gap + 1))
-    garment = garment_map(rgb, known, box)
+    if hem is not None and centres is not None:
+        garment = garment_map(rgb, known, box, centres=centres)
+        under = np.where(work, hem_layout(hole.shape, (axis_a, axis_b), hem), -1).astype(np.int8)
+    else:
+        garment = garment_map(rgb, known, box)
+        under = hidden_garments(garment, work, known, axis_a, axis_b)
     # (colours over a patch's width: a textured cloth's grain is not an unusual colour)
     lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (EXEMPLAR_PATCH, EXEMPLAR_PATCH), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    under = hidden_garments(garment, work, known, axis_a, axis_b)
     if (under[hole] < 0).all():
         return fill_across(rgb, hole, known, axis_a, axis_b)
     out = rgb.copy()

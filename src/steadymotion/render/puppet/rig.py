@@ -24,7 +24,7 @@ from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
                                                part_labels, present_parts, radii, segment_distance, torso_polygon,
                                                weak_forearms)
-from steadymotion.render.puppet.fill import (band_tilt, exemplar_fill, fill_by_garment, fill_plain, inpaint_multiscale, refine_patches,
+from steadymotion.render.puppet.fill import (exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, refine_patches,
                                              two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -1328,27 +1328,37 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 garments = None if spec.name == "torso" else two_garments(c8, hid, known)
                 reached = np.zeros_like(hid)
                 filled = c8
+                take = hid
                 if beside.any():
                     ring = cv2.dilate(beside.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
                     target = beside | (ring & own[y0:y1, x0:x1] & ~known & ~across)
-                    # a leg's hem under a hand is continued at its own slant (not level across the leg)
+                    # a leg's hem under a hand is continued as a line at its own slant (not level
+                    # across the leg), garment by garment: the shorts' patches above it, the bare
+                    # thigh below (patched at the same height instead, the cuff's dark edge and the
+                    # shadow between the legs were copied down over the thigh as a tab of denim)
                     # (read from all its solid pixels: the band next to the hand holds the hem's ends)
                     solid = own[y0:y1, x0:x1] & ~hid & (a[y0:y1, x0:x1] > 0.9)
-                    tilt = band_tilt(c8, target, solid, axis, garments)
-                    filled, reached = exemplar_fill(c8, target, known, axis=axis, tilt=tilt, side=max(h, w))
-                    # then voted over (Wexler 2007): the patches' seams and repeats go (a cuff's edge
-                    # stacked into a barcode at anyone-3's thigh, the jacket's folds into vertical
-                    # streaks at anyone-11's sides), where the hem runs stays
-                    filled = refine_patches(filled, target & reached, known)
+                    hem = hem_line(c8, target, solid, axis, garments)
+                    if hem is not None:
+                        filled = fill_by_garment(c8, target, known, *axis, side=max(h, w), hem=hem, centres=garments)
+                        reached = target.copy()
+                        # (all of it is taken: the band beside the hand holds its shadow and soft edge)
+                        take = hid | target
+                    else:
+                        filled, reached = exemplar_fill(c8, target, known, axis=axis, side=max(h, w))
+                        # then voted over (Wexler 2007): the patches' seams and repeats go (a cuff's
+                        # edge stacked into a barcode at anyone-3's thigh, the jacket's folds into
+                        # vertical streaks at anyone-11's sides)
+                        filled = refine_patches(filled, target & reached, known)
                 rest = hid & ~reached
                 if rest.any():
                     filled = fill_by_garment(filled, rest, known | (reached & hid), *axis, side=max(h, w))
                 if spec.name != "torso":
                     # a leg's fill takes the tone of the leg's own pixels around it (of each garment
                     # it spans; bare skin filled smooth)
-                    fill_plain(filled, hid, known, garments, reach=2 * band)
+                    fill_plain(filled, take, known, garments, reach=2 * band)
                 filled = filled.astype(np.float32) / 255
-                color[hid] = filled[hid]
+                color[take] = filled[take]
             elif known.any():
                 filled = cv2.inpaint((color * 255).astype(np.uint8), fill_mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
                 color[hid] = filled[hid]
