@@ -46,8 +46,9 @@ from steadymotion.types import RestPose
 #: the arm goes on under them, filled from its own colours; 18: what an arm across the trunk hides
 #: is filled garment by garment, a sleeve across a top of its colour is cut back to the arm, and a
 #: forearm running off the bottom edge under a weakly seen wrist is a part; 19: the trunk keeps the
-#: shoulders' tops under the arms' roots too).
-RIG_VERSION = 19
+#: shoulders' tops under the arms' roots too; 20: a hem under a hand is laid out along its line, each
+#: side patched from its own garment).
+RIG_VERSION = 20
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
