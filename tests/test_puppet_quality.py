@@ -528,6 +528,29 @@ def test_a_hand_moved_off_the_shorts_takes_no_outline_of_them_along(side, turn):
     assert (dark & wall).sum() <= 30, (dark & wall).sum()
 
 
+def test_a_hand_on_a_cuff_takes_no_piece_of_it_along():
+    # given the woman whose right hand lies over the shaded end of her denim cuff
+    img, rig = _rig("mooreanimateanyone__anyone-3.png")
+    part, a, rgb = _texture(rig, "hand_r")
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    solid = a > 0.5
+    mu = np.median(lab[solid], axis=0)
+    # then the hand's texture is the hand: hardly a pixel in a colour unlike its skin (chroma over 25
+    # from its median). The colour cut had carried the navy cuff's end along as a dark wedge at the
+    # thumb (58 such pixels, riding on the hand whenever it moved); now 3
+    cloth = solid & (np.hypot(lab[..., 1] - mu[1], lab[..., 2] - mu[2]) > 25)
+    assert solid.sum() > 2500 and cloth.sum() <= 10, cloth.sum()
+    # and the cuff's end is the thigh's, so the hem fill under the hand meets it
+    x0, y0 = part.box
+    th, tw = a.shape
+    from steadymotion.skeleton import PART
+
+    near = np.zeros(rig.labels.shape, bool)
+    near[y0:y0 + th, x0:x0 + tw] = cloth | cv2.dilate(solid.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    cuff = near & (rig.labels == PART["thigh_r"]) & (cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[..., 0] < 60)
+    assert cuff.sum() > 20, cuff.sum()
+
+
 def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
     from steadymotion.skeleton import PART
 

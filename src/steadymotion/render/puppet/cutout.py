@@ -419,6 +419,12 @@ def _arm_masks(rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.
 _FINGERS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15, 16), (0, 17, 18, 19, 20), (5, 9, 13, 17))
 
 
+#: :func:`_cut_hand`: a pixel of the cut whose chroma (CIELAB a*, b*, 8-bit) lies this far from
+#: the finger seeds' median may be cloth (anyone-3's shaded navy cuff: 35; the hand's own shade and
+#: highlights: under 15; a light grey wall or a black phone: about 20).
+CLOTH_OFF_SKIN = 25.0
+
+
 def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.ndarray, palm: float) -> np.ndarray:
     """The hand's pixels inside its landmark hull, cut by colour from what it rests on.
 
@@ -460,6 +466,16 @@ def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.nda
     except cv2.error:
         return hull
     cut = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)) & hull[y0:y1, x0:x1]
+    # GrabCut's smoothness carries the cut over a patch of cloth at the hand's edge (anyone-3's
+    # shaded cuff end rode on her hand as a dark wedge): pixels unlike the skin
+    # (:data:`CLOTH_OFF_SKIN` from the finger seeds' median chroma) joined through such pixels to the
+    # body's outside the hand's hull are the cloth running on under its edge (an object held inside
+    # the hand stays)
+    mu_s = np.median(lab[seed_b], axis=0)
+    unlike = (np.hypot(lab[..., 1] - mu_s[1], lab[..., 2] - mu_s[2]) > CLOTH_OFF_SKIN) & person[y0:y1, x0:x1] & ~seed_b
+    _, comp_u = cv2.connectedComponents(unlike.astype(np.uint8))
+    outside = np.unique(comp_u[unlike & ~hull[y0:y1, x0:x1]])
+    cut &= ~np.isin(comp_u, outside[outside > 0])
     n, comp = cv2.connectedComponents(cut.astype(np.uint8))
     keep = np.unique(comp[seed_b & cut])
     cut = np.isin(comp, keep[keep > 0])
@@ -1236,6 +1252,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     from scipy.ndimage import distance_transform_edt
 
     arm_ids = list(refined)
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
     body = (labels >= 0) & ~np.isin(labels, arm_ids)
     # the nearest part that is not an arm, for pixels the colour cut takes off an arm
     dist_body, (by, bx) = distance_transform_edt(~body, return_indices=True)
@@ -1249,6 +1266,12 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
         # to the body part they lie beside (the shorts under a wrist, the shirt beside an elbow);
         # far from any (a fingertip the cut missed, out in the air) they stay with the arm
         dropped = (labels == j) & ~m & (dist_body < reach)
+        # ... and so do those in colours unlike the arm's (chroma :data:`CLOTH_OFF_SKIN` from its
+        # median): cloth beside a hand the colour cut left out (anyone-3's shaded cuff end)
+        inner = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if inner.sum() >= 20:
+            mu = np.median(lab[inner], axis=0)
+            dropped |= (labels == j) & ~m & (np.hypot(lab[..., 1] - mu[1], lab[..., 2] - mu[2]) > CLOTH_OFF_SKIN)
         solid = dropped & (a >= 0.95)
         labels[solid] = labels[by[solid], bx[solid]]
         # the silhouette's soft edge (alpha < 1 only there): handed to the nearest part below, which

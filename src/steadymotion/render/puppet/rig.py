@@ -47,7 +47,7 @@ from steadymotion.types import RestPose
 #: is filled garment by garment, a sleeve across a top of its colour is cut back to the arm, and a
 #: forearm running off the bottom edge under a weakly seen wrist is a part; 19: the trunk keeps the
 #: shoulders' tops under the arms' roots too; 20: a hem under a hand is laid out along its line, each
-#: side patched from its own garment).
+#: side patched from its own garment, and cloth at a hand's edge stays with the body).
 RIG_VERSION = 20
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
@@ -1339,8 +1339,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                     # shadow between the legs were copied down over the thigh as a tab of denim)
                     # (read from all its solid pixels: the band next to the hand holds the hem's ends)
                     solid = own[y0:y1, x0:x1] & ~hid & (a[y0:y1, x0:x1] > 0.9)
-                    hem = hem_line(c8, target, solid, axis, garments)
-                    if hem is not None:
+                    # (a hem seen on too few lines beside the hand: the garments are laid out by
+                    # walking across the leg from each hidden pixel instead)
+                    if garments is not None:
+                        hem = hem_line(c8, target, solid, axis, garments)
                         filled = fill_by_garment(c8, target, known, *axis, side=max(h, w), hem=hem, centres=garments)
                         reached = target.copy()
                         # (all of it is taken: the band beside the hand holds its shadow and soft edge)
