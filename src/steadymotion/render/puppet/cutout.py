@@ -1042,7 +1042,34 @@ def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius
                 labels[piece] = np.bincount(nb).argmax()
 
 
-def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray) -> None:
+#: :func:`_hair_off_arms`: an arm's pixel is a hair strand by its texture when its fine-scale
+#: texture (:func:`strand_texture`) is at least this share of the head's hair's median texture
+#: (anyone-3: hair 32, the lock over her upper arm 18-60, her bare arms' skin 2-9) ...
+HAIR_TEXTURE = 0.35
+#: ... and it lies this far (px, over the picture's long side of 1000) inside the figure's outline
+#: (the outline against the wall is as sharp as a strand).
+HAIR_INSIDE = 4.0
+#: Strands taken off the arms by their texture make a lock (its gaps filled, the arm completed
+#: under it) when they cover at least this share of the picture (anyone-3: 0.5 %, sample_2: 0.4 %;
+#: a few strands at raw_0's and UniAnimate's shoulders: under 0.01 %).
+HAIR_LOCK = 0.001
+#: Skin between strands taken off an arm this close together (px radius, over the picture's long
+#: side of 1000) is the lock's too.
+HAIR_GAP = 6.0
+
+
+def strand_texture(rgb: np.ndarray) -> np.ndarray:
+    """Fine-scale texture per pixel (float32): the mean absolute Laplacian of CIELAB lightness (after
+    a 0.8-px Gaussian) over a 2-px Gaussian window. Hair is a mass of thin strands, so its lightness
+    changes at every pixel; skin and smooth cloth change slowly (a texture cue for hair as in Yacoob
+    & Davis 2006, "Detection and analysis of hair", where colour alone cannot tell blonde hair from
+    tanned skin)."""
+    light = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32), (0, 0), 0.8)
+    return cv2.GaussianBlur(np.abs(cv2.Laplacian(light, cv2.CV_32F, ksize=3)), (0, 0), 2.0)
+
+
+def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray,
+                   over_arms: dict[int, np.ndarray] | None = None, lock: dict[str, np.ndarray] | None = None) -> bool:
     """Long hair lying over the shoulders and upper arms stays with the body, never with an arm (in place).
 
     Hair cut by an arm's outline travels with the arm and leaves a notch in the hairline. The
@@ -1050,44 +1077,115 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
     landmark hull; upper-arm and forearm pixels nearer that colour than the arm's own median
     colour (nearest class mean), and within 20 Delta E of the hair, go to the torso, the back layer,
     where they hang from the head's hair (joined to it through hair-coloured pixels): a hand's
-    shaded edge by the hips is often the hair's brown too.
+    shaded edge by the hips is often the hair's brown too. Blonde strands over tanned skin are
+    within that distance of neither: an arm's pixel inside the outline is hair too when it is
+    textured like hair (:data:`HAIR_TEXTURE`, :func:`strand_texture`) and its colour is more common
+    in the head's hair than among the arm's smoothest pixels (a likelihood ratio of colour
+    histograms). The hair taken off an upper arm goes into ``over_arms`` (the arm is filled under
+    it, as under clothes lying over it). Returns whether any was taken by its strands. The skin showing between the strands taken off an arm goes
+    with them (a morphological closing of the strands, within the arm): ``lock``, when given,
+    receives ``"hair"`` (the strands) and ``"gaps"`` (that skin, to be filled with the hair's
+    colours), so the lock left hanging from the head is whole, not shredded.
     """
     if face is None or not np.isfinite(face).all():
-        return
+        return False
     h, w = labels.shape
     head = labels == PART["head"]
     hull = face_hull(face, (h, w))
     hair = head & ~hull & (a > 0.9)
     if hair.sum() < 50:
-        return
+        return False
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     hair_c = np.median(lab[hair], axis=0)
+    tex = strand_texture(rgb)
+    hair_t = float(np.median(tex[hair]))
+    from scipy.ndimage import distance_transform_edt
+
+    inside = distance_transform_edt(a > 0.5) >= HAIR_INSIDE * max(h, w) / 1000.0
     taken = np.zeros((h, w), bool)
+    by_strands = np.zeros((h, w), bool)
     for name in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r"):
         j = PART[name]
         mine = labels == j
         if mine.sum() < 50:
             continue
-        arm_c = np.median(lab[mine], axis=0)
-        if np.linalg.norm(arm_c - hair_c) < 20:
-            continue  # a sleeve the hair's colour: cannot be told apart
         ys, xs = np.nonzero(mine)
         c = lab[ys, xs]
+        # (by texture on the upper arms only, where long hair lies: a forearm hangs by the waist,
+        # whose shaded skin beside the elbow is not the hair's)
+        strands = inside[ys, xs] & (tex[ys, xs] >= HAIR_TEXTURE * hair_t) & name.startswith("upper")
+        smooth = mine & (tex < np.percentile(tex[mine], 25)) & (a > 0.95)
+        if strands.any() and smooth.sum() >= 30:
+            hairy = _colour_share(lab[hair], c) > _colour_share(lab[smooth], c)
+            strands &= hairy
+            # and the strands' soft ends and the lock's edge along the arm's outline: pixels of the
+            # hair's colours joined to them (seeded region growing, Adams & Bischof 1994)
+            grow = np.zeros((h, w), np.uint8)
+            grow[ys[hairy], xs[hairy]] = 1
+            grow &= (a >= 0.95).astype(np.uint8)  # (not the soft outline: its colours are mixed)
+            n, comp = cv2.connectedComponents(grow, connectivity=8)
+            seeds = np.unique(comp[ys[strands], xs[strands]])
+            strands |= np.isin(comp[ys, xs], seeds[seeds > 0])
+        else:
+            strands[:] = False
+        arm_c = np.median(lab[mine], axis=0)
+        if np.linalg.norm(arm_c - hair_c) < 20:
+            continue  # a sleeve the hair's colour: cannot be told apart (its folds are textured too)
         dh, da = np.linalg.norm(c - hair_c, axis=1), np.linalg.norm(c - arm_c, axis=1)
-        sel = (dh < da) & (dh < 20)
+        sel = ((dh < da) & (dh < 20))
         taken[ys[sel], xs[sel]] = True
-    if not taken.any():
-        return
+        by_strands[ys[strands], xs[strands]] = True
+    if not (taken | by_strands).any():
+        return False
     # only hair that hangs from the head: arm pixels of the hair's colour joined to the head's hair
     # (through the head and hair-coloured torso pixels), not a hand's shaded edge down by the hips
     from scipy.ndimage import label as connected
 
     torso = labels == PART["torso"]
     near_hair = torso & (np.linalg.norm(lab - hair_c, axis=2) < 20)
-    comp, _ = connected(taken | hair | near_hair, structure=np.ones((3, 3), bool))
-    keep = np.unique(comp[hair])
-    taken &= np.isin(comp, keep[keep > 0])
+
+    def hanging(m: np.ndarray) -> np.ndarray:
+        comp, _ = connected(m | hair | near_hair, structure=np.ones((3, 3), bool))
+        keep = np.unique(comp[hair])
+        return m & np.isin(comp, keep[keep > 0])
+
+    lock_px = hanging(taken | by_strands)
+    if (lock_px & by_strands).sum() < HAIR_LOCK * h * w:
+        # (hair told from the arm by its colour alone, or a few strands: it goes to the trunk as it is)
+        taken = hanging(taken)
+        labels[taken] = PART["torso"]
+        return False
+    taken = lock_px
+    arms = np.isin(labels, [PART[n] for n in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r")])
+    r = max(2, int(round(HAIR_GAP * max(h, w) / 1000.0)))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    gaps = cv2.morphologyEx((taken & arms).astype(np.uint8), cv2.MORPH_CLOSE, k).astype(bool) & arms & ~taken & (a > 0.5)
+    # (and the arm's specks left among the strands, cut off from the rest of the arm)
+    for name in ("upper_arm_l", "upper_arm_r", "forearm_l", "forearm_r"):
+        rest = (labels == PART[name]) & ~taken & ~gaps
+        if not (taken & (labels == PART[name])).any() or not rest.any():
+            continue
+        n, comp = cv2.connectedComponents(rest.astype(np.uint8), connectivity=8)
+        sizes = np.bincount(comp.ravel())[1:]
+        for c in range(1, n):
+            if c == int(sizes.argmax()) + 1:
+                continue
+            piece = comp == c
+            ring = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~piece
+            # (among the strands: not the arm's edge strip along its outline, beside the background)
+            if (ring & (taken | gaps)).sum() >= 0.5 * ring.sum():
+                gaps |= piece
+    if lock is not None:
+        lock["hair"], lock["gaps"] = taken & arms, gaps
+    taken |= gaps
+    if over_arms is not None:
+        for name in ("upper_arm_l", "upper_arm_r"):
+            j = PART[name]
+            mine = taken & (labels == j)
+            if mine.any():
+                over_arms[j] = over_arms.get(j, np.zeros((h, w), bool)) | mine
     labels[taken] = PART["torso"]
+    return True
 
 
 def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray, kp: np.ndarray) -> None:
@@ -1238,11 +1336,12 @@ def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
         labels[holes] = labels[iy[holes], ix[holes]]
 
 
-def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarray] | None = None) -> np.ndarray:
+def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarray] | None = None,
+                lock: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands.
 
     ``over_arms``, when given, receives per upper arm the clothes found lying over it
-    (:func:`_cloth_off_arm_edges`)."""
+    (:func:`_cloth_off_arm_edges`); ``lock`` the hair taken off the arms (:func:`_hair_off_arms`)."""
     labels = _labels(kp, present, radius, a > 0.15)
     hands = pose.hands[0] if pose.hands_present[0].any() else None
     if hands is not None:
@@ -1285,7 +1384,11 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms, skip=uncut)
     _islands_to_neighbours(labels, present, radius)
     _necked_pieces_to_neighbours(labels, present, radius)
-    _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a)
+    if _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, over_arms, lock):
+        # (what a lock of hair taken off an arm by its strands leaves of the arm in pieces, the
+        # chest's skin beside the lock, is cleared up as before)
+        _islands_to_neighbours(labels, present, radius)
+        _necked_pieces_to_neighbours(labels, present, radius)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _close_arm_holes(labels, present)

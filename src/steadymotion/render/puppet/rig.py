@@ -47,8 +47,10 @@ from steadymotion.types import RestPose
 #: is filled garment by garment, a sleeve across a top of its colour is cut back to the arm, and a
 #: forearm running off the bottom edge under a weakly seen wrist is a part; 19: the trunk keeps the
 #: shoulders' tops under the arms' roots too; 20: a hem under a hand is laid out along its line, each
-#: side patched from its own garment, and cloth at a hand's edge stays with the body).
-RIG_VERSION = 20
+#: side patched from its own garment, and cloth at a hand's edge stays with the body; 21: a lock of
+#: long hair over a bare upper arm, told by its strands' texture, stays with the trunk, whole, and
+#: the arm goes on under it).
+RIG_VERSION = 21
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -840,16 +842,19 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
             continue
         outer[k], inner[k] = av[sel].min(), av[sel].max()
         free[k] = not np.any((c_bin == k) & (cv > inner[k] - 2))
-    if free.sum() < 3 or not np.isfinite(outer).any():
+    if not np.isfinite(outer).any():
         return None
-    width = float(np.median((inner - outer)[free]))
+    width = float(np.median((inner - outer)[free])) if free.sum() >= 3 else np.inf
     # (at the shoulder the arm's pixels take in the shoulder's cap and hair lying on it: no wider
-    # than its forearm allows, an upper arm being about a fifth wider)
+    # than its forearm allows, an upper arm being about a fifth wider; a lock of hair over the
+    # whole upper arm leaves no slice free: the forearm's width alone)
     child = [c for c in PARTS if c.parent == spec.name]
     if child and (labels == PART[child[0].name]).sum() >= 50:
         cw = _slice_widths(labels == PART[child[0].name], kp[KP[child[0].a], :2], kp[KP[child[0].b], :2])
         if len(cw) >= 3:
             width = min(width, UNDER_FOREARM * float(np.median(cw)))
+    if not np.isfinite(width):
+        return None
     good = np.isfinite(outer)
     idx = np.arange(nb)
     outer = median_filter(np.interp(idx, idx[good], outer[good]), size=5, mode="nearest")
@@ -1105,7 +1110,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             present[PART[f"forearm_{s}"]] = False
     radius = radii(kp, mask, face)
     over_arms: dict[int, np.ndarray] = {}
-    labels = part_labels(rgb, pose, a, kp, present, radius, over_arms)
+    lock: dict[str, np.ndarray] = {}
+    labels = part_labels(rgb, pose, a, kp, present, radius, over_arms, lock)
     over_any = np.zeros((h, w), bool)
     for m in over_arms.values():
         over_any |= m & (labels >= 0) & ~np.isin(labels, [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"])
@@ -1155,6 +1161,17 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     parts: list[Part] = []
     front_set = {PART[n] for n in FRONT_OF_TORSO}
     rgbf = rgb.astype(np.float32) / 255
+    if lock and lock["gaps"].any():
+        # the skin between the strands of a lock taken off an arm takes the lock's colours (patches
+        # of its strands), so the lock left hanging from the head is whole
+        ys, xs = np.nonzero(lock["gaps"] | lock["hair"])
+        pad = 8
+        y0, y1, x0, x1 = max(0, ys.min() - pad), min(h, ys.max() + pad + 1), max(0, xs.min() - pad), min(w, xs.max() + pad + 1)
+        filled, got = exemplar_fill(rgb[y0:y1, x0:x1], lock["gaps"][y0:y1, x0:x1], lock["hair"][y0:y1, x0:x1], side=max(h, w))
+        rgbf = rgbf.copy()
+        sub = rgbf[y0:y1, x0:x1]
+        sub[got] = filled[got].astype(np.float32) / 255
+        synth[y0:y1, x0:x1][got] = 2
     for i, spec in enumerate(PARTS):
         if not present[i]:
             continue
