@@ -425,6 +425,12 @@ _FINGERS = ((0, 1, 2, 3, 4), (0, 5, 6, 7, 8), (0, 9, 10, 11, 12), (0, 13, 14, 15
 CLOTH_OFF_SKIN = 25.0
 
 
+def _unlike_skin(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """Pixels of ``lab`` (CIELAB, 8-bit) whose chroma (a*, b*) lies over :data:`CLOTH_OFF_SKIN` from
+    the skin's median ``skin``: cloth, not the hand's own shade or highlight."""
+    return np.hypot(lab[..., 1] - skin[1], lab[..., 2] - skin[2]) > CLOTH_OFF_SKIN
+
+
 def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.ndarray, palm: float) -> np.ndarray:
     """The hand's pixels inside its landmark hull, cut by colour from what it rests on.
 
@@ -471,8 +477,7 @@ def _cut_hand(rgb: np.ndarray, pts: np.ndarray, hull: np.ndarray, person: np.nda
     # (:data:`CLOTH_OFF_SKIN` from the finger seeds' median chroma) joined through such pixels to the
     # body's outside the hand's hull are the cloth running on under its edge (an object held inside
     # the hand stays)
-    mu_s = np.median(lab[seed_b], axis=0)
-    unlike = (np.hypot(lab[..., 1] - mu_s[1], lab[..., 2] - mu_s[2]) > CLOTH_OFF_SKIN) & person[y0:y1, x0:x1] & ~seed_b
+    unlike = _unlike_skin(lab, np.median(lab[seed_b], axis=0)) & person[y0:y1, x0:x1] & ~seed_b
     _, comp_u = cv2.connectedComponents(unlike.astype(np.uint8))
     outside = np.unique(comp_u[unlike & ~hull[y0:y1, x0:x1]])
     cut &= ~np.isin(comp_u, outside[outside > 0])
@@ -1081,11 +1086,12 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
     within that distance of neither: an arm's pixel inside the outline is hair too when it is
     textured like hair (:data:`HAIR_TEXTURE`, :func:`strand_texture`) and its colour is more common
     in the head's hair than among the arm's smoothest pixels (a likelihood ratio of colour
-    histograms). The hair taken off an upper arm goes into ``over_arms`` (the arm is filled under
-    it, as under clothes lying over it). Returns whether any was taken by its strands. The skin showing between the strands taken off an arm goes
-    with them (a morphological closing of the strands, within the arm): ``lock``, when given,
-    receives ``"hair"`` (the strands) and ``"gaps"`` (that skin, to be filled with the hair's
-    colours), so the lock left hanging from the head is whole, not shredded.
+    histograms). Where such strands make a lock (:data:`HAIR_LOCK`), the skin showing between them
+    goes with them (a morphological closing of the strands, within the arm), the hair taken off an
+    upper arm goes into ``over_arms`` (the arm is filled under it, as under clothes lying over it),
+    and ``lock``, when given, receives ``"hair"`` (the strands) and ``"gaps"`` (that skin, to be
+    filled with the hair's colours), so the lock left hanging from the head is whole, not shredded.
+    Returns whether such a lock was taken.
     """
     if face is None or not np.isfinite(face).all():
         return False
@@ -1132,7 +1138,7 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         if np.linalg.norm(arm_c - hair_c) < 20:
             continue  # a sleeve the hair's colour: cannot be told apart (its folds are textured too)
         dh, da = np.linalg.norm(c - hair_c, axis=1), np.linalg.norm(c - arm_c, axis=1)
-        sel = ((dh < da) & (dh < 20))
+        sel = (dh < da) & (dh < 20)
         taken[ys[sel], xs[sel]] = True
         by_strands[ys[strands], xs[strands]] = True
     if not (taken | by_strands).any():
@@ -1369,8 +1375,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
         # median): cloth beside a hand the colour cut left out (anyone-3's shaded cuff end)
         inner = cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         if inner.sum() >= 20:
-            mu = np.median(lab[inner], axis=0)
-            dropped |= (labels == j) & ~m & (np.hypot(lab[..., 1] - mu[1], lab[..., 2] - mu[2]) > CLOTH_OFF_SKIN)
+            dropped |= (labels == j) & ~m & _unlike_skin(lab, np.median(lab[inner], axis=0))
         solid = dropped & (a >= 0.95)
         labels[solid] = labels[by[solid], bx[solid]]
         # the silhouette's soft edge (alpha < 1 only there): handed to the nearest part below, which
