@@ -174,8 +174,6 @@ def full_length(v: np.ndarray, ok: np.ndarray | None = None) -> float:
     return float(np.percentile(x, 90)) if x.size else 1.0
 
 
-
-
 def arms_out(kp: np.ndarray, degrees: float) -> np.ndarray:
     """Keypoints ``(K, >=2)`` with both arms held straight out from the shoulders, ``degrees`` above
     the horizontal (each bone keeping its 2D length): the pose the rig checks and the preflight

@@ -1129,7 +1129,7 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
             grow = np.zeros((h, w), np.uint8)
             grow[ys[hairy], xs[hairy]] = 1
             grow &= (a >= 0.95).astype(np.uint8)  # (not the soft outline: its colours are mixed)
-            n, comp = cv2.connectedComponents(grow, connectivity=8)
+            _, comp = cv2.connectedComponents(grow, connectivity=8)
             seeds = np.unique(comp[ys[strands], xs[strands]])
             strands |= np.isin(comp[ys, xs], seeds[seeds > 0])
         else:
