@@ -469,6 +469,37 @@ def test_a_body_cut_by_the_bottom_edge_still_reaches_it_when_it_rises():
     assert all(part.box[1] + part.texture.shape[0] <= full.size[1] for part in full.parts)
 
 
+def test_a_frame_line_along_the_pictures_edge_does_not_continue_below_a_rising_skirt():
+    """anyone-1 was saved with a light-grey line along its bottom row (and two white columns on the
+    right) under a navy skirt: the skirt continued below the picture repeated that line, a light block
+    under the skirt as soon as the body rose. The rig mends such lines first; a wall or floor running
+    flat to the edge is not a frame and stays."""
+    from steadymotion.render.puppet.rig import mend_border_lines
+
+    img, rig = _rig("mooreanimateanyone__anyone-1.png")
+    h, w = img.shape[:2]
+    assert img[-1].std(axis=0).mean() < 6 and img[-1].mean() > 200  # the line is in the file
+    part, a, colour = _texture(rig, "torso")
+    below = slice(h - part.box[1], None)  # what continues the skirt below the picture
+    assert len(a[below]) > 0.1 * h
+    solid = a[below] > 0.98
+    assert solid.mean() > 0.3
+    lightness = colour[below][solid].mean()
+    assert lightness < 80, lightness  # the skirt's navy (the frame line: 240)
+    # the mending on its own: a textured picture with a 1-px light line at the bottom and 2 white
+    # columns on the right is mended from the lines inside; a plain floor to the edge is left alone
+    rng = np.random.default_rng(3)
+    pic = rng.integers(0, 120, (60, 80, 3)).astype(np.uint8)
+    pic[-1] = 240
+    pic[:, -2:] = 255
+    out, mended = mend_border_lines(pic)
+    assert mended == {"bottom": 1, "right": 2}
+    assert (out[-1, :-2] == pic[-2, :-2]).all() and (out[:-1, -1] == pic[:-1, -3]).all()
+    plain = pic[:-1, :-2].copy()
+    plain[-8:] = 200  # a flat floor 8 rows deep: no step at the edge, no frame
+    assert mend_border_lines(plain)[1] == {} and mend_border_lines(plain)[0] is plain
+
+
 def test_an_rgba_character_keeps_its_own_cut_out():
     from steadymotion.render.puppet import build_rig
 

@@ -49,8 +49,8 @@ from steadymotion.types import RestPose
 #: shoulders' tops under the arms' roots too; 20: a hem under a hand is laid out along its line, each
 #: side patched from its own garment, and cloth at a hand's edge stays with the body; 21: a lock of
 #: long hair over a bare upper arm, told by its strands' texture, stays with the trunk, whole, and
-#: the arm goes on under it).
-RIG_VERSION = 21
+#: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first).
+RIG_VERSION = 22
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -712,6 +712,46 @@ def _past_bottom_edge(tex: np.ndarray, shape: np.ndarray, h: int) -> tuple[np.nd
     return tex, shape
 
 
+#: Picture-edge lines of one flat colour (spread across the line, 0-255) unlike the picture next to
+#: them (mean difference) are a frame the image was saved with, not the scene (anyone-1's bottom row
+#: is light grey under a navy skirt: spread 1, difference 173); at most this many lines per side.
+BORDER_LINE_SD = 6.0
+BORDER_LINE_STEP = 40.0
+BORDER_LINES = 3
+
+
+def mend_border_lines(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
+    """Replace thin flat lines along the picture's edges (a 1-3 px frame of another colour left by
+    padding or resizing) by the first line inside them that belongs to the picture.
+
+    A figure cut by the bottom edge is continued below the picture from its last row
+    (:func:`_past_bottom_edge`), and the background plate is drawn to the frame's edges: a light
+    line there becomes a light block under a rising skirt and a line that travels with the camera.
+    A line counts as a frame when its colour is flat across it (mean per-channel standard deviation
+    under :data:`BORDER_LINE_SD`) and differs from the picture beside it (mean absolute difference
+    over :data:`BORDER_LINE_STEP`) while that picture line is not flat; a plain wall or floor running
+    to the edge (no step) is left alone. Returns the mended copy (or ``rgb`` itself) and the number of
+    lines replaced per side.
+    """
+    out, mended = rgb, {}
+    sides = {"top": lambda a: a, "bottom": lambda a: a[::-1], "left": lambda a: a.swapaxes(0, 1),
+             "right": lambda a: a.swapaxes(0, 1)[::-1]}
+    for side, view in sides.items():
+        lines = view(rgb).astype(np.float32)
+        if lines.shape[0] <= 2 * BORDER_LINES:
+            continue
+        flat = [float(lines[k].std(axis=0).mean()) < BORDER_LINE_SD for k in range(BORDER_LINES + 1)]
+        n = next((k for k in range(BORDER_LINES + 1) if not flat[k]), BORDER_LINES + 1)
+        if n == 0 or n > BORDER_LINES or float(np.abs(lines[n - 1] - lines[n]).mean()) < BORDER_LINE_STEP:
+            continue
+        if out is rgb:
+            out = rgb.copy()
+        target = view(out)  # a view: writing it writes ``out``
+        target[:n] = target[n]
+        mended[side] = n
+    return out, mended
+
+
 #: How far inside the silhouette (share of the image's larger side) a limb's pixels are checked
 #: against the background plate.
 EDGE_CHECK = 0.006
@@ -1073,6 +1113,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     from steadymotion.pose.extract import pose_from_image  # perception: imported on use (MediaPipe is heavy)
 
     h, w = rgb.shape[:2]
+    rgb, _ = mend_border_lines(rgb)
     if pose is None:
         pose = pose_from_image(rgb)
     if not pose.body_present[0]:
