@@ -96,6 +96,36 @@ def test_pale_arms_against_a_pale_sky_take_none_of_it_along():
     assert sky < 2000 and arms.sum() > 80000
 
 
+def test_the_sky_between_a_bent_arm_and_the_body_is_not_the_figure():
+    """anyone-1's left arm bends at the elbow beside her waist and encloses a pocket of sky between
+    itself and the blouse. The selfie model was sure of most of it and the colour cut kept it, so the
+    trunk carried a patch of sky (and copied it into the fill under the forearm). It is background."""
+    from steadymotion.perception.segmentation import enclosed_background, figure_matte
+
+    img, rig = _rig("mooreanimateanyone__anyone-1.png")
+    gap = (slice(352, 372), slice(260, 274))  # the pocket's middle, well inside its outline
+    assert (rig.alpha[gap] < 0.1).mean() > 0.9, (rig.alpha[gap] < 0.1).mean()
+    assert (rig.labels[gap] < 0).mean() > 0.9
+    # the arm and the blouse around it stay the figure
+    assert rig.alpha[360, 245] > 0.9 and rig.alpha[360, 300] > 0.9 and rig.alpha[400, 262] > 0.9
+    # on its own: a ring-shaped figure around a pocket of the sky's colour is opened where the
+    # model is unsure over part of the pocket; a print of that colour it is sure of stays
+    h, w = 120, 160
+    yy, xx = np.mgrid[:h, :w]
+    sky = np.dstack([120 + 0.3 * yy, 190 + 0.2 * yy, 235 + 0 * yy]).astype(np.uint8)
+    rng = np.random.default_rng(1)
+    cloth = np.clip(np.array([200, 40, 40]) + rng.normal(0, 6, (h, w, 3)), 0, 255).astype(np.uint8)
+    disc = (xx - 80) ** 2 + (yy - 60) ** 2 < 45 ** 2
+    pocket = (np.abs(xx - 80) < 12) & (np.abs(yy - 60) < 16)
+    pic = np.where((disc & ~pocket)[..., None], cloth, sky)
+    prob = disc.astype(np.float32)
+    prob[pocket & (yy < 58)] = 0.3
+    small = cv2.resize(pic, None, fx=1, fy=1)
+    assert enclosed_background(small, disc, prob)[pocket].mean() > 0.9
+    assert figure_matte(pic, prob)[pocket].max() < 0.1
+    assert not enclosed_background(small, disc, disc.astype(np.float32)).any()  # sure: a print
+
+
 def test_a_hand_cut_by_the_pictures_edge_holds_no_cloud():
     # given the same dancer, her left hand held out to the picture's right edge, a white cloud
     # between its thumb and the edge (the matte took it for the hand)

@@ -127,6 +127,63 @@ TOP_BAND = 0.1
 MATTE_WORK_SIDE = 512
 
 
+#: A pocket of the figure is the background it encloses when its colour is this close (CIE76 Delta E)
+#: to the background continued in from around the figure (hysteresis: its core, then what joins it
+#: within the looser bound), the selfie model is unsure (< 0.5) over this share of it at least, and
+#: it is no speck (share of the figure). anyone-1's elbow gap: sky, model at 0.19-0.4 over half of
+#: it; the white stripes of a shirt against a white wall (anyone-11) never leave the model's 1.0.
+POCKET_DELTA_E = (8.0, 16.0)
+POCKET_UNSURE = 0.25
+POCKET_MIN = 0.0005
+
+
+def enclosed_background(small: np.ndarray, fg: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Pockets of background the figure encloses: the gap between a bent arm and the body, a hand
+    on the hip, where the sky or wall shows through.
+
+    A figure cut whose colour models learnt the pocket's colour as the figure's (the pocket is all
+    the figure around it shows of it) and a selfie model confident over most of it keep such a pocket
+    solid: the trunk is then rigged with a patch of sky, which it carries along and copies into the
+    fill under the arm. Here the background behind the figure is continued in from its outline
+    (Telea 2004 inpainting of the figure's hole), and a component of figure pixels that matches it
+    (:data:`POCKET_DELTA_E`, in CIELAB), does not touch the figure's outline (a sky-blue shirt
+    against the sky does) and where the selfie model is unsure over :data:`POCKET_UNSURE` of it
+    (a sky-coloured print on a shirt is sure figure) gives its pieces still in ``fg`` that are more
+    than a fringe (:data:`POCKET_MIN` of the figure left after a 3x3 erosion), to be cut out of it.
+    """
+    from scipy.ndimage import binary_fill_holes, label
+    from skimage.color import rgb2lab
+
+    out = np.zeros_like(fg)
+    if fg.all() or not fg.any():
+        return out
+    # (a part of the pocket the cut opened already is looked at with the rest of it: the figure's
+    # outline is its outer one)
+    whole = binary_fill_holes(fg)
+    behind = cv2.inpaint(small, whole.astype(np.uint8), 5, cv2.INPAINT_TELEA)
+    d = np.linalg.norm(rgb2lab(small) - rgb2lab(behind), axis=-1)
+    rim = cv2.dilate((~whole).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    loose, n = label(whole & (d < POCKET_DELTA_E[1]))
+    core = whole & (d < POCKET_DELTA_E[0])
+    least = POCKET_MIN * fg.sum()
+    for k in np.unique(loose[core]):
+        if k == 0:
+            continue
+        c = loose == k
+        if (c & rim).any() or (p[c] < 0.5).mean() < POCKET_UNSURE:
+            continue
+        # what is still figure in it, in pieces thicker than a fringe (the blurred rim of a hole the
+        # cut opened already, between a dancer's legs, stays as it was)
+        new = (c & fg).astype(np.uint8)
+        thick = cv2.erode(new, np.ones((3, 3), np.uint8)).astype(bool)
+        if thick.sum() < least:
+            continue
+        _, pieces = cv2.connectedComponents(new)
+        keep = np.unique(pieces[thick])
+        out |= np.isin(pieces, keep[keep > 0])
+    return out
+
+
 def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = None) -> np.ndarray:
     """A complete figure/background separation from a coarse person probability.
 
@@ -141,7 +198,8 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
     only as a thin dip in its confidence between confident figure on both sides, and the cut's
     smoothness would bridge it; in such a dip the colour models alone decide. Enclosed holes
     smaller than 0.05 % of the figure are closed (specks, not the gap between an arm and the body),
-    the pieces not touching the core dropped.
+    the pieces not touching the core dropped, and pockets of background the figure encloses
+    (:func:`enclosed_background`) opened.
     The binary cut is then softened only across a band of ~2 px at full size with a guided filter
     (He, Sun & Tang 2010), so the matte is 1 inside, 0 outside and antialiased along the outline.
     """
@@ -196,6 +254,7 @@ def figure_matte(rgb: np.ndarray, prob: np.ndarray, seeds: np.ndarray | None = N
         sizes = np.bincount(hl.ravel())
         small_holes = np.flatnonzero(sizes < 0.0005 * max(1, fg.sum()))
         fg |= np.isin(hl, small_holes[small_holes > 0])
+    fg &= ~enclosed_background(small, fg, p)
     big = cv2.resize(fg.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     hard = big > 0.5
     r = max(2, int(round(0.002 * max(h, w))))

@@ -49,7 +49,8 @@ from steadymotion.types import RestPose
 #: shoulders' tops under the arms' roots too; 20: a hem under a hand is laid out along its line, each
 #: side patched from its own garment, and cloth at a hand's edge stays with the body; 21: a lock of
 #: long hair over a bare upper arm, told by its strands' texture, stays with the trunk, whole, and
-#: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first).
+#: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first,
+#: and pockets of background the figure encloses are cut out of it).
 RIG_VERSION = 22
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
