@@ -126,6 +126,31 @@ def test_the_sky_between_a_bent_arm_and_the_body_is_not_the_figure():
     assert not enclosed_background(small, disc, disc.astype(np.float32)).any()  # sure: a print
 
 
+def test_a_puffy_sleeve_across_a_skirt_goes_with_its_arm_and_the_skirt_is_filled_dark():
+    """anyone-1's left forearm lies across her corset and skirt in a puffy white sleeve wider than
+    the arm's capsule. The sleeve's lower bulge stayed on the trunk (a white triangle left behind when
+    the arm moved), and the fill under the forearm was laid out as the white blouse (the bulge, the
+    arm's outline and the blouse patched beside the arm met as a garment beside the hole; the skirt
+    below the hips was no source): a white band across the corset. The bulge is the forearm's, and
+    what the forearm hid is filled dark, corset and skirt."""
+    from steadymotion.skeleton import PART
+
+    img, rig = _rig("mooreanimateanyone__anyone-1.png")
+    lightness = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)[..., 0]
+    below = (slice(410, 465), slice(230, 300))  # under the forearm's bone, the sleeve's lower bulge
+    white_trunk = int(((rig.labels[below] == PART["torso"]) & (lightness[below] > 200)).sum())
+    assert white_trunk < 400, white_trunk  # was 1419
+    part, _, colour = _texture(rig, "torso")
+    x0, y0 = part.box
+    under = np.zeros(rig.filled.shape, bool)
+    under[400:480, 140:280] = True  # the corset's lower half and the skirt's top, across the trunk
+    ys, xs = np.nonzero(under & (rig.filled == 2))
+    assert len(ys) > 4000
+    fill_l = cv2.cvtColor(colour[ys - y0, xs - x0][None], cv2.COLOR_RGB2LAB)[0, :, 0]
+    light = float((fill_l > 150).mean())
+    assert light < 0.2, light  # was 0.75
+
+
 def test_a_hand_cut_by_the_pictures_edge_holds_no_cloud():
     # given the same dancer, her left hand held out to the picture's right edge, a white cloud
     # between its thumb and the edge (the matte took it for the hand)
@@ -852,6 +877,37 @@ def test_a_fill_spanning_two_garments_takes_each_garments_tone():
         err = np.abs(out[rows, 25:55].mean(axis=(0, 1)) - truth[rows, 25:55].astype(float).mean(axis=(0, 1)))
         print(f"rows {rows.start}-{rows.stop}: {before.round(1)} levels off before, {err.round(1)} after")
         assert err.max() < 10 and err.max() < 0.5 * before.max(), (rows, before, err)
+
+
+def test_a_band_hidden_across_one_garment_is_laid_out_as_that_garment():
+    """A forearm across a dark corset from the trunk's outline to the other arm: walking across the
+    trunk from under it meets nothing either way. Above and below lies the same dark cloth, with
+    a thin light line (the arm's outline left on the trunk) along the hole's edge: the band is that
+    cloth, not unassigned and not the line's colour."""
+    from steadymotion.render.puppet.fill import hidden_garments
+
+    h, w = 60, 80
+    garment = np.zeros((h, w), np.int8)  # 0: the dark cloth
+    garment[:8] = 1  # 1: a white blouse at the top
+    garment[24] = 1  # a one-pixel light line along the hole's top edge
+    hole = np.zeros((h, w), bool)
+    hole[25:41] = True
+    known = ~hole
+    under = hidden_garments(garment, hole, known, (40.0, 0.0), (40.0, 59.0))
+    assert (under[hole] == 0).all(), np.unique(under[hole], return_counts=True)
+    # where the cloth above and below is far apart (more than 1.5 times the hole's width), a top
+    # may lie hidden between two bare bands: nothing is assumed
+    garment[:] = 0
+    garment[8:24] = 1
+    garment[41:55] = 1
+    hole2 = np.zeros((h, w), bool)
+    hole2[24:41] = True
+    garment[hole2] = 0
+    known2 = ~hole2
+    known2[8:24] = False  # the top above is hidden too (under crossed arms): the walk meets skin far up
+    known2[41:55] = False
+    under2 = hidden_garments(garment, hole2, known2, (40.0, 0.0), (40.0, 59.0))
+    assert (under2[hole2] < 0).all()
 
 
 def test_the_hem_under_a_hand_runs_on_as_a_line_over_smooth_skin():

@@ -1325,6 +1325,52 @@ def _hair_to_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, 
     labels[moved] = PART["head"]
 
 
+#: A forearm's sleeve bulging past its capsule: the trunk's pixels of the forearm's colour (Delta E
+#: in OpenCV's 8-bit CIELAB under this) joined to it along at least :data:`BULGE_TOUCH` of its width,
+#: all within :data:`BULGE_REACH` of its widths from its bone, ringed by other colours.
+BULGE_LIKE = 30.0
+BULGE_TOUCH = 1.0
+BULGE_REACH = 3.0
+
+
+def _sleeve_bulges_to_forearms(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray,
+                               radius: np.ndarray) -> None:
+    """Give a forearm the bulge of its sleeve the trunk holds (in place).
+
+    The arm's colour cut works inside a capsule sized on the forearm's width: a puffy sleeve lying
+    across the body (anyone-1's, over her corset and skirt, its elbow placed high by the pose) bulges
+    a forearm's width past it, and that bulge stayed on the trunk as a white triangle when the arm
+    moved, and was copied into the fill under the arm. A piece of the trunk in the forearm's colour
+    (:data:`BULGE_LIKE`) that the forearm borders along :data:`BULGE_TOUCH` of its width at least,
+    lying wholly within :data:`BULGE_REACH` widths of its bone (so bounded by other colours: a shirt
+    of the sleeve's colour runs on past that reach and stays whole), is the sleeve's. Upper arms are
+    left alone: beside them lies the chest, often of the sleeve's own cloth.
+    """
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    torso = labels == PART["torso"]
+    k3 = np.ones((3, 3), np.uint8)
+    for side in "lr":
+        j = PART[f"forearm_{side}"]
+        own = labels == j
+        if not present[j] or own.sum() < 50:
+            continue
+        inner = cv2.erode(own.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        mine = np.median(lab[inner if inner.sum() >= 20 else own], axis=0)
+        cand = torso & (np.linalg.norm(lab - mine, axis=2) < BULGE_LIKE)
+        n, comp = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
+        touch = cv2.dilate(own.astype(np.uint8), k3).astype(bool) & cand
+        counts = np.bincount(comp[touch], minlength=n)
+        r = float(radius[j])
+        a, b = kp[KP[f"elbow_{side}"], :2], kp[KP[f"wrist_{side}"], :2]
+        for c in np.flatnonzero(counts >= BULGE_TOUCH * r):
+            if c == 0:
+                continue
+            ys, xs = np.nonzero(comp == c)
+            d, _ = segment_distance(np.stack([xs, ys], 1).astype(np.float64), a, b)
+            if d.max() <= BULGE_REACH * r:
+                labels[ys, xs] = j
+
+
 def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
     """Pixels of the body enclosed by an arm (a cuff's stripes like the shirt's, a shadow inside the
     sleeve) are the arm's (in place): left to the body, they stay behind as specks when it moves."""
@@ -1396,6 +1442,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
         _necked_pieces_to_neighbours(labels, present, radius)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
+    _sleeve_bulges_to_forearms(labels, rgb, kp, present, radius)
     _close_arm_holes(labels, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt

@@ -707,12 +707,17 @@ def _mode_of_nearest(lab: np.ndarray, known: np.ndarray, means: np.ndarray, out:
     return out
 
 
+#: A walk across a part meets a garment only where it goes on: most of the next this many pixels
+#: wear it too.
+WALK_RUN = 3
+
+
 def _walk_both_ways(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, perp: np.ndarray, ys: np.ndarray,
                     xs: np.ndarray, slack: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """For each hole pixel (``ys``, ``xs``): the garment of the first known pixel on a straight walk
-    along ``perp`` and along ``-perp`` (-1 where the walk leaves the picture or crosses more than
-    ``slack`` pixels in a row that are neither hole nor known: it has left the part), and how many
-    pixels away it lies."""
+    along ``perp`` and along ``-perp`` that the next pixels on wear too (:data:`WALK_RUN`; -1 where
+    the walk leaves the picture or crosses more than ``slack`` pixels in a row that are neither hole
+    nor known: it has left the part), and how many pixels away it lies."""
     h, w = hole.shape
     p = np.stack([xs, ys], 1).astype(np.float64)
     found, far = [], []
@@ -731,10 +736,24 @@ def _walk_both_ways(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, pe
             idx, q = idx[inside], q[inside]
             g = garment[q[:, 1], q[:, 0]]
             kn = known[q[:, 1], q[:, 0]] & (g >= 0)
+            if kn.any():
+                # (a garment is met when it goes on: of the next WALK_RUN pixels on, most wear it;
+                # a line of another colour along the hole's edge, an arm's outline left on the
+                # trunk, is walked over)
+                same = np.zeros(len(idx), np.int32)
+                for j in range(1, WALK_RUN + 1):
+                    q2 = np.round(p[idx] + sign * (k + j) * perp).astype(np.int64)
+                    q2[:, 0] = q2[:, 0].clip(0, w - 1)
+                    q2[:, 1] = q2[:, 1].clip(0, h - 1)
+                    same += known[q2[:, 1], q2[:, 0]] & (garment[q2[:, 1], q2[:, 0]] == g)
+                thin = kn & (same < (WALK_RUN + 1) // 2)
+                kn &= ~thin
+            else:
+                thin = kn
             hit[idx[kn]] = g[kn]
             steps[idx[kn]] = k
             todo[idx[kn]] = False
-            out_ = ~kn & ~hole[q[:, 1], q[:, 0]]
+            out_ = ~kn & ~thin & ~hole[q[:, 1], q[:, 0]]
             off[idx] = np.where(out_, off[idx] + 1, 0)
             todo[idx[out_ & (off[idx] > slack)]] = False
         found.append(hit)
@@ -755,7 +774,10 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     raised arm, up to the trunk's outline; not the V neckline's skin beside the shoulder of an arm
     across the chest, which is met only across), else the nearest agreeing pixel of its piece of
     the hole (in a piece with none, on the seam of two garments, the nearer side's). A pixel from
-    which walking across meets nothing (under the chin: both ways leave the trunk) is left at -1.
+    which walking across meets nothing takes the garment met both up and down the axis where the
+    two agree within 1.5 times the hole's thickest width (a forearm across a waistband, the corset
+    above and the skirt below of one colour); under the chin (walking up leaves the trunk) it is
+    left at -1.
     (Taking the garment met walking down the axis there put the neck's skin beside the shirt's
     colour in blocks with straight edges: worse than the mirror fill.) The garments' layout is
     completed before their texture, as in structure-guided completion (Sun, Yuan, Jia & Shum 2005,
@@ -814,6 +836,18 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
             lab[left] = g1[src[j]]
         elif len(left):  # (a hole on the seam of two garments: each pixel goes with the nearer side)
             lab[left] = np.where(d1[left] <= d2[left], g1[left], g2[left])
+    # a pixel from which walking across leaves the part both ways wears the garment met both up and
+    # down the axis when they agree (a forearm across a skirt's waistband, from the outline to the
+    # other arm: the corset above and the skirt below are one dark garment); under the chin, walking
+    # up leaves the trunk and the pixel stays unassigned
+    # (and both close: up and down span at most 1.5 times the thickest width of the hole, as over
+    # an arm; under crossed arms a top can lie hidden between the neckline's and the waist's skin)
+    none = np.flatnonzero((lab < 0) & (g1 < 0) & (g2 < 0))
+    if len(none):
+        (up, down), (d_up, d_down) = _walk_both_ways(garment, hole, known, ax, ys[none], xs[none], slack)
+        thick = 2.0 * float(distance_transform_edt(hole).max())
+        same = (up == down) & (up >= 0) & (d_up + d_down <= 1.5 * thick)
+        lab[none[same]] = up[same]
     out[ys, xs] = lab
     return out
 

@@ -50,7 +50,8 @@ from steadymotion.types import RestPose
 #: side patched from its own garment, and cloth at a hand's edge stays with the body; 21: a lock of
 #: long hair over a bare upper arm, told by its strands' texture, stays with the trunk, whole, and
 #: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first,
-#: and pockets of background the figure encloses are cut out of it).
+#: pockets of background the figure encloses are cut out of it, a forearm's sleeve bulging past its
+#: capsule is the forearm's, and the trunk under an arm is laid out from its skirt and past thin lines).
 RIG_VERSION = 22
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
@@ -1083,6 +1084,34 @@ def _shoulder_tops(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, shap
     return out
 
 
+#: How far from an arm (share of its width) the trunk's pixels of the arm's colour (Delta E in
+#: OpenCV's 8-bit CIELAB) are taken for a strip of its sleeve, not a source for fills under it.
+SLIVER_REACH = 0.5
+SLIVER_LIKE = 30.0
+
+
+def _arm_colour_slivers(rgb: np.ndarray, labels: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """The trunk's pixels within :data:`SLIVER_REACH` of an arm's width from the arm and within
+    :data:`SLIVER_LIKE` of its median colour: the edge of a sleeve the colour cut left on the trunk.
+    As a source for the garments under the arm (:func:`.fill.hidden_garments`) such a strip reads as
+    a garment of the sleeve's colour beside the hole."""
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    out = np.zeros(labels.shape, bool)
+    torso = labels == PART["torso"]
+    for k in ("upper_arm", "forearm"):
+        for s in "lr":
+            j = PART[f"{k}_{s}"]
+            arm = labels == j
+            inner = cv2.erode(arm.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+            if inner.sum() < 20:
+                continue
+            near = dilate_disc(arm, 2 * max(1, int(round(SLIVER_REACH * radius[j]))) + 1) & torso
+            if near.any():
+                mine = np.median(lab[inner], axis=0)
+                out |= near & (np.linalg.norm(lab - mine, axis=2) < SLIVER_LIKE)
+    return out
+
+
 def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
     """Rig a character image as a layered puppet.
 
@@ -1357,10 +1386,24 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # the torso's colours come from inside its outline (shoulders to the outer hips):
                 # slivers of an arm's edge left on the torso beside the body would smear skin in
                 trunk = np.zeros((h, w), np.uint8)
-                cv2.fillConvexPoly(trunk, torso_polygon(kp, radius[i], widen=0.0, body=True).round().astype(np.int32), 1)
+                quad = torso_polygon(kp, radius[i], widen=0.0, body=True)
+                cv2.fillConvexPoly(trunk, quad.round().astype(np.int32), 1)
+                # and below the hips a skirt's or a dress's (the trunk's own pixels there): the skirt
+                # under hands clasped at its waistband is filled with the skirt, not the top above
+                # (the hips' line continued down a trunk's length, flaring by half the hips' width)
+                down = kp[KP["pelvis"], :2] - kp[KP["neck"], :2]
+                hr, hl = quad[2], quad[3]
+                flare = 0.5 * (hr - hl)
+                cv2.fillConvexPoly(trunk, np.array([hr, hl, hl + down - flare, hr + down + flare]).round().astype(np.int32), 1)
                 inner = known & trunk[y0:y1, x0:x1].astype(bool)
                 if inner.sum() > 100:
                     known = inner
+                # nor from a strip of a sleeve's colour right beside an arm (its edge the cut left on
+                # the trunk): met beside the hole, it passed for a garment lying under the arm, and
+                # anyone-1's corset under her forearm was laid out as her white blouse
+                slivers = _arm_colour_slivers(rgb[y0:y1, x0:x1], labels[y0:y1, x0:x1], radius) & known
+                if (known & ~slivers).sum() > 100:
+                    known &= ~slivers
             if not known.any():
                 known = own[y0:y1, x0:x1] & ~hid
             fill_mask = (~known).astype(np.uint8)
