@@ -697,6 +697,39 @@ def _along_neck(rig) -> np.ndarray:
     return ((xx - neck[0]) * (top - neck)[0] + (yy - neck[1]) * (top - neck)[1]) / L**2
 
 
+def test_dark_hair_over_a_blue_sleeve_stays_with_the_head_when_the_arm_rises():
+    """demo1's long dark hair lies over most of her left upper arm's blue sleeve, so the arm's median
+    colour was the hair's and the sleeve was taken for one of the hair's colour (which cannot be
+    told from it): the hair rode on the raised arm as a round lock. The sleeve's colour is read on the
+    forearm when its hue differs; the hair stays with the trunk and the arm goes on under it."""
+    from steadymotion.motion.kinematics import arms_out
+    from steadymotion.skeleton import KP, PART
+
+    img, rig = _rig("mimicmotion__demo1.jpg")
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+    def hair(c):  # dark and brown (the sleeve is as dark, but blue: b* near 108)
+        return (c[..., 0] < 90) & (c[..., 2] > 122)
+
+    arm = rig.labels == PART["upper_arm_l"]
+    share = float(hair(lab[arm]).mean())
+    assert share < 0.1, share  # was 0.47
+    # the arm is whole under the hair: a piece filled in its own colours goes on under it
+    under = [u for u in rig.under if u.name == "upper_arm_l"]
+    assert under and (under[0].texture[..., 3] > 230).sum() > 3000
+    filled_hair = hair(cv2.cvtColor((under[0].texture[..., :3]).astype(np.uint8), cv2.COLOR_RGB2LAB).astype(np.float32))
+    assert filled_hair[under[0].texture[..., 3] > 230].mean() < 0.1
+    # raised, the arm carries no lock: few of its drawn pixels off the trunk are the hair's brown
+    out = _render(rig, arms_out(rig.rest, 60.0), background=(1.0, 0.0, 1.0))
+    shoulder = rig.rest[KP["shoulder_l"], :2]
+    ys, xs = np.mgrid[: out.shape[0], : out.shape[1]]
+    above = (ys < shoulder[1] + 40) & (xs > shoulder[0] + 60)  # up and out, where the raised arm is
+    drawn = above & ~((out[..., 1] < 60) & (out[..., 0] > 200) & (out[..., 2] > 200))
+    brown = hair(cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)) & drawn
+    assert drawn.sum() > 10000
+    assert brown.sum() < 0.05 * drawn.sum(), brown.sum() / drawn.sum()
+
+
 def test_a_blonde_lock_over_a_bare_arm_stays_with_the_head_when_the_arm_rises():
     from steadymotion.motion.kinematics import arms_out
     from steadymotion.skeleton import KP, PART
@@ -1284,8 +1317,10 @@ def test_a_sleeve_across_a_top_of_its_colour_takes_no_slab_of_the_top():
     print(f"\nraw_0 left upper arm {across:.1f} px wide (radius {r:.1f}); anyone-1's sleeves "
           f"{_median_width(puffy, 'upper_arm_l'):.1f} / {_median_width(puffy, 'upper_arm_r'):.1f} px")
     assert across < 2.4 * r, (across, r)
-    # ... while puffy sleeves hanging beside the body keep their whole width (64 and 67 px)
-    assert _median_width(puffy, "upper_arm_l") > 60 and _median_width(puffy, "upper_arm_r") > 60
+    # ... while puffy sleeves hanging beside the body keep their whole width (57 and 63 px: the
+    # left one measured 61 with the pocket of sky between it and the blouse, now cut out; cut back
+    # to 1.1 radii each side of the bone they would be 44)
+    assert _median_width(puffy, "upper_arm_l") > 52 and _median_width(puffy, "upper_arm_r") > 52
 
 
 def test_a_forearm_running_off_the_bottom_edge_moves_with_its_arm():

@@ -1073,6 +1073,11 @@ def strand_texture(rgb: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(np.abs(cv2.Laplacian(light, cv2.CV_32F, ksize=3)), (0, 0), 2.0)
 
 
+#: A forearm's colour this far from the hair's in chroma (OpenCV's 8-bit CIELAB a*b*) is a sleeve of
+#: another colour than the hair lying over its upper arm (lightness alone says nothing: shade).
+HAIR_SLEEVE_APART = 15.0
+
+
 def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray,
                    over_arms: dict[int, np.ndarray] | None = None, lock: dict[str, np.ndarray] | None = None) -> bool:
     """Long hair lying over the shoulders and upper arms stays with the body, never with an arm (in place).
@@ -1135,6 +1140,15 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         else:
             strands[:] = False
         arm_c = np.median(lab[mine], axis=0)
+        fore = labels == PART["forearm" + name[-2:]]
+        if np.linalg.norm(arm_c - hair_c) < 20 and name.startswith("upper") and fore.sum() >= 50:
+            # (hair lying over most of an upper arm makes its median the hair's, demo1's dark hair over
+            # her blue sleeve: the sleeve's colour is read on its forearm, when of another hue: demo1's
+            # sleeve is 23 from her brown hair in a*b*, anyone-1's white sleeves 3 from her silver
+            # hair, only lighter)
+            fore_c = np.median(lab[fore], axis=0)
+            if np.linalg.norm(fore_c[1:] - hair_c[1:]) >= HAIR_SLEEVE_APART:
+                arm_c = fore_c
         if np.linalg.norm(arm_c - hair_c) < 20:
             continue  # a sleeve the hair's colour: cannot be told apart (its folds are textured too)
         dh, da = np.linalg.norm(c - hair_c, axis=1), np.linalg.norm(c - arm_c, axis=1)
@@ -1159,6 +1173,12 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
     if (lock_px & by_strands).sum() < HAIR_LOCK * h * w:
         # (hair told from the arm by its colour alone, or a few strands: it goes to the trunk as it is)
         taken = hanging(taken)
+        if over_arms is not None and taken.sum() >= HAIR_LOCK * h * w:
+            # (a lock of it over an upper arm: the arm goes on under it, filled from its own colours)
+            for name in ("upper_arm_l", "upper_arm_r"):
+                mine = taken & (labels == PART[name])
+                if mine.any():
+                    over_arms[PART[name]] = over_arms.get(PART[name], np.zeros((h, w), bool)) | mine
         labels[taken] = PART["torso"]
         return False
     taken = lock_px

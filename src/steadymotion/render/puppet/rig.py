@@ -51,7 +51,8 @@ from steadymotion.types import RestPose
 #: long hair over a bare upper arm, told by its strands' texture, stays with the trunk, whole, and
 #: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first,
 #: pockets of background the figure encloses are cut out of it, a forearm's sleeve bulging past its
-#: capsule is the forearm's, and the trunk under an arm is laid out from its skirt and past thin lines).
+#: capsule is the forearm's, the trunk under an arm is laid out from its skirt and past thin lines, and
+#: hair over most of a sleeve of another hue stays with the trunk).
 RIG_VERSION = 22
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
@@ -1084,34 +1085,6 @@ def _shoulder_tops(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, shap
     return out
 
 
-#: How far from an arm (share of its width) the trunk's pixels of the arm's colour (Delta E in
-#: OpenCV's 8-bit CIELAB) are taken for a strip of its sleeve, not a source for fills under it.
-SLIVER_REACH = 0.5
-SLIVER_LIKE = 30.0
-
-
-def _arm_colour_slivers(rgb: np.ndarray, labels: np.ndarray, radius: np.ndarray) -> np.ndarray:
-    """The trunk's pixels within :data:`SLIVER_REACH` of an arm's width from the arm and within
-    :data:`SLIVER_LIKE` of its median colour: the edge of a sleeve the colour cut left on the trunk.
-    As a source for the garments under the arm (:func:`.fill.hidden_garments`) such a strip reads as
-    a garment of the sleeve's colour beside the hole."""
-    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    out = np.zeros(labels.shape, bool)
-    torso = labels == PART["torso"]
-    for k in ("upper_arm", "forearm"):
-        for s in "lr":
-            j = PART[f"{k}_{s}"]
-            arm = labels == j
-            inner = cv2.erode(arm.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-            if inner.sum() < 20:
-                continue
-            near = dilate_disc(arm, 2 * max(1, int(round(SLIVER_REACH * radius[j]))) + 1) & torso
-            if near.any():
-                mine = np.median(lab[inner], axis=0)
-                out |= near & (np.linalg.norm(lab - mine, axis=2) < SLIVER_LIKE)
-    return out
-
-
 def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
     """Rig a character image as a layered puppet.
 
@@ -1398,12 +1371,6 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 inner = known & trunk[y0:y1, x0:x1].astype(bool)
                 if inner.sum() > 100:
                     known = inner
-                # nor from a strip of a sleeve's colour right beside an arm (its edge the cut left on
-                # the trunk): met beside the hole, it passed for a garment lying under the arm, and
-                # anyone-1's corset under her forearm was laid out as her white blouse
-                slivers = _arm_colour_slivers(rgb[y0:y1, x0:x1], labels[y0:y1, x0:x1], radius) & known
-                if (known & ~slivers).sum() > 100:
-                    known &= ~slivers
             if not known.any():
                 known = own[y0:y1, x0:x1] & ~hid
             fill_mask = (~known).astype(np.uint8)
