@@ -840,12 +840,17 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     # down the axis when they agree (a forearm across a skirt's waistband, from the outline to the
     # other arm: the corset above and the skirt below are one dark garment); under the chin, walking
     # up leaves the trunk and the pixel stays unassigned
-    # (and both close: up and down span at most 1.5 times the thickest width of the hole, as over
-    # an arm; under crossed arms a top can lie hidden between the neckline's and the waist's skin)
+    # (and both close: up and down span at most 1.5 times the thickest width of the hole's piece, as
+    # over an arm; under crossed arms a top can lie hidden between the neckline's and the waist's skin)
     none = np.flatnonzero((lab < 0) & (g1 < 0) & (g2 < 0))
     if len(none):
+        from scipy.ndimage import maximum
+
         (up, down), (d_up, d_down) = _walk_both_ways(garment, hole, known, ax, ys[none], xs[none], slack)
-        thick = 2.0 * float(distance_transform_edt(hole).max())
+        pieces = np.zeros(hole.shape, np.int32)
+        pieces[ys, xs] = comp
+        widest = np.asarray(maximum(distance_transform_edt(hole), pieces, np.arange(int(comp.max()) + 1)), np.float64)
+        thick = 2.0 * widest[comp[none]]
         same = (up == down) & (up >= 0) & (d_up + d_down <= 1.5 * thick)
         lab[none[same]] = up[same]
     out[ys, xs] = lab

@@ -1085,6 +1085,21 @@ def _shoulder_tops(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, shap
     return out
 
 
+def _trunk_runs_below_hips(labels: np.ndarray, kp: np.ndarray, a: np.ndarray) -> bool:
+    """Whether the trunk part goes on below the hips (a skirt, a dress, or legs out of the picture):
+    it owns most of the figure's pixels in a band from 0.15 to 0.35 of the trunk's length below the
+    hips' line, between the hips (trousers' legs are the thighs' there)."""
+    hl, hr = kp[KP["hip_l"], :2], kp[KP["hip_r"], :2]
+    down = kp[KP["pelvis"], :2] - kp[KP["neck"], :2]
+    quad = np.array([hr + 0.15 * down, hl + 0.15 * down, hl + 0.35 * down, hr + 0.35 * down])
+    if not np.isfinite(quad).all():
+        return False
+    band = np.zeros(labels.shape, np.uint8)
+    cv2.fillConvexPoly(band, quad.round().astype(np.int32), 1)
+    fig = band.astype(bool) & (a > 0.5)
+    return bool(fig.sum() >= 20 and (labels[fig] == PART["torso"]).mean() > 0.5)
+
+
 def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, source: str = "image") -> Rig:
     """Rig a character image as a layered puppet.
 
@@ -1160,6 +1175,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     for m in over_arms.values():
         over_any |= m & (labels >= 0) & ~np.isin(labels, [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"])
     _label_raised_hands(labels, raised, a)
+    skirt = _trunk_runs_below_hips(labels, kp, a)
     notes = []
     missing = [p.name for i, p in enumerate(PARTS) if not present[i]]
     if missing:
@@ -1363,11 +1379,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 cv2.fillConvexPoly(trunk, quad.round().astype(np.int32), 1)
                 # and below the hips a skirt's or a dress's (the trunk's own pixels there): the skirt
                 # under hands clasped at its waistband is filled with the skirt, not the top above
-                # (the hips' line continued down a trunk's length, flaring by half the hips' width)
+                # (the hips' line continued down a trunk's length, flaring by half the hips' width;
+                # not a pair of trousers' top, which the thighs own below the hips' line)
                 down = kp[KP["pelvis"], :2] - kp[KP["neck"], :2]
                 hr, hl = quad[2], quad[3]
                 flare = 0.5 * (hr - hl)
-                cv2.fillConvexPoly(trunk, np.array([hr, hl, hl + down - flare, hr + down + flare]).round().astype(np.int32), 1)
+                if skirt:
+                    cv2.fillConvexPoly(trunk, np.array([hr, hl, hl + down - flare, hr + down + flare]).round().astype(np.int32), 1)
                 inner = known & trunk[y0:y1, x0:x1].astype(bool)
                 if inner.sum() > 100:
                     known = inner
