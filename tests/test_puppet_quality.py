@@ -151,6 +151,24 @@ def test_a_puffy_sleeve_across_a_skirt_goes_with_its_arm_and_the_skirt_is_filled
     assert light < 0.2, light  # was 0.75
 
 
+@pytest.mark.parametrize("name, before", [("mooreanimateanyone__anyone-1.png", 327), ("mooreanimateanyone__anyone-11.png", 163)])
+def test_the_dark_cloth_between_a_hands_fingers_stays_with_the_body(name, before):
+    """anyone-1's hands are clasped over her navy skirt and anyone-11's hang over his navy shorts:
+    the cloth showing between their fingers (and along a hand's edge) was the hands', and travelled
+    with the fingers as black blots. It is the body's; a hand keeps its own shadows."""
+    from steadymotion.skeleton import PART
+
+    img, rig = _rig(name)
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    dark = 0
+    for side in "lr":
+        hand = rig.labels == PART[f"hand_{side}"]
+        assert hand.sum() > 1000
+        skin = float(np.median(lab[hand][:, 0]))
+        dark += int((hand & (lab[..., 0] < skin - 100)).sum())
+    assert dark < 0.65 * before, (dark, before)  # now 160 and 78
+
+
 def test_a_hand_cut_by_the_pictures_edge_holds_no_cloud():
     # given the same dancer, her left hand held out to the picture's right edge, a white cloud
     # between its thumb and the edge (the matte took it for the hand)

@@ -1408,6 +1408,58 @@ def _close_arm_holes(labels: np.ndarray, present: np.ndarray) -> None:
         labels[holes] = labels[iy[holes], ix[holes]]
 
 
+#: The dark cloth showing between a hand's fingers: pixels this much darker than the hand's skin
+#: (OpenCV's 8-bit CIELAB L) and within :data:`GAP_LIKE_BODY` of the body's colour beside the hand,
+#: in pieces no wider than :data:`GAP_WIDTH` of the hand's size (its area's square root; a phone held
+#: in the hand is wider and stays).
+GAP_DARKER = 100.0
+GAP_LIKE_BODY = 30.0
+GAP_WIDTH = 0.08
+
+
+def _finger_gaps_to_body(labels: np.ndarray, rgb: np.ndarray, present: np.ndarray) -> None:
+    """Give the body back the dark cloth showing between a hand's fingers (in place).
+
+    anyone-1's hands are clasped over her navy skirt: the slivers of skirt between the fingers were
+    the hands' (the hand's cut closes pinholes, and a finger's gap is a pinhole at that scale), and
+    they travelled with the fingers as black blots when the hands moved apart. Thin pieces of the
+    hand (:data:`GAP_WIDTH`) far darker than its skin (:data:`GAP_DARKER`) and of the colour of the
+    body right beside the hand (:data:`GAP_LIKE_BODY`) go to the body part around them: the fill under
+    the hand is that garment, and the moving hand shows what lies behind it between its fingers.
+    """
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (3, 3), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
+    arm_ids = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
+    body = (labels >= 0) & ~np.isin(labels, arm_ids + [PART["head"]])
+    if not body.any():
+        return
+    from scipy.ndimage import distance_transform_edt
+
+    for side in "lr":
+        j = PART[f"hand_{side}"]
+        hand = labels == j
+        if not present[j] or hand.sum() < 100:
+            continue
+        size = float(np.sqrt(hand.sum()))
+        ring = dilate_disc(hand, 2 * max(3, int(round(0.3 * size))) + 1) & body
+        if ring.sum() < 20:
+            continue
+        skin_l = float(np.median(lab[hand][:, 0]))
+        body_c = np.median(lab[ring], axis=0)
+        dark = hand & (lab[..., 0] < skin_l - GAP_DARKER) & (np.linalg.norm(lab - body_c, axis=2) < GAP_LIKE_BODY)
+        if not dark.any():
+            continue
+        n, comp = cv2.connectedComponents(dark.astype(np.uint8), connectivity=8)
+        width = cv2.distanceTransform(dark.astype(np.uint8), cv2.DIST_L2, 3)
+        widest = np.zeros(n, np.float32)
+        np.maximum.at(widest, comp[dark], width[dark])
+        thin = np.flatnonzero(widest <= GAP_WIDTH * size)
+        gaps = dark & np.isin(comp, thin[thin > 0])
+        if not gaps.any():
+            continue
+        _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
+        labels[gaps] = labels[iy[gaps], ix[gaps]]
+
+
 def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarray] | None = None,
                 lock: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Part index per pixel (-1 off the person): capsules, then the colour-cut arms and hands.
@@ -1464,6 +1516,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _sleeve_bulges_to_forearms(labels, rgb, kp, present, radius)
     _close_arm_holes(labels, present)
+    _finger_gaps_to_body(labels, rgb, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe
     from scipy.ndimage import distance_transform_edt
 

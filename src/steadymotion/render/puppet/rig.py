@@ -52,7 +52,8 @@ from steadymotion.types import RestPose
 #: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first,
 #: pockets of background the figure encloses are cut out of it, a forearm's sleeve bulging past its
 #: capsule is the forearm's, the trunk under an arm is laid out from its skirt and past thin lines, and
-#: hair over most of a sleeve of another hue stays with the trunk).
+#: hair over most of a sleeve of another hue stays with the trunk, and the dark cloth between a hand's
+#: fingers is the body's).
 RIG_VERSION = 22
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
