@@ -713,11 +713,11 @@ WALK_RUN = 3
 
 
 def _walk_both_ways(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, perp: np.ndarray, ys: np.ndarray,
-                    xs: np.ndarray, slack: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+                    xs: np.ndarray, slack: int, limit: int | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """For each hole pixel (``ys``, ``xs``): the garment of the first known pixel on a straight walk
     along ``perp`` and along ``-perp`` that the next pixels on wear too (:data:`WALK_RUN`; -1 where
-    the walk leaves the picture or crosses more than ``slack`` pixels in a row that are neither hole
-    nor known: it has left the part), and how many pixels away it lies."""
+    the walk leaves the picture, goes past ``limit`` steps or crosses more than ``slack`` pixels in a
+    row that are neither hole nor known: it has left the part), and how many pixels away it lies."""
     h, w = hole.shape
     p = np.stack([xs, ys], 1).astype(np.float64)
     found, far = [], []
@@ -726,7 +726,7 @@ def _walk_both_ways(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, pe
         steps = np.full(len(xs), np.inf)
         todo = np.ones(len(xs), bool)
         off = np.zeros(len(xs), np.int32)  # pixels in a row off the hole and the known
-        for k in range(1, max(h, w)):
+        for k in range(1, max(h, w) if limit is None else min(max(h, w), limit + 1)):
             if not todo.any():
                 break
             idx = np.flatnonzero(todo)
@@ -736,20 +736,20 @@ def _walk_both_ways(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, pe
             idx, q = idx[inside], q[inside]
             g = garment[q[:, 1], q[:, 0]]
             kn = known[q[:, 1], q[:, 0]] & (g >= 0)
+            thin = np.zeros_like(kn)
             if kn.any():
                 # (a garment is met when it goes on: of the next WALK_RUN pixels on, most wear it;
                 # a line of another colour along the hole's edge, an arm's outline left on the
                 # trunk, is walked over)
-                same = np.zeros(len(idx), np.int32)
+                at = np.flatnonzero(kn)
+                same = np.zeros(len(at), np.int32)
                 for j in range(1, WALK_RUN + 1):
-                    q2 = np.round(p[idx] + sign * (k + j) * perp).astype(np.int64)
+                    q2 = np.round(p[idx[at]] + sign * (k + j) * perp).astype(np.int64)
                     q2[:, 0] = q2[:, 0].clip(0, w - 1)
                     q2[:, 1] = q2[:, 1].clip(0, h - 1)
-                    same += known[q2[:, 1], q2[:, 0]] & (garment[q2[:, 1], q2[:, 0]] == g)
-                thin = kn & (same < (WALK_RUN + 1) // 2)
+                    same += known[q2[:, 1], q2[:, 0]] & (garment[q2[:, 1], q2[:, 0]] == g[at])
+                thin[at] = same < (WALK_RUN + 1) // 2
                 kn &= ~thin
-            else:
-                thin = kn
             hit[idx[kn]] = g[kn]
             steps[idx[kn]] = k
             todo[idx[kn]] = False
@@ -846,11 +846,13 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     if len(none):
         from scipy.ndimage import maximum
 
-        (up, down), (d_up, d_down) = _walk_both_ways(garment, hole, known, ax, ys[none], xs[none], slack)
         pieces = np.zeros(hole.shape, np.int32)
         pieces[ys, xs] = comp
         widest = np.asarray(maximum(distance_transform_edt(hole), pieces, np.arange(int(comp.max()) + 1)), np.float64)
         thick = 2.0 * widest[comp[none]]
+        # (no walk need go further than that span)
+        (up, down), (d_up, d_down) = _walk_both_ways(garment, hole, known, ax, ys[none], xs[none], slack,
+                                                     limit=int(np.ceil(1.5 * thick.max())))
         same = (up == down) & (up >= 0) & (d_up + d_down <= 1.5 * thick)
         lab[none[same]] = up[same]
     out[ys, xs] = lab
