@@ -163,7 +163,7 @@ def enclosed_background(small: np.ndarray, fg: np.ndarray, p: np.ndarray) -> np.
     behind = cv2.inpaint(small, whole.astype(np.uint8), 5, cv2.INPAINT_TELEA)
     d = np.linalg.norm(rgb2lab(small) - rgb2lab(behind), axis=-1)
     rim = cv2.dilate((~whole).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    loose, n = label(whole & (d < POCKET_DELTA_E[1]))
+    loose, _ = label(whole & (d < POCKET_DELTA_E[1]))
     core = whole & (d < POCKET_DELTA_E[0])
     least = POCKET_MIN * fg.sum()
     for k in np.unique(loose[core]):

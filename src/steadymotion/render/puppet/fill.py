@@ -775,9 +775,9 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     across the chest, which is met only across), else the nearest agreeing pixel of its piece of
     the hole (in a piece with none, on the seam of two garments, the nearer side's). A pixel from
     which walking across meets nothing takes the garment met both up and down the axis where the
-    two agree within 1.5 times the hole's thickest width (a forearm across a waistband, the corset
-    above and the skirt below of one colour); under the chin (walking up leaves the trunk) it is
-    left at -1.
+    two agree within 1.5 times the widest width of its piece of the hole (a forearm across a
+    waistband, the corset above and the skirt below of one colour); under the chin (walking up
+    leaves the trunk) it is left at -1.
     (Taking the garment met walking down the axis there put the neck's skin beside the shirt's
     colour in blocks with straight edges: worse than the mirror fill.) The garments' layout is
     completed before their texture, as in structure-guided completion (Sun, Yuan, Jia & Shum 2005,

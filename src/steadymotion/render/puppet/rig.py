@@ -51,7 +51,7 @@ from steadymotion.types import RestPose
 #: long hair over a bare upper arm, told by its strands' texture, stays with the trunk, whole, and
 #: the arm goes on under it; 22: thin flat frame lines along the picture's edges are mended first,
 #: pockets of background the figure encloses are cut out of it, a forearm's sleeve bulging past its
-#: capsule is the forearm's, the trunk under an arm is laid out from its skirt and past thin lines, and
+#: capsule is the forearm's, the trunk under an arm is laid out from its skirt and past thin lines,
 #: hair over most of a sleeve of another hue stays with the trunk, and the dark cloth between a hand's
 #: fingers is the body's).
 RIG_VERSION = 22
@@ -1382,10 +1382,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # under hands clasped at its waistband is filled with the skirt, not the top above
                 # (the hips' line continued down a trunk's length, flaring by half the hips' width;
                 # not a pair of trousers' top, which the thighs own below the hips' line)
-                down = kp[KP["pelvis"], :2] - kp[KP["neck"], :2]
-                hr, hl = quad[2], quad[3]
-                flare = 0.5 * (hr - hl)
                 if skirt:
+                    down = kp[KP["pelvis"], :2] - kp[KP["neck"], :2]
+                    hr, hl = quad[2], quad[3]
+                    flare = 0.5 * (hr - hl)
                     cv2.fillConvexPoly(trunk, np.array([hr, hl, hl + down - flare, hr + down + flare]).round().astype(np.int32), 1)
                 inner = known & trunk[y0:y1, x0:x1].astype(bool)
                 if inner.sum() > 100:
