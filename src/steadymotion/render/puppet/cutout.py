@@ -1096,7 +1096,10 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
     upper arm goes into ``over_arms`` (the arm is filled under it, as under clothes lying over it),
     and ``lock``, when given, receives ``"hair"`` (the strands) and ``"gaps"`` (that skin, to be
     filled with the hair's colours), so the lock left hanging from the head is whole, not shredded.
-    Returns whether such a lock was taken.
+    Hair covering most of an upper arm makes the arm's median colour the hair's: the sleeve's colour
+    is then read on the forearm, when its hue differs (:data:`HAIR_SLEEVE_APART`), and such hair,
+    told by colour alone, also goes into ``over_arms`` when it makes a lock.
+    Returns whether a lock was taken by its strands.
     """
     if face is None or not np.isfinite(face).all():
         return False
@@ -1140,8 +1143,8 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         else:
             strands[:] = False
         arm_c = np.median(lab[mine], axis=0)
-        fore = labels == PART["forearm" + name[-2:]]
-        if np.linalg.norm(arm_c - hair_c) < 20 and name.startswith("upper") and fore.sum() >= 50:
+        fore = labels == PART["forearm" + name[-2:]] if name.startswith("upper") else None
+        if np.linalg.norm(arm_c - hair_c) < 20 and fore is not None and fore.sum() >= 50:
             # (hair lying over most of an upper arm makes its median the hair's, demo1's dark hair over
             # her blue sleeve: the sleeve's colour is read on its forearm, when of another hue: demo1's
             # sleeve is 23 from her brown hair in a*b*, anyone-1's white sleeves 3 from her silver
@@ -1175,10 +1178,7 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         taken = hanging(taken)
         if over_arms is not None and taken.sum() >= HAIR_LOCK * h * w:
             # (a lock of it over an upper arm: the arm goes on under it, filled from its own colours)
-            for name in ("upper_arm_l", "upper_arm_r"):
-                mine = taken & (labels == PART[name])
-                if mine.any():
-                    over_arms[PART[name]] = over_arms.get(PART[name], np.zeros((h, w), bool)) | mine
+            _lying_over_upper_arms(over_arms, taken, labels)
         labels[taken] = PART["torso"]
         return False
     taken = lock_px
@@ -1205,13 +1205,18 @@ def _hair_off_arms(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None,
         lock["hair"], lock["gaps"] = taken & arms, gaps
     taken |= gaps
     if over_arms is not None:
-        for name in ("upper_arm_l", "upper_arm_r"):
-            j = PART[name]
-            mine = taken & (labels == j)
-            if mine.any():
-                over_arms[j] = over_arms.get(j, np.zeros((h, w), bool)) | mine
+        _lying_over_upper_arms(over_arms, taken, labels)
     labels[taken] = PART["torso"]
     return True
+
+
+def _lying_over_upper_arms(over_arms: dict[int, np.ndarray], taken: np.ndarray, labels: np.ndarray) -> None:
+    """Add the pixels of ``taken`` that ``labels`` gives an upper arm to what lies over that arm."""
+    for name in ("upper_arm_l", "upper_arm_r"):
+        j = PART[name]
+        mine = taken & (labels == j)
+        if mine.any():
+            over_arms[j] = over_arms.get(j, np.zeros(labels.shape, bool)) | mine
 
 
 def _shirt_off_head(labels: np.ndarray, rgb: np.ndarray, face: np.ndarray | None, a: np.ndarray, kp: np.ndarray) -> None:
@@ -1353,7 +1358,7 @@ BULGE_TOUCH = 1.0
 BULGE_REACH = 3.0
 
 
-def _sleeve_bulges_to_forearms(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray,
+def _sleeve_bulges_to_forearms(labels: np.ndarray, lab: np.ndarray, kp: np.ndarray, present: np.ndarray,
                                radius: np.ndarray) -> None:
     """Give a forearm the bulge of its sleeve the trunk holds (in place).
 
@@ -1364,16 +1369,16 @@ def _sleeve_bulges_to_forearms(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarr
     (:data:`BULGE_LIKE`) that the forearm borders along :data:`BULGE_TOUCH` of its width at least,
     lying wholly within :data:`BULGE_REACH` widths of its bone (so bounded by other colours: a shirt
     of the sleeve's colour runs on past that reach and stays whole), is the sleeve's. Upper arms are
-    left alone: beside them lies the chest, often of the sleeve's own cloth.
+    left alone: beside them lies the chest, often of the sleeve's own cloth. ``lab``: the picture in
+    OpenCV's 8-bit CIELAB, lightly blurred.
     """
-    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32)
-    torso = labels == PART["torso"]
     k3 = np.ones((3, 3), np.uint8)
     for side in "lr":
         j = PART[f"forearm_{side}"]
         own = labels == j
         if not present[j] or own.sum() < 50:
             continue
+        torso = labels == PART["torso"]  # (what the other forearm took is not the trunk's any more)
         inner = cv2.erode(own.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         mine = np.median(lab[inner if inner.sum() >= 20 else own], axis=0)
         cand = torso & (np.linalg.norm(lab - mine, axis=2) < BULGE_LIKE)
@@ -1514,7 +1519,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
         _necked_pieces_to_neighbours(labels, present, radius)
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
-    _sleeve_bulges_to_forearms(labels, rgb, kp, present, radius)
+    _sleeve_bulges_to_forearms(labels, lab, kp, present, radius)
     _close_arm_holes(labels, present)
     _finger_gaps_to_body(labels, rgb, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe

@@ -741,9 +741,9 @@ def mend_border_lines(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
     sides = {"top": lambda a: a, "bottom": lambda a: a[::-1], "left": lambda a: a.swapaxes(0, 1),
              "right": lambda a: a.swapaxes(0, 1)[::-1]}
     for side, view in sides.items():
-        lines = view(rgb).astype(np.float32)
-        if lines.shape[0] <= 2 * BORDER_LINES:
+        if view(rgb).shape[0] <= 2 * BORDER_LINES:
             continue
+        lines = view(rgb)[:BORDER_LINES + 1].astype(np.float32)  # (only the lines at the edge)
         flat = [float(lines[k].std(axis=0).mean()) < BORDER_LINE_SD for k in range(BORDER_LINES + 1)]
         n = next((k for k in range(BORDER_LINES + 1) if not flat[k]), BORDER_LINES + 1)
         if n == 0 or n > BORDER_LINES or float(np.abs(lines[n - 1] - lines[n]).mean()) < BORDER_LINE_STEP:
