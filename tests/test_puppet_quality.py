@@ -705,6 +705,35 @@ def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(
     assert fill_dark <= own_dark + 0.02, (fill_dark, own_dark)
 
 
+def test_a_forearm_across_a_corset_hides_corset_not_blouse_or_buttons():
+    from steadymotion.skeleton import KP, PART
+
+    # given a woman whose right forearm lies across her dark corset (gold buttons on it), the white
+    # blouse above and the sleeve running up beside the trunk
+    img, rig = _rig("mooreanimateanyone__anyone-1.png")
+    part, a, rgb = _texture(rig, "torso")
+    x0, y0 = part.box
+    th, tw = min(part.texture.shape[0], img.shape[0] - y0), min(part.texture.shape[1], img.shape[1] - x0)
+    a, rgb = a[:th, :tw], rgb[:th, :tw]
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
+    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["torso"]) & (a > 0.95) & ~filled
+    # (the rows of the trunk's lower half where it shows dark cloth: corset and skirt, under 10 %
+    # light pixels of its own)
+    light = lab[..., 0] > 170
+    mid = int(0.5 * (rig.rest[KP["neck"], 1] + rig.rest[KP["pelvis"], 1])) - y0
+    rows = [y for y in range(max(mid, 0), th) if own[y].sum() >= 40 and light[y, own[y]].mean() < 0.1 and filled[y].sum() >= 5]
+    assert len(rows) > 40 and filled[rows].sum() > 3000, (len(rows), filled[rows].sum())
+    # then what the forearm hid there is that cloth: no white blocks of the blouse laid into it
+    # (the sleeve beside the arm was taken for the garment under it: 3.1 % light; 1.4 % now, all of
+    # it a 10-row wedge where blouse and corset meet beside the sleeve) ...
+    fill_light = light[rows][filled[rows]].mean()
+    # ... and no buttons copied into it (gold: b* over 140 in OpenCV's units; 0.32 % before, none now)
+    gold = (lab[..., 2] > 140)[rows][filled[rows]].mean()
+    print(f"fill light {fill_light:.4f} gold {gold:.4f} over {filled[rows].sum()} px")
+    assert fill_light < 0.02 and gold < 0.001, (fill_light, gold)
+
+
 def _along_neck(rig) -> np.ndarray:
     """Each pixel's height along the neck -> head axis: 0 on the shoulder line, 1 at the head point."""
     from steadymotion.skeleton import KP
@@ -959,6 +988,46 @@ def test_a_band_hidden_across_one_garment_is_laid_out_as_that_garment():
     known2[41:55] = False
     under2 = hidden_garments(garment, hole2, known2, (40.0, 0.0), (40.0, 59.0))
     assert (under2[hole2] < 0).all()
+
+
+def test_a_forearm_across_a_corset_below_a_sleeve_is_laid_out_as_the_corset():
+    """A forearm across the corset, the hole running on up beside the upper arm to the blouse:
+    walking up from under the forearm meets the blouse, walking down the corset. The corset, met
+    within the forearm's width, is what it hid; the blouse far up is not. (The forearm runs from
+    the trunk's outline to the other arm: walking across from under it meets nothing.)"""
+    from steadymotion.render.puppet.fill import hidden_garments
+
+    h, w = 60, 80
+    garment = np.zeros((h, w), np.int8)  # 0: the dark corset
+    garment[:16] = 1  # 1: the white blouse above
+    hole = np.zeros((h, w), bool)
+    hole[30:38] = True  # the forearm
+    hole[14:30, 60:70] = True  # the upper arm's hole running up beside the trunk
+    known = ~hole
+    under = hidden_garments(garment, hole, known, (40.0, 0.0), (40.0, 59.0))
+    band = np.zeros_like(hole)
+    band[30:38] = True
+    assert (under[band] == 0).all(), np.unique(under[band], return_counts=True)
+
+
+def test_a_button_in_a_garment_map_takes_the_garment_around_it():
+    from steadymotion.render.puppet.fill import _islands_to_surround
+
+    # given a label map of a dark corset (0) with four small light buttons (1), a large light blouse
+    # (1) above and a button half under an arm (its ring mostly unseen)
+    garment = np.zeros((200, 200), np.int64)
+    garment[:80] = 1
+    known = np.ones_like(garment, bool)
+    for y, x in ((110, 60), (110, 140), (160, 60), (160, 140)):
+        garment[y - 3:y + 4, x - 3:x + 4] = 1
+    garment[190:197, 95:102] = 1
+    known[188:200, 90:200] = False
+    known[190:197, 95:102] = True
+    out = _islands_to_surround(garment.copy(), known)
+    # then the buttons are the corset, the blouse stays the blouse and the half-seen button stays
+    assert (out[100:180, 40:160] == 0).all()
+    assert (out[:80] == 1).all()
+    assert (out[190:197, 95:102] == 1).all()
 
 
 def test_the_hem_under_a_hand_runs_on_as_a_line_over_smooth_skin():

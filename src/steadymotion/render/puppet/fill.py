@@ -704,7 +704,44 @@ def _mode_of_nearest(lab: np.ndarray, known: np.ndarray, means: np.ndarray, out:
     nearest = np.argmin(np.stack([np.linalg.norm(lab - m, axis=-1) for m in means], -1), -1)
     votes = np.stack([cv2.boxFilter(((nearest == i) & known).astype(np.float32), -1, (5, 5)) for i in range(len(means))], -1)
     out[known] = np.argmax(votes, -1)[known]
-    return out
+    return _islands_to_surround(out, known)
+
+
+#: A piece of a garment class smaller than this share of the known pixels, all around it one other
+#: class, is that class: a button, a buckle, a printed logo.
+ISLAND = 0.005
+
+
+def _islands_to_surround(garment: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Small enclosed pieces of one class (under :data:`ISLAND` of the known pixels, their outer
+    ring mostly known and at least 95 % of it one other class) take the surrounding class, in place.
+
+    anyone-1's gold buttons fell into the blouse's light class: a walk across her corset met the
+    blouse at a button, and its row of the corset's fill was laid out as blouse, a white dash
+    (an area opening of the label map, Vincent 1993, "Morphological area openings and closings").
+    """
+    limit = ISLAND * int(known.sum())
+    for g in range(int(garment.max()) + 1):
+        n, comp, stats, _ = cv2.connectedComponentsWithStats((garment == g).astype(np.uint8), connectivity=8)
+        for c in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < limit) + 1:
+            x, y, w, h = stats[c, :4]
+            y0, y1, x0, x1 = max(0, y - 1), min(garment.shape[0], y + h + 1), max(0, x - 1), min(garment.shape[1], x + w + 1)
+            piece = comp[y0:y1, x0:x1] == c
+            ring = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~piece
+            # (most of the ring seen: a button half under an arm is still one)
+            seen = ring & known[y0:y1, x0:x1]
+            if seen.sum() < 0.5 * ring.sum():
+                continue
+            around = garment[y0:y1, x0:x1][seen]
+            vals, cnt = np.unique(around, return_counts=True)
+            if vals[cnt.argmax()] >= 0 and vals[cnt.argmax()] != g and cnt.max() >= 0.95 * len(around):
+                garment[y0:y1, x0:x1][piece] = vals[cnt.argmax()]
+    return garment
+
+
+#: A garment met walking along a part's axis from under an arm is the arm's when it lies within this
+#: many pixels past the hole (past a thin outline), not across a band hidden by something else.
+PAST_HOLE = 4.0
 
 
 #: A walk across a part meets a garment only where it goes on: most of the next this many pixels
@@ -776,8 +813,11 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
     the hole (in a piece with none, on the seam of two garments, the nearer side's). A pixel from
     which walking across meets nothing takes the garment met both up and down the axis where the
     two agree within 1.5 times the widest width of its piece of the hole (a forearm across a
-    waistband, the corset above and the skirt below of one colour); under the chin (walking up
-    leaves the trunk) it is left at -1.
+    waistband, the corset above and the skirt below of one colour); where the two differ, the
+    nearer within twice that width (a forearm across a corset, the hole running on up beside the
+    upper arm to the blouse: the corset); below the axis' middle, where walking up leaves the part,
+    the garment met walking down within that width; under the chin (walking up leaves the trunk)
+    it is left at -1.
     (Taking the garment met walking down the axis there put the neck's skin beside the shirt's
     colour in blocks with straight edges: worse than the mirror fill.) The garments' layout is
     completed before their texture, as in structure-guided completion (Sun, Yuan, Jia & Shum 2005,
@@ -850,11 +890,27 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
         pieces[ys, xs] = comp
         widest = np.asarray(maximum(distance_transform_edt(hole), pieces, np.arange(int(comp.max()) + 1)), np.float64)
         thick = 2.0 * widest[comp[none]]
-        # (no walk need go further than that span)
-        (up, down), (d_up, d_down) = _walk_both_ways(garment, hole, known, ax, ys[none], xs[none], slack,
+        # (no walk need go further than that span; the first walk is along the axis: down)
+        (down, up), (d_down, d_up) = _walk_both_ways(garment, hole, known, ax, ys[none], xs[none], slack,
                                                      limit=int(np.ceil(1.5 * thick.max())))
         same = (up == down) & (up >= 0) & (d_up + d_down <= 1.5 * thick)
+        # where up and down meet two garments, the nearer within the piece's width (a forearm
+        # across anyone-1's corset, the hole running on up beside the upper arm to the blouse:
+        # the corset under the forearm, the blouse beside the arm; the mirror fill copied the
+        # sleeve into the corset as white blocks); below the axis' middle a walk up leaves the
+        # part only into another arm or hole (the trunk's outline lies above, the chin far above):
+        # the garment met walking down within that width; either only where it is met just past
+        # the hole (not across a band hidden by something else, where a top may lie unseen)
+        near, d_near = np.where(d_down <= d_up, down, up), np.minimum(d_down, d_up)
+        low = (rel[none] @ ax) > 0.5 * float(np.hypot(*(b - a)))
+        pick = (((up != down) & (up >= 0) & (down >= 0)) | ((up < 0) & (down >= 0) & low)) & (d_near <= thick)
+        if pick.any():
+            sign = np.where(d_down <= d_up, 1.0, -1.0)[pick]
+            met = np.round(np.stack([xs[none[pick]], ys[none[pick]]], 1) + (sign * np.where(np.isfinite(d_near[pick]), d_near[pick], 0))[:, None] * ax).astype(np.int64)
+            met = np.clip(met, 0, [hole.shape[1] - 1, hole.shape[0] - 1])
+            pick[np.flatnonzero(pick)[distance_transform_edt(~hole)[met[:, 1], met[:, 0]] > PAST_HOLE]] = False
         lab[none[same]] = up[same]
+        lab[none[pick & ~same]] = near[pick & ~same]
     out[ys, xs] = lab
     return out
 
@@ -913,7 +969,11 @@ def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a
             d = np.linalg.norm(lab[donor] - np.median(lab[donor], axis=0), axis=1)
             usual = np.zeros_like(donor)
             usual[donor] = d <= np.percentile(d, DONOR_USUAL)
-            donor = usual
+            # (nor a patch holding one of them: anyone-1's buttons were copied into her corset's fill
+            # from the patches beside them)
+            k = int(round(EXEMPLAR_PATCH / min(1.0, EXEMPLAR_SIDE / float(side or max(hole.shape))))) | 1
+            clean = usual & ~cv2.dilate((donor & ~usual).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+            donor = clean if clean.sum() >= 50 else usual
         if donor.sum() < 50:
             donor = known & (garment == g)
         filled, got = exemplar_fill(out, target, (known & ~work) | reached, axis=(axis_a, axis_b), side=side, source=donor)
