@@ -249,6 +249,55 @@ def test_the_sky_behind_a_dancer_carries_on_as_sky():
     assert off.mean() < 1.2 and off.max() < 3.8, (off.mean(), off.max())
 
 
+def test_a_background_in_horizontal_bands_is_continued_band_by_band_behind_the_figure():
+    from steadymotion.render.puppet.fill import inpaint_multiscale
+
+    # given an outdoor picture in horizontal bands (sky, a grey wall, a green hedge, a stone kerb),
+    # textured, and a figure-shaped hole two thirds of the picture tall in its middle
+    rng = np.random.default_rng(4)
+    h, w = 600, 450
+    bands = [(0, 330, (120, 190, 225)), (330, 400, (150, 155, 160)), (400, 540, (70, 130, 50)), (540, 600, (110, 110, 115))]
+    img = np.zeros((h, w, 3), np.float32)
+    for y0, y1, c in bands:
+        img[y0:y1] = c
+    img = (img + rng.normal(0, 6, img.shape)).clip(0, 255).astype(np.uint8)
+    yy, xx = np.mgrid[0:h, 0:w]
+    hole = ((xx - 225) ** 2 / 60 ** 2 + (yy - 110) ** 2 / 70 ** 2 <= 1) | ((np.abs(xx - 225) < 85) & (yy > 170) & (yy < 570))
+    # when the background plate is filled
+    out = inpaint_multiscale(img, hole, method="patches")
+    lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # then each band runs on through the hole in its own colour (its rows away from the band's
+    # edges; FSR's layout ran the sky down through the wall and the hedge as a pale column)
+    for y0, y1, c in bands[1:]:
+        rows = (yy >= y0 + 8) & (yy < y1 - 8) & hole
+        want = cv2.cvtColor(np.uint8([[c]]), cv2.COLOR_RGB2LAB).astype(np.float32)[0, 0]
+        de = np.linalg.norm(lab[rows] - want, axis=1)
+        print(f"band {y0}-{y1}: median dE {np.median(de):.1f}, 90th {np.percentile(de, 90):.1f}")
+        assert np.percentile(de, 90) < 15, (y0, y1, np.percentile(de, 90))
+
+
+def test_a_curtains_folds_are_not_blended_flat_across_the_figure():
+    from steadymotion.render.puppet.fill import inpaint_multiscale
+
+    # given a grey curtain whose folds run up and down (its colour the same either side of the
+    # figure on every row) and a figure-shaped hole in it
+    h, w = 600, 450
+    yy, xx = np.mgrid[0:h, 0:w]
+    grey = 150 + 40 * np.sin(2 * np.pi * xx / 38.0)
+    img = np.repeat(grey[..., None], 3, axis=2).clip(0, 255).astype(np.uint8)
+    hole = ((xx - 225) ** 2 / 60 ** 2 + (yy - 110) ** 2 / 70 ** 2 <= 1) | ((np.abs(xx - 225) < 85) & (yy > 170) & (yy < 570))
+    # when the background plate is filled
+    out = inpaint_multiscale(img, hole, method="patches").astype(np.float32)[..., 0]
+    # then the folds go on through the hole: across its middle the fill varies along each row as
+    # the curtain does (a blend between the two sides, alike on every row, would be flat: a ghost
+    # of the figure in smooth grey)
+    core = (np.abs(xx - 225) < 60) & (yy >= 200) & (yy < 540)
+    spread = np.mean([out[y, core[y]].std() for y in range(200, 540)])
+    truth = np.mean([grey[y, core[y]].std() for y in range(200, 540)])
+    print(f"fill's spread along a row {spread:.1f} against the curtain's {truth:.1f}")
+    assert spread > 0.5 * truth, (spread, truth)
+
+
 def test_a_hand_blurred_against_a_curtain_leaves_no_skin_in_the_plate():
     # given UniAnimate's dancer, her left hand swinging (motion-blurred) in front of a yellow curtain:
     # the matte caught only its upper half, and a colour test against one background colour took a

@@ -70,6 +70,62 @@ def _fsr(small: np.ndarray, hs: np.ndarray) -> np.ndarray:
     return fill
 
 
+#: :func:`_strata`: a row's run of hole continues the layer on both its sides when their colours lie
+#: within this CIELAB distance (fully within the lower, not at all past the upper) ...
+STRATA_DE = (10.0, 20.0)
+#: ... over this many pixels beside each end (at the coarsest scale) ...
+STRATA_SIDE = 3
+#: ... unless the structure there runs up and down (curtain folds): the rows' weight falls to 0 as
+#: the structure tensor's vertical share (its x-gradient energy over both, less the y's) reaches this;
+#: the weights are averaged over this many rows, so neighbouring rows do not alternate.
+STRATA_VERTICAL = 0.5
+STRATA_ROWS = 11
+
+
+def _strata(small: np.ndarray, hs: np.ndarray, fsr: np.ndarray) -> np.ndarray:
+    """The coarse layout of a background hole: FSR's fill (``fsr``), except where the picture is
+    layered in horizontal bands (a wall's top, a hedge, a kerb, a horizon seen behind a figure):
+    there each row's run of hole is the linear blend of the colours just left and right of it.
+
+    FSR fills a hole a body tall from all around it, so the sky above ran down behind anyone-1 as
+    a pale column through the wall and the hedge. A row crossing the hole between two pixels of one
+    layer (within :data:`STRATA_DE`) is that layer (structure propagation along the dominant
+    direction, as in Sun, Yuan, Jia & Shum 2005, "Image completion with structure propagation");
+    not where the structure beside it is vertical (the local structure tensor, Bigun & Granlund
+    1987): a curtain's folds cross the rows, and a row blend there is a flat ghost of the figure.
+    Returns float32 RGB.
+    """
+    H, W = hs.shape
+    img = small.astype(np.float32)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gx, gy = cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)
+    seen = (~cv2.dilate(hs.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)).astype(np.float32)
+    sxx = cv2.boxFilter(gx * gx * seen, -1, (9, 9), normalize=False)
+    syy = cv2.boxFilter(gy * gy * seen, -1, (9, 9), normalize=False)
+    rows = img.copy()
+    wt = np.zeros((H, W), np.float32)
+    k = STRATA_SIDE
+    lo, hi = STRATA_DE
+    for y in np.flatnonzero(hs.any(axis=1)):
+        d = np.diff(np.r_[0, hs[y].astype(np.int8), 0])
+        for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1), strict=True):
+            if a == 0 or b == W:  # (a run to the picture's edge has one side: FSR's)
+                continue
+            left, right = img[y, max(0, a - k):a].mean(axis=0), img[y, b:b + k].mean(axis=0)
+            t = ((np.arange(a, b) - a + 1) / (b - a + 1))[:, None]
+            rows[y, a:b] = left * (1 - t) + right * t
+            de = float(np.linalg.norm(lab[y, max(0, a - k):a].mean(axis=0) - lab[y, b:b + k].mean(axis=0)))
+            xl, xr = max(0, a - k - 2), min(W - 1, b + k + 1)
+            sx, sy = sxx[y, xl] + sxx[y, xr], syy[y, xl] + syy[y, xr]
+            vertical = (sx - sy) / (sx + sy + 1e-3)
+            wt[y, a:b] = np.clip((hi - de) / (hi - lo), 0, 1) * (1 - np.clip(vertical / STRATA_VERTICAL, 0, 1))
+    wt = cv2.blur(wt, (1, STRATA_ROWS))
+    wt[~hs] = 0
+    return rows * wt[..., None] + fsr.astype(np.float32) * (1 - wt[..., None])
+
+
 #: :func:`complete_patches`: patch side (px, at each scale), scales (each half the one before), the
 #: passes of search and voting at each scale (coarsest first: none there, FSR's smooth layout is
 #: kept; searched there too, a wall's soft shadow behind a model ended in a hard vertical edge),
@@ -119,7 +175,7 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
         H, W = hl.shape
         passes = PATCH_PASSES[min(len(pyr) - 1 - level, len(PATCH_PASSES) - 1)]
         if est is None:
-            est = _fsr(np.clip(img, 0, 255).astype(np.uint8), hl).astype(np.float32)
+            est = _strata(np.clip(img, 0, 255).astype(np.uint8), hl, _fsr(np.clip(img, 0, 255).astype(np.uint8), hl))
         else:
             up = cv2.resize(est, (W, H), interpolation=cv2.INTER_LINEAR)
             est = img.copy()
