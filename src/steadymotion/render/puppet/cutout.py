@@ -533,6 +533,77 @@ def _trunk_slivers_to_arms(labels: np.ndarray, kp: np.ndarray, present: np.ndarr
         labels[ys[sel], xs[sel]] = np.where(d_up[sel] <= d_fo[sel], up, fo)
 
 
+#: :func:`_torso_spurs_to_arms`: the torso's pieces thinner than this share of an arm's half-width
+#: (the diameter of the opening's disc) ...
+SPUR_WIDTH = 0.6
+#: ... whose labelled border is at least this share one arm's ...
+SPUR_BORDER = 0.5
+#: ... and whose median colour is the arm's (within this OpenCV 8-bit L and a*b* distance; a shade
+#: darker along the arm's edge is the arm's, a white drawstring beside a dark sleeve is not) are
+#: that arm's.
+SPUR_COLOUR = (60.0, 15.0)
+
+
+def _torso_spurs_to_arms(labels: np.ndarray, lab: np.ndarray, present: np.ndarray, radius: np.ndarray, kp: np.ndarray) -> None:
+    """Thin spurs of the torso lying along an arm go to the arm (in place).
+
+    Where a sleeve is the blouse's colour, the colour cut cannot tell them apart: anyone-1's ruffle
+    hem across her upper arm and the sleeve's inner edge down from it (beside a gap of sky under
+    the armpit) were the torso's, a hook of sleeve that stayed on the trunk, torn off, when the arm
+    rose. The torso's mask is opened by a disc :data:`SPUR_WIDTH` arm half-widths across (erosion
+    then dilation, Serra 1982); a piece the opening removes, below the armpit, within 2.5 arm
+    half-widths of an arm's bones, bordered by that arm on at least :data:`SPUR_BORDER` of its labelled border and of the
+    arm's colour (:data:`SPUR_COLOUR`; ``lab`` is the picture in OpenCV's 8-bit CIELAB), is the
+    arm's (the upper arm's or the forearm's, whichever bone is nearer).
+    """
+    from scipy.ndimage import label as connected
+
+    torso = PART["torso"]
+    trunk = labels == torso
+    if trunk.sum() < 100:
+        return
+    for side in "lr":
+        up, fo = PART[f"upper_arm_{side}"], PART[f"forearm_{side}"]
+        if not present[up]:
+            continue
+        r = float(radius[up])
+        d = max(3, int(round(SPUR_WIDTH * r)) | 1)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+        opened = cv2.morphologyEx(trunk.astype(np.uint8), cv2.MORPH_OPEN, disc).astype(bool)
+        pieces, n = connected(trunk & ~opened, structure=np.ones((3, 3), bool))
+        if not n:
+            continue
+        sh, el, wr = (kp[KP[f"{j}_{side}"], :2] for j in ("shoulder", "elbow", "wrist"))
+        chain = [up] + ([fo] if present[fo] else [])
+        arm = np.isin(labels, chain)
+        if arm.sum() < 20:
+            continue
+        arm_lab = np.median(lab[arm], axis=0)
+        k3 = np.ones((3, 3), np.uint8)
+        for c in range(1, n + 1):
+            piece = pieces == c
+            if piece.sum() < 20:
+                continue
+            ring = cv2.dilate(piece.astype(np.uint8), k3).astype(bool) & ~piece
+            nb = labels[ring]
+            nb = nb[nb >= 0]
+            if not len(nb) or np.isin(nb, chain).mean() < SPUR_BORDER:
+                continue
+            own = np.median(lab[piece], axis=0)
+            if abs(own[0] - arm_lab[0]) > SPUR_COLOUR[0] or np.hypot(*(own[1:] - arm_lab[1:])) > SPUR_COLOUR[1]:
+                continue
+            ys, xs = np.nonzero(piece)
+            if np.median(ys) < sh[1] + r:  # (at the shoulder: a hood's lining, a collar's tip)
+                continue
+            px = np.stack([xs, ys], 1).astype(np.float32)
+            d_up, _ = segment_distance(px, sh, el)
+            d_fo = segment_distance(px, el, wr)[0] if present[fo] else np.full(len(px), np.inf, np.float32)
+            if np.median(np.minimum(d_up, d_fo)) > 2.5 * r:
+                continue
+            labels[ys, xs] = np.where(d_up <= d_fo, up, fo)
+            trunk[ys, xs] = False
+
+
 #: How far (in the arm's measured widths) past its pixels an arm takes back pixels of its colour.
 BESIDE_REACH = 2.0
 #: An arm whose colour has at least this CIELAB chroma (OpenCV's 8-bit a*b* units) is told from the
@@ -1520,6 +1591,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     _shirt_off_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _hair_to_head(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, kp)
     _sleeve_bulges_to_forearms(labels, lab, kp, present, radius)
+    _torso_spurs_to_arms(labels, lab, present, radius, kp)
     _close_arm_holes(labels, present)
     _finger_gaps_to_body(labels, rgb, present)
     # the soft edge of the silhouette goes to the nearest part, so no part keeps another's fringe

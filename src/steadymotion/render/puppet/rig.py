@@ -55,8 +55,9 @@ from steadymotion.types import RestPose
 #: hair over most of a sleeve of another hue stays with the trunk, and the dark cloth between a hand's
 #: fingers is the body's; 23: a forearm across a corset hides the corset, not the blouse met far up
 #: beside the arm, and buttons are neither a garment of their own nor copied into fills; 24: the
-#: background plate continues horizontal bands, a wall or a hedge, through the figure's hole).
-RIG_VERSION = 24
+#: background plate continues horizontal bands, a wall or a hedge, through the figure's hole; 25: thin
+#: spurs of the trunk along an arm, a sleeve of the blouse's colour, are the arm's).
+RIG_VERSION = 25
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
