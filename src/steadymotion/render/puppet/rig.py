@@ -56,8 +56,9 @@ from steadymotion.types import RestPose
 #: fingers is the body's; 23: a forearm across a corset hides the corset, not the blouse met far up
 #: beside the arm, and buttons are neither a garment of their own nor copied into fills; 24: the
 #: background plate continues horizontal bands, a wall or a hedge, through the figure's hole; 25: thin
-#: spurs of the trunk along an arm, a sleeve of the blouse's colour, are the arm's).
-RIG_VERSION = 25
+#: spurs of the trunk along an arm, a sleeve of the blouse's colour, are the arm's; 26: the arm's
+#: pixels past a gap of background beside the trunk are left out of the trunk's texture).
+RIG_VERSION = 26
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -243,6 +244,30 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
     out[cover] = labels[iy[cover], ix[cover]]
+    return out
+
+
+def _past_a_gap(cover: np.ndarray, figure: np.ndarray, kp: np.ndarray) -> np.ndarray:
+    """The ``cover`` pixels with background between them and the trunk's axis along their row.
+
+    Where the background shows between the body and an arm on a row (anyone-1's gap of sky under
+    her armpit), the body's outline on that row is seen, and the arm beyond it hides none of the
+    body: the trunk's fill there floated beside the gap as a strip when the arm rose. A gap counts
+    from two background pixels on (not a speck of the matte).
+    """
+    out = np.zeros(cover.shape, bool)
+    neck, pel = kp[KP["neck"], :2], kp[KP["pelvis"], :2]
+    if not (np.isfinite(neck).all() and np.isfinite(pel).all()) or abs(pel[1] - neck[1]) < 1:
+        return out
+    w = cover.shape[1]
+    for y in np.flatnonzero(cover.any(axis=1)):
+        t = (y - neck[1]) / (pel[1] - neck[1])
+        xc = int(np.clip(round(neck[0] + t * (pel[0] - neck[0])), 0, w - 1))
+        bg = ~figure[y]
+        row = np.zeros(w, bool)
+        row[xc:] = np.cumsum(bg[xc:]) >= 2  # background counted outward from the axis, each way
+        row[:xc + 1] |= np.cumsum(bg[:xc + 1][::-1])[::-1] >= 2
+        out[y] = row & cover[y]
     return out
 
 
@@ -1288,6 +1313,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             tops = _shoulder_tops(kp, present, radius, (h, w)) & arms & (a > 0.5)
             region |= tops & ~by_head
         hidden = np.zeros((h, w), bool)
+        trim = np.zeros((h, w), bool)
         if i not in front_set:
             # what parts drawn in front hide of this one is filled from this part's own pixels
             if spec.name == "torso":
@@ -1332,7 +1358,17 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own & ~over_any)
             hidden &= a > 0.15
             region |= hidden
-            synth[hidden] = 2
+            if spec.name == "torso":
+                # the arm's pixels past a gap of background beside the trunk hide none of it: filled
+                # as before (the fill's layout reads the whole band), then left out of the texture
+                armpit = max(kp[KP["shoulder_l"], 1], kp[KP["shoulder_r"], 1]) + max(radius[PART["upper_arm_l"]], radius[PART["upper_arm_r"]])
+                trim = _past_a_gap(hidden, (labels >= 0) & (a > 0.5), kp)
+                trim[: int(np.clip(np.ceil(armpit), 0, h))] = False
+                # (closed up and down: a row or two between gap rows is no piece of trunk, and
+                # would float as a line)
+                kv = 2 * max(3, int(0.01 * max(h, w))) + 1
+                trim = cv2.morphologyEx(trim.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((kv, 1), np.uint8)).astype(bool) & hidden
+            synth[hidden & ~trim] = 2
         if i in front_set and spec.name != "head":
             # an arm's joint caps never take in the clothes lying over it: drawn in front, the arm
             # would cover them at rest (a bow's wing by the shoulder went white)
@@ -1463,6 +1499,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                                  np.isin(labels[y0:y1, x0:x1], [j for j in range(len(PARTS)) if j not in front_set]))
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
+        pa[trim[y0:y1, x0:x1]] = 0.0
         if not _own_alpha(alpha):
             # (an image with its own transparency holds the figure's colours already: never mixed)
             _unmix_silhouette(color, pa, a[y0:y1, x0:x1], background[y0:y1, x0:x1], (pa > 0.02) & ~hid,
