@@ -552,9 +552,9 @@ def _torso_spurs_to_arms(labels: np.ndarray, lab: np.ndarray, present: np.ndarra
     the armpit) were the torso's, a hook of sleeve that stayed on the trunk, torn off, when the arm
     rose. The torso's mask is opened by a disc :data:`SPUR_WIDTH` arm half-widths across (erosion
     then dilation, Serra 1982); a piece the opening removes, below the armpit, within 2.5 arm
-    half-widths of an arm's bones, bordered by that arm on at least :data:`SPUR_BORDER` of its labelled border and of the
-    arm's colour (:data:`SPUR_COLOUR`; ``lab`` is the picture in OpenCV's 8-bit CIELAB), is the
-    arm's (the upper arm's or the forearm's, whichever bone is nearer).
+    half-widths of an arm's bones, bordered by that arm on at least :data:`SPUR_BORDER` of its
+    labelled border and of the arm's colour (:data:`SPUR_COLOUR`; ``lab`` is the picture in
+    OpenCV's 8-bit CIELAB), is the arm's (the upper arm's or the forearm's, whichever bone is nearer).
     """
     from scipy.ndimage import label as connected
 

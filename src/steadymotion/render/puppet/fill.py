@@ -175,7 +175,8 @@ def complete_patches(small: np.ndarray, hole: np.ndarray) -> np.ndarray:
         H, W = hl.shape
         passes = PATCH_PASSES[min(len(pyr) - 1 - level, len(PATCH_PASSES) - 1)]
         if est is None:
-            est = _strata(np.clip(img, 0, 255).astype(np.uint8), hl, _fsr(np.clip(img, 0, 255).astype(np.uint8), hl))
+            small8 = np.clip(img, 0, 255).astype(np.uint8)
+            est = _strata(small8, hl, _fsr(small8, hl))
         else:
             up = cv2.resize(est, (W, H), interpolation=cv2.INTER_LINEAR)
             est = img.copy()
@@ -962,7 +963,7 @@ def hidden_garments(garment: np.ndarray, hole: np.ndarray, known: np.ndarray, ax
         pick = (((up != down) & (up >= 0) & (down >= 0)) | ((up < 0) & (down >= 0) & low)) & (d_near <= thick)
         if pick.any():
             sign = np.where(d_down <= d_up, 1.0, -1.0)[pick]
-            met = np.round(np.stack([xs[none[pick]], ys[none[pick]]], 1) + (sign * np.where(np.isfinite(d_near[pick]), d_near[pick], 0))[:, None] * ax).astype(np.int64)
+            met = np.round(np.stack([xs[none[pick]], ys[none[pick]]], 1) + (sign * d_near[pick])[:, None] * ax).astype(np.int64)
             met = np.clip(met, 0, [hole.shape[1] - 1, hole.shape[0] - 1])
             pick[np.flatnonzero(pick)[distance_transform_edt(~hole)[met[:, 1], met[:, 0]] > PAST_HOLE]] = False
         lab[none[same]] = up[same]
