@@ -249,6 +249,11 @@ def test_the_sky_behind_a_dancer_carries_on_as_sky():
     assert off.mean() < 1.2 and off.max() < 3.8, (off.mean(), off.max())
 
 
+def _figure_hole(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+    """A standing figure's hole in a 600 x 450 picture: a head over a body two thirds as tall."""
+    return ((xx - 225) ** 2 / 60 ** 2 + (yy - 110) ** 2 / 70 ** 2 <= 1) | ((np.abs(xx - 225) < 85) & (yy > 170) & (yy < 570))
+
+
 def test_a_background_in_horizontal_bands_is_continued_band_by_band_behind_the_figure():
     from steadymotion.render.puppet.fill import inpaint_multiscale
 
@@ -262,7 +267,7 @@ def test_a_background_in_horizontal_bands_is_continued_band_by_band_behind_the_f
         img[y0:y1] = c
     img = (img + rng.normal(0, 6, img.shape)).clip(0, 255).astype(np.uint8)
     yy, xx = np.mgrid[0:h, 0:w]
-    hole = ((xx - 225) ** 2 / 60 ** 2 + (yy - 110) ** 2 / 70 ** 2 <= 1) | ((np.abs(xx - 225) < 85) & (yy > 170) & (yy < 570))
+    hole = _figure_hole(yy, xx)
     # when the background plate is filled
     out = inpaint_multiscale(img, hole, method="patches")
     lab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -285,7 +290,7 @@ def test_a_curtains_folds_are_not_blended_flat_across_the_figure():
     yy, xx = np.mgrid[0:h, 0:w]
     grey = 150 + 40 * np.sin(2 * np.pi * xx / 38.0)
     img = np.repeat(grey[..., None], 3, axis=2).clip(0, 255).astype(np.uint8)
-    hole = ((xx - 225) ** 2 / 60 ** 2 + (yy - 110) ** 2 / 70 ** 2 <= 1) | ((np.abs(xx - 225) < 85) & (yy > 170) & (yy < 570))
+    hole = _figure_hole(yy, xx)
     # when the background plate is filled
     out = inpaint_multiscale(img, hole, method="patches").astype(np.float32)[..., 0]
     # then the folds go on through the hole: across its middle the fill varies along each row as
