@@ -197,27 +197,44 @@ def test_plan_keyframes_feet_and_orientation():
                 assert np.abs(p - p[0]).max() < 0.01 * size[1] + 1
 
 
-def test_leg_inverse_kinematics_keeps_bone_lengths():
-    from steadymotion.motion.feet import nearest_in_discs as _nearest_in_discs, two_bone_ik as _two_bone_ik
+def test_leg_inverse_kinematics_bends_in_depth_first():
+    from steadymotion.motion.feet import DEPTH_GIVE, nearest_in_discs as _nearest_in_discs, two_bone_ik as _two_bone_ik
 
+    short, long = DEPTH_GIVE
     rng = np.random.default_rng(7)
-    for _ in range(200):
+    for _ in range(300):
         hip = rng.uniform(0, 100, 2)
         knee = hip + rng.uniform(-40, 40, 2)
         ankle = knee + rng.uniform(-40, 40, 2)
         target = hip + rng.uniform(-60, 60, 2)
         k2, a2 = _two_bone_ik(hip, knee, ankle, target)
-        # bone lengths are kept exactly
-        assert abs(np.linalg.norm(k2 - hip) - np.linalg.norm(knee - hip)) < 1e-6
-        assert abs(np.linalg.norm(a2 - k2) - np.linalg.norm(ankle - knee)) < 1e-6
+        l1, l2 = np.linalg.norm(knee - hip), np.linalg.norm(ankle - knee)
+        n1, n2 = np.linalg.norm(k2 - hip), np.linalg.norm(a2 - k2)
+        # both bones change length by the same factor, within the give
+        assert abs(n1 / l1 - n2 / l2) < 1e-6 and 1 - short - 1e-9 <= n1 / l1 <= 1 + long + 1e-9
         # a reachable target is reached; an unreachable one is approached along the hip's line
-        l1, l2, d = np.linalg.norm(knee - hip), np.linalg.norm(ankle - knee), np.linalg.norm(target - hip)
-        if abs(l1 - l2) + 1e-3 < d < l1 + l2 - 1e-3:
+        d = np.linalg.norm(target - hip)
+        if abs(l1 - l2) * (1 - short) + 1e-3 < d < (l1 + l2) * (1 + long) - 1e-3:
             assert np.linalg.norm(a2 - target) < 1e-6
         # the knee bends to the side it was on
         side = np.sign(np.cross(ankle - hip, knee - hip))
         if abs(np.cross(ankle - hip, knee - hip)) > 1e-3 and abs(np.cross(a2 - hip, k2 - hip)) > 1e-3:
             assert np.sign(np.cross(a2 - hip, k2 - hip)) == side
+        # within the give the leg keeps its shape: the knee at the same place along and across hip->ankle
+        r = d / np.linalg.norm(ankle - hip)
+        if 1 - short < r < 1 + long:
+            def frame(h, k, a):
+                u = (a - h) / np.linalg.norm(a - h)
+                return np.array([np.dot(k - h, u), np.cross(u, k - h)]) / np.linalg.norm(a - h)
+            assert np.allclose(frame(hip, knee, ankle), frame(hip, k2, a2), atol=1e-6)
+    # a straight standing leg whose hip comes 1 % nearer its planted ankle stays straight (a bend in
+    # the picture alone threw the knee 14 % of the leg's length out sideways: 50 px on a real dancer)
+    hip, knee, ankle = np.array([0.0, 0.0]), np.array([2.0, 410.0]), np.array([0.0, 760.0])
+    k2, a2 = _two_bone_ik(hip, knee, ankle, np.array([0.0, 752.0]))
+    assert np.allclose(a2, [0, 752]) and abs(k2[0]) < 3.0
+    # a deep squat goes past the give and bends the knee in the picture
+    k2, a2 = _two_bone_ik(hip, knee, ankle, np.array([0.0, 500.0]))
+    assert np.allclose(a2, [0, 500]) and abs(k2[0]) > 100
     # the root offset nearest the wish that keeps both planted feet reachable
     p = _nearest_in_discs(np.array([10.0, 0.0]), [(np.zeros(2), 5.0), (np.array([8.0, 0.0]), 4.0)])
     assert np.linalg.norm(p) <= 5.0 + 1e-6 and np.linalg.norm(p - [8, 0]) <= 4.0 + 1e-6
