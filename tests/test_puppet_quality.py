@@ -495,6 +495,34 @@ def test_a_skirt_or_dress_stays_one_piece_and_shorts_keep_their_legs():
         assert skirt_hem(im2, rig2.alpha, rig2.rest, rig2.present) is None, name
 
 
+def test_thighs_go_on_up_under_a_skirt_in_their_own_colours():
+    """musepose's dancer stands in a red skirt, her legs drawn behind it. Each thigh's texture began
+    at the hem and its seam overlap carried the hem's red: when the legs moved a little against the
+    hips, that strip showed below the hem, torn off the skirt by a line of the background plate. The
+    thighs now go on up under the skirt, in skin colours."""
+    from steadymotion.skeleton import KP, PART
+
+    img, rig = _rig("musepose__dance.mp4")
+    for name in ("thigh_l", "thigh_r"):
+        part, a, colours = _texture(rig, name)
+        x0, y0 = part.box
+        h, w = a.shape
+        on_skirt = (rig.labels[y0:y0 + h, x0:x0 + w] == PART["torso"]) & (a > 0.5)
+        rows = np.unique(np.nonzero(on_skirt)[0])
+        thigh = float(np.linalg.norm(rig.rest[KP["knee_l"], :2] - rig.rest[KP["hip_l"], :2]))
+        # it reaches a fifth of the thigh's length up under the skirt (19-27 rows: the seam's overlap)
+        assert len(rows) > 0.2 * thigh, (name, len(rows), thigh)
+        # in the leg's colours, not the skirt's (78-86 % of it was the skirt's red)
+        red = cv2.cvtColor(colours, cv2.COLOR_RGB2LAB)[..., 1] > 170
+        assert red[on_skirt].mean() < 0.02, (name, red[on_skirt].mean())
+    # and the hem's shaded underside is the skirt's: 451 strongly red pixels rode on the thighs
+    # (a red line below the hem and a sliver of its edge beside the leg), 205 now (the hem's last
+    # row or two, mixed with the skin under it)
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB)
+    red_px = (lab[..., 1] > 170) & (rig.alpha > 0.5)
+    assert np.isin(rig.labels[red_px], [PART["thigh_l"], PART["thigh_r"]]).sum() < 250
+
+
 def test_a_hand_raised_from_below_the_frame_moves_with_what_it_holds():
     from steadymotion.skeleton import KP, PART
 

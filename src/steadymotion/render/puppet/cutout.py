@@ -769,6 +769,8 @@ SKIRT_HEM = (0.35, 0.8)
 DRESS_WIDTH = 0.9
 #: How wide (relative to the hips) a garment must hang just above its hem to be a skirt.
 SKIRT_FLARE = 1.05
+#: Beyond this many half-widths of a thigh from its bone, the thigh's pixels beside a skirt are the hem's.
+HEM_EDGE_WIDTH = 1.2
 #: CIELAB distance (Delta E 1976) within which a pixel is the garment worn at the pelvis.
 GARMENT_DE = 25.0
 #: Lightness counts half in that distance: folds and pleats shade a garment without changing its hue.
@@ -826,14 +828,19 @@ def skirt_hem(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarra
     return hem if span(max(0.0, hem - 0.1)) >= SKIRT_FLARE * span(0.05) else None
 
 
-def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> float | None:
+def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray,
+                   radius: np.ndarray | None = None) -> float | None:
     """Give a skirt to the trunk, so it stays one piece (in place); returns the hem (see :func:`skirt_hem`).
 
     Cut along the thighs, a skirt split into two trouser legs as soon as the legs parted. Its
     pixels (the pelvis's garment colour, between the hip line and a little below the hem, held by a
     thigh) go to the torso, whose lower transform follows the hips; the legs swing beneath it and
     show below the hem. (An as-rigid-as-possible skirt bending with the knees, Igarashi et al.
-    2005, is the next step.)
+    2005, is the next step.) The hem's shaded underside just below it goes too (a thigh's pixels
+    within a few pixels of the skirt whose CIELAB chroma is nearer the garment's than the leg's
+    own), and with ``radius`` (the parts' half-widths) the hem's soft lower edge (its colour mixed
+    with the background's) where it lies beyond a thigh's width (:data:`HEM_EDGE_WIDTH`): held by
+    the thigh, they rode on the leg as a red line below the hem and a sliver flying off beside it.
     """
     hem = skirt_hem(rgb, a, kp, present)
     if hem is None:
@@ -864,6 +871,25 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
         edge = 0.15 * float(np.linalg.norm(hl - hr))  # the soft outline, its colour mixed with the background's
         sel |= (u <= hem + 0.25) & (xs >= lo[ys] - edge) & (xs <= hi[ys] + edge)
     labels[ys[sel], xs[sel]] = PART["torso"]
+    k = max(2, int(round(0.004 * max(h, w))))
+    near = dilate_disc(labels == PART["torso"], 2 * k + 1)
+    far = ~dilate_disc(labels == PART["torso"], 6 * k + 1)
+    for n, hip, knee in (("thigh_l", hl, kl), ("thigh_r", hr, kr)):
+        ty, tx = np.nonzero((labels == PART[n]) & near)
+        leg = (labels == PART[n]) & far & (a > 0.9)
+        if not len(ty):
+            continue
+        # the hem's shaded underside, darker than the garment's lit colour but of its hue: nearer the
+        # garment's chroma than the leg's own below it
+        take = np.zeros(len(ty), bool)
+        if leg.sum() >= 20:
+            own = np.median(lab[leg], axis=0)
+            c = lab[ty, tx, 1:]
+            take = np.linalg.norm(c - garment[1:], axis=1) < np.linalg.norm(c - own[1:], axis=1)
+        if radius is not None:
+            d, _ = segment_distance(np.stack([tx, ty], 1).astype(np.float32), hip, knee)
+            take |= d > HEM_EDGE_WIDTH * float(radius[PART[n]])
+        labels[ty[take], tx[take]] = PART["torso"]
     return hem
 
 
@@ -1577,7 +1603,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
         labels[dropped & (a < 0.95)] = -1
         labels[m] = j
     _trunk_slivers_to_arms(labels, kp, present, radius)
-    skirt_to_torso(labels, rgb, a, kp, present)
+    skirt_to_torso(labels, rgb, a, kp, present, radius)
     _reclaim_arm_edges(labels, rgb, kp, present, radius, hands, a > 0.15)
     # (not on an arm the colour cut could not tell from the body: its colours say nothing there)
     _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms, skip=uncut)

@@ -57,8 +57,9 @@ from steadymotion.types import RestPose
 #: beside the arm, and buttons are neither a garment of their own nor copied into fills; 24: the
 #: background plate continues horizontal bands, a wall or a hedge, through the figure's hole; 25: thin
 #: spurs of the trunk along an arm, a sleeve of the blouse's colour, are the arm's; 26: the arm's
-#: pixels past a gap of background beside the trunk are left out of the trunk's texture).
-RIG_VERSION = 26
+#: pixels past a gap of background beside the trunk are left out of the trunk's texture; 27: thighs
+#: go on up under a skirt in their own colours).
+RIG_VERSION = 27
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1114,6 +1115,66 @@ def _shoulder_tops(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, shap
     return out
 
 
+#: How far up under a skirt a thigh goes on (share of the thigh's length above its visible top).
+SKIRT_UNDERLAP = 0.25
+
+
+def _thigh_under_skirt(labels: np.ndarray, own: np.ndarray, kp: np.ndarray, spec, r: float, a: np.ndarray) -> np.ndarray:
+    """The skirt's pixels over a thigh's upper end, which the thigh goes on under (filled from its own).
+
+    A skirt is the trunk's (:func:`~steadymotion.render.puppet.cutout.skirt_to_torso`) and the legs
+    are drawn behind it, so the thigh's texture began at the hem: its seam overlap carried a strip of
+    the hem's red, and as soon as the leg moved a little against the hips that strip showed below the
+    hem, torn off it by a line of the background plate (musepose's dancer, standing). The thigh goes on
+    up under the skirt in its own colours, within its width and :data:`SKIRT_UNDERLAP` of its length
+    above its visible top, as the leg does: covered at rest, it shows skin where the hem lifts.
+    """
+    from steadymotion.render.puppet.cutout import segment_distance
+
+    hip, knee = kp[KP[spec.a], :2].astype(np.float64), kp[KP[spec.b], :2].astype(np.float64)
+    oy, ox = np.nonzero(own & (a > 0.5))
+    ys, xs = np.nonzero((labels == PART["torso"]) & (a > 0.5))
+    out = np.zeros(labels.shape, bool)
+    if len(oy) < 20 or not len(ys) or float(np.hypot(*(knee - hip))) < 1:
+        return out
+    _, u_own = segment_distance(np.stack([ox, oy], 1).astype(np.float64), hip, knee)
+    top = float(np.percentile(u_own, 2))
+    d, u = segment_distance(np.stack([xs, ys], 1).astype(np.float64), hip, knee)
+    sel = (d <= r) & (u >= max(0.0, top - SKIRT_UNDERLAP)) & (u <= top + 0.1)
+    out[ys[sel], xs[sel]] = True
+    return out
+
+
+def _skin_up_under_skirt(color: np.ndarray, under: np.ndarray, solid: np.ndarray, skirt: np.ndarray, band: int) -> None:
+    """Colour a thigh's piece under a skirt (``under``) from the leg's own solid pixels, in place.
+
+    Each column takes the mean colour of the leg's first few solid pixels at least ``band`` px
+    below the skirt in that column and ``band / 2`` inside its sides (the rows at the hem carry its
+    shadow and its red, the sides the background's light), columns the
+    leg does not reach the nearest such column's: the leg's shading runs along it, so the piece
+    continues the leg's lit and shaded bands upwards (a foreground colour extrapolated as matting
+    does, Levin et al. 2008, here along the leg). The garment-aware fills of hidden cloth would lay
+    the hem's own colours up the thigh."""
+    # (and a few pixels inside the leg's sides: its rim is lit by the background's light)
+    inner = cv2.erode(solid.astype(np.uint8), np.ones((1, band), np.uint8)).astype(bool)
+    deep = inner & ~dilate_disc(skirt, 2 * band + 1)
+    cols = np.flatnonzero(under.any(axis=0))
+    if not deep.any() or not len(cols):
+        return
+    have, value = [], []
+    for x in range(deep.shape[1]):
+        ys = np.flatnonzero(deep[:, x])
+        if len(ys) >= 3:
+            have.append(x)
+            value.append(color[ys[:8], x].mean(axis=0))
+    if not have:
+        return
+    value = np.array(value)
+    per_col = np.stack([np.interp(cols, have, value[:, c]) for c in range(color.shape[2])], axis=1)
+    for k, x in enumerate(cols):
+        color[under[:, x], x] = per_col[k]
+
+
 def _trunk_runs_below_hips(labels: np.ndarray, kp: np.ndarray, a: np.ndarray) -> bool:
     """Whether the trunk part goes on below the hips (a skirt, a dress, or legs out of the picture):
     it owns most of the figure's pixels in a band from 0.15 to 0.35 of the trunk's length below the
@@ -1369,6 +1430,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 kv = 2 * max(3, int(0.01 * max(h, w))) + 1
                 trim = cv2.morphologyEx(trim.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((kv, 1), np.uint8)).astype(bool) & hidden
             synth[hidden & ~trim] = 2
+        under_skirt = None
+        if skirt and spec.name.startswith("thigh"):
+            under_skirt = _thigh_under_skirt(labels, own, kp, spec, float(radius[i]), a) & ~region
+            region |= under_skirt
         if i in front_set and spec.name != "head":
             # an arm's joint caps never take in the clothes lying over it: drawn in front, the arm
             # would cover them at rest (a bow's wing by the shoulder went white)
@@ -1492,11 +1557,19 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             elif known.any():
                 filled = cv2.inpaint((color * 255).astype(np.uint8), fill_mask, 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
                 color[hid] = filled[hid]
+        if under_skirt is not None and under_skirt.any():
+            _skin_up_under_skirt(color, under_skirt[y0:y1, x0:x1], own[y0:y1, x0:x1] & (a[y0:y1, x0:x1] > 0.95),
+                                 labels[y0:y1, x0:x1] == PART["torso"], max(3, int(0.008 * max(h, w))))
         pa = a[y0:y1, x0:x1] * grown[y0:y1, x0:x1]
         pa = np.where(region[y0:y1, x0:x1], a[y0:y1, x0:x1], pa)
         if i in front_set and spec.name != "head":
             _own_colour_at_seams(color, pa, region[y0:y1, x0:x1], grown[y0:y1, x0:x1],
                                  np.isin(labels[y0:y1, x0:x1], [j for j in range(len(PARTS)) if j not in front_set]))
+        elif skirt and spec.name.startswith("thigh"):
+            # (and a thigh's seam into the skirt it goes on under: the skirt's colour there would show
+            # as a line beside the leg where it swings out from under the skirt)
+            _own_colour_at_seams(color, pa, region[y0:y1, x0:x1], grown[y0:y1, x0:x1],
+                                 (labels[y0:y1, x0:x1] == PART["torso"]) & ~region[y0:y1, x0:x1])
         # where this part is hidden behind a front part, it is solid (the inpainted torso is opaque)
         pa = np.where(hid, 1.0, pa).astype(np.float32)
         pa[trim[y0:y1, x0:x1]] = 0.0
