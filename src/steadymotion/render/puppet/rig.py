@@ -1135,7 +1135,9 @@ def _thigh_under_skirt(labels: np.ndarray, own: np.ndarray, kp: np.ndarray, spec
     oy, ox = np.nonzero(own & (a > 0.5))
     ys, xs = np.nonzero((labels == PART["torso"]) & (a > 0.5))
     out = np.zeros(labels.shape, bool)
-    if len(oy) < 20 or not len(ys) or float(np.hypot(*(knee - hip))) < 1:
+    L = float(np.hypot(*(knee - hip)))
+    # (a dress to the knees shows no thigh to continue: a fifth of its length at its width at least)
+    if len(oy) < max(20.0, 0.2 * L * 2 * r) or not len(ys) or L < 1:
         return out
     _, u_own = segment_distance(np.stack([ox, oy], 1).astype(np.float64), hip, knee)
     top = float(np.percentile(u_own, 2))
