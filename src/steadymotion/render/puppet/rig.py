@@ -1129,8 +1129,6 @@ def _thigh_under_skirt(labels: np.ndarray, own: np.ndarray, kp: np.ndarray, spec
     up under the skirt in its own colours, within its width and :data:`SKIRT_UNDERLAP` of its length
     above its visible top, as the leg does: covered at rest, it shows skin where the hem lifts.
     """
-    from steadymotion.render.puppet.cutout import segment_distance
-
     hip, knee = kp[KP[spec.a], :2].astype(np.float64), kp[KP[spec.b], :2].astype(np.float64)
     oy, ox = np.nonzero(own & (a > 0.5))
     ys, xs = np.nonzero((labels == PART["torso"]) & (a > 0.5))
@@ -1152,12 +1150,11 @@ def _skin_up_under_skirt(color: np.ndarray, under: np.ndarray, solid: np.ndarray
 
     Each column takes the mean colour of the leg's first few solid pixels at least ``band`` px
     below the skirt in that column and ``band / 2`` inside its sides (the rows at the hem carry its
-    shadow and its red, the sides the background's light), columns the
-    leg does not reach the nearest such column's: the leg's shading runs along it, so the piece
-    continues the leg's lit and shaded bands upwards (a foreground colour extrapolated as matting
-    does, Levin et al. 2008, here along the leg). The garment-aware fills of hidden cloth would lay
-    the hem's own colours up the thigh."""
-    # (and a few pixels inside the leg's sides: its rim is lit by the background's light)
+    shadow and its red, the sides the background's light); columns the leg does not reach take the
+    nearest such column's. The leg's shading runs along it, so the piece continues the leg's lit and
+    shaded bands upwards (a foreground colour extrapolated as matting does, Levin et al. 2008, here
+    along the leg). The garment-aware fills of hidden cloth would lay the hem's own colours up the
+    thigh."""
     inner = cv2.erode(solid.astype(np.uint8), np.ones((1, band), np.uint8)).astype(bool)
     deep = inner & ~dilate_disc(skirt, 2 * band + 1)
     cols = np.flatnonzero(under.any(axis=0))
