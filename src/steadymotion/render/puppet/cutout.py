@@ -604,6 +604,75 @@ def _torso_spurs_to_arms(labels: np.ndarray, lab: np.ndarray, present: np.ndarra
             trunk[ys, xs] = False
 
 
+
+#: A torso piece lying between a hand (or a forearm) and the background is that part's edge when
+#: no more than this share of its border is the torso's ...
+EDGE_TORSO_BORDER = 0.25
+#: ... the hand and the background each hold at least this share of it ...
+EDGE_SIDE_BORDER = 0.3
+#: ... and it is at most this many of the part's half-widths thick.
+EDGE_THICKNESS = 0.15
+
+
+def limb_edges_off_torso(labels: np.ndarray, lab: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+    """Thin torso pieces along a hand's or forearm's outline go to that hand or forearm (in place).
+
+    The colour cut stops a little inside a hand's soft outline; where the torso's capsule reached
+    past the hand (a half-body presenter holding a phone up beside the shoulder, whose torso capsule
+    is wide), the outline's last pixels stayed the torso's. They are a thin line of the phone's or
+    hand's edge with the hand on one side and the background on the other: when the hand moves it
+    stays on the torso's layer, a hook off the shoulder and a fleck floating in the air
+    (InfiniteTalk's presenter, 280 px at the phone's top). The torso's mask is opened by a disc
+    :data:`SPUR_WIDTH` of the part's half-widths across (Serra 1982); a piece the opening removes
+    whose border is the part's and the background's (:data:`EDGE_SIDE_BORDER` each, the torso's at
+    most :data:`EDGE_TORSO_BORDER`), that is no thicker than :data:`EDGE_THICKNESS` half-widths
+    (its largest inscribed disc) and whose median colour (``lab``, OpenCV 8-bit CIELAB) is nearer
+    the part's than the torso's is the part's. A strip of shirt showing between a hand on the hip
+    and the background keeps the shirt's colour and stays the torso's.
+    """
+    from scipy.ndimage import distance_transform_edt
+    from scipy.ndimage import label as connected
+
+    torso = PART["torso"]
+    trunk = labels == torso
+    if trunk.sum() < 100:
+        return
+    trunk_lab = np.median(lab[trunk], axis=0)
+    k3 = np.ones((3, 3), np.uint8)
+    for name in ("hand_l", "hand_r", "forearm_l", "forearm_r"):
+        j = PART[name]
+        limb = labels == j
+        if not present[j] or limb.sum() < 20:
+            continue
+        r = float(radius[j])
+        d = max(3, int(round(SPUR_WIDTH * r)) | 1)
+        # (only near the limb: the opening of the whole trunk is not needed)
+        ys, xs = np.nonzero(cv2.dilate(limb.astype(np.uint8), np.ones((d + 4, d + 4), np.uint8)))
+        y0, y1, x0, x1 = max(0, ys.min() - d), ys.max() + d + 1, max(0, xs.min() - d), xs.max() + d + 1
+        win = trunk[y0:y1, x0:x1]
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (d, d))
+        opened = cv2.morphologyEx(win.astype(np.uint8), cv2.MORPH_OPEN, disc, borderType=cv2.BORDER_REPLICATE).astype(bool)
+        pieces, n = connected(win & ~opened, structure=np.ones((3, 3), bool))
+        if not n:
+            continue
+        sub = labels[y0:y1, x0:x1]
+        limb_lab = np.median(lab[limb], axis=0)
+        depth = distance_transform_edt(win & ~opened)
+        for c in range(1, n + 1):
+            piece = pieces == c
+            if piece.sum() < 10 or depth[piece].max() > EDGE_THICKNESS * r:
+                continue
+            ring = cv2.dilate(piece.astype(np.uint8), k3).astype(bool) & ~piece
+            nb = sub[ring]
+            if (nb == j).mean() < EDGE_SIDE_BORDER or (nb < 0).mean() < EDGE_SIDE_BORDER or (nb == torso).mean() > EDGE_TORSO_BORDER:
+                continue
+            own = np.median(lab[y0:y1, x0:x1][piece], axis=0)
+            if np.linalg.norm(own - limb_lab) >= np.linalg.norm(own - trunk_lab):
+                continue
+            sub[piece] = j
+            win[piece] = False
+
+
 #: How far (in the arm's measured widths) past its pixels an arm takes back pixels of its colour.
 BESIDE_REACH = 2.0
 #: An arm whose colour has at least this CIELAB chroma (OpenCV's 8-bit a*b* units) is told from the

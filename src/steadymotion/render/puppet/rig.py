@@ -22,7 +22,7 @@ from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
-                                               part_labels, present_parts, radii, segment_distance, torso_polygon,
+                                               limb_edges_off_torso, part_labels, present_parts, radii, segment_distance, torso_polygon,
                                                weak_forearms)
 from steadymotion.render.puppet.fill import (exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, refine_patches,
                                              two_garments)
@@ -58,8 +58,9 @@ from steadymotion.types import RestPose
 #: background plate continues horizontal bands, a wall or a hedge, through the figure's hole; 25: thin
 #: spurs of the trunk along an arm, a sleeve of the blouse's colour, are the arm's; 26: the arm's
 #: pixels past a gap of background beside the trunk are left out of the trunk's texture; 27: thighs
-#: go on up under a skirt in their own colours).
-RIG_VERSION = 27
+#: go on up under a skirt in their own colours; 28: a held phone's outline against the wall is the
+#: hand's, not a thin line of the trunk).
+RIG_VERSION = 28
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1264,6 +1265,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     for m in over_arms.values():
         over_any |= m & (labels >= 0) & ~np.isin(labels, [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"])
     _label_raised_hands(labels, raised, a)
+    # (after the raised hands' threads went to the torso: the phone's edge among them is the hand's)
+    limb_edges_off_torso(labels, cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32), present, radius)
     skirt = _trunk_runs_below_hips(labels, kp, a)
     notes = []
     missing = [p.name for i, p in enumerate(PARTS) if not present[i]]
