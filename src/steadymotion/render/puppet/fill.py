@@ -126,6 +126,247 @@ def _strata(small: np.ndarray, hs: np.ndarray, fsr: np.ndarray) -> np.ndarray:
     return rows * wt[..., None] + fsr.astype(np.float32) * (1 - wt[..., None])
 
 
+
+#: :func:`continue_lines`: straight lines (tile joints, a skirting board, a table's edge) seen on both
+#: sides of a background hole are drawn on through it when they are at least this long (share of the
+#: picture's long side) ...
+LINE_MIN = 0.025
+#: ... their two pieces lie within this angle (degrees) and this distance (px) of one line ...
+LINE_ANGLE = 2.0
+LINE_OFFSET = 2.0
+#: ... the hole between them is no longer than this share of the long side, and known pixels
+#: between them (where the line would have to show, and does not) are at most this many px.
+LINE_SPAN = 0.4
+LINE_BREAK = 6
+#: The line's cross profile is read this many px either side of it; the local base beyond that.
+LINE_HALF = 4
+#: A line fainter than this (grey levels, the profile's largest step from its base) is left alone.
+LINE_CONTRAST = 5.0
+#: Off the figure between two pieces the line shows when its cross profile there correlates with
+#: theirs by this much at least and keeps this share of their contrast.
+LINE_SEEN = (0.6, 0.4)
+
+
+#: :func:`settle_fill`: the tone correction is solved at this share of the picture's size, from the
+#: border's differences up to this many 8-bit levels per channel (more is another surface met).
+SETTLE_SCALE = 0.25
+SETTLE_MAX = 15.0
+#: ... from the picture's pixels beside the hole that are flat (grey slope under this, levels per px).
+SETTLE_FLAT = 2.0
+
+
+def settle_fill(plate: np.ndarray, rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Shift the filled ``hole`` of ``plate`` by a smooth correction so that it meets the picture
+    around it in tone (in place).
+
+    The fill is made at a quarter of the size from patches found anywhere around the hole, so next
+    to the hole's edge it can be ten levels lighter or darker than the floor right beside it; the
+    edge, feathered over a few pixels only, then shows as the outline of a box around each foot. The
+    correction is the membrane (harmonic) interpolation of the differences along the hole's border
+    (the picture just outside, less the fill just inside its feathered seam; across the seam the
+    correction grows from nothing): Laplace's equation solved inside the hole
+    with them as its boundary values, the smooth part of Poisson image editing (Pérez, Gangnet &
+    Blake 2003), at :data:`SETTLE_SCALE` of the size (it is smooth). Only differences up to
+    :data:`SETTLE_MAX` and beside flat picture (:data:`SETTLE_FLAT`) are met; elsewhere the border is
+    free (a joint or a fold beside the hole, or a hedge the fill's sky runs into, is no tone to meet).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.linalg import spsolve
+
+    h, w = hole.shape
+    if not hole.any() or hole.all():
+        return plate
+    k = np.ones((3, 3), np.uint8)
+    # the fill just inside its feathered seam (:func:`inpaint_multiscale` blends it into the picture
+    # over its outer ~0.4 % of the long side) and the picture's 4 px just outside
+    seam = max(3, int(0.004 * max(h, w)) | 1) + 1
+    depth = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    inner = (depth > seam) & (depth <= seam + 4)
+    outer = cv2.dilate(hole.astype(np.uint8), k, iterations=4).astype(bool) & ~hole
+    # (only where the picture is flat: a joint, a hem or a fold beside the hole is no tone to meet)
+    grey = cv2.GaussianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32), (0, 0), 1.0)
+    slope = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)) / 8.0
+    outer &= cv2.dilate((slope > SETTLE_FLAT).astype(np.uint8), k, iterations=2) == 0
+    sw, sh = max(8, int(round(w * SETTLE_SCALE))), max(8, int(round(h * SETTLE_SCALE)))
+
+    def cells(mask: np.ndarray, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        wt = cv2.resize(mask.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+        val = cv2.resize(img.astype(np.float32) * mask[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+        return val / np.maximum(wt, 1e-6)[..., None], wt
+
+    out_v, out_w = cells(outer, rgb)
+    in_v, in_w = cells(inner, plate)
+    # each border cell's difference: the picture beside it (its local mean over a few cells,
+    # normalised convolution, Knutsson & Westin 1993) less the fill inside the seam there
+    near_w = cv2.GaussianBlur(out_w, (0, 0), 1.5)
+    near_v = cv2.GaussianBlur(out_v * out_w[..., None], (0, 0), 1.5) / np.maximum(near_w, 1e-6)[..., None]
+    border = (in_w > 0.05) & (near_w > 0.02)
+    out_v = near_v
+    hs = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+    corr = np.zeros((sh, sw, 3), np.float64)
+    diff = out_v - in_v
+    # (a larger difference is another thing met, not a tone: the hedge the fill's sky runs into)
+    border &= np.abs(diff).max(axis=-1) <= SETTLE_MAX
+    free = hs & ~border
+    corr[border] = diff[border]
+    if not border.any():
+        return plate
+    ys, xs = np.nonzero(free)
+    n = len(ys)
+    if n:
+        index = -np.ones((sh, sw), np.int64)
+        index[ys, xs] = np.arange(n)
+        rows, cols, vals = [], [], []
+        diag = np.full(n, 1e-4)  # (a piece of hole with no border cell stays as it is)
+        rhs = np.zeros((n, 3))
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            qy, qx = ys + dy, xs + dx
+            ok = (qy >= 0) & (qy < sh) & (qx >= 0) & (qx < sw)
+            qy, qx = np.clip(qy, 0, sh - 1), np.clip(qx, 0, sw - 1)
+            unknown = ok & free[qy, qx]
+            fixed = ok & border[qy, qx]
+            diag += unknown | fixed
+            rows.append(np.flatnonzero(unknown))
+            cols.append(index[qy[unknown], qx[unknown]])
+            vals.append(-np.ones(int(unknown.sum())))
+            rhs += fixed[:, None] * corr[qy, qx]
+        A = coo_matrix((np.concatenate([diag, *vals]), (np.concatenate([np.arange(n), *rows]), np.concatenate([np.arange(n), *cols]))),
+                       shape=(n, n)).tocsc()
+        sol = spsolve(A, rhs)
+        corr[ys, xs] = np.asarray(sol).reshape(n, 3)
+    up = cv2.resize(corr.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    # (within the seam the fill is already blended into the picture: the correction grows across it)
+    share = np.clip(depth / seam, 0, 1)[..., None]
+    plate[hole] = np.clip(plate[hole].astype(np.float32) + (share * up)[hole], 0, 255).round().astype(np.uint8)
+    return plate
+
+
+def _cross_profile(rgb: np.ndarray, u: np.ndarray, c: float, st: np.ndarray) -> np.ndarray:
+    """The mean colour step across the line ``{x : x . n = c}`` (``n`` normal to ``u``) at positions
+    ``st`` along it: (2 LINE_HALF + 1, 3), each offset's colour less the base just beyond."""
+    nn = np.array([-u[1], u[0]])
+    offs = np.arange(-LINE_HALF, LINE_HALF + 1, dtype=np.float64)
+    base_offs = np.array([-LINE_HALF - 2, -LINE_HALF - 1, LINE_HALF + 1, LINE_HALF + 2], np.float64)
+    pts = st[:, None, None] * u + (c + np.concatenate([offs, base_offs])[None, :, None]) * nn
+    samp = cv2.remap(rgb.astype(np.float32), pts[..., 0].astype(np.float32), pts[..., 1].astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REFLECT)
+    return (samp[:, :len(offs)] - samp[:, len(offs):].mean(axis=1, keepdims=True)).mean(axis=0)
+
+
+def continue_lines(plate: np.ndarray, rgb: np.ndarray, hole: np.ndarray, figure: np.ndarray) -> np.ndarray:
+    """Draw the picture's straight background lines back into the filled ``hole`` of ``plate`` (in place).
+
+    The plate is filled at a quarter of the picture's size, so thin straight structure comes out
+    smooth: the joints of a tiled floor stopped at a grey blob around each boot (the hole reaches
+    past the ``figure`` there, over the shoes' faint fringe), which the eye reads as a box. Line
+    segments are found in the picture (the LSD detector, von Gioi, Jakubowicz, Morel & Randall 2012)
+    off the figure, at least :data:`LINE_MIN` of the long side. Each is drawn back where the hole
+    covers it; two that lie on one line (within :data:`LINE_ANGLE` of each other and every end
+    within :data:`LINE_OFFSET` of their common axis) with the figure between them (no more than
+    :data:`LINE_SPAN` of the long side, and at most :data:`LINE_BREAK` pixels off the figure between
+    them, or the line is seen there too: its profile, :data:`LINE_SEEN`; else the line ended there)
+    are one line the figure hides, drawn on through it. A line is
+    drawn with its own cross profile (its colour step from the local base, :data:`LINE_HALF` px
+    either side, averaged along its pieces) added to the fill: structure propagation along lines,
+    as in Sun, Yuan, Jia & Shum 2005 ("Image completion with structure propagation"). Pixels
+    outside ``hole`` never change.
+    """
+    h, w = hole.shape
+    if not hole.any():
+        return plate
+    side = max(h, w)
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    try:
+        found = cv2.createLineSegmentDetector().detect(grey)[0]
+    except cv2.error:
+        return plate
+    if found is None or len(found) < 1:
+        return plate
+    seg = found.reshape(-1, 4).astype(np.float64)
+    p0, p1 = seg[:, :2], seg[:, 2:]
+    length = np.linalg.norm(p1 - p0, axis=1)
+    off_figure = ~cv2.dilate(figure.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+
+    def inside(pts: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        xi, yi = np.round(pts[..., 0]).astype(int), np.round(pts[..., 1]).astype(int)
+        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        out = np.zeros(xi.shape, bool)
+        out[ok] = mask[yi[ok], xi[ok]]
+        return out
+
+    t = np.linspace(0, 1, 9)
+    along = p0[:, None] + t[None, :, None] * (p1 - p0)[:, None]
+    # (off the figure, and near the hole: a line far from it is the plate's as it is)
+    near = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=1).astype(bool)
+    reach = max(3, int(LINE_SPAN * side))
+    keep = (length >= max(12.0, LINE_MIN * side)) & inside(along, off_figure).all(axis=1)
+    p0, p1, length = p0[keep], p1[keep], length[keep]
+    if not len(p0):
+        return plate
+    d = (p1 - p0) / length[:, None]
+    ang = np.degrees(np.arccos(np.clip(np.abs(d @ d.T), 0, 1)))
+    ia, ib = np.nonzero(np.triu(ang <= LINE_ANGLE, 1))
+    lines: list[tuple[np.ndarray, float, float, float, np.ndarray]] = []  # (u, c, from, to, ends)
+    for k in range(len(p0)):
+        if inside(along[keep][k], near).any():
+            u = d[k]
+            nn = np.array([-u[1], u[0]])
+            lo, hi = sorted((float(p0[k] @ u), float(p1[k] @ u)))
+            lines.append((u, float(p0[k] @ nn), lo, hi, np.array([[lo, hi]])))
+    for a, b in zip(ia, ib):
+        ends = np.concatenate([[p0[a], p1[a]], [p0[b], p1[b]]])
+        centre = ends.mean(axis=0)
+        u = np.linalg.svd(ends - centre)[2][0]
+        nn = np.array([-u[1], u[0]])
+        c = float(centre @ nn)
+        if np.abs(ends @ nn - c).max() > LINE_OFFSET:
+            continue
+        s_a, s_b = np.sort(ends[:2] @ u), np.sort(ends[2:] @ u)
+        if s_a[0] > s_b[0]:
+            s_a, s_b = s_b, s_a
+        g0, g1 = s_a[1], s_b[0]  # the gap between the two pieces, along the line
+        if g1 - g0 < 2 or g1 - g0 > reach:
+            continue
+        gt = np.arange(g0, g1, 1.0)
+        gap = gt[:, None] * u + c * nn
+        if not inside(gap, figure).any():
+            continue
+        seen = inside(gap, off_figure)
+        if seen.sum() > LINE_BREAK:
+            # off the figure between them the line must show, if faintly (too faint for the detector)
+            pieces = np.array([s_a, s_b])
+            ref = _cross_profile(rgb, u, c, np.concatenate([np.arange(p[0], p[1], 1.0) for p in pieces])).mean(axis=1)
+            there = _cross_profile(rgb, u, c, gt[seen]).mean(axis=1)
+            if np.corrcoef(ref, there)[0, 1] < LINE_SEEN[0] or np.abs(there).max() < LINE_SEEN[1] * np.abs(ref).max():
+                continue
+        lines.append((u, c, float(s_a[0]), float(s_b[1]), np.array([s_a, s_b])))
+    if not lines:
+        return plate
+    offs = np.arange(-LINE_HALF, LINE_HALF + 1, dtype=np.float64)
+    oo = np.arange(-LINE_HALF, LINE_HALF + 0.01, 0.5)
+    acc = np.zeros((h, w, 3), np.float32)
+    cnt = np.zeros((h, w), np.float32)
+    for u, c, lo, hi, pieces in lines:
+        nn = np.array([-u[1], u[0]])
+        # the cross profile along the pieces, from the picture
+        prof = _cross_profile(rgb, u, c, np.concatenate([np.arange(p[0], p[1], 1.0) for p in pieces]))
+        if np.abs(prof.mean(axis=1)).max() < LINE_CONTRAST:
+            continue
+        # splatted at half-pixel steps both ways; averaged per pixel below
+        pv = np.stack([np.interp(oo, offs, prof[:, k]) for k in range(3)], 1)
+        q = np.arange(lo, hi, 0.5)[:, None, None] * u + (c + oo)[None, :, None] * nn
+        xi, yi = np.round(q[..., 0]).astype(int), np.round(q[..., 1]).astype(int)
+        ok = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        ok[ok] &= hole[yi[ok], xi[ok]]
+        np.add.at(acc, (yi[ok], xi[ok]), np.broadcast_to(pv[None], q.shape[:2] + (3,))[ok])
+        np.add.at(cnt, (yi[ok], xi[ok]), 1.0)
+    on = cnt > 0
+    if on.any():
+        # (4 samples make a pixel: one at the band's rounded edge with fewer gets its share)
+        plate[on] = np.clip(plate[on].astype(np.float32) + acc[on] / np.maximum(cnt[on], 4.0)[:, None], 0, 255).round().astype(np.uint8)
+    return plate
+
+
 #: :func:`complete_patches`: patch side (px, at each scale), scales (each half the one before), the
 #: passes of search and voting at each scale (coarsest first: none there, FSR's smooth layout is
 #: kept; searched there too, a wall's soft shadow behind a model ended in a hard vertical edge),

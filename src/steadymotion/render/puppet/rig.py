@@ -24,8 +24,8 @@ from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
                                                limb_edges_off_torso, part_labels, present_parts, radii, segment_distance, torso_polygon,
                                                weak_forearms)
-from steadymotion.render.puppet.fill import (exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, refine_patches,
-                                             two_garments)
+from steadymotion.render.puppet.fill import (continue_lines, exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, refine_patches,
+                                             settle_fill, two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
@@ -59,8 +59,9 @@ from steadymotion.types import RestPose
 #: spurs of the trunk along an arm, a sleeve of the blouse's colour, are the arm's; 26: the arm's
 #: pixels past a gap of background beside the trunk are left out of the trunk's texture; 27: thighs
 #: go on up under a skirt in their own colours; 28: a held phone's outline against the wall is the
-#: hand's, not a thin line of the trunk).
-RIG_VERSION = 28
+#: hand's, not a thin line of the trunk; 29: the background's fill meets the tone around it, and
+#: straight lines seen on both sides of the figure, a tiled floor's joints, go on through it).
+RIG_VERSION = 29
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1292,6 +1293,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     # (patches of the surroundings over FSR's layout: FSR alone ran the sky above a dancer's head
     # down in a plume and a bush beside her legs into a green streak)
     background = inpaint_multiscale(rgb, hole, method="patches")
+    # (the fill is made at a quarter of the size: it is brought to the tone around it, and a tiled
+    # floor's joints are drawn on through it)
+    settle_fill(background, rgb, hole)
+    continue_lines(background, rgb, hole, a > 0.02)
     synth = hole.astype(np.uint8)
     if not _own_alpha(alpha):
         _background_off_limb_edges(rgb, a, labels, background)
