@@ -60,8 +60,9 @@ from steadymotion.types import RestPose
 #: pixels past a gap of background beside the trunk are left out of the trunk's texture; 27: thighs
 #: go on up under a skirt in their own colours; 28: a held phone's outline against the wall is the
 #: hand's, not a thin line of the trunk; 29: the background's fill meets the tone around it, and
-#: straight lines seen on both sides of the figure, a tiled floor's joints, go on through it).
-RIG_VERSION = 29
+#: straight lines seen on both sides of the figure, a tiled floor's joints, go on through it; 30: the
+#: gap between the shins is opened at full size where the background shows through it).
+RIG_VERSION = 30
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -489,6 +490,90 @@ def _limb_end_discs(kp: np.ndarray, present: np.ndarray, part: str, joint_a: str
         x1, y1 = int(min(w, c[0] + R + 1)), int(min(h, c[1] + R + 1))
         if x1 - x0 >= 8 and y1 - y0 >= 8:
             yield a, b, c, R, (x0, y0, x1, y1)
+
+
+#: :func:`_open_leg_gap`: between the shins, pixels further than this many shin half-widths from both
+#: shin bones ...
+LEG_GAP_CORE = 0.35
+#: ... whose colour is nearer the background's beside the legs than the legs' own (CIELAB, nearest of
+#: this many colour clusters each) are background.
+LEG_GAP_CLUSTERS = 4
+
+
+def _open_leg_gap(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """The matte with the gap between the shins opened where the background shows through it.
+
+    The figure is cut at 512 px (:data:`~steadymotion.perception.segmentation.MATTE_WORK_SIDE`),
+    where a gap of 5-15 px between a dancer's shins is a pixel or two: the cut closed it, and each
+    shin's texture carried a strip of the yellow floor and the hedge along its inside, which showed
+    as soon as the legs parted (musepose's dancer, from her knees to her ankles). Here, at full
+    size, inside the quadrilateral between the two shin bones and further than
+    :data:`LEG_GAP_CORE` shin half-widths from both, a pixel whose colour is nearer the background's
+    around the legs than the legs' own (each the nearest of :data:`LEG_GAP_CLUSTERS` k-means colour
+    centres, Lloyd 1982, in CIELAB) is background, in runs of a quarter of a shin's width squared at least.
+    """
+    sl, sr = PART["shin_l"], PART["shin_r"]
+    if not (present[sl] and present[sr]):
+        return a
+    kl, al_, kr, ar = (kp[KP[j], :2] for j in ("knee_l", "ankle_l", "knee_r", "ankle_r"))
+    if not all(np.isfinite(p).all() for p in (kl, al_, kr, ar)):
+        return a
+
+    def cross(p, q, r):
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    # (crossed shins have no gap between them)
+    if cross(kl, al_, kr) * cross(kl, al_, ar) < 0 and cross(kr, ar, kl) * cross(kr, ar, al_) < 0:
+        return a
+    h, w = a.shape
+    quad = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(quad, np.round(np.array([kl, al_, ar, kr])).astype(np.int32), 1)
+    r = float(min(radius[sl], radius[sr]))
+    pts = np.stack(np.nonzero(quad & (a > 0.5)), 1)[:, ::-1].astype(np.float32)
+    if len(pts) < 20 or r < 2:
+        return a
+    d = np.minimum(segment_distance(pts, kl, al_)[0], segment_distance(pts, kr, ar)[0])
+    cand = pts[d > LEG_GAP_CORE * r].astype(int)
+    if len(cand) < 10:
+        return a
+    # the colours: the legs' (near their bones) and the background's (off the figure, around the legs)
+    x0, x1 = int(max(0, min(kl[0], al_[0], kr[0], ar[0]) - 3 * r)), int(min(w, max(kl[0], al_[0], kr[0], ar[0]) + 3 * r + 1))
+    y0, y1 = int(max(0, min(kl[1], kr[1]) - r)), int(min(h, max(al_[1], ar[1]) + r + 1))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return a
+    lab = cv2.cvtColor(rgb[y0:y1, x0:x1], cv2.COLOR_RGB2LAB).astype(np.float32)
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    grid = np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float32)
+    near_bone = (np.minimum(segment_distance(grid, kl, al_)[0], segment_distance(grid, kr, ar)[0]) < 0.4 * r).reshape(lab.shape[:2])
+    skin = lab[near_bone & (a[y0:y1, x0:x1] > 0.95)]
+    back = lab[a[y0:y1, x0:x1] < 0.02]
+    if len(skin) < 50 or len(back) < 50:
+        return a
+
+    def centres(x: np.ndarray) -> np.ndarray:
+        k = min(LEG_GAP_CLUSTERS, len(x))
+        crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+        cv2.setRNGSeed(0)
+        return cv2.kmeans(np.ascontiguousarray(x[:: max(1, len(x) // 4000)]), k, None, crit, 2, cv2.KMEANS_PP_CENTERS)[2]
+
+    cs, cb = centres(skin), centres(back)
+    c = cv2.cvtColor(np.ascontiguousarray(rgb[cand[:, 1], cand[:, 0]][None]), cv2.COLOR_RGB2LAB).astype(np.float32)[0]
+    ds = np.linalg.norm(c[:, None] - cs[None], axis=-1).min(axis=1)
+    db = np.linalg.norm(c[:, None] - cb[None], axis=-1).min(axis=1)
+    gap = np.zeros((h, w), np.uint8)
+    sel = cand[db < ds]
+    gap[sel[:, 1], sel[:, 0]] = 1
+    gap = cv2.morphologyEx(gap, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    # (a gap is a run of background, not a speck of the floor's colour on the skin)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(gap, connectivity=8)
+    gap = np.isin(comp, 1 + np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= (0.5 * r) ** 2))
+    if not gap.any():
+        return a
+    out = a.copy()
+    out[gap] = 0.0
+    # (a soft edge of a pixel, as the matte's own outline has)
+    soft = cv2.GaussianBlur(gap.astype(np.float32), (3, 3), 0)
+    return np.minimum(out, 1.0 - soft).astype(np.float32)
 
 
 def _recover_feet(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1259,6 +1344,8 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         if present[PART[f"forearm_{s}"]] and not forearm_shown(kp, s, mask):
             present[PART[f"forearm_{s}"]] = False
     radius = radii(kp, mask, face)
+    if not _own_alpha(alpha):
+        a = _open_leg_gap(rgb, a, kp, present, radius)
     over_arms: dict[int, np.ndarray] = {}
     lock: dict[str, np.ndarray] = {}
     labels = part_labels(rgb, pose, a, kp, present, radius, over_arms, lock)
