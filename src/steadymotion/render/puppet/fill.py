@@ -126,7 +126,6 @@ def _strata(small: np.ndarray, hs: np.ndarray, fsr: np.ndarray) -> np.ndarray:
     return rows * wt[..., None] + fsr.astype(np.float32) * (1 - wt[..., None])
 
 
-
 #: :func:`continue_lines`: straight lines (tile joints, a skirting board, a table's edge) seen on both
 #: sides of a background hole are drawn on through it when they are at least this long (share of the
 #: picture's long side) ...
