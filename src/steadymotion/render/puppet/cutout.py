@@ -604,7 +604,6 @@ def _torso_spurs_to_arms(labels: np.ndarray, lab: np.ndarray, present: np.ndarra
             trunk[ys, xs] = False
 
 
-
 #: A torso piece lying between a hand (or a forearm) and the background is that part's edge when
 #: no more than this share of its border is the torso's ...
 EDGE_TORSO_BORDER = 0.25

@@ -295,19 +295,19 @@ def continue_lines(plate: np.ndarray, rgb: np.ndarray, hole: np.ndarray, figure:
 
     t = np.linspace(0, 1, 9)
     along = p0[:, None] + t[None, :, None] * (p1 - p0)[:, None]
-    # (off the figure, and near the hole: a line far from it is the plate's as it is)
-    near = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=1).astype(bool)
-    reach = max(3, int(LINE_SPAN * side))
     keep = (length >= max(12.0, LINE_MIN * side)) & inside(along, off_figure).all(axis=1)
-    p0, p1, length = p0[keep], p1[keep], length[keep]
+    p0, p1, length, along = p0[keep], p1[keep], length[keep], along[keep]
+    reach = max(3, int(LINE_SPAN * side))
     if not len(p0):
         return plate
     d = (p1 - p0) / length[:, None]
     ang = np.degrees(np.arccos(np.clip(np.abs(d @ d.T), 0, 1)))
     ia, ib = np.nonzero(np.triu(ang <= LINE_ANGLE, 1))
     lines: list[tuple[np.ndarray, float, float, float, np.ndarray]] = []  # (u, c, from, to, ends)
+    # each piece the hole touches is drawn back over itself (a line far from the hole is the plate's as it is)
+    near = cv2.dilate(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     for k in range(len(p0)):
-        if inside(along[keep][k], near).any():
+        if inside(along[k], near).any():
             u = d[k]
             nn = np.array([-u[1], u[0]])
             lo, hi = sorted((float(p0[k] @ u), float(p1[k] @ u)))
