@@ -61,8 +61,9 @@ from steadymotion.types import RestPose
 #: go on up under a skirt in their own colours; 28: a held phone's outline against the wall is the
 #: hand's, not a thin line of the trunk; 29: the background's fill meets the tone around it, and
 #: straight lines seen on both sides of the figure, a tiled floor's joints, go on through it; 30: the
-#: gap between the shins is opened at full size where the background shows through it).
-RIG_VERSION = 30
+#: gap between the shins is opened at full size where the background shows through it; 31: a limb's
+#: lit skin along its outline is its own, not wall the matte spilled onto).
+RIG_VERSION = 31
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -877,11 +878,43 @@ def mend_border_lines(rgb: np.ndarray) -> tuple[np.ndarray, dict[str, int]]:
 EDGE_CHECK = 0.006
 
 
+#: :func:`_background_off_limb_edges`: a limb's colours are its median and up to this many k-means
+#: centres of its inside (CIELAB), those holding :data:`LIMB_COLOUR_SHARE` of it at least and at least
+#: :data:`LIMB_COLOUR_OFF_PLATE` (8-bit CIELAB units) from the plate's median colour along its outline.
+LIMB_COLOURS = 4
+LIMB_COLOUR_SHARE = 0.1
+LIMB_COLOUR_OFF_PLATE = 10.0
+
+
+def _limb_colours(lab: np.ndarray, plate: np.ndarray) -> np.ndarray:
+    """The main colours ``(k, 3)`` of a limb's inside ``lab`` ``(N, 3)``: its median and the k-means
+    centres (Lloyd 1982) that hold :data:`LIMB_COLOUR_SHARE` of it and are not the colour of the
+    ``plate`` behind its outline.
+
+    The median alone is not a limb: the lit inside of a bare thigh against a pale grey wall is
+    further from the skin's median than from the plate behind it, and was cut out of the thigh in
+    dots along its inside (anyone-3), which showed the plate through the leg in every frame. A
+    centre the plate's own colour is left out: a pale arm's inside holds a few near-white pixels
+    of the sky it spilled onto, and counting them as the arm's kept the sky's fringe on it.
+    """
+    med = np.median(lab, axis=0)[None]
+    k = min(LIMB_COLOURS, len(lab))
+    if k < 2:
+        return med
+    sample = np.ascontiguousarray(lab[:: max(1, len(lab) // 4000)], dtype=np.float32)
+    cv2.setRNGSeed(0)
+    _, idx, centres = cv2.kmeans(sample, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5), 2,
+                                 cv2.KMEANS_PP_CENTERS)
+    share = np.bincount(idx.ravel(), minlength=k) / len(sample)
+    far = np.linalg.norm(centres - plate, axis=1) >= LIMB_COLOUR_OFF_PLATE
+    return np.concatenate([med, centres[(share >= LIMB_COLOUR_SHARE) & far]])
+
+
 def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarray, background: np.ndarray) -> None:
     """Take out of an arm's or leg's silhouette (in place, alpha to 0) the pixels that are the
     background: along its outline, a pixel nearer the background plate's colour there than the
-    limb's own colour (CIELAB, the limb's median over its inside) by half, and within 15 Delta E
-    of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky;
+    limb's own colours (CIELAB, the nearest of its :func:`_limb_colours`) by half, and within 15
+    Delta E of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky;
     musepose's arms carried a white and cyan fringe of it wherever they moved). The plate is the
     background completed under the whole figure, so it is the best guess of what lay behind
     each pixel; a pixel unlike both is kept. Such pixels further in (up to 1.5 ``EDGE_CHECK``
@@ -911,9 +944,8 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
         core = inner & (labels == j)
         if not mine.any() or core.sum() < 50:
             continue
-        colour = np.median(lab[core], axis=0)
         d_bg = np.linalg.norm(lab[mine] - bg[mine], axis=1)
-        d_me = np.linalg.norm(lab[mine] - colour, axis=1)
+        d_me = np.linalg.norm(lab[mine][:, None] - _limb_colours(lab[core], np.median(bg[mine], axis=0))[None], axis=2).min(axis=1)
         ys, xs = np.nonzero(mine)
         sel = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
         off[ys[sel], xs[sel]] = True
