@@ -62,8 +62,9 @@ from steadymotion.types import RestPose
 #: hand's, not a thin line of the trunk; 29: the background's fill meets the tone around it, and
 #: straight lines seen on both sides of the figure, a tiled floor's joints, go on through it; 30: the
 #: gap between the shins is opened at full size where the background shows through it; 31: a limb's
-#: lit skin along its outline is its own, not wall the matte spilled onto).
-RIG_VERSION = 31
+#: lit skin along its outline is its own, not wall the matte spilled onto; 32: under a wrist at the
+#: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap).
+RIG_VERSION = 32
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -210,7 +211,8 @@ class Rig:
                    under=groups["under"])
 
 
-def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray, kp: np.ndarray) -> np.ndarray:
+def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray, kp: np.ndarray,
+                skirt: bool = False) -> np.ndarray:
     """Which back part (torso, legs) lies under each arm or hand pixel that covers the body (-1 elsewhere).
 
     An arm or hand pixel that the trunk and legs enclose (a hand resting on the shorts, a forearm
@@ -219,6 +221,9 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     fills it from its own pixels, so a moving hand never uncovers a hand-shaped hole. Arm pixels
     with body on one side only (an arm hanging beside the waist, or held away over a flared skirt)
     cover background, which the plate fills; giving them to the body would leave an arm-shaped ghost.
+    Below the hips' line (trousers, shorts: not a ``skirt``) what the nearest pixel gave the torso
+    goes to the nearest thigh: the trunk is filled from inside its quad, and under a wrist at the
+    hip it filled the shorts' waistband from the jacket above, a brown smear on anyone-11's hip.
     """
     from scipy.ndimage import distance_transform_edt
 
@@ -249,6 +254,19 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
         return out
     _, (iy, ix) = distance_transform_edt(~body, return_indices=True)
     out[cover] = labels[iy[cover], ix[cover]]
+    hl, hr = kp[KP["hip_l"], :2], kp[KP["hip_r"], :2]
+    legs = np.isin(labels, [PART[f"thigh_{s}"] for s in "lr"]) & (a > 0.5)
+    if not skirt and legs.any() and np.isfinite(hl).all() and np.isfinite(hr).all() and np.hypot(*(hl - hr)) >= 1:
+        # (the side of the hips' line away from the neck)
+        yy, xx = np.mgrid[0:h, 0:w]
+        side = (hr[0] - hl[0]) * (yy - hl[1]) - (hr[1] - hl[1]) * (xx - hl[0])
+        neck = kp[KP["neck"], :2]
+        up = (hr[0] - hl[0]) * (neck[1] - hl[1]) - (hr[1] - hl[1]) * (neck[0] - hl[0])
+        low = cover & (out == PART["torso"]) & (side * up < 0)
+        if low.any():
+            dist, (ly, lx) = distance_transform_edt(~legs, return_indices=True)
+            low &= dist <= 3 * r
+            out[low] = labels[ly[low], lx[low]]
     return out
 
 
@@ -1420,7 +1438,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     if not _own_alpha(alpha):
         _background_off_limb_edges(rgb, a, labels, background)
 
-    under_arms = _under_arms(labels, present, a, radius, kp)
+    under_arms = _under_arms(labels, present, a, radius, kp, skirt)
     # the chin's height above the shoulder line (in head-to-neck lengths): where the neck's blend of
     # the head's and the trunk's transforms ends (:func:`.mesh.head_share`)
     chin = chin_height(face, kp)
@@ -1542,7 +1560,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 # shadow, which would stay on the shorts as the hand's outline when the hand moves
                 k = 2 * max(2, int(0.005 * max(h, w))) + 1
                 # (not the clothes lying over an arm: they are in front of it and keep their colours)
-                hidden |= under | (cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & own & ~over_any)
+                near = cv2.dilate(under.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
+                hidden |= under | (near & own & ~over_any)
+                # and a seam's width into what another back part fills under the same hand (the
+                # torso above the thigh under a wrist at the hip): the two fills overlap like the
+                # parts' own pixels do, or the wall showed through a slit between them once the
+                # hips turned (anyone-11's shorts under his left wrist)
+                hidden |= near & (under_arms >= 0) & (under_arms != i)
             hidden &= a > 0.15
             region |= hidden
             if spec.name == "torso":
