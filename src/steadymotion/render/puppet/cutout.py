@@ -1169,8 +1169,7 @@ def _islands_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.n
 
 
 def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
-    """Pieces of an arm joined to it only by a neck one or two pixels wide go to the body part they
-    border most (in place).
+    """Pieces of an arm joined to it only by a neck go to the body part they border most (in place).
 
     The colour cut's reach from an arm's bone takes skin beside it through the thin gap between them:
     anyone-3's shaded waist beside her right elbow was her arm's, joined to it by a line of two
@@ -1179,37 +1178,75 @@ def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius
     opening cuts off the chain's largest body, with a core of its own (not a sliver of the outline)
     and smaller than twice an arm half-width squared, goes to the body part (not an arm: crossed arms
     touch) that shares most of its border (none: it stays).
-    """
-    from scipy.ndimage import label as connected
 
-    k3 = np.ones((3, 3), np.uint8)
+    Then the forearm alone (not the hand: its fingers are thinner than their joints; not the upper
+    arm: a shoulder's top under the hair or beside a strap is the arm's, and given to the trunk it
+    was laid into the trunk's fill under the other arm as blouse) is opened again by a square
+    :data:`NECK_WIDE` arm half-widths across, for pieces that border
+    the background too (:data:`NECK_GAP` of their border at least: they lie across a gap from the
+    arm) and the body more than the arm: the ruffle's dark hem and a strip of anyone-3's waist beside her right elbow were her
+    forearm's, joined to it by the hem's 5-px shadow above the gap, and rode beside the arm.
+    """
     arms = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
+    reach = float(np.median(radius[[j for j in arms if present[j]]])) if any(present[j] for j in arms) else 0.0
+    wide = max(5, int(round(NECK_WIDE * reach)) | 1)
     for side in "lr":
         chain = [PART[f"{k}_{side}"] for k in ("upper_arm", "forearm", "hand") if present[PART[f"{k}_{side}"]]]
-        if not chain:
+        _necked_pieces(labels, chain, arms, radius, 3, 0.0)
+        _necked_pieces(labels, [PART[f"forearm_{side}"]] if present[PART[f"forearm_{side}"]] else [], arms, radius,
+                       wide, NECK_GAP)
+
+
+#: :func:`_necked_pieces_to_neighbours`: the wider opening's square, in arm half-widths ...
+NECK_WIDE = 0.35
+#: ... and the share of a piece's border it cuts off that must be background.
+NECK_GAP = 0.15
+
+
+def _necked_pieces(labels: np.ndarray, chain: list[int], arms: list[int], radius: np.ndarray, k: int, gap: float) -> None:
+    """One pass of :func:`_necked_pieces_to_neighbours`: ``chain``'s pixels opened by a ``k`` x ``k``
+    square; pieces cut off, cored and small enough, with ``gap`` of their border background at least,
+    go to the body part bordering them most."""
+    from scipy.ndimage import label as connected
+
+    if not chain:
+        return
+    sq = np.ones((k, k), np.uint8)
+    k3 = np.ones((3, 3), np.uint8)
+    arm = np.isin(labels, chain)
+    if arm.sum() < 100:
+        return
+    core = cv2.erode(arm.astype(np.uint8), sq)
+    comp, n = connected(core, structure=np.ones((3, 3), bool))
+    if n < 2 and k == 3:
+        return
+    if n < 1:
+        return
+    sizes = np.bincount(comp.ravel())[1:]
+    main = cv2.dilate((comp == int(sizes.argmax()) + 1).astype(np.uint8), sq).astype(bool) & arm
+    pieces, m = connected(arm & ~main, structure=np.ones((3, 3), bool))
+    max_area = 2.0 * float(np.median(radius[chain])) ** 2
+    area = np.bincount(pieces.ravel(), minlength=m + 1)
+    own_core = core.astype(bool) if k == 3 else cv2.erode(arm.astype(np.uint8), k3).astype(bool)
+    cored = np.bincount(pieces[own_core], minlength=m + 1) > 0
+    for c in np.flatnonzero((area >= 20) & (area < max_area) & cored):
+        if c == 0:
             continue
-        arm = np.isin(labels, chain)
-        if arm.sum() < 100:
+        piece = pieces == c
+        ring = cv2.dilate(piece.astype(np.uint8), k3).astype(bool) & ~piece
+        nb = labels[ring]
+        # (the wider pass: across a gap, and bordering the body more than the arm it came off)
+        if gap > 0 and ((nb < 0).mean() < gap or ((nb >= 0) & ~np.isin(nb, arms)).sum() <= np.isin(nb, arms).sum()):
             continue
-        core = cv2.erode(arm.astype(np.uint8), k3)
-        comp, n = connected(core, structure=np.ones((3, 3), bool))
-        if n < 2:
+        nb = nb[(nb >= 0) & ~np.isin(nb, arms)]
+        if not len(nb):
             continue
-        sizes = np.bincount(comp.ravel())[1:]
-        main = cv2.dilate((comp == int(sizes.argmax()) + 1).astype(np.uint8), k3).astype(bool) & arm
-        pieces, m = connected(arm & ~main, structure=np.ones((3, 3), bool))
-        max_area = 2.0 * float(np.median(radius[chain])) ** 2
-        area = np.bincount(pieces.ravel(), minlength=m + 1)
-        cored = np.bincount(pieces[core.astype(bool)], minlength=m + 1) > 0
-        for c in np.flatnonzero((area >= 20) & (area < max_area) & cored):
-            if c == 0:
-                continue
-            piece = pieces == c
-            ring = cv2.dilate(piece.astype(np.uint8), k3).astype(bool) & ~piece
-            nb = labels[ring]
-            nb = nb[(nb >= 0) & ~np.isin(nb, arms)]
-            if len(nb):
-                labels[piece] = np.bincount(nb).argmax()
+        to = int(np.bincount(nb).argmax())
+        # (the wider pass gives only to the trunk and the thighs: a shoulder's top under the hair is
+        # the arm's, not the head's)
+        if gap > 0 and PARTS[to].name not in ("torso", "thigh_l", "thigh_r"):
+            continue
+        labels[piece] = to
 
 
 #: :func:`_hair_off_arms`: an arm's pixel is a hair strand by its texture when its fine-scale

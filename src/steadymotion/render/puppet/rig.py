@@ -63,8 +63,9 @@ from steadymotion.types import RestPose
 #: straight lines seen on both sides of the figure, a tiled floor's joints, go on through it; 30: the
 #: gap between the shins is opened at full size where the background shows through it; 31: a limb's
 #: lit skin along its outline is its own, not wall the matte spilled onto; 32: under a wrist at the
-#: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap).
-RIG_VERSION = 32
+#: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap;
+#: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's).
+RIG_VERSION = 33
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
