@@ -1179,13 +1179,13 @@ def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius
     and smaller than twice an arm half-width squared, goes to the body part (not an arm: crossed arms
     touch) that shares most of its border (none: it stays).
 
-    Then the forearm alone (not the hand: its fingers are thinner than their joints; not the upper
-    arm: a shoulder's top under the hair or beside a strap is the arm's, and given to the trunk it
-    was laid into the trunk's fill under the other arm as blouse) is opened again by a square
-    :data:`NECK_WIDE` arm half-widths across, for pieces that border
-    the background too (:data:`NECK_GAP` of their border at least: they lie across a gap from the
-    arm) and the body more than the arm: the ruffle's dark hem and a strip of anyone-3's waist beside her right elbow were her
-    forearm's, joined to it by the hem's 5-px shadow above the gap, and rode beside the arm.
+    Then the forearm alone is opened again by a square :data:`NECK_WIDE` arm half-widths across,
+    for pieces that border the background too (:data:`NECK_GAP` of their border at least: they lie
+    across a gap from the arm) and the body more than the arm, which go to the trunk or a thigh:
+    the ruffle's dark hem and a strip of anyone-3's waist beside her right elbow were her forearm's,
+    joined to it by the hem's 5-px shadow above the gap, and rode beside the arm. Not the hand (its
+    fingers are thinner than their joints) nor the upper arm (the top of anyone-1's shoulder beside
+    her strap went to the trunk, which laid its white into the fill across her dark corset).
     """
     arms = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
     reach = float(np.median(radius[[j for j in arms if present[j]]])) if any(present[j] for j in arms) else 0.0
@@ -1242,8 +1242,7 @@ def _necked_pieces(labels: np.ndarray, chain: list[int], arms: list[int], radius
         if not len(nb):
             continue
         to = int(np.bincount(nb).argmax())
-        # (the wider pass gives only to the trunk and the thighs: a shoulder's top under the hair is
-        # the arm's, not the head's)
+        # (the wider pass gives only to the trunk and the thighs: not the head beside a raised hand)
         if gap > 0 and PARTS[to].name not in ("torso", "thigh_l", "thigh_r"):
             continue
         labels[piece] = to
