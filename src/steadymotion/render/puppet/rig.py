@@ -259,15 +259,16 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
     legs = np.isin(labels, [PART[f"thigh_{s}"] for s in "lr"]) & (a > 0.5)
     if not skirt and legs.any() and np.isfinite(hl).all() and np.isfinite(hr).all() and np.hypot(*(hl - hr)) >= 1:
         # (the side of the hips' line away from the neck)
-        yy, xx = np.mgrid[0:h, 0:w]
-        side = (hr[0] - hl[0]) * (yy - hl[1]) - (hr[1] - hl[1]) * (xx - hl[0])
         neck = kp[KP["neck"], :2]
         up = (hr[0] - hl[0]) * (neck[1] - hl[1]) - (hr[1] - hl[1]) * (neck[0] - hl[0])
-        low = cover & (out == PART["torso"]) & (side * up < 0)
-        if low.any():
+        ty, tx = np.nonzero(cover & (out == PART["torso"]))
+        below = ((hr[0] - hl[0]) * (ty - hl[1]) - (hr[1] - hl[1]) * (tx - hl[0])) * up < 0
+        ty, tx = ty[below], tx[below]
+        if len(ty):
             dist, (ly, lx) = distance_transform_edt(~legs, return_indices=True)
-            low &= dist <= 3 * r
-            out[low] = labels[ly[low], lx[low]]
+            near = dist[ty, tx] <= 3 * r
+            ty, tx = ty[near], tx[near]
+            out[ty, tx] = labels[ly[ty, tx], lx[ty, tx]]
     return out
 
 
