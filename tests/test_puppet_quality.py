@@ -475,6 +475,18 @@ def _arms_raised(rig) -> np.ndarray:
     return kp
 
 
+def _turned(kp: np.ndarray, about: str, joints, degrees: float) -> np.ndarray:
+    """``kp`` with ``joints`` turned by ``degrees`` about the joint ``about`` (in place, returned)."""
+    from steadymotion.skeleton import KP
+
+    c = kp[KP[about]].copy()
+    th = np.radians(degrees)
+    rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+    for j in joints:
+        kp[KP[j]] = c + (kp[KP[j]] - c) @ rot.T
+    return kp
+
+
 def test_no_remnants_where_the_arms_were():
     # given a woman whose bare arms hang at her sides with a hand on her shorts
     from steadymotion.skeleton import KP, PART
@@ -870,17 +882,12 @@ def test_self_reenactment_beats_the_frozen_frame_without_lag():
 
 
 def test_the_hip_under_a_wrist_is_the_shorts_not_the_jacket():
-    from steadymotion.skeleton import KP, PART
+    from steadymotion.skeleton import PART
 
     # given the man whose left wrist hangs over the end of his jacket's hem and the shorts below it
     img, rig = _rig("mooreanimateanyone__anyone-11.png")
     # when both arms are raised and the left leg swings out 12 degrees at the hip
-    kp = _arms_raised(rig)
-    hip = kp[KP["hip_l"]].copy()
-    th = np.radians(-12.0)
-    rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    for j in ("knee_l", "ankle_l", "toe_l"):
-        kp[KP[j]] = hip + (kp[KP[j]] - hip) @ rot.T
+    kp = _turned(_arms_raised(rig), "hip_l", ("knee_l", "ankle_l", "toe_l"), -12.0)
     out = _render(rig, kp, background=np.array([1.0, 0.0, 1.0]))
     is_bg = (out[..., 0] > 200) & (out[..., 1] < 60) & (out[..., 2] > 200)
     ys, xs = np.nonzero(rig.labels == PART["hand_l"])
@@ -902,13 +909,8 @@ def test_a_hand_moved_off_the_shorts_takes_no_outline_of_them_along(side, turn):
 
     # given the man whose hands hang over the sides of his navy shorts, rest pose
     img, rig = _rig("mooreanimateanyone__anyone-11.png")
-    kp = rig.rest[:, :2].copy()
     # when one arm swings out about the shoulder, so the hand is over the white wall
-    sh = kp[KP[f"shoulder_{side}"]].copy()
-    th = np.radians(turn)
-    rot = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
-    for joint in ("elbow", "wrist", "hand"):
-        kp[KP[f"{joint}_{side}"]] = sh + (kp[KP[f"{joint}_{side}"]] - sh) @ rot.T
+    kp = _turned(rig.rest[:, :2].copy(), f"shoulder_{side}", [f"{j}_{side}" for j in ("elbow", "wrist", "hand")], turn)
     out = _render(rig, kp)
     c = kp[KP[f"hand_{side}"]]
     x0, y0 = int(c[0]) - 45, int(c[1]) - 45

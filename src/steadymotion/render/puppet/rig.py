@@ -521,6 +521,17 @@ LEG_GAP_CORE = 0.35
 LEG_GAP_CLUSTERS = 4
 
 
+def _colour_centres(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` k-means centres (Lloyd 1982; k-means++ seeding, repeatable) of colours ``x`` ``(N, 3)``,
+    read on at most ~4000 of them, and the share of those each centre holds."""
+    k = min(k, len(x))
+    sample = np.ascontiguousarray(x[:: max(1, len(x) // 4000)], dtype=np.float32)
+    cv2.setRNGSeed(0)
+    _, idx, centres = cv2.kmeans(sample, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5), 2,
+                                 cv2.KMEANS_PP_CENTERS)
+    return centres, np.bincount(idx.ravel(), minlength=k) / len(sample)
+
+
 def _open_leg_gap(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray) -> np.ndarray:
     """The matte with the gap between the shins opened where the background shows through it.
 
@@ -571,13 +582,7 @@ def _open_leg_gap(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, present: np.nd
     if len(skin) < 50 or len(back) < 50:
         return a
 
-    def centres(x: np.ndarray) -> np.ndarray:
-        k = min(LEG_GAP_CLUSTERS, len(x))
-        crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-        cv2.setRNGSeed(0)
-        return cv2.kmeans(np.ascontiguousarray(x[:: max(1, len(x) // 4000)]), k, None, crit, 2, cv2.KMEANS_PP_CENTERS)[2]
-
-    cs, cb = centres(skin), centres(back)
+    cs, cb = _colour_centres(skin, LEG_GAP_CLUSTERS)[0], _colour_centres(back, LEG_GAP_CLUSTERS)[0]
     c = cv2.cvtColor(np.ascontiguousarray(rgb[cand[:, 1], cand[:, 0]][None]), cv2.COLOR_RGB2LAB).astype(np.float32)[0]
     ds = np.linalg.norm(c[:, None] - cs[None], axis=-1).min(axis=1)
     db = np.linalg.norm(c[:, None] - cb[None], axis=-1).min(axis=1)
@@ -918,14 +923,9 @@ def _limb_colours(lab: np.ndarray, plate: np.ndarray) -> np.ndarray:
     of the sky it spilled onto, and counting them as the arm's kept the sky's fringe on it.
     """
     med = np.median(lab, axis=0)[None]
-    k = min(LIMB_COLOURS, len(lab))
-    if k < 2:
+    if min(LIMB_COLOURS, len(lab)) < 2:
         return med
-    sample = np.ascontiguousarray(lab[:: max(1, len(lab) // 4000)], dtype=np.float32)
-    cv2.setRNGSeed(0)
-    _, idx, centres = cv2.kmeans(sample, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5), 2,
-                                 cv2.KMEANS_PP_CENTERS)
-    share = np.bincount(idx.ravel(), minlength=k) / len(sample)
+    centres, share = _colour_centres(lab, LIMB_COLOURS)
     far = np.linalg.norm(centres - plate, axis=1) >= LIMB_COLOUR_OFF_PLATE
     return np.concatenate([med, centres[(share >= LIMB_COLOUR_SHARE) & far]])
 
