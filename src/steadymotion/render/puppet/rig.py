@@ -64,8 +64,9 @@ from steadymotion.types import RestPose
 #: gap between the shins is opened at full size where the background shows through it; 31: a limb's
 #: lit skin along its outline is its own, not wall the matte spilled onto; 32: under a wrist at the
 #: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap;
-#: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's).
-RIG_VERSION = 33
+#: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's; 34: an arm's
+#: or leg's pixels the colour of the background the picture shows right beside them are background).
+RIG_VERSION = 34
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -957,6 +958,13 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
         return
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     bg = cv2.cvtColor(background, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # and the background the picture shows nearest each pixel (its colour there, not the plate's
+    # guess: a gap of lit wall between an elbow and the waist is brighter than the plate's fill
+    # under the figure, and the matte's share of it rode on the elbow as a white fleck, anyone-3)
+    from scipy.ndimage import distance_transform_edt
+
+    _, (oy, ox) = distance_transform_edt(a >= 0.1, return_indices=True)
+    seen = lab[oy, ox]
     inner = cv2.erode((a >= 0.5).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     off = np.zeros((h, w), bool)
     for j in limbs:
@@ -965,6 +973,9 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
         if not mine.any() or core.sum() < 50:
             continue
         d_bg = np.linalg.norm(lab[mine] - bg[mine], axis=1)
+        if PARTS[j].name.startswith(("upper_arm", "forearm", "thigh", "shin")):
+            # (not a hand's: what it holds may be the wall's colour, a grey phone before a grey wall)
+            d_bg = np.minimum(d_bg, np.linalg.norm(lab[mine] - seen[mine], axis=1))
         d_me = np.linalg.norm(lab[mine][:, None] - _limb_colours(lab[core], np.median(bg[mine], axis=0))[None], axis=2).min(axis=1)
         ys, xs = np.nonzero(mine)
         sel = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
