@@ -65,8 +65,9 @@ from steadymotion.types import RestPose
 #: lit skin along its outline is its own, not wall the matte spilled onto; 32: under a wrist at the
 #: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap;
 #: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's; 34: an arm's
-#: or leg's pixels the colour of the background the picture shows right beside them are background).
-RIG_VERSION = 34
+#: or leg's pixels the colour of the background the picture shows right beside them are background;
+#: 35: and so are the trunk's).
+RIG_VERSION = 35
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -932,15 +933,24 @@ def _limb_colours(lab: np.ndarray, plate: np.ndarray) -> np.ndarray:
 
 
 def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarray, background: np.ndarray) -> None:
-    """Take out of an arm's or leg's silhouette (in place, alpha to 0) the pixels that are the
-    background: along its outline, a pixel nearer the background plate's colour there than the
-    limb's own colours (CIELAB, the nearest of its :func:`_limb_colours`) by half, and within 15
-    Delta E of the plate, is sky or wall the person matte spilled onto (pale arms against a pale sky;
-    musepose's arms carried a white and cyan fringe of it wherever they moved). The plate is the
-    background completed under the whole figure, so it is the best guess of what lay behind
-    each pixel; a pixel unlike both is kept. Such pixels further in (up to 1.5 ``EDGE_CHECK``
-    widths) go too when joined to the outline's through others (seeded region growing: a patch
-    of cloud held between a hand's thumb and the picture's edge, which counts as outline).
+    """Take out of an arm's, leg's or the trunk's silhouette (in place, alpha to 0) the pixels that
+    are the background: along its outline, a pixel nearer the background's colour there than the
+    part's own colours (CIELAB, the nearest of its :func:`_limb_colours`) by half, and within 15
+    Delta E of it, is sky or wall the person matte spilled onto (pale arms against a pale sky;
+    musepose's arms carried a white and cyan fringe of it wherever they moved). A pixel unlike
+    both is kept. Such pixels further in (up to 1.5 ``EDGE_CHECK`` widths) go too when joined to
+    the outline's through others (seeded region growing: a patch of cloud held between a hand's
+    thumb and the picture's edge, which counts as outline).
+
+    The background's colour there is the plate's (the background completed under the whole
+    figure, the best guess of what lay behind each pixel) or, for arms and legs, the colour of the
+    nearest pixel the picture shows as background, whichever is nearer; for the trunk only the
+    latter. The plate's fill is smooth and takes the tone around the hole, so a sliver of lit wall
+    between an elbow and the waist is 25 levels brighter than it: the matte's share of the sliver
+    rode on anyone-3's bent elbow as a white fleck, and musepose's trunk kept a patch of sky
+    under her raised arm. Not a hand's pixels by the second colour: what a hand holds may be the
+    wall's colour (a grey phone before a grey wall); nor the trunk's by the plate's, which under the
+    trunk is filled across a hole as wide as the body (its least sure guess).
     """
     from scipy.ndimage import label as connected
 
@@ -952,15 +962,13 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     outside = cv2.copyMakeBorder((a < 0.5).astype(np.uint8), p, p, p, p, cv2.BORDER_CONSTANT, value=1)
     k = 2 * max(2, int(EDGE_CHECK * max(h, w))) + 1
     band = cv2.dilate(outside, np.ones((3 * k, 3 * k), np.uint8))[p:-p, p:-p].astype(bool) & (a > 0.02)
-    limbs = [PART[f"{n}_{s}"] for n in ("upper_arm", "forearm", "hand", "thigh", "shin") for s in "lr"]
+    limbs = [PART[f"{n}_{s}"] for n in ("upper_arm", "forearm", "hand", "thigh", "shin") for s in "lr"] + [PART["torso"]]
     band &= np.isin(labels, limbs)
     if not band.any():
         return
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
     bg = cv2.cvtColor(background, cv2.COLOR_RGB2LAB).astype(np.float32)
-    # and the background the picture shows nearest each pixel (its colour there, not the plate's
-    # guess: a gap of lit wall between an elbow and the waist is brighter than the plate's fill
-    # under the figure, and the matte's share of it rode on the elbow as a white fleck, anyone-3)
+    # and the background the picture shows nearest each pixel
     from scipy.ndimage import distance_transform_edt
 
     _, (oy, ox) = distance_transform_edt(a >= 0.1, return_indices=True)
@@ -973,8 +981,9 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
         if not mine.any() or core.sum() < 50:
             continue
         d_bg = np.linalg.norm(lab[mine] - bg[mine], axis=1)
-        if PARTS[j].name.startswith(("upper_arm", "forearm", "thigh", "shin")):
-            # (not a hand's: what it holds may be the wall's colour, a grey phone before a grey wall)
+        if PARTS[j].name == "torso":
+            d_bg = np.linalg.norm(lab[mine] - seen[mine], axis=1)
+        elif not PARTS[j].name.startswith("hand"):
             d_bg = np.minimum(d_bg, np.linalg.norm(lab[mine] - seen[mine], axis=1))
         d_me = np.linalg.norm(lab[mine][:, None] - _limb_colours(lab[core], np.median(bg[mine], axis=0))[None], axis=2).min(axis=1)
         ys, xs = np.nonzero(mine)
