@@ -913,10 +913,11 @@ LIMB_COLOUR_SHARE = 0.1
 LIMB_COLOUR_OFF_PLATE = 10.0
 
 
-def _limb_colours(lab: np.ndarray, plate: np.ndarray) -> np.ndarray:
+def _limb_colours(lab: np.ndarray, plate: np.ndarray | None) -> np.ndarray:
     """The main colours ``(k, 3)`` of a limb's inside ``lab`` ``(N, 3)``: its median and the k-means
     centres (Lloyd 1982) that hold :data:`LIMB_COLOUR_SHARE` of it and are not the colour of the
-    ``plate`` behind its outline.
+    ``plate`` behind its outline (all of them with no ``plate``: the trunk's, whose held objects
+    may be the background's colour, the astronaut's black helmet before a black backdrop).
 
     The median alone is not a limb: the lit inside of a bare thigh against a pale grey wall is
     further from the skin's median than from the plate behind it, and was cut out of the thigh in
@@ -928,7 +929,7 @@ def _limb_colours(lab: np.ndarray, plate: np.ndarray) -> np.ndarray:
     if min(LIMB_COLOURS, len(lab)) < 2:
         return med
     centres, share = _colour_centres(lab, LIMB_COLOURS)
-    far = np.linalg.norm(centres - plate, axis=1) >= LIMB_COLOUR_OFF_PLATE
+    far = np.linalg.norm(centres - plate, axis=1) >= LIMB_COLOUR_OFF_PLATE if plate is not None else True
     return np.concatenate([med, centres[(share >= LIMB_COLOUR_SHARE) & far]])
 
 
@@ -985,7 +986,8 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
             d_bg = np.linalg.norm(lab[mine] - seen[mine], axis=1)
         elif not PARTS[j].name.startswith("hand"):
             d_bg = np.minimum(d_bg, np.linalg.norm(lab[mine] - seen[mine], axis=1))
-        d_me = np.linalg.norm(lab[mine][:, None] - _limb_colours(lab[core], np.median(bg[mine], axis=0))[None], axis=2).min(axis=1)
+        plate = None if PARTS[j].name == "torso" else np.median(bg[mine], axis=0)
+        d_me = np.linalg.norm(lab[mine][:, None] - _limb_colours(lab[core], plate)[None], axis=2).min(axis=1)
         ys, xs = np.nonzero(mine)
         sel = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
         off[ys[sel], xs[sel]] = True
