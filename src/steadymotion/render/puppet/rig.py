@@ -66,8 +66,8 @@ from steadymotion.types import RestPose
 #: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap;
 #: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's; 34: an arm's
 #: or leg's pixels the colour of the background the picture shows right beside them are background;
-#: 35: and so are the trunk's).
-RIG_VERSION = 35
+#: 35: and so are the trunk's; 36: but not its own colours, those of a held object included).
+RIG_VERSION = 36
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
