@@ -963,8 +963,8 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     outside = cv2.copyMakeBorder((a < 0.5).astype(np.uint8), p, p, p, p, cv2.BORDER_CONSTANT, value=1)
     k = 2 * max(2, int(EDGE_CHECK * max(h, w))) + 1
     band = cv2.dilate(outside, np.ones((3 * k, 3 * k), np.uint8))[p:-p, p:-p].astype(bool) & (a > 0.02)
-    limbs = [PART[f"{n}_{s}"] for n in ("upper_arm", "forearm", "hand", "thigh", "shin") for s in "lr"] + [PART["torso"]]
-    band &= np.isin(labels, limbs)
+    parts = [PART[f"{n}_{s}"] for n in ("upper_arm", "forearm", "hand", "thigh", "shin") for s in "lr"] + [PART["torso"]]
+    band &= np.isin(labels, parts)
     if not band.any():
         return
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
@@ -976,17 +976,17 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     seen = lab[oy, ox]
     inner = cv2.erode((a >= 0.5).astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool)
     off = np.zeros((h, w), bool)
-    for j in limbs:
+    for j in parts:
         mine = band & (labels == j)
         core = inner & (labels == j)
         if not mine.any() or core.sum() < 50:
             continue
-        d_bg = np.linalg.norm(lab[mine] - bg[mine], axis=1)
-        if PARTS[j].name == "torso":
-            d_bg = np.linalg.norm(lab[mine] - seen[mine], axis=1)
-        elif not PARTS[j].name.startswith("hand"):
-            d_bg = np.minimum(d_bg, np.linalg.norm(lab[mine] - seen[mine], axis=1))
-        plate = None if PARTS[j].name == "torso" else np.median(bg[mine], axis=0)
+        d_bg = np.linalg.norm(lab[mine] - seen[mine], axis=1)
+        plate = None
+        if PARTS[j].name != "torso":
+            d_plate = np.linalg.norm(lab[mine] - bg[mine], axis=1)
+            d_bg = d_plate if PARTS[j].name.startswith("hand") else np.minimum(d_bg, d_plate)
+            plate = np.median(bg[mine], axis=0)
         d_me = np.linalg.norm(lab[mine][:, None] - _limb_colours(lab[core], plate)[None], axis=2).min(axis=1)
         ys, xs = np.nonzero(mine)
         sel = (d_bg < 0.5 * d_me) & (d_bg < 15.0)
