@@ -1286,3 +1286,107 @@ def fill_by_garment(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a
         across = fill_across(rgb, rest, (known & ~work) | done, axis_a, axis_b)
         res[rest] = across[rest]
     return res
+
+
+#: How far from what hides a part its cast shadow may reach (share of the picture's long side): a
+#: hand's shadow on the shorts beside it (anyone-11: 8-14 px of 1000).
+SHADOW_REACH = 0.016
+#: A part's pixels near a hand are its shadow where their lightness lies this far (OpenCV L units,
+#: 0-255) below the same garment's lit pixels around it.
+SHADOW_DARKER = 6.0
+#: A shadow is lifted by at most this factor per channel (a black cuff beside a hand is no shadow).
+SHADOW_GAIN = 3.0
+#: A pixel near the hand is the cloth of the lit pixel beyond it when their colours lie within this
+#: (CIELAB hue distance plus the lightness past the shadow's range, OpenCV units).
+SHADOW_MATCH = 20.0
+
+
+def lift_cast_shadow(color: np.ndarray, cover: np.ndarray, own: np.ndarray, reach: int) -> np.ndarray:
+    """Relight the shadow that what hides a part (``cover``: a hand resting on the shorts) casts on
+    the part's ``own`` pixels beside it; returns where it was lifted (``color``, float RGB 0-1, is
+    changed in place).
+
+    Once the hand moves away its shadow would stay on the cloth as a dark outline of the hand
+    around the filled place. The shadow is relit the way Guo, Dai and Hoiem (2011, "Single-image
+    shadow detection and removal using paired regions") relight a shadowed region: paired with lit
+    pixels of the same material and scaled per channel by the ratio of their colours, so the
+    cloth's own grain stays. The lit colour at each pixel is its nearest pixel's farther from the
+    cover (``reach`` to four times it), smoothed within that pixel's garment (:func:`garment_map`)
+    by normalized convolution (Knutsson and Westin 1993); its shadowed colour, the near pixels
+    smoothed the same way over a pixel (a crease's dark line next to the hand is as deep as it is
+    narrow). The pair is one material when the hues match and the shaded one is darker by less
+    than :data:`SHADOW_GAIN` times (:data:`SHADOW_MATCH`). A pixel is shadow where it is
+    :data:`SHADOW_DARKER` darker than its pair, in a piece joined to the cover; the relighting is
+    eased in at the shadow's edge and out over the reach's outer half. Shadows past ``reach`` (a
+    thigh shaded all down its side) are not the hand's and stay.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    out = np.zeros(cover.shape, bool)
+    if not cover.any() or not own.any() or reach < 2:
+        return out
+    dist = cv2.distanceTransform((~cover).astype(np.uint8), cv2.DIST_L2, 5)
+    near = own & ~cover & (dist <= reach)
+    lit = own & ~cover & (dist > reach) & (dist <= 4 * reach)
+    if near.sum() < 20 or lit.sum() < 50:
+        return out
+    ys, xs = np.nonzero(near | cover)
+    p = 4 * reach + 2
+    y0, y1 = max(0, ys.min() - p), min(cover.shape[0], ys.max() + p + 1)
+    x0, x1 = max(0, xs.min() - p), min(cover.shape[1], xs.max() + p + 1)
+    sub = color[y0:y1, x0:x1]
+    c8 = (sub * 255).round().clip(0, 255).astype(np.uint8)
+    n_, l_, c_ = near[y0:y1, x0:x1], lit[y0:y1, x0:x1], cover[y0:y1, x0:x1]
+    # the lit colour straight out from each near pixel: its nearest lit pixel's, smoothed within
+    # that pixel's garment (told apart on the lit pixels; a hem is not blurred across). Spread over a
+    # wide window it mixed in the lighter middle of a thigh shaded across and lit the skin beside
+    # the hand past its own tone; matched to the garment of its hue, darker for free, a thigh's
+    # shaded side took its lit middle for its own lit colour.
+    lit_cls = garment_map(c8, l_, (slice(None), slice(None)))
+
+    def spread(v: np.ndarray, m: np.ndarray, sigma: float) -> np.ndarray:
+        mf = m.astype(np.float32)
+        wgt = np.maximum(cv2.GaussianBlur(mf, (0, 0), sigma), 1e-6)
+        if v.ndim == 3:
+            return cv2.GaussianBlur(v * mf[..., None], (0, 0), sigma) / wgt[..., None]
+        return cv2.GaussianBlur(v * mf, (0, 0), sigma) / wgt
+
+    lit_c = np.zeros_like(sub)
+    for g in range(int(lit_cls.max()) + 1):
+        m = l_ & (lit_cls == g)
+        if m.any():
+            lit_c[m] = spread(sub, m, reach / 4)[m]
+    gap, (iy, ix) = distance_transform_edt(~l_, return_indices=True)
+    lit_c = lit_c[iy, ix]
+    near_c = spread(sub, n_, 1.0)
+    lit_lab = cv2.cvtColor(lit_c.astype(np.float32), cv2.COLOR_RGB2LAB)
+    near_lab = cv2.cvtColor(near_c.astype(np.float32), cv2.COLOR_RGB2LAB)
+    # (float CIELAB: L 0-100; in OpenCV's 8-bit units, L x 2.55)
+    lit_l, near_l = lit_lab[..., 0] * 2.55, near_lab[..., 0] * 2.55
+    # the pixel is the lit pixel's cloth in shadow when it has its hue, is darker by no more than
+    # the gain's factor and not lighter (a black cuff beside grey cloth, a pale stitch on denim
+    # beside skin, the other side of a hem are not)
+    cost = (np.linalg.norm(near_lab[..., 1:] - lit_lab[..., 1:], axis=-1) + np.maximum(0.0, near_l - lit_l - SHADOW_DARKER)
+            + np.maximum(0.0, lit_l / SHADOW_GAIN - near_l))
+    ok = n_ & (gap <= 2 * reach) & (cost < SHADOW_MATCH)
+    dark = ok & (lit_l - near_l > SHADOW_DARKER)
+    gain = np.where(ok[..., None], np.clip(lit_c / np.maximum(near_c, 1e-3), 1.0, SHADOW_GAIN), 1.0).astype(np.float32)
+    if not dark.any():
+        return out
+    # only the pieces that touch the cover: a shadow is cast beside what casts it
+    touch = cv2.dilate(c_.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    n, comp = cv2.connectedComponents((dark | c_).astype(np.uint8), connectivity=8)
+    keep = np.zeros(n, bool)
+    keep[np.unique(comp[touch & (dark | c_)])] = True
+    keep[0] = False
+    dark &= keep[comp]
+    if not dark.any():
+        return out
+    # (eased in at the shadow's outer edge: no line where it ends)
+    soft = cv2.GaussianBlur(dark.astype(np.float32), (0, 0), 1.0)
+    # (and faded out over the reach's outer half: a shadow running on past it ends in no edge)
+    fade = np.clip(2.0 * (reach - dist[y0:y1, x0:x1]) / reach, 0.0, 1.0)
+    wgt = np.where(n_, np.maximum(soft, dark.astype(np.float32)) * fade, 0.0)[..., None]
+    sub[:] = np.where(wgt > 0, (sub * (1 + (gain - 1) * wgt)).clip(0, 1), sub)
+    out[y0:y1, x0:x1] = wgt[..., 0] > 0
+    return out

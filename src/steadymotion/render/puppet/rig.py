@@ -24,7 +24,7 @@ from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
                                                limb_edges_off_torso, part_labels, present_parts, radii, segment_distance, torso_polygon,
                                                weak_forearms)
-from steadymotion.render.puppet.fill import (continue_lines, exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, refine_patches,
+from steadymotion.render.puppet.fill import (SHADOW_REACH, continue_lines, exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, lift_cast_shadow, refine_patches,
                                              settle_fill, two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
@@ -66,8 +66,9 @@ from steadymotion.types import RestPose
 #: hip, the body below the hips' line is the thigh's, and the fills of two parts under one hand overlap;
 #: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's; 34: an arm's
 #: or leg's pixels the colour of the background the picture shows right beside them are background;
-#: 35: and so are the trunk's; 36: but not its own colours, those of a held object included).
-RIG_VERSION = 36
+#: 35: and so are the trunk's; 36: but not its own colours, those of a held object included; 37: the
+#: shadow a hand casts on a leg beside it is relit).
+RIG_VERSION = 37
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1643,6 +1644,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         x1, y1 = min(w, xs.max() + pad + 1), min(h, ys.max() + pad + 1)
         color = rgbf[y0:y1, x0:x1].copy()
         hid = hidden[y0:y1, x0:x1]
+        if spec.name.startswith(("thigh", "shin")) and (under_arms[y0:y1, x0:x1] == i).any():
+            # the shadow a hand resting on a leg casts beside it is relit first: it would stay as
+            # the hand's dark outline around the filled place, and the fill would take its tone
+            # (not the trunk's: beside a hanging arm its shading is the body turning away, its
+            # folds went flat)
+            lift_cast_shadow(color, hid, own[y0:y1, x0:x1] & (a[y0:y1, x0:x1] > 0.9),
+                             max(2, int(round(SHADOW_REACH * max(h, w)))))
         if hid.any():
             # the part's pixels right next to what hides it often carry the front part's colour
             # (a blurred edge, a few mislabelled pixels): the fill takes its colours from farther in
