@@ -651,11 +651,13 @@ def test_the_shaded_side_of_a_forearm_pressed_to_the_shorts_goes_with_the_arm():
     near = cv2.dilate(fore.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool)
     thighs = np.isin(rig.labels, [PART["thigh_l"], PART["thigh_r"]])
     # then the strip goes with the forearm, not with the shorts (where it stayed, a finger-shaped skin
-    # remnant beside the shorts, when the arm rose): 303 such pixels held by a thigh before, 95 now
-    # (the crease at the wrist, beside the hand, and the bare thigh's own shade below the hem)
+    # remnant beside the shorts, when the arm rose): 303 such pixels held by a thigh at first, 91
+    # while the dark crease where the forearm crosses the shorts' side was given back to them by
+    # its lightness (a brown strip along the shorts once the arm rose), 35 now (the crease at the
+    # wrist, beside the hand, and the bare thigh's own shade below the hem)
     left = int((near & thighs & shaded).sum())
     print(f"\nshaded skin of the forearm's colour held by the thighs beside it: {left} px")
-    assert left < 150
+    assert left < 60
     # while the forearm takes none of the denim beside it
     assert (fore & (lab[..., 2] < 115)).sum() < 10
 

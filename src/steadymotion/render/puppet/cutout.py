@@ -1072,6 +1072,22 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
         dm = np.linalg.norm(c - mine, axis=1)
         dt = np.linalg.norm(c - theirs, axis=1)
         give = (n_here >= 0.1 * win * win) & (dm > 25.0) & (dt < 0.5 * dm) & edge[ys, xs]
+        # but not the arm's own skin in shade beside a leg's cloth of another colour: by lightness
+        # the dark crease of a forearm crossing the shorts' side is nearer the denim than the lit
+        # skin, by a*b* it is the arm's (as :func:`_reclaim_arm_edges` takes it); given back, it
+        # stayed on anyone-3's shorts as a brown strip once her arm rose (kept out of what is given
+        # at the end only: the clothes lying over an arm still join the body through it; not
+        # beside the trunk, whose bare waist in shade is as the arm's: the trunk's shaded strips
+        # are settled by the other steps)
+        shade = np.zeros(len(ys), bool)
+        chroma_m = float(np.hypot(mine[1] - 128.0, mine[2] - 128.0))
+        legs = [PART[n] for n in ("thigh_l", "thigh_r") if present[PART[n]]]
+        if chroma_m >= MIN_ARM_CHROMA and legs:
+            dmc = np.linalg.norm(c[:, 1:] - mine[1:], axis=1)
+            dtc = np.linalg.norm(c[:, 1:] - theirs[:, 1:], axis=1)
+            chroma = np.hypot(c[:, 1] - 128.0, c[:, 2] - 128.0)
+            shade = give & (dmc < chroma_m) & (chroma >= 0.5 * chroma_m) & (dmc < 0.5 * dtc)
+            shade &= np.isin(labels[iy[ys, xs], ix[ys, xs]], legs)
         # the arm's quarter farthest from the body, and the body's pixels within reach of the arm
         outer = mine_px & (dist >= np.percentile(dist[mine_px], 75))
         ref = np.median(lab[outer], axis=0) if outer.any() else mine
@@ -1120,6 +1136,7 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
             # bone): the arm lies under the clothes' near edge, what shows past them is the body's
             # (the shirt between a bow's wings, anyone-1, went with her arm and covered the bow)
             give |= _beyond_cloth(xs, ys, cloth, kp[KP[PARTS[j].a], :2], kp[KP[PARTS[j].b], :2])
+        give &= ~shade | cloth
         labels[ys[give], xs[give]] = labels[iy[ys[give], xs[give]], ix[ys[give], xs[give]]]
         if over_arms is not None and cloth.any():
             # (the clothes lying over the arm, not the edge strips of the first decision)

@@ -67,8 +67,9 @@ from steadymotion.types import RestPose
 #: 33: a piece of the waist joined to an elbow across a gap by a shadow is the trunk's; 34: an arm's
 #: or leg's pixels the colour of the background the picture shows right beside them are background;
 #: 35: and so are the trunk's; 36: but not its own colours, those of a held object included; 37: the
-#: shadow a hand casts on a leg beside it is relit).
-RIG_VERSION = 37
+#: shadow a hand casts on a leg beside it is relit; 38: the dark crease of a forearm crossing the
+#: shorts' side stays the arm's, by its hue).
+RIG_VERSION = 38
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
