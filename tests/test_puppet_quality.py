@@ -48,6 +48,19 @@ def _texture(rig, name: str):
     return part, a, (part.texture[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8)
 
 
+def _filled_and_own(rig, name: str, a: np.ndarray):
+    """Over the box of part ``name``'s texture (alpha ``a``): what the rig filled in (where the
+    part is drawn), and the part's own solid pixels it did not fill."""
+    from steadymotion.skeleton import PART
+
+    part = rig.part(name)
+    x0, y0 = part.box
+    th, tw = a.shape
+    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
+    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART[name]) & (a > 0.95) & ~filled
+    return filled, own
+
+
 @pytest.mark.parametrize("name", ["unianimate__source_video.mp4", "mooreanimateanyone__anyone-3.png", "infinitetalk__videos_2.mp4"])
 def test_a_still_figure_renders_its_image(name):
     # given a rig of a real image, drawn in its own rest pose
@@ -996,8 +1009,6 @@ def test_a_hand_on_a_cuff_takes_no_piece_of_it_along():
 
 
 def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
-    from steadymotion.skeleton import PART
-
     # given the man whose hands hang over the sides of his navy shorts (shaded across the thigh)
     img, rig = _rig("mooreanimateanyone__anyone-11.png")
     for name in ("thigh_l", "thigh_r"):
@@ -1005,8 +1016,7 @@ def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
         x0, y0 = part.box
         th, tw = part.texture.shape[:2]
         lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-        filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
-        own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART[name]) & (a > 0.95) & ~filled
+        filled, own = _filled_and_own(rig, name, a)
         # (the shorts around it, past the hand's shadow: the 7 px next to it are darker, L 19 at their
         # 5th percentile, and the fill rightly takes the tone of the cloth, not of the shadow)
         ring = cv2.dilate(filled.astype(np.uint8), np.ones((41, 41), np.uint8)).astype(bool) & own
@@ -1019,16 +1029,13 @@ def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
 
 
 def test_the_shadow_a_hand_casts_on_the_shorts_leaves_no_dark_outline():
-    from steadymotion.skeleton import PART
-
     # given the man whose left hand hangs over the side of his navy shorts, casting a shadow on them
     img, rig = _rig("mooreanimateanyone__anyone-11.png")
     part, a, rgb = _texture(rig, "thigh_l")
     x0, y0 = part.box
     th, tw = part.texture.shape[:2]
     light = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
-    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["thigh_l"]) & (a > 0.95) & ~filled
+    filled, own = _filled_and_own(rig, "thigh_l", a)
     d = cv2.distanceTransform((~filled).astype(np.uint8), cv2.DIST_L2, 5)
     band, ring = own & (d >= 1) & (d <= 10), own & (d > 20) & (d <= 40)
     # (the shorts' tone farther out, spread over the band: they are shaded across the thigh)
@@ -1077,8 +1084,6 @@ def test_a_cast_shadow_is_relit_in_its_own_garment_keeping_its_texture():
 
 @pytest.mark.parametrize("name", ["mooreanimateanyone__anyone-3.png", "mooreanimateanyone__anyone-11.png"])
 def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(name):
-    from steadymotion.skeleton import PART
-
     # given a woman in a ruffled top and a man in an open jacket, arms hanging beside the trunk: the
     # garment's edge next to the arm is in shade (a fold of the ruffle, the jacket's side)
     img, rig = _rig(name)
@@ -1086,8 +1091,7 @@ def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(
     x0, y0 = part.box
     th, tw = part.texture.shape[:2]
     L = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
-    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
-    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["torso"]) & (a > 0.95) & ~filled
+    filled, own = _filled_and_own(rig, "torso", a)
     assert filled.sum() > 3000, filled.sum()
     # then what the arms hid is no darker than the garments themselves: the share of its pixels
     # under 0.6 of their row's median (the trunk's own pixels on that row) is the trunk's own share.
@@ -1103,7 +1107,7 @@ def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(
 
 
 def test_a_forearm_across_a_corset_hides_corset_not_blouse_or_buttons():
-    from steadymotion.skeleton import KP, PART
+    from steadymotion.skeleton import KP
 
     # given a woman whose right forearm lies across her dark corset (gold buttons on it), the white
     # blouse above and the sleeve running up beside the trunk
@@ -1113,8 +1117,7 @@ def test_a_forearm_across_a_corset_hides_corset_not_blouse_or_buttons():
     th, tw = min(part.texture.shape[0], img.shape[0] - y0), min(part.texture.shape[1], img.shape[1] - x0)
     a, rgb = a[:th, :tw], rgb[:th, :tw]
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
-    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["torso"]) & (a > 0.95) & ~filled
+    filled, own = _filled_and_own(rig, "torso", a)
     # (the rows of the trunk's lower half where it shows dark cloth: corset and skirt, under 10 %
     # light pixels of its own)
     light = lab[..., 0] > 170
@@ -1487,16 +1490,13 @@ def test_a_button_in_a_garment_map_takes_the_garment_around_it():
 
 
 def test_the_hem_under_a_hand_runs_on_as_a_line_over_smooth_skin():
-    from steadymotion.skeleton import PART
-
     # given a woman whose right hand lies over the hem of her denim shorts and the bare thigh below
     img, rig = _rig("mooreanimateanyone__anyone-3.png")
     part, a, rgb = _texture(rig, "thigh_r")
     x0, y0 = part.box
     th, tw = part.texture.shape[:2]
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.5)
-    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["thigh_r"]) & (a > 0.95) & ~filled
+    filled, own = _filled_and_own(rig, "thigh_r", a)
     denim = np.median(lab[own & (lab[..., 0] < 100)], axis=0)
     skin = np.median(lab[own & (lab[..., 0] > 150)], axis=0)
     is_skin = np.linalg.norm(lab - skin, axis=2) < np.linalg.norm(lab - denim, axis=2)
