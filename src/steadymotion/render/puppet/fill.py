@@ -8,6 +8,18 @@ import cv2
 import numpy as np
 
 
+def normalized_blur(v: np.ndarray, w: np.ndarray, sigma: float, ksize: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
+    """``v`` (H, W) or (H, W, C) averaged over a Gaussian window where the weights ``w`` (H, W; a
+    mask or its share per cell) lie: normalized convolution (Knutsson & Westin 1993), the local mean
+    of the given pixels only. Returns the means and the blurred weights (how much was given near
+    each pixel; the means are meaningless where that is near 0)."""
+    wf = w.astype(np.float32)
+    wgt = cv2.GaussianBlur(wf, ksize, sigma)
+    if v.ndim == 3:
+        return cv2.GaussianBlur(v * wf[..., None], ksize, sigma) / np.maximum(wgt, 1e-6)[..., None], wgt
+    return cv2.GaussianBlur(v * wf, ksize, sigma) / np.maximum(wgt, 1e-6), wgt
+
+
 def inpaint_multiscale(rgb: np.ndarray, hole: np.ndarray, scale: float = 0.25, method: str = "telea") -> np.ndarray:
     """Fill ``hole`` (bool) at ``scale`` of the picture's size: by Telea's fast marching inpainting
     (Telea 2004), by frequency-selective reconstruction (``method="fsr"``; Seiler & Kaup 2015,
@@ -197,8 +209,7 @@ def settle_fill(plate: np.ndarray, rgb: np.ndarray, hole: np.ndarray) -> np.ndar
     in_v, in_w = cells(inner, plate)
     # each border cell's difference: the picture beside it (its local mean over a few cells,
     # normalised convolution, Knutsson & Westin 1993) less the fill inside the seam there
-    near_w = cv2.GaussianBlur(out_w, (0, 0), 1.5)
-    near_v = cv2.GaussianBlur(out_v * out_w[..., None], (0, 0), 1.5) / np.maximum(near_w, 1e-6)[..., None]
+    near_v, near_w = normalized_blur(out_v, out_w, 1.5)
     border = (in_w > 0.05) & (near_w > 0.02)
     out_v = near_v
     hs = cv2.resize(hole.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0
@@ -885,10 +896,7 @@ def fill_across(rgb: np.ndarray, hole: np.ndarray, known: np.ndarray, axis_a: np
     # a blur softens the row-to-row steps and the mirrored copies of details (a pocket's rivets),
     # normalised over the hole and the known pixels only (Knutsson & Westin 1993): what hid the
     # hole (a hand's skin beside it) must not bleed into its edge
-    m = (hole | known).astype(np.float32)
-    num = cv2.GaussianBlur(out.astype(np.float32) * m[..., None], (7, 7), 0)
-    den = cv2.GaussianBlur(m, (7, 7), 0)[..., None]
-    soft = num / np.maximum(den, 1e-6)
+    soft, _ = normalized_blur(out.astype(np.float32), hole | known, 0, (7, 7))
     out[hole] = soft[hole].round().clip(0, 255).astype(out.dtype)
     return out
 
@@ -922,9 +930,7 @@ def match_tone(out: np.ndarray, hole: np.ndarray, known: np.ndarray, reach: int,
     index[ys, xs] = np.arange(n)
     g = out.astype(np.float64)
     sigma = max(1.0, reach / 2.0)
-    kw = known.astype(np.float32)
-    wgt = cv2.GaussianBlur(kw, (0, 0), sigma)
-    target = cv2.GaussianBlur(out.astype(np.float32) * kw[..., None], (0, 0), sigma) / np.maximum(wgt, 1e-6)[..., None]
+    target, wgt = normalized_blur(out.astype(np.float32), known, sigma)
     rows, cols, vals = [], [], []
     diag = np.full(n, 1e-3)  # (a weak pull to the fill itself: a piece with no known border stays as it is)
     rhs = 1e-3 * g[ys, xs]
@@ -1343,22 +1349,14 @@ def lift_cast_shadow(color: np.ndarray, cover: np.ndarray, own: np.ndarray, reac
     # the hand past its own tone; matched to the garment of its hue, darker for free, a thigh's
     # shaded side took its lit middle for its own lit colour.
     lit_cls = garment_map(c8, l_, (slice(None), slice(None)))
-
-    def spread(v: np.ndarray, m: np.ndarray, sigma: float) -> np.ndarray:
-        mf = m.astype(np.float32)
-        wgt = np.maximum(cv2.GaussianBlur(mf, (0, 0), sigma), 1e-6)
-        if v.ndim == 3:
-            return cv2.GaussianBlur(v * mf[..., None], (0, 0), sigma) / wgt[..., None]
-        return cv2.GaussianBlur(v * mf, (0, 0), sigma) / wgt
-
     lit_c = np.zeros_like(sub)
     for g in range(int(lit_cls.max()) + 1):
         m = l_ & (lit_cls == g)
         if m.any():
-            lit_c[m] = spread(sub, m, reach / 4)[m]
+            lit_c[m] = normalized_blur(sub, m, reach / 4)[0][m]
     gap, (iy, ix) = distance_transform_edt(~l_, return_indices=True)
     lit_c = lit_c[iy, ix]
-    near_c = spread(sub, n_, 1.0)
+    near_c = normalized_blur(sub, n_, 1.0)[0]
     lit_lab = cv2.cvtColor(lit_c.astype(np.float32), cv2.COLOR_RGB2LAB)
     near_lab = cv2.cvtColor(near_c.astype(np.float32), cv2.COLOR_RGB2LAB)
     # (float CIELAB: L 0-100; in OpenCV's 8-bit units, L x 2.55)

@@ -24,8 +24,8 @@ from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
                                                limb_edges_off_torso, part_labels, present_parts, radii, segment_distance, torso_polygon,
                                                weak_forearms)
-from steadymotion.render.puppet.fill import (SHADOW_REACH, continue_lines, exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale, lift_cast_shadow, refine_patches,
-                                             settle_fill, two_garments)
+from steadymotion.render.puppet.fill import (SHADOW_REACH, continue_lines, exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale,
+                                             lift_cast_shadow, refine_patches, settle_fill, two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
 from steadymotion.skeleton import KP, PART, PARTS, keypoint_visibility, keypoints_from_body
 from steadymotion.types import RestPose
