@@ -682,6 +682,14 @@ MIN_ARM_CHROMA = 8.0
 SHADE_DROP = 25.0
 
 
+def _of_arm_hue(lab: np.ndarray, mine: np.ndarray) -> np.ndarray:
+    """Which CIELAB colours ``lab`` (8-bit, ``(..., 3)``) have the hue of a chromatic arm whose
+    median colour is ``mine``: their a*b* lie within the arm's chroma of its own, and they keep at
+    least half its chroma (its skin or sleeve in shade, not a grey or a colour of another hue)."""
+    chroma_m = float(np.hypot(mine[1] - 128.0, mine[2] - 128.0))
+    return (np.linalg.norm(lab[..., 1:] - mine[1:], axis=-1) < chroma_m) & (np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0) >= 0.5 * chroma_m)
+
+
 def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
                        hands: np.ndarray | None, person: np.ndarray) -> None:
     """Give an arm back the edge pixels the colour cut lost to the body underneath (in place).
@@ -759,7 +767,7 @@ def _reclaim_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pres
             chroma_m = float(np.hypot(mine[1] - 128.0, mine[2] - 128.0))
             if chroma_m >= MIN_ARM_CHROMA:
                 d_ab = np.linalg.norm(lab[..., 1:] - mine[1:], axis=2)
-                arm_hue = (d_ab < chroma_m) & (np.hypot(lab[..., 1] - 128.0, lab[..., 2] - 128.0) >= 0.5 * chroma_m)
+                arm_hue = _of_arm_hue(lab, mine)
                 shaded = arm_hue & (lab[..., 0] < mine[0] - SHADE_DROP)
                 unlike = (d_ab >= chroma_m).astype(np.float32)
             else:
@@ -1046,6 +1054,7 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
     body = np.isin(labels, back)
     if not body.any():
         return
+    legs = [j for j in back if PARTS[j].name.startswith("thigh")]
     dist, (iy, ix) = distance_transform_edt(~body, return_indices=True)
     eight = np.ones((3, 3), np.uint8)
     touching = cv2.dilate(body.astype(np.uint8), eight).astype(bool)
@@ -1080,14 +1089,9 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
         # beside the trunk, whose bare waist in shade is as the arm's: the trunk's shaded strips
         # are settled by the other steps)
         shade = np.zeros(len(ys), bool)
-        chroma_m = float(np.hypot(mine[1] - 128.0, mine[2] - 128.0))
-        legs = [PART[n] for n in ("thigh_l", "thigh_r") if present[PART[n]]]
-        if chroma_m >= MIN_ARM_CHROMA and legs:
-            dmc = np.linalg.norm(c[:, 1:] - mine[1:], axis=1)
-            dtc = np.linalg.norm(c[:, 1:] - theirs[:, 1:], axis=1)
-            chroma = np.hypot(c[:, 1] - 128.0, c[:, 2] - 128.0)
-            shade = give & (dmc < chroma_m) & (chroma >= 0.5 * chroma_m) & (dmc < 0.5 * dtc)
-            shade &= np.isin(labels[iy[ys, xs], ix[ys, xs]], legs)
+        if float(np.hypot(mine[1] - 128.0, mine[2] - 128.0)) >= MIN_ARM_CHROMA and legs:
+            nearer = np.linalg.norm(c[:, 1:] - mine[1:], axis=1) < 0.5 * np.linalg.norm(c[:, 1:] - theirs[:, 1:], axis=1)
+            shade = give & _of_arm_hue(c, mine) & nearer & np.isin(labels[iy[ys, xs], ix[ys, xs]], legs)
         # the arm's quarter farthest from the body, and the body's pixels within reach of the arm
         outer = mine_px & (dist >= np.percentile(dist[mine_px], 75))
         ref = np.median(lab[outer], axis=0) if outer.any() else mine
