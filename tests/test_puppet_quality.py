@@ -1689,6 +1689,43 @@ def test_an_upper_arm_under_a_ruffle_goes_on_under_it_in_its_own_colour():
     assert np.percentile(diff[under & ~arm], 99) <= 20
 
 
+def test_a_bare_arm_goes_on_under_the_hair_and_the_ruffle_without_a_step():
+    """anyone-3's arms go on under her hair (right) and her ruffle (left) as pieces drawn behind the
+    trunk. Filled with the median of the arm's outer, shaded half, the right one was a flat slab 7
+    levels darker than the arm beside it, and the shade the hair casts on the arm's edge rose with
+    the arm as a dark line along it. The shade is relit and the piece is the arm's strip mirrored."""
+    img, rig = _rig("mooreanimateanyone__anyone-3.png")
+    h, w = img.shape[:2]
+    for name in ("upper_arm_r", "upper_arm_l"):
+        pieces = [p for p in rig.under if p.name == name]
+        assert pieces, f"no piece of {name} under what lies over it"
+        canvas = np.zeros((h, w, 3), np.float32)
+        masks = {}
+        for key, part in (("piece", pieces[0]), ("arm", rig.part(name))):
+            x0, y0 = part.box
+            t = part.texture.astype(np.float32)
+            a = t[..., 3] / 255
+            solid = a > 0.99
+            canvas[y0:y0 + t.shape[0], x0:x0 + t.shape[1]][solid] = t[..., :3][solid] / a[solid][:, None]
+            masks[key] = np.zeros((h, w), bool)
+            masks[key][y0:y0 + t.shape[0], x0:x0 + t.shape[1]] = solid
+        arm, piece = masks["arm"], masks["piece"] & ~masks["arm"]  # (the arm is drawn over the piece)
+        light = cv2.cvtColor(canvas.clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)[..., 0].astype(np.float32)
+        steps = []
+        for dy, dx in ((0, 1), (1, 0)):
+            A, B = (slice(0, h - dy), slice(0, w - dx)), (slice(dy, h), slice(dx, w))
+            cross = (arm[A] & piece[B]) | (piece[A] & arm[B])
+            steps.append(np.abs(light[A] - light[B])[cross])
+        step = float(np.concatenate(steps).mean())
+        # the arm's 5 px beside the piece and the piece's 5 px beside the arm
+        near_piece = cv2.distanceTransform((~piece).astype(np.uint8), cv2.DIST_L2, 3) <= 5
+        near_arm = cv2.distanceTransform((~arm).astype(np.uint8), cv2.DIST_L2, 3) <= 5
+        tone = abs(float(light[arm & near_piece].mean()) - float(light[piece & near_arm].mean()))
+        print(f"\n{name}: step across the seam {step:.1f} levels, tones beside it {tone:.1f} apart")
+        assert step < 4.0, (name, step)  # was 6.0 (right) and 7.4 (left)
+        assert tone < 4.0, (name, tone)  # was 7.0 and 3.2
+
+
 @pytest.mark.parametrize("name, side, dark, before", [("mooreanimateanyone__anyone-1.png", "r", True, 1112),
                                                       ("mooreanimateanyone__anyone-11.png", "r", False, 364)])
 def test_a_bow_or_a_drawstring_by_the_shoulder_stays_on_the_chest(name, side, dark, before):

@@ -68,8 +68,9 @@ from steadymotion.types import RestPose
 #: or leg's pixels the colour of the background the picture shows right beside them are background;
 #: 35: and so are the trunk's; 36: but not its own colours, those of a held object included; 37: the
 #: shadow a hand casts on a leg beside it is relit; 38: the dark crease of a forearm crossing the
-#: shorts' side stays the arm's, by its hue).
-RIG_VERSION = 38
+#: shorts' side stays the arm's, by its hue; 39: the shade of hair or clothes lying over an arm is
+#: relit on it, and its piece under them is its strip mirrored).
+RIG_VERSION = 39
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1012,6 +1013,35 @@ UNDER_FOREARM = 1.2
 #: CIELAB distance (8-bit units) from the arm's outer colour within which its pixels are its own
 #: skin or sleeve (not hair or a shadow lying on it), for the colour next to a hidden piece.
 UNDER_LIKE = 30.0
+#: Pixels inside an arm's outer edge from which its strip is mirrored under the clothes (the edge's
+#: soft pixels hold the ground behind it).
+UNDER_MARGIN = 2.0
+#: OpenCV L levels below an arm slice's median within which its own pixels are lit (the mirror's
+#: axis is their inner edge).
+UNDER_SHADE = 8.0
+#: Reach (share of the image's longer side) of the shade the hair or clothes lying over an arm cast
+#: on its edge beside them (:func:`.fill.lift_cast_shadow`): a few pixels, an arm's strip beside
+#: them being narrow.
+ARM_SHADE_REACH = 0.005
+#: Interquartile range of lightness (OpenCV L levels) within which an arm is plain (anyone-3's bare
+#: arms 6 and 9; demo1's folded blue sleeve 18, anyone-11's red one 21).
+UNDER_PLAIN = 12.0
+
+
+def _plain_arm(lab: np.ndarray, labels: np.ndarray, a: np.ndarray, j: int) -> bool:
+    """Whether arm part ``j`` is plain (bare skin, a smooth sleeve): the interquartile range of the
+    lightness of its solid pixels of its own colour (within :data:`UNDER_LIKE` of their median,
+    CIELAB) is at most :data:`UNDER_PLAIN` levels. Its strip mirrors into the piece under the
+    clothes over it; a sleeve's folds (demo1's: 18 levels) mirrored into swirls."""
+    m = (labels == j) & (a > 0.9)
+    if m.sum() < 50:
+        return False
+    px = lab[m]
+    own = px[np.linalg.norm(px - np.median(px, axis=0), axis=1) < UNDER_LIKE, 0]
+    if len(own) < 50:
+        return False
+    q1, q3 = np.percentile(own, [25, 75])
+    return bool(q3 - q1 <= UNDER_PLAIN)
 
 
 def _slice_widths(mask: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarray:
@@ -1032,7 +1062,7 @@ def _slice_widths(mask: np.ndarray, p0: np.ndarray, p1: np.ndarray) -> np.ndarra
 
 
 def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int, over: np.ndarray,
-                     kp: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+                     kp: np.ndarray, mirror: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
     """Where arm ``j`` goes on under the clothes lying over it, and its colours there (0-1 RGB, one
     row per pixel of the mask in ``np.nonzero`` order).
 
@@ -1041,10 +1071,13 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     bone (:data:`UNDER_SLICE` long): its outer edge (the side away from the clothes) in each, and its
     width where no clothes lie over it (the median over those slices, at most :data:`UNDER_FOREARM`
     times its forearm's). Under the clothes it goes on from its outer edge to that width. Its colours
-    there: next to the arm's visible pixels, theirs (inpainted, Telea 2004, from the arm's pixels of
-    its own colour, within :data:`UNDER_LIKE` of its outer half's, not the hair or shadow on it),
-    fading over half its width to its outer half's median in the same slice (smoothed along the arm),
-    so a hidden piece is the arm's skin or sleeve, lit as the arm is at that height. Returns ``(mask,
+    there: the arm's visible strip mirrored across the seam (reflection padding across the strip's
+    inner edge, smoothed along the arm), read from the arm's pixels of its own colour, within
+    :data:`UNDER_LIKE` of its outer half's (the hair or shadow on it inpainted from them, Telea 2004),
+    so a hidden piece is the arm's skin or sleeve with its grain, lit as the arm is at that height and
+    across it. A strip too thin to mirror (under :data:`UNDER_MARGIN` twice), or not ``mirror``ed (a
+    sleeve's folds, :func:`_plain_arm`), gives its outer half's median per slice instead, smoothed
+    along the arm. Returns ``(mask,
     colours)`` in image coordinates, or ``None`` when nothing of the arm is hidden or it cannot be
     measured (fewer than three slices free of clothes).
     """
@@ -1104,10 +1137,11 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
         return None
     hidden = np.zeros(labels.shape, bool)
     hidden[cy[hid_sel], cx[hid_sel]] = True
-    # (and the pinholes between it and the arm: a lone pixel of the clothes' edge left out)
+    # (and the pinholes between it and the arm: a lone pixel of the clothes' edge left out, or a
+    # speck of the figure the step taking the clothes off the arm did not take)
     from scipy.ndimage import binary_fill_holes
 
-    hidden |= binary_fill_holes(hidden | mine) & ~mine & cloth
+    hidden |= binary_fill_holes(hidden | mine) & ~mine & (labels >= 0) & (a > 0.9)
     # only pieces touching the arm
     _, comp = cv2.connectedComponents(hidden.astype(np.uint8), connectivity=8)
     touch = np.unique(comp[cv2.dilate(mine.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & hidden])
@@ -1129,9 +1163,12 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     hy, hx = np.nonzero(hidden)
     hu = bone_frame(hx, hy, p0, p1)[0] / UNDER_SLICE - 0.5
     fill = np.stack([np.interp(hu, idx, prof[:, q]) for q in range(3)], 1).astype(np.float32)
-    # next to the arm's visible pixels the piece takes their colour (inpainted from those of the
-    # arm's own colour, not the hair or shadow on it; Telea 2004), fading to the profile deeper in
-    # (so no seam shows where the arm goes under the clothes); on the box of the arm and the piece
+    # the piece is the arm's visible strip mirrored across the seam where it goes under the clothes
+    # (the strip's inner edge per slice, smoothed along the arm), read from the arm's pixels of its
+    # own colour (the hair or shadow on it inpainted from them; Telea 2004): its tone and grain go on
+    # without a step, lit as a limb is, brighter towards its middle and shaded again at the far side
+    # (a flat profile stepped 6 levels from anyone-3's arm beside it). Past the strip's width mirrored,
+    # it keeps the colour just inside the arm's outer edge; an arm too thin to mirror keeps the profile.
     ys, xs = np.nonzero(hidden | mine)
     h, w = labels.shape
     x0, y0 = max(0, xs.min() - 6), max(0, ys.min() - 6)
@@ -1143,10 +1180,54 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
         own = mine[y0:y1, x0:x1] & (a[y0:y1, x0:x1] > 0.9) & (np.linalg.norm(lab - ref, axis=2) < UNDER_LIKE)
         if own.sum() >= 20:
             near = cv2.inpaint(crop, (~own).astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
-            dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
-            t = np.clip(dist[hy - y0, hx - x0] / max(2.0, 0.5 * width), 0.0, 1.0)[:, None]
-            fill = near[hy - y0, hx - x0] * (1 - t) + fill * t
+            src = _mirror_source(lab[..., 0], own, ay - y0, ax - x0, av, a_bin, ok_a, inner, outer, hu,
+                                 bone_frame(hx, hy, p0, p1)[1] * side) if mirror else None
+            if src is not None:
+                d = (p1 - p0) / L
+                n = np.array([-d[1], d[0]]) * side
+                along = (hu + 0.5) * UNDER_SLICE
+                mx = (p0[0] + along * d[0] + src * n[0] - x0).astype(np.float32)
+                my = (p0[1] + along * d[1] + src * n[1] - y0).astype(np.float32)
+                fill = cv2.remap(near, mx[:, None], my[:, None], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)[:, 0]
+            else:
+                # next to the arm's visible pixels the piece takes their colour, fading to the
+                # profile deeper in (so no seam shows where the arm goes under the clothes)
+                dist = cv2.distanceTransform((~own).astype(np.uint8), cv2.DIST_L2, 5)
+                t = np.clip(dist[hy - y0, hx - x0] / max(2.0, 0.5 * width), 0.0, 1.0)[:, None]
+                fill = near[hy - y0, hx - x0] * (1 - t) + fill * t
     return hidden, fill
+
+
+def _mirror_source(light: np.ndarray, own: np.ndarray, ay: np.ndarray, ax: np.ndarray, av: np.ndarray, a_bin: np.ndarray,
+                   ok_a: np.ndarray, inner: np.ndarray, outer: np.ndarray, hu: np.ndarray, hv: np.ndarray) -> np.ndarray | None:
+    """Where each hidden pixel of an arm reads its colour, mirrored across the arm's strip: its offset
+    across the bone (``hv``, the clothes' side positive) reflected about the inner edge of the strip's
+    lit pixels of its own colour in each slice (within :data:`UNDER_SLICE`-long slices ``a_bin`` of
+    the arm's pixels ``(ay, ax)`` at offsets ``av``; their lightness ``light`` within
+    :data:`UNDER_SHADE` of the slice's median; not the shade the clothes or hair cast on the arm
+    beside them, which mirrored would line the seam twice), smoothed along the arm, and kept
+    :data:`UNDER_MARGIN` inside its outer edge (whose soft pixels hold the ground behind). ``hu`` is
+    each hidden pixel's slice coordinate. ``None`` where the strip is too thin to mirror."""
+    from scipy.ndimage import median_filter
+
+    nb = len(outer)
+    idx = np.arange(nb)
+    lit_l = light[ay, ax]
+    is_own = own[ay, ax] & ok_a
+    axis = np.full(nb, np.nan)
+    for k in range(nb):
+        sel = is_own & (a_bin == k)
+        if sel.sum() >= 3:
+            axis[k] = av[sel & (lit_l >= np.median(lit_l[sel]) - UNDER_SHADE)].max()
+    seam = axis if np.isfinite(axis).sum() >= 3 else inner
+    ok = np.isfinite(seam)
+    if ok.sum() < 1:
+        return None
+    seam = median_filter(np.interp(idx, idx[ok], seam[ok]), size=5, mode="nearest")
+    seam_at, out_at = np.interp(hu, idx, seam), np.interp(hu, idx, outer)
+    if np.median(seam_at - out_at) < 2 * UNDER_MARGIN:
+        return None
+    return np.maximum(2 * seam_at - hv, out_at + UNDER_MARGIN)
 
 
 def _own_alpha(alpha: np.ndarray | None) -> bool:
@@ -1479,6 +1560,9 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     # stable unit for mesh density
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     parts: list[Part] = []
+    relit: dict[int, tuple] = {}  # an arm's colours with the shade of what lies over it relit
+    lab8 = cv2.cvtColor(rgb[..., :3], cv2.COLOR_RGB2LAB).astype(np.float32)
+    plain = {j for j in over_arms if _plain_arm(lab8, labels, a, j)}
     front_set = {PART[n] for n in FRONT_OF_TORSO}
     rgbf = rgb.astype(np.float32) / 255
     if lock and lock["gaps"].any():
@@ -1652,6 +1736,14 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # folds went flat)
             lift_cast_shadow(color, hid, own[y0:y1, x0:x1] & (a[y0:y1, x0:x1] > 0.9),
                              max(2, int(round(SHADOW_REACH * max(h, w)))))
+        if i in plain:
+            # and the shade the hair or clothes lying over a plain arm cast on its edge beside them: the
+            # arm carried it away as a dark line along its side once it rose out from under them, and
+            # its piece under them, mirrored from its strip, doubled it
+            cover = over_arms[i][y0:y1, x0:x1] & (labels[y0:y1, x0:x1] != i) & (labels[y0:y1, x0:x1] >= 0)
+            arm_own = (labels[y0:y1, x0:x1] == i) & (a[y0:y1, x0:x1] > 0.9)
+            if lift_cast_shadow(color, cover, arm_own, max(2, int(round(ARM_SHADE_REACH * max(h, w))))).any():
+                relit[i] = (x0, y0, arm_own, color.copy())
         if hid.any():
             # the part's pixels right next to what hides it often carry the front part's colour
             # (a blurred edge, a few mislabelled pixels): the fill takes its colours from farther in
@@ -1785,7 +1877,13 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     for j, over in sorted(over_arms.items()):
         if PARTS[j].name not in built:
             continue
-        got = _arm_under_cloth(rgbf, a, labels, j, over, kp)
+        src = rgbf
+        if j in relit:
+            # (mirrored from the arm as it is drawn: its shade beside the clothes relit)
+            rx, ry, m, c = relit[j]
+            src = rgbf.copy()
+            src[ry:ry + m.shape[0], rx:rx + m.shape[1]][m] = c[m]
+        got = _arm_under_cloth(src, a, labels, j, over, kp, mirror=j in plain)
         if got is None:
             continue
         hid, fill = got
