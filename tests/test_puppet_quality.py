@@ -1028,6 +1028,37 @@ def test_the_shorts_under_a_hand_are_filled_in_their_own_tone():
         assert abs(lab[filled, 0].mean() - lab[ring, 0].mean()) < 4.0, name
 
 
+def test_the_shorts_filled_under_a_hand_keep_the_denims_grain():
+    """Patches voted over average out denim's fine twill: the shorts filled under anyone-3's right
+    hand were a flat block of blue beside the grainy denim. The grain (lightness under a 1.5 px
+    blur, its median absolute deviation) of the filled denim is now most of the shorts' own."""
+    from steadymotion.skeleton import PART
+
+    img, rig = _rig("mooreanimateanyone__anyone-3.png")
+    part = rig.part("thigh_r")
+    x0, y0 = part.box
+    t = part.texture.astype(np.float32)
+    th, tw = t.shape[:2]
+    a = t[..., 3] / 255
+    lab = cv2.cvtColor((t[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    light = lab[..., 0].astype(np.float32)
+    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.99)
+    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["thigh_r"]) & ~filled & (a > 0.99)
+    denim = lab[..., 2] < 118  # (blue: not the bare thigh below the cuff)
+
+    def inside(m):
+        return cv2.erode(m.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+
+    grain = light - cv2.GaussianBlur(light, (0, 0), 1.5)
+    f, o = inside(filled & denim), inside(own & denim)
+    assert f.sum() > 1000 and o.sum() > 500, (f.sum(), o.sum())
+    fill_g, own_g = (1.4826 * float(np.median(np.abs(grain[m]))) for m in (f, o))
+    print(f"\ngrain of the filled denim {fill_g:.2f}, of the shorts' own {own_g:.2f}")
+    assert fill_g >= 0.6 * own_g, (fill_g, own_g)  # was 1.33 against 3.98
+    # and no more than theirs: grain, not noise
+    assert fill_g <= 1.2 * own_g, (fill_g, own_g)
+
+
 def test_the_shadow_a_hand_casts_on_the_shorts_leaves_no_dark_outline():
     # given the man whose left hand hangs over the side of his navy shorts, casting a shadow on them
     img, rig = _rig("mooreanimateanyone__anyone-11.png")

@@ -69,8 +69,9 @@ from steadymotion.types import RestPose
 #: 35: and so are the trunk's; 36: but not its own colours, those of a held object included; 37: the
 #: shadow a hand casts on a leg beside it is relit; 38: the dark crease of a forearm crossing the
 #: shorts' side stays the arm's, by its hue; 39: the shade of hair or clothes lying over an arm is
-#: relit on it, and its piece under them is its strip mirrored).
-RIG_VERSION = 39
+#: relit on it, and its piece under them is its strip mirrored; 40: a leg's fill of a textured cloth
+#: takes its grain, and its tone meets the trunk's pixels beside it too).
+RIG_VERSION = 40
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1826,7 +1827,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 if spec.name != "torso":
                     # a leg's fill takes the tone of the leg's own pixels around it (of each garment
                     # it spans; bare skin filled smooth)
-                    fill_plain(filled, take, known, garments, reach=2 * band)
+                    # (and of the trunk's beside it: the shorts' top above a hand at the hip is the
+                    # trunk's, and a fill lit like the thigh's front stepped from it at the hips' line)
+                    trunk_px = (labels[y0:y1, x0:x1] == PART["torso"]) & (a[y0:y1, x0:x1] > 0.9) & ~hidden[y0:y1, x0:x1]
+                    fill_plain(filled, take, known, garments, reach=2 * band, border=trunk_px)
                 filled = filled.astype(np.float32) / 255
                 color[take] = filled[take]
             elif known.any():
