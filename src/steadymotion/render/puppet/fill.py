@@ -481,11 +481,21 @@ def refine_patches(rgb: np.ndarray, fill: np.ndarray, known: np.ndarray, passes:
     """``rgb`` (uint8) with its ``fill`` pixels refined by ``passes`` rounds of patch search and
     voting (:func:`complete_patches`' finest scale) among the patches wholly inside ``known``: a
     fill copied patch by patch (:func:`exemplar_fill`) keeps its layout (where a hem runs) and
-    loses its seams and repeats (the same few patches of a cuff's edge stacked into a barcode)."""
+    loses its seams and repeats (the same few patches of a cuff's edge stacked into a barcode). The
+    pixels neither filled nor known around it are matched as their nearest filled or known pixel."""
     P = PATCH_SIDE
     valid = cv2.erode((known & ~fill).astype(np.uint8), np.ones((P, P), np.uint8), borderType=cv2.BORDER_CONSTANT,
                       borderValue=0).astype(bool)
     img = rgb.astype(np.float32)
+    # (pixels neither filled nor known, another part's beside the fill, take the nearest of those
+    # first: matched as they are, a hand's skin under the fill's edge drew patches of the bare waist
+    # into it, a pale line along anyone-3's shorts where her wrist had lain)
+    other = ~(fill | known)
+    if other.any() and not other.all():
+        from scipy.ndimage import distance_transform_edt
+
+        _, (iy, ix) = distance_transform_edt(other, return_indices=True)
+        img = img[iy, ix]
     est = _patch_passes(img, img, fill, valid, passes, np.random.default_rng(0))
     out = rgb.copy()
     out[fill] = np.clip(est[fill], 0, 255).round().astype(np.uint8)

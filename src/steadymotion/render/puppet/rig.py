@@ -70,8 +70,9 @@ from steadymotion.types import RestPose
 #: shadow a hand casts on a leg beside it is relit; 38: the dark crease of a forearm crossing the
 #: shorts' side stays the arm's, by its hue; 39: the shade of hair or clothes lying over an arm is
 #: relit on it, and its piece under them is its strip mirrored; 40: a leg's fill of a textured cloth
-#: takes its grain, and its tone meets the trunk's pixels beside it too).
-RIG_VERSION = 40
+#: takes its grain, and its tone meets the trunk's pixels beside it too; 41: the patch votes over a
+#: fill match what lies beside it (a hand) as the nearest filled or known pixel).
+RIG_VERSION = 41
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
