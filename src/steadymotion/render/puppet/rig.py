@@ -1079,9 +1079,9 @@ def _arm_under_cloth(rgbf: np.ndarray, a: np.ndarray, labels: np.ndarray, j: int
     so a hidden piece is the arm's skin or sleeve with its grain, lit as the arm is at that height and
     across it. A strip too thin to mirror (under :data:`UNDER_MARGIN` twice), or not ``mirror``ed (a
     sleeve's folds, :func:`_plain_arm`), gives its outer half's median per slice instead, smoothed
-    along the arm. Returns ``(mask,
-    colours)`` in image coordinates, or ``None`` when nothing of the arm is hidden or it cannot be
-    measured (fewer than three slices free of clothes).
+    along the arm, next to the arm's visible pixels fading from theirs. Returns ``(mask, colours)``
+    in image coordinates, or ``None`` when nothing of the arm is hidden or it cannot be measured
+    (fewer than three slices free of clothes).
     """
     from scipy.ndimage import median_filter
 
