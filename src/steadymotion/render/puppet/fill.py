@@ -760,7 +760,8 @@ def add_grain(out: np.ndarray, hole: np.ndarray, donor: np.ndarray, seed: int = 
     the donors (:data:`GRAIN_TILE`, overlapping by half, raised-cosine windows normalised so the
     sum keeps the variance: random-phase texture synthesis, van Wijk 1991; Galerne, Gousseau &
     Morel 2011) are added to the fill, scaled so the fill's grain and the added grain together
-    match the donors' in mean square. Seeded: a rig is built the same way twice.
+    match the donors' energy, read robustly (the median absolute deviation's square: a hem's line
+    copied across a fill is no grain). Seeded: a rig is built the same way twice.
     """
     if not hole.any() or donor.sum() < GRAIN_TILE * GRAIN_TILE * 4:
         return out
@@ -769,7 +770,6 @@ def add_grain(out: np.ndarray, hole: np.ndarray, donor: np.ndarray, seed: int = 
     grain = (f - mean) * donor[..., None]
     fill_mean, _ = normalized_blur(f, hole, GRAIN_SIGMA)
     inner = cv2.erode(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    # (robust energies, the median absolute deviation's: the hem's line copied across a fill is no grain)
     e_donor = float((1.4826 * np.median(np.abs(grain[donor]))) ** 2)
     e_fill = float((1.4826 * np.median(np.abs((f - fill_mean)[inner]))) ** 2) if inner.any() else 0.0
     if e_donor <= 1e-6 or e_fill >= e_donor:

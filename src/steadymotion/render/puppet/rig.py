@@ -1563,8 +1563,10 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     torso_len = float(np.linalg.norm(kp[KP["neck"], :2] - kp[KP["pelvis"], :2]))
     parts: list[Part] = []
     relit: dict[int, tuple] = {}  # an arm's colours with the shade of what lies over it relit
-    lab8 = cv2.cvtColor(rgb[..., :3], cv2.COLOR_RGB2LAB).astype(np.float32)
-    plain = {j for j in over_arms if _plain_arm(lab8, labels, a, j)}
+    plain: set[int] = set()  # the arms with clothes over them whose strip mirrors under them
+    if over_arms:
+        lab8 = cv2.cvtColor(rgb[..., :3], cv2.COLOR_RGB2LAB).astype(np.float32)
+        plain = {j for j in over_arms if _plain_arm(lab8, labels, a, j)}
     front_set = {PART[n] for n in FRONT_OF_TORSO}
     rgbf = rgb.astype(np.float32) / 255
     if lock and lock["gaps"].any():
