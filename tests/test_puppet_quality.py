@@ -1032,18 +1032,11 @@ def test_the_shorts_filled_under_a_hand_keep_the_denims_grain():
     """Patches voted over average out denim's fine twill: the shorts filled under anyone-3's right
     hand were a flat block of blue beside the grainy denim. The grain (lightness under a 1.5 px
     blur, its median absolute deviation) of the filled denim is now most of the shorts' own."""
-    from steadymotion.skeleton import PART
-
     img, rig = _rig("mooreanimateanyone__anyone-3.png")
-    part = rig.part("thigh_r")
-    x0, y0 = part.box
-    t = part.texture.astype(np.float32)
-    th, tw = t.shape[:2]
-    a = t[..., 3] / 255
-    lab = cv2.cvtColor((t[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+    part, a, rgb = _texture(rig, "thigh_r")
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
     light = lab[..., 0].astype(np.float32)
-    filled = (rig.filled[y0:y0 + th, x0:x0 + tw] == 2) & (a > 0.99)
-    own = (rig.labels[y0:y0 + th, x0:x0 + tw] == PART["thigh_r"]) & ~filled & (a > 0.99)
+    filled, own = (m & (a > 0.99) for m in _filled_and_own(rig, "thigh_r", a))
     denim = lab[..., 2] < 118  # (blue: not the bare thigh below the cuff)
 
     def inside(m):
@@ -1067,16 +1060,13 @@ def test_the_trunks_fill_where_a_wrist_lay_on_the_shorts_holds_no_skin():
 
     img, rig = _rig("mooreanimateanyone__anyone-3.png")
     h, w = img.shape[:2]
-    part = rig.part("torso")
+    part, a, rgb = _texture(rig, "torso")
     x0, y0 = part.box
-    t = part.texture.astype(np.float32)
-    th, tw = t.shape[:2]
-    a = t[..., 3] / 255
+    th, tw = min(a.shape[0], h - y0), min(a.shape[1], w - x0)
     light = np.zeros((h, w), np.float32)
     solid = np.zeros((h, w), bool)
-    light[y0:y0 + th, x0:x0 + tw] = cv2.cvtColor((t[..., :3] / np.maximum(a[..., None], 1e-3)).clip(0, 255).astype(np.uint8),
-                                                 cv2.COLOR_RGB2LAB)[..., 0]
-    solid[y0:y0 + th, x0:x0 + tw] = a > 0.99
+    light[y0:y0 + th, x0:x0 + tw] = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)[:th, :tw, 0]
+    solid[y0:y0 + th, x0:x0 + tw] = a[:th, :tw] > 0.99
     lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
     own = (rig.labels == PART["torso"]) & (rig.filled != 2) & (rig.alpha > 0.9)
     denim, skin = own & (lab[..., 2] < 118), own & (lab[..., 2] > 128) & (lab[..., 0] > 120)
