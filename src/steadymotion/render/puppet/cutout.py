@@ -242,6 +242,7 @@ def _labels(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, mask: np.nd
     if len(front):
         # among front parts, the one with the smallest score inside its own capsule wins
         fs = np.where(claimed, score[front], np.inf)
+        _nearer_arm_in_front(fs, front, kp, px)
         best = np.argmin(fs, axis=0)
         has = claimed.any(axis=0)
         lab = np.where(has, front[best], lab)
@@ -249,6 +250,80 @@ def _labels(kp: np.ndarray, present: np.ndarray, radius: np.ndarray, mask: np.nd
     out = np.full((h, w), -1, np.int16)
     out[ys, xs] = lab
     return out
+
+
+#: Where both arms' capsules take a pixel, the arm nearer the camera there keeps it when the two
+#: bones' depths differ by this share of the shoulders' width (:func:`_nearer_arm_in_front`).
+ARM_DEPTH_MARGIN = 0.25
+
+
+def _nearer_arm_in_front(fs: np.ndarray, front: np.ndarray, kp: np.ndarray, px: np.ndarray) -> None:
+    """Where a left-arm and a right-arm part both claim pixels (their capsules cross: a forearm laid
+    across the body in front of the other arm's elbow), give them to the arm nearer the camera there
+    (``fs``: the front parts' scores, ``inf`` where unclaimed; the farther arm's set to ``inf`` in place).
+
+    The nearer bone is read from the pose's depth (MediaPipe's z, in the picture's pixels; smaller is
+    nearer), interpolated along each bone at the pixel's projection on it: a z-buffer over the limbs'
+    capsules. The smaller normalised distance alone gave raw_0's crossing to the arm behind (its
+    elbow lay in the crossing), cutting the forearm in front in two; moved, it left its middle behind
+    and its hand floated apart. Depths closer than :data:`ARM_DEPTH_MARGIN` of the shoulders' width
+    (MediaPipe's z is coarse) keep the distance rule.
+    """
+    sides = {s: [k for k, i in enumerate(front) if PARTS[i].name.endswith(f"_{s}")] for s in "lr"}
+    if not sides["l"] or not sides["r"]:
+        return
+    margin = ARM_DEPTH_MARGIN * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
+    if kp.shape[1] < 3 or not np.isfinite(kp[:, 2]).all() or margin <= 0:
+        return
+    best, z = {}, {}
+    for s, ks in sides.items():
+        sub = fs[ks]
+        j = np.argmin(sub, axis=0)
+        best[s] = np.isfinite(sub[j, np.arange(len(px))])
+        zs = np.empty((len(ks), len(px)), np.float32)
+        for r, k in enumerate(ks):
+            spec = PARTS[front[k]]
+            a, b = kp[KP[spec.a]], kp[KP[spec.b]]
+            _, u = segment_distance(px, a[:2], b[:2])
+            zs[r] = a[2] + np.clip(u, 0.0, 1.0) * (b[2] - a[2])
+        z[s] = zs[j, np.arange(len(px))]
+    both = best["l"] & best["r"]
+    if not both.any():
+        return
+    for s, o in (("l", "r"), ("r", "l")):
+        behind = both & (z[o] < z[s] - margin)  # the other arm is nearer: this one gives way
+        if behind.any():
+            fs[np.ix_(sides[s], np.flatnonzero(behind))] = np.inf
+
+
+def _farther_arm_first(refined: dict[int, np.ndarray], kp: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The colour-cut arms' masks in the order they are painted into the labels: the arm farther
+    from the camera first, so where the two overlap (a forearm across the body in front of the other
+    arm's elbow) the nearer one's is kept (the painter's algorithm). Each arm's depth is its elbow's
+    and wrist's mean (MediaPipe's z); arms within :data:`ARM_DEPTH_MARGIN` of the shoulders' width
+    of each other keep the left-then-right order."""
+    items = list(refined.items())
+    if nearer_arm(kp) == "l":
+        # the left arm is nearer: the right one's masks go first
+        items.sort(key=lambda it: 0 if PARTS[it[0]].name.endswith("_r") else 1)
+    return items
+
+
+def nearer_arm(kp: np.ndarray) -> str | None:
+    """``"l"`` or ``"r"``: the arm clearly nearer the camera (its elbow's and wrist's mean depth,
+    MediaPipe's z in pixels, as :func:`steadymotion.motion.layering.draw_order` reads it, smaller by
+    :data:`ARM_DEPTH_MARGIN` of the shoulders' width), else ``None``."""
+    if kp.shape[1] < 3:
+        return None
+    depth = {s: float(np.mean([kp[KP[f"elbow_{s}"], 2], kp[KP[f"wrist_{s}"], 2]])) for s in "lr"}
+    margin = ARM_DEPTH_MARGIN * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
+    if not (np.isfinite(depth["l"]) and np.isfinite(depth["r"]) and np.isfinite(margin)):
+        return None
+    if depth["l"] < depth["r"] - margin:
+        return "l"
+    if depth["r"] < depth["l"] - margin:
+        return "r"
+    return None
 
 
 #: Half-width (in radii) of the capsule within which the colour cut may give an arm its pixels.
@@ -1708,7 +1783,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     dist_body, (by, bx) = distance_transform_edt(~body, return_indices=True)
     reach = float(np.median(radius[arm_ids])) if arm_ids else 0.0
     k = 2 * max(2, int(0.004 * max(a.shape))) + 1
-    for j, m in refined.items():
+    for j, m in _farther_arm_first(refined, kp):
         # GrabCut stops a little inside a soft edge: the capsule's pixels next to the cut stay the arm's
         # (only along the silhouette: inside the figure the cut's edge is the arm's edge)
         m = m | (cv2.dilate(m.astype(np.uint8), np.ones((k, k), np.uint8)).astype(bool) & (labels == j) & (a < 0.95))

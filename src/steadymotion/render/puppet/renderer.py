@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from steadymotion.render.puppet.cutout import nearer_arm
 from steadymotion.render.puppet.mesh import TORSO_LOWER
 from steadymotion.render.puppet.rig import Rig
 from steadymotion.skeleton import KP, PART, PARTS
@@ -340,7 +341,9 @@ def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def rest_order(rig: Rig) -> tuple[int, ...]:
-    """Draw order of the master image: legs, torso, head, arms (each arm upper to hand)."""
-    names = ["thigh_l", "shin_l", "foot_l", "thigh_r", "shin_r", "foot_r", "torso", "head",
-             "upper_arm_l", "forearm_l", "hand_l", "upper_arm_r", "forearm_r", "hand_r"]
+    """Draw order of the master image: legs, torso, head, arms (each arm upper to hand; the arm
+    nearer the camera last, :func:`.cutout.nearer_arm`, as the rig was cut)."""
+    arms = ["l", "r"] if nearer_arm(np.asarray(rig.rest)) != "l" else ["r", "l"]
+    names = ["thigh_l", "shin_l", "foot_l", "thigh_r", "shin_r", "foot_r", "torso", "head"]
+    names += [f"{k}_{s}" for s in arms for k in ("upper_arm", "forearm", "hand")]
     return tuple(PART[n] for n in names)

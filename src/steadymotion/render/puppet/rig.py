@@ -22,8 +22,8 @@ from steadymotion.errors import InvalidPoseDataError, NoPersonError
 from steadymotion.morphology import close_disc, dilate_disc
 from steadymotion.perception.segmentation import person_alpha
 from steadymotion.render.puppet.cutout import (FRONT_OF_TORSO, bone_frame, chin_height, edge_elbows, face_hull, forearm_shown,
-                                               limb_edges_off_torso, part_labels, present_parts, radii, segment_distance, torso_polygon,
-                                               weak_forearms)
+                                               limb_edges_off_torso, nearer_arm, part_labels, present_parts, radii, segment_distance,
+                                               torso_polygon, weak_forearms)
 from steadymotion.render.puppet.fill import (SHADOW_REACH, continue_lines, exemplar_fill, fill_by_garment, fill_plain, hem_line, inpaint_multiscale,
                                              lift_cast_shadow, refine_patches, settle_fill, two_garments)
 from steadymotion.render.puppet.mesh import TORSO_LOWER, chin_or_default, head_share_map, hull_mesh, skin_weights
@@ -71,8 +71,9 @@ from steadymotion.types import RestPose
 #: shorts' side stays the arm's, by its hue; 39: the shade of hair or clothes lying over an arm is
 #: relit on it, and its piece under them is its strip mirrored; 40: a leg's fill of a textured cloth
 #: takes its grain, and its tone meets the trunk's pixels beside it too; 41: the patch votes over a
-#: fill match what lies beside it (a hand) as the nearest filled or known pixel).
-RIG_VERSION = 41
+#: fill match what lies beside it (a hand) as the nearest filled or known pixel; 42: where the arms
+#: cross, the one nearer the camera keeps the crossing, and the one behind is filled under it).
+RIG_VERSION = 42
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -276,6 +277,36 @@ def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: 
             near = dist[ty, tx] <= 3 * r
             ty, tx = ty[near], tx[near]
             out[ty, tx] = labels[ly[ty, tx], lx[ty, tx]]
+    return out
+
+
+def _arm_behind_arm(labels: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray,
+                    a: np.ndarray) -> dict[int, np.ndarray]:
+    """Per upper arm and forearm of the arm farther from the camera (:func:`.cutout.nearer_arm`),
+    the pixels of the nearer arm lying over its bone (within its radius of it): where a forearm
+    crosses the other arm (raw_0's left forearm across her right elbow) the arm behind is hidden,
+    and unfilled it moved off with a gap cut through it, its pieces apart."""
+    out: dict[int, np.ndarray] = {}
+    near = nearer_arm(kp)
+    if near is None:
+        return out
+    far = "r" if near == "l" else "l"
+    cover = np.isin(labels, [PART[f"{k}_{near}"] for k in ("upper_arm", "forearm", "hand")]) & (a > 0.5)
+    if not cover.any():
+        return out
+    ys, xs = np.nonzero(cover)
+    px = np.stack([xs, ys], axis=1).astype(np.float32)
+    for k in ("upper_arm", "forearm"):
+        j = PART[f"{k}_{far}"]
+        spec = PARTS[j]
+        if not present[j]:
+            continue
+        d, _ = segment_distance(px, kp[KP[spec.a], :2], kp[KP[spec.b], :2])
+        sel = d <= radius[j]
+        if sel.any():
+            m = np.zeros(labels.shape, bool)
+            m[ys[sel], xs[sel]] = True
+            out[j] = m
     return out
 
 
@@ -1548,6 +1579,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
         _background_off_limb_edges(rgb, a, labels, background)
 
     under_arms = _under_arms(labels, present, a, radius, kp, skirt)
+    behind_arm = _arm_behind_arm(labels, kp, present, radius, a)
     # the chin's height above the shoulder line (in head-to-neck lengths): where the neck's blend of
     # the head's and the trunk's transforms ends (:func:`.mesh.head_share`)
     chin = chin_height(face, kp)
@@ -1694,6 +1726,12 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                 kv = 2 * max(3, int(0.01 * max(h, w))) + 1
                 trim = cv2.morphologyEx(trim.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((kv, 1), np.uint8)).astype(bool) & hidden
             synth[hidden & ~trim] = 2
+        if i in behind_arm:
+            # the farther arm's pixels the nearer one hides where the two cross: filled from its own
+            # pixels below, so it moves off whole (drawn behind the nearer arm, it is hidden at rest)
+            hidden = behind_arm[i] & ~region
+            region |= hidden
+            synth[hidden] = 2
         under_skirt = None
         if skirt and spec.name.startswith("thigh"):
             under_skirt = _thigh_under_skirt(labels, own, kp, spec, float(radius[i]), a) & ~region
