@@ -72,8 +72,14 @@ from steadymotion.types import RestPose
 #: relit on it, and its piece under them is its strip mirrored; 40: a leg's fill of a textured cloth
 #: takes its grain, and its tone meets the trunk's pixels beside it too; 41: the patch votes over a
 #: fill match what lies beside it (a hand) as the nearest filled or known pixel; 42: where the arms
-#: cross, the one nearer the camera keeps the crossing, and the one behind is filled under it).
-RIG_VERSION = 42
+#: cross, the one nearer the camera keeps the crossing, and the one behind is filled under it; 43: the
+#: trunk's own pixels beside an arm across it are filled with the trunk under it).
+RIG_VERSION = 43
+
+#: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
+#: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
+#: garment the fill's layout put there.
+EDGE_REFILL_DE = 40.0
 #: The strip of the trunk's pixels a thigh carries along its top edge near the hip (share of the
 #: thigh's width): closes the wedge a leg swung out by up to about 20 degrees opens at the outer hip.
 HIP_UNDERLAP = 0.35
@@ -1863,8 +1869,24 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
                         # vertical streaks at anyone-11's sides)
                         filled = refine_patches(filled, target & reached, known)
                 rest = hid & ~reached
+                edge = np.zeros_like(hid)
+                if across.any():
+                    # and the trunk's own pixels right beside an arm across it, left out of what the
+                    # fill reads (the arm's soft edge and the shade along it): filled with it, or they
+                    # stayed along the fill's edge as a pale line across raw_0's belly
+                    edge = cv2.dilate(across.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+                    edge &= own[y0:y1, x0:x1] & ~known & ~hid
+                    rest |= edge
                 if rest.any():
                     filled = fill_by_garment(filled, rest, known | (reached & hid), *axis, side=max(h, w))
+                if edge.any():
+                    # (only where the fill is that pixel's garment: where the garments' layout puts
+                    # another there, anyone-1's dark corset beside her white cuff, the pixel stays)
+                    de = np.linalg.norm(cv2.cvtColor(filled, cv2.COLOR_RGB2LAB).astype(np.float32)
+                                        - cv2.cvtColor(c8, cv2.COLOR_RGB2LAB).astype(np.float32), axis=-1)
+                    edge &= de <= EDGE_REFILL_DE
+                    take = take | edge
+                    synth[y0:y1, x0:x1][edge] = 2
                 if spec.name != "torso":
                     # a leg's fill takes the tone of the leg's own pixels around it (of each garment
                     # it spans; bare skin filled smooth)
