@@ -272,9 +272,10 @@ def _nearer_arm_in_front(fs: np.ndarray, front: np.ndarray, kp: np.ndarray, px: 
     sides = {s: [k for k, i in enumerate(front) if PARTS[i].name.endswith(f"_{s}")] for s in "lr"}
     if not sides["l"] or not sides["r"]:
         return
-    margin = ARM_DEPTH_MARGIN * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
-    if kp.shape[1] < 3 or not np.isfinite(kp[:, 2]).all() or margin <= 0:
+    margin = _depth_margin(kp)
+    if kp.shape[1] < 3 or not margin > 0:
         return
+    # (a joint without a depth gives NaN there, and no pixel is handed over by it)
     best, z = {}, {}
     for s, ks in sides.items():
         sub = fs[ks]
@@ -294,6 +295,11 @@ def _nearer_arm_in_front(fs: np.ndarray, front: np.ndarray, kp: np.ndarray, px: 
         behind = both & (z[o] < z[s] - margin)  # the other arm is nearer: this one gives way
         if behind.any():
             fs[np.ix_(sides[s], np.flatnonzero(behind))] = np.inf
+
+
+def _depth_margin(kp: np.ndarray) -> float:
+    """:data:`ARM_DEPTH_MARGIN` of the shoulders' width (px): depths closer than this are not told apart."""
+    return ARM_DEPTH_MARGIN * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
 
 
 def _farther_arm_first(refined: dict[int, np.ndarray], kp: np.ndarray) -> list[tuple[int, np.ndarray]]:
@@ -316,7 +322,7 @@ def nearer_arm(kp: np.ndarray) -> str | None:
     if kp.shape[1] < 3:
         return None
     depth = {s: float(np.mean([kp[KP[f"elbow_{s}"], 2], kp[KP[f"wrist_{s}"], 2]])) for s in "lr"}
-    margin = ARM_DEPTH_MARGIN * float(np.linalg.norm(kp[KP["shoulder_l"], :2] - kp[KP["shoulder_r"], :2]))
+    margin = _depth_margin(kp)
     if not (np.isfinite(depth["l"]) and np.isfinite(depth["r"]) and np.isfinite(margin)):
         return None
     if depth["l"] < depth["r"] - margin:
