@@ -2110,3 +2110,33 @@ def test_the_trunks_fill_under_an_arm_across_it_leaves_no_pale_seam():
     print(f"\nlightness gradient on the fill's edge over skin {on_seam:.2f} (on the skin elsewhere {elsewhere:.2f}) over {int((seam & skin).sum())} px")
     assert (seam & skin).sum() > 1000
     assert on_seam < 5.0
+
+
+def test_a_hand_past_the_pictures_edge_moves_with_its_forearm():
+    from steadymotion.skeleton import KP, PART
+
+    # given raw_0's first frame: her left forearm lies across her body to the picture's left edge,
+    # and her hand hangs from its wrist down to the bottom; the hand's landmark falls a few pixels
+    # past the edge, so the rig has no hand part on that side
+    img, rig = _rig("mimicmotion__raw_0.mp4")
+    assert not rig.present[PART["hand_l"]]
+    # (the hand: the person's pixels in the picture's bottom-left corner, below and left of the wrist)
+    wx, wy = rig.rest[KP["wrist_l"], :2]
+    yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]]
+    hand = (rig.alpha > 0.9) & (xx < wx) & (yy > wy + 30)
+    # when she is rigged, the hand is her left forearm's (before, the trunk's: 0 of it)
+    share = float((rig.labels[hand] == PART["forearm_l"]).mean())
+    # and when that forearm hangs straight down from its elbow, over a magenta ground
+    kp = rig.rest[:, :2].copy()
+    el, wr, hd = (kp[KP[f"{j}_l"]].copy() for j in ("elbow", "wrist", "hand"))
+    L2, L3 = np.linalg.norm(wr - el), np.linalg.norm(hd - wr)
+    kp[KP["wrist_l"]], kp[KP["hand_l"]] = el + (0, L2), el + (0, L2 + L3)
+    out = _render(rig, kp, background=(1.0, 0.0, 1.0)).astype(np.int16)
+    ground = (out[..., 0] > 200) & (out[..., 1] < 60) & (out[..., 2] > 200)
+    left = float(ground[hand].mean())
+    print(f"\nhand {int(hand.sum())} px: the forearm's {share:.2f}; the ground where it was {left:.2f}")
+    # then the hand goes with the arm and the ground shows where it hung (before, it stayed in
+    # the air beside her: 0.10 of its place showed the ground)
+    assert hand.sum() > 1500
+    assert share > 0.9
+    assert left > 0.9

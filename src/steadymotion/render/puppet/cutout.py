@@ -1270,6 +1270,52 @@ def _islands_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.n
                 labels[ys, xs][island] = np.bincount(nb).argmax()
 
 
+def _lost_hands_to_forearms(labels: np.ndarray, kp: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
+    """A hand the rig has no part for goes with its forearm (in place): a piece of the trunk cut off
+    from it that borders that forearm and no other part, lies beyond the wrist and mostly outside
+    the trunk's quadrilateral becomes the forearm's.
+
+    A hand whose landmark falls past the picture's edge (raw_0's left hand, hanging from a forearm
+    laid across her body to the left edge) is not a part of the rig; the capsules end at the wrist
+    and the trunk, nearest beyond it, took the hand, which then stayed in the air when the arm
+    moved. Too large for :func:`_islands_to_neighbours`, such a piece is told from the trunk by
+    where it lies: past the wrist along the forearm (a belly below an arm across it lies beside
+    the bone, inside the trunk).
+    """
+    from scipy.ndimage import label as connected
+
+    t_i = PART["torso"]
+    if not present[t_i]:
+        return
+    comp, n = connected(labels == t_i, structure=np.ones((3, 3), bool))
+    if n < 2:
+        return
+    sizes = np.bincount(comp.ravel())[1:]
+    h, w = labels.shape
+    quad = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(quad, torso_polygon(kp, radius[t_i], widen=0.0).round().astype(np.int32), 1)
+    for side in "lr":
+        f = PART[f"forearm_{side}"]
+        if not present[f] or present[PART[f"hand_{side}"]]:
+            continue
+        e, r = kp[KP[f"elbow_{side}"], :2], kp[KP[f"wrist_{side}"], :2]
+        d = r - e
+        dd = float(d @ d)
+        if dd < 1.0:
+            continue
+        for c in np.argsort(-sizes)[1:]:
+            piece = comp == c + 1
+            ring = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~piece
+            nb = labels[ring]
+            nb = nb[nb >= 0]
+            if not len(nb) or (nb != f).any():
+                continue
+            ys, xs = np.nonzero(piece)
+            t = ((np.stack([xs, ys], 1) - e) @ d) / dd
+            if np.median(t) > 1.0 and quad[ys, xs].mean() < 0.5:
+                labels[piece] = f
+
+
 def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
     """Pieces of an arm joined to it only by a neck go to the body part they border most (in place).
 
@@ -1814,6 +1860,7 @@ def part_labels(rgb, pose, a, kp, present, radius, over_arms: dict[int, np.ndarr
     # (not on an arm the colour cut could not tell from the body: its colours say nothing there)
     _cloth_off_arm_edges(labels, rgb, kp, present, radius, over_arms, skip=uncut)
     _islands_to_neighbours(labels, present, radius)
+    _lost_hands_to_forearms(labels, kp, present, radius)
     _necked_pieces_to_neighbours(labels, present, radius)
     if _hair_off_arms(labels, rgb, pose.face[0] if pose.face_present[0] else None, a, over_arms, lock):
         # (what a lock of hair taken off an arm by its strands leaves of the arm in pieces, the

@@ -73,8 +73,9 @@ from steadymotion.types import RestPose
 #: takes its grain, and its tone meets the trunk's pixels beside it too; 41: the patch votes over a
 #: fill match what lies beside it (a hand) as the nearest filled or known pixel; 42: where the arms
 #: cross, the one nearer the camera keeps the crossing, and the one behind is filled under it; 43: the
-#: trunk's own pixels beside an arm across it are filled with the trunk under it).
-RIG_VERSION = 43
+#: trunk's own pixels beside an arm across it are filled with the trunk under it; 44: a hand whose
+#: landmark lies past the picture's edge goes with its forearm, not the trunk).
+RIG_VERSION = 44
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
