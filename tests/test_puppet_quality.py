@@ -2140,3 +2140,37 @@ def test_a_hand_past_the_pictures_edge_moves_with_its_forearm():
     assert hand.sum() > 1500
     assert share > 0.9
     assert left > 0.9
+
+
+def test_a_dress_to_the_knee_keeps_a_straight_hem_when_the_legs_move():
+    from steadymotion.render.puppet.cutout import _SHADE, GARMENT_DE
+    from steadymotion.skeleton import KP, PART
+
+    # given the model in a navy dress to just below her knees
+    img, rig = _rig("musepose__UBC_fashion_test_91BjuE6irxS.mp4")
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2LAB).astype(np.float32)
+    hl, hr = rig.rest[KP["hip_l"], :2], rig.rest[KP["hip_r"], :2]
+    px, py = np.round(0.5 * (hl + hr)).astype(int)
+    garment = np.median(lab[py - 3:py + 4, px - 3:px + 4].reshape(-1, 3), axis=0)
+    navy = (np.linalg.norm((lab - garment) * _SHADE, axis=-1) < GARMENT_DE) & (rig.alpha > 0.95)
+    legs = np.isin(rig.labels, [PART[n] for n in ("thigh_l", "thigh_r", "shin_l", "shin_r")])
+    # when she is rigged, the dress is the trunk's down to its hem: before, the shins' round caps
+    # reached up past the knees and took wedges of the hem (about 200 px)
+    taken = int((navy & legs).sum())
+    # and when both legs swing out from the hips by 15 degrees, over a magenta ground
+    kp = rig.rest[:, :2].copy()
+    for side, turn in (("l", -15.0), ("r", 15.0)):
+        kp = _turned(kp, f"hip_{side}", [f"knee_{side}", f"ankle_{side}", f"toe_{side}"], turn)
+    out = _render(rig, kp, background=(1.0, 0.0, 1.0))
+    olab = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).astype(np.float32)
+    dress = np.linalg.norm((olab - garment) * _SHADE, axis=-1) < GARMENT_DE
+    # (the dress's pixels from the knees down to its hem, whoever owns them: a band of the picture)
+    knee = int(min(rig.rest[KP["knee_l"], 1], rig.rest[KP["knee_r"], 1]))
+    band = navy.copy()
+    band[:knee] = False
+    band[knee + 20:] = False
+    notches = float((~dress[band]).mean())
+    print(f"\nnavy pixels the legs own {taken}; not the dress over the hem's band {notches:.3f} of {int(band.sum())} px")
+    # then the hem stays whole: no notch opens in it where the shins' caps were
+    assert taken < 20
+    assert notches < 0.01

@@ -1007,17 +1007,21 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
     hl, hr, kl, kr = (kp[KP[n], :2] for n in ("hip_l", "hip_r", "knee_l", "knee_r"))
     pel = np.round(0.5 * (hl + hr)).astype(int)
     garment = np.median(lab[max(0, pel[1] - 3):pel[1] + 4, max(0, pel[0] - 3):pel[0] + 4].reshape(-1, 3), axis=0)
-    thighs = np.isin(labels, [PART["thigh_l"], PART["thigh_r"]])
-    ys, xs = np.nonzero(thighs)
+    # (the shins' round caps reach up past the knees: under a dress to the knee they took wedges
+    # of its hem, which rode on the lower legs as a sawtooth)
+    legs = [PART[n] for n in ("thigh_l", "thigh_r", "shin_l", "shin_r")]
+    ys, xs = np.nonzero(np.isin(labels, legs))
     if not len(xs):
         return hem
     px = np.stack([xs, ys], 1).astype(np.float32)
     # position along the thigh (0 at the hip line, 1 at the knees), from the nearer thigh bone
     _, ul = segment_distance(px, hl, kl)
     _, ur = segment_distance(px, hr, kr)
-    u = np.where(labels[ys, xs] == PART["thigh_l"], ul, ur)
+    left = np.isin(labels[ys, xs], [PART["thigh_l"], PART["shin_l"]])
+    u = np.where(left, ul, ur)
+    reach = hem + 0.25
     colour = np.linalg.norm((lab[ys, xs] - garment) * _SHADE, axis=1) < GARMENT_DE
-    sel = colour & (u <= hem + 0.25)
+    sel = colour & (u <= reach)
     # and whatever of the thighs lies between the garment's left and right ends on its rows
     # (pleats' shadows, a pattern): the skirt is one piece across
     if sel.any():
@@ -1026,7 +1030,7 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
         np.minimum.at(lo, ys[sel], xs[sel])
         np.maximum.at(hi, ys[sel], xs[sel])
         edge = 0.15 * float(np.linalg.norm(hl - hr))  # the soft outline, its colour mixed with the background's
-        sel |= (u <= hem + 0.25) & (xs >= lo[ys] - edge) & (xs <= hi[ys] + edge)
+        sel |= (u <= reach) & (xs >= lo[ys] - edge) & (xs <= hi[ys] + edge)
     labels[ys[sel], xs[sel]] = PART["torso"]
     k = max(2, int(round(0.004 * max(h, w))))
     near = dilate_disc(labels == PART["torso"], 2 * k + 1)

@@ -74,8 +74,9 @@ from steadymotion.types import RestPose
 #: fill match what lies beside it (a hand) as the nearest filled or known pixel; 42: where the arms
 #: cross, the one nearer the camera keeps the crossing, and the one behind is filled under it; 43: the
 #: trunk's own pixels beside an arm across it are filled with the trunk under it; 44: a hand whose
-#: landmark lies past the picture's edge goes with its forearm, not the trunk).
-RIG_VERSION = 44
+#: landmark lies past the picture's edge goes with its forearm, not the trunk; 45: the shins' caps
+#: above the knees under a skirt or dress are its hem's).
+RIG_VERSION = 45
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
