@@ -991,8 +991,8 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
 
     Cut along the thighs, a skirt split into two trouser legs as soon as the legs parted. Its
     pixels (the pelvis's garment colour, between the hip line and a little below the hem, held by a
-    thigh) go to the torso, whose lower transform follows the hips; the legs swing beneath it and
-    show below the hem. (An as-rigid-as-possible skirt bending with the knees, Igarashi et al.
+    thigh or by a shin's round cap above the knee) go to the torso, whose lower transform follows
+    the hips; the legs swing beneath it and show below the hem. (An as-rigid-as-possible skirt bending with the knees, Igarashi et al.
     2005, is the next step.) The hem's shaded underside just below it goes too (a thigh's pixels
     within a few pixels of the skirt whose CIELAB chroma is nearer the garment's than the leg's
     own), and with ``radius`` (the parts' half-widths) the hem's soft lower edge (its colour mixed
@@ -1022,7 +1022,7 @@ def skirt_to_torso(labels: np.ndarray, rgb: np.ndarray, a: np.ndarray, kp: np.nd
     reach = hem + 0.25
     colour = np.linalg.norm((lab[ys, xs] - garment) * _SHADE, axis=1) < GARMENT_DE
     sel = colour & (u <= reach)
-    # and whatever of the thighs lies between the garment's left and right ends on its rows
+    # and whatever of the legs lies between the garment's left and right ends on its rows
     # (pleats' shadows, a pattern): the skirt is one piece across
     if sel.any():
         lo = np.full(h, w, np.int64)
@@ -1286,38 +1286,40 @@ def _lost_hands_to_forearms(labels: np.ndarray, kp: np.ndarray, present: np.ndar
     where it lies: past the wrist along the forearm (a belly below an arm across it lies beside
     the bone, inside the trunk).
     """
+    from scipy.ndimage import find_objects
     from scipy.ndimage import label as connected
 
     t_i = PART["torso"]
-    if not present[t_i]:
+    # the forearms whose hand has no part, by their index: (elbow, wrist)
+    bare = {PART[f"forearm_{s}"]: (kp[KP[f"elbow_{s}"], :2], kp[KP[f"wrist_{s}"], :2]) for s in "lr"
+            if present[PART[f"forearm_{s}"]] and not present[PART[f"hand_{s}"]]}
+    if not present[t_i] or not bare:
         return
     comp, n = connected(labels == t_i, structure=np.ones((3, 3), bool))
     if n < 2:
         return
-    sizes = np.bincount(comp.ravel())[1:]
+    main = int(np.bincount(comp.ravel())[1:].argmax())
     h, w = labels.shape
     quad = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(quad, torso_polygon(kp, radius[t_i], widen=0.0).round().astype(np.int32), 1)
-    for side in "lr":
-        f = PART[f"forearm_{side}"]
-        if not present[f] or present[PART[f"hand_{side}"]]:
+    for c, sl in enumerate(find_objects(comp)):
+        if c == main or sl is None:
             continue
-        e, r = kp[KP[f"elbow_{side}"], :2], kp[KP[f"wrist_{side}"], :2]
+        ys_ = slice(max(0, sl[0].start - 1), sl[0].stop + 1)
+        xs_ = slice(max(0, sl[1].start - 1), sl[1].stop + 1)
+        piece = comp[ys_, xs_] == c + 1
+        ring = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~piece
+        nb = np.unique(labels[ys_, xs_][ring])
+        nb = nb[nb >= 0]
+        if len(nb) != 1 or int(nb[0]) not in bare:
+            continue
+        e, r = bare[int(nb[0])]
         d = r - e
         dd = float(d @ d)
-        if dd < 1.0:
-            continue
-        for c in np.argsort(-sizes)[1:]:
-            piece = comp == c + 1
-            ring = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~piece
-            nb = labels[ring]
-            nb = nb[nb >= 0]
-            if not len(nb) or (nb != f).any():
-                continue
-            ys, xs = np.nonzero(piece)
-            t = ((np.stack([xs, ys], 1) - e) @ d) / dd
-            if np.median(t) > 1.0 and quad[ys, xs].mean() < 0.5:
-                labels[piece] = f
+        py, px = np.nonzero(piece)
+        py, px = py + ys_.start, px + xs_.start
+        if dd >= 1.0 and np.median(((np.stack([px, py], 1) - e) @ d) / dd) > 1.0 and quad[py, px].mean() < 0.5:
+            labels[py, px] = int(nb[0])
 
 
 def _necked_pieces_to_neighbours(labels: np.ndarray, present: np.ndarray, radius: np.ndarray) -> None:
