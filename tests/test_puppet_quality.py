@@ -2124,7 +2124,7 @@ def test_a_hand_past_the_pictures_edge_moves_with_its_forearm():
     wx, wy = rig.rest[KP["wrist_l"], :2]
     yy, xx = np.mgrid[0:img.shape[0], 0:img.shape[1]]
     hand = (rig.alpha > 0.9) & (xx < wx) & (yy > wy + 30)
-    # when she is rigged, the hand is her left forearm's (before, the trunk's: 0 of it)
+    # when she is rigged, the hand is her left forearm's (before, the trunk's: the forearm had 0.10 of it)
     share = float((rig.labels[hand] == PART["forearm_l"]).mean())
     # and when that forearm hangs straight down from its elbow, over a magenta ground
     kp = rig.rest[:, :2].copy()
@@ -2155,7 +2155,7 @@ def test_a_dress_to_the_knee_keeps_a_straight_hem_when_the_legs_move():
     navy = (np.linalg.norm((lab - garment) * _SHADE, axis=-1) < GARMENT_DE) & (rig.alpha > 0.95)
     legs = np.isin(rig.labels, [PART[n] for n in ("thigh_l", "thigh_r", "shin_l", "shin_r")])
     # when she is rigged, the dress is the trunk's down to its hem: before, the shins' round caps
-    # reached up past the knees and took wedges of the hem (about 200 px)
+    # reached up past the knees and took wedges of the hem (147 px)
     taken = int((navy & legs).sum())
     # and when both legs swing out from the hips by 15 degrees, over a magenta ground
     kp = rig.rest[:, :2].copy()
