@@ -805,6 +805,32 @@ def test_the_outline_of_a_held_phone_against_the_wall_moves_with_the_hand():
     assert along.sum() < 150, along.sum()
 
 
+def test_the_bevel_of_a_held_phone_moves_with_it_and_leaves_no_line_in_the_plate():
+    from steadymotion.render.puppet.fill import normalized_blur
+    from steadymotion.skeleton import PART
+
+    # given the presenter's phone held up against the grey wall: its top edge is a dark metal rim
+    # and a highlight a few pixels wide, which the phone's cut (GrabCut and the opening that drops
+    # the matte's halo) left outside the figure
+    img, rig = _rig("infinitetalk__videos_2.mp4")
+    lum = cv2.cvtColor(rig.background, cv2.COLOR_RGB2LAB).astype(np.float32)[..., 0]
+    hand = (rig.labels == PART["hand_l"]).astype(np.uint8)
+    body = np.isin(rig.labels, [PART["torso"], PART["head"]]).astype(np.uint8)
+    off_body = ~cv2.dilate(body, np.ones((9, 9), np.uint8)).astype(bool)
+    # (the plate along the hand's outline, and the wall a little further out as its local reference)
+    edge = cv2.dilate(hand, np.ones((31, 31), np.uint8)).astype(bool) & ~cv2.erode(hand, np.ones((15, 15), np.uint8)).astype(bool) & off_body
+    ring = (cv2.dilate(hand, np.ones((81, 81), np.uint8)).astype(bool) & ~cv2.dilate(hand, np.ones((41, 41), np.uint8)).astype(bool)
+            & (rig.alpha < 0.02) & off_body)
+    wall, weight = normalized_blur(lum, ring, 15)
+    measured = edge & (weight > 1e-3)
+    assert measured.sum() > 10000
+    # then no pixel of the plate along the phone's outline is darker than the wall beside it: the
+    # rim's half, kept by the plate's seam, hung in the air where the phone had been (154 px 8 and
+    # more levels darker than the wall there; none now)
+    dark = measured & (lum < wall - 8)
+    assert dark.sum() < 20, dark.sum()
+
+
 def test_the_shirt_beside_the_neck_stays_with_the_body():
     from steadymotion.pose.extract import pose_from_image
     from steadymotion.skeleton import KP, PART

@@ -75,8 +75,9 @@ from steadymotion.types import RestPose
 #: cross, the one nearer the camera keeps the crossing, and the one behind is filled under it; 43: the
 #: trunk's own pixels beside an arm across it are filled with the trunk under it; 44: a hand whose
 #: landmark lies past the picture's edge goes with its forearm, not the trunk; 45: the shins' caps
-#: above the knees under a skirt or dress are its hem's).
-RIG_VERSION = 45
+#: above the knees under a skirt or dress are its hem's; 46: a held object's bevel its cut left
+#: outside is the hand's).
+RIG_VERSION = 46
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
@@ -773,7 +774,7 @@ def _raised_hands(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, sides, hands: 
 
     Returns the matte and, per side, the pixels for the hand, those for the forearm, where the hand
     ends (a third of its length below the wrist: beyond is forearm, which continues below the
-    picture) and whether landmarks drew the hand.
+    picture), whether landmarks drew the hand, and the object's bevel (:func:`_object_bevel`).
     """
     from scipy.ndimage import binary_fill_holes, label
 
@@ -805,6 +806,7 @@ def _raised_hands(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, sides, hands: 
         skin_c = np.median(L_[core & fig], axis=0) if (core & fig).any() else np.full(3, 1e3, np.float32)
         skin = fig & disc & (np.linalg.norm(L_ - skin_c, axis=-1) < np.linalg.norm(L_ - body_c, axis=-1))
         o = np.zeros(fig.shape, bool)
+        bevel_px = np.zeros(fig.shape, bool)
         gc = np.where(disc | fig, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)
         gc[core & fig] = cv2.GC_FGD
         add = np.zeros(fig.shape, bool)
@@ -833,6 +835,8 @@ def _raised_hands(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, sides, hands: 
             o = binary_fill_holes(o | (cv2.morphologyEx(o.astype(np.uint8), cv2.MORPH_CLOSE, disc_kernel(0.3 * L)).astype(bool) & fig))
             rim = max(3, int(0.06 * L) | 1)
             o = cv2.dilate(o.astype(np.uint8), disc_kernel(rim)).astype(bool) & disc
+            bevel_px = _object_bevel(L_, o, fig, disc, L)
+            o |= bevel_px
             inside = cv2.distanceTransform((o | fig).astype(np.uint8), cv2.DIST_L2, 5)
             out[y0:y1, x0:x1][o] = np.maximum(out[y0:y1, x0:x1][o], np.clip(inside[o] / (2.0 * rim), 0.0, 1.0))
         comp, _ = label(skin | core | o)
@@ -857,18 +861,66 @@ def _raised_hands(rgb: np.ndarray, a: np.ndarray, kp: np.ndarray, sides, hands: 
         gy, gx = np.mgrid[0:a.shape[0], 0:a.shape[1]]
         below = (gx - wr[0]) * t[0] + (gy - wr[1]) * t[1] < -L / 3
         below[y0:y1, x0:x1] &= ~o
-        raised[side] = (hand, fore, below, pts is not None)
+        bevel = np.zeros(a.shape, bool)
+        bevel[y0:y1, x0:x1] = bevel_px
+        raised[side] = (hand, fore, below, pts is not None, bevel)
     return out, raised
+
+
+#: :func:`_object_bevel`: how far past a held object's cut the bevel along its outline is looked for
+#: (hand lengths) ...
+BEVEL_REACH = 0.2
+#: ... and how far (CIELAB, 8-bit units) its pixels lie from the wall's colour there at least.
+BEVEL_DE = 12.0
+
+
+def _object_bevel(lab: np.ndarray, obj: np.ndarray, fig: np.ndarray, disc: np.ndarray, L: float) -> np.ndarray:
+    """The bevel of a held object that its cut left outside (the dark metal rim and the highlight of
+    a phone's edge against a grey wall: thin, so the opening that drops the matte's halo drops it
+    too, and GrabCut's colour models give its dark line to the wall's shade).
+
+    Pixels within :data:`BEVEL_REACH` hand lengths outside ``obj`` (all arrays are the hand's disc's
+    box) whose colour is unlike the wall's there (over :data:`BEVEL_DE` from its local mean, a
+    normalized convolution of the wall's pixels a reach and more away from the figure: Knutsson &
+    Westin 1993) and nearer the object's nearest pixel than the wall, in pieces touching the object,
+    with what lies between them and the object (a closing).
+    Left outside, the matte's soft edge ran through that line, the plate's seam kept its half, and a
+    dark sliver of the phone's edge hung in the air where the phone had been.
+    """
+    from scipy.ndimage import distance_transform_edt, label
+
+    from steadymotion.render.puppet.fill import normalized_blur
+
+    reach = max(2, int(round(BEVEL_REACH * L)))
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    near = cv2.dilate(obj.astype(np.uint8), k).astype(bool) & disc & ~fig & ~obj
+    if not near.any() or not obj.any():
+        return np.zeros_like(obj)
+    wall = disc & ~cv2.dilate((obj | fig).astype(np.uint8), cv2.dilate(k, k)).astype(bool)
+    if wall.sum() < 50:
+        return np.zeros_like(obj)
+    wall_c, wgt = normalized_blur(lab, wall, 2.0 * reach)
+    _, (iy, ix) = distance_transform_edt(~obj, return_indices=True)
+    d_wall = np.linalg.norm(lab - wall_c, axis=-1)
+    d_obj = np.linalg.norm(lab - lab[iy, ix], axis=-1)
+    bevel = near & (wgt > 1e-4) & (d_wall > BEVEL_DE) & (d_obj < d_wall)
+    comp, _ = label(bevel | obj, structure=np.ones((3, 3), bool))
+    keep = np.unique(comp[obj])
+    bevel &= np.isin(comp, keep[keep > 0])
+    # with the pixels between it and the cut (the bevel's highlight, as light as the wall)
+    half = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
+    return cv2.morphologyEx((bevel | obj).astype(np.uint8), cv2.MORPH_CLOSE, half).astype(bool) & near
 
 
 def _label_raised_hands(labels: np.ndarray, raised: dict, a: np.ndarray) -> None:
     """Give :func:`_raised_hands`' pixels to their parts (in place): the hand with its object and
     what they enclose (a phone's lenses, the shirt between the fingers; a hole left to the torso
     would stay behind when it moves) and nothing more of its capsule where landmarks drew the hand,
-    minus threads under 7 px wide (the sleeve's soft outline touching the object is not the hand's)."""
+    minus threads under 7 px wide (the sleeve's soft outline touching the object is not the hand's;
+    the object's own bevel, :func:`_object_bevel`, is)."""
     from scipy.ndimage import binary_fill_holes
 
-    for s, (hand_px, fore_px, below, drawn) in raised.items():
+    for s, (hand_px, fore_px, below, drawn, bevel) in raised.items():
         hand = PART[f"hand_{s}"]
         if drawn:
             # the hand's capsule reaches past it (the veil it holds, the shirt beside it): where
@@ -879,7 +931,7 @@ def _label_raised_hands(labels: np.ndarray, raised: dict, a: np.ndarray) -> None
         labels[below & (labels == hand)] = PART[f"forearm_{s}"]
         mine = labels == hand
         thread = mine & ~cv2.morphologyEx(mine.astype(np.uint8), cv2.MORPH_OPEN, np.ones((7, 7), np.uint8)).astype(bool)
-        labels[thread] = PART["torso"]
+        labels[thread & ~bevel] = PART["torso"]
 
 
 #: How far below the picture a figure cut by its bottom edge is continued, as a share of the
