@@ -69,6 +69,12 @@ CHIN_DEFAULT = 0.4
 #: fading in by the outer value: an arm blends with the trunk's transform alone, so the trunk must
 #: not bend where it meets one (anyone-11's hood: a crack along the upper arm's edge).
 ARM_CLEAR = (0.5, 2.0)
+#: The face's share of the head fades out past its hull over at least this share of each pixel's
+#: distance from the neck joint: where the head turns by an angle t about the neck, the head's and
+#: the trunk's transforms there lie 2 sin(t/2) of that distance apart, and a blend that changes
+#: faster than 1 over that gap folds the mesh over itself (smoothstep's steepest slope is 1.5 over
+#: its width: 0.65 keeps the neck's skin unfolded up to a 25-degree tilt).
+FACE_FADE = 0.65
 
 
 def chin_or_default(chin: float | None) -> float:
@@ -134,10 +140,15 @@ def head_share_map(shape: tuple[int, int], kp: np.ndarray, chin: float | None, a
     if face is not None and np.isfinite(face[:468, :2]).all():
         from steadymotion.render.puppet.cutout import face_hull
 
-        # (a step at the hull's edge would make the two meshes disagree along the jaw)
+        # (a step at the hull's edge would make the two meshes disagree along the jaw; a fade over a
+        # fixed width folded a portrait's neck beside the jaw when the head tilted 12 degrees: the
+        # skin there dropped out, a torn jaw line; :data:`FACE_FADE`)
         k = 2 * max(1, int(round(0.1 * top_at * L))) + 1
         core = cv2.dilate(face_hull(face, shape).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-        share = np.maximum(share, 1.0 - smoothstep(0.0, max(2.0, top_at * L / 3), distance_transform_edt(core == 0)))
+        neck = kp[KP["neck"], :2]
+        width = np.maximum(max(2.0, top_at * L / 3), FACE_FADE * np.hypot(xs - neck[0], ys - neck[1]))
+        t = np.clip(distance_transform_edt(core == 0) / width, 0.0, 1.0)
+        share = np.maximum(share, 1.0 - t * t * (3 - 2 * t))
     return share.astype(np.float32)
 
 
