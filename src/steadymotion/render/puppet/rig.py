@@ -908,9 +908,13 @@ def _object_bevel(lab: np.ndarray, obj: np.ndarray, fig: np.ndarray, disc: np.nd
     comp, _ = label(bevel | obj, structure=np.ones((3, 3), bool))
     keep = np.unique(comp[obj])
     bevel &= np.isin(comp, keep[keep > 0])
-    # with the pixels between it and the cut (the bevel's highlight, as light as the wall)
+    if not bevel.any():
+        return bevel
+    # with the pixels between it and the cut (the bevel's highlight, as light as the wall), and only
+    # there: the closing elsewhere would take the wall in the object's own concave corners
     half = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach | 1, reach | 1))
-    return cv2.morphologyEx((bevel | obj).astype(np.uint8), cv2.MORPH_CLOSE, half).astype(bool) & near
+    closed = cv2.morphologyEx((bevel | obj).astype(np.uint8), cv2.MORPH_CLOSE, half).astype(bool)
+    return closed & near & cv2.dilate(bevel.astype(np.uint8), half).astype(bool)
 
 
 def _label_raised_hands(labels: np.ndarray, raised: dict, a: np.ndarray) -> None:
