@@ -897,7 +897,8 @@ def _object_bevel(lab: np.ndarray, obj: np.ndarray, fig: np.ndarray, disc: np.nd
     near = cv2.dilate(obj.astype(np.uint8), k).astype(bool) & disc & ~fig & ~obj
     if not near.any() or not obj.any():
         return np.zeros_like(obj)
-    wall = disc & ~cv2.dilate((obj | fig).astype(np.uint8), cv2.dilate(k, k)).astype(bool)
+    # (the wall: the disc's pixels a reach and more from the object and the figure, square-wise)
+    wall = disc & ~cv2.dilate((obj | fig).astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).astype(bool)
     if wall.sum() < 50:
         return np.zeros_like(obj)
     wall_c, wgt = normalized_blur(lab, wall, 2.0 * reach)
