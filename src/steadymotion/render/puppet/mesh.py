@@ -147,8 +147,7 @@ def head_share_map(shape: tuple[int, int], kp: np.ndarray, chin: float | None, a
         core = cv2.dilate(face_hull(face, shape).astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
         neck = kp[KP["neck"], :2]
         width = np.maximum(max(2.0, top_at * L / 3), FACE_FADE * np.hypot(xs - neck[0], ys - neck[1]))
-        t = np.clip(distance_transform_edt(core == 0) / width, 0.0, 1.0)
-        share = np.maximum(share, 1.0 - t * t * (3 - 2 * t))
+        share = np.maximum(share, 1.0 - smoothstep(0.0, 1.0, distance_transform_edt(core == 0) / width))
     return share.astype(np.float32)
 
 
