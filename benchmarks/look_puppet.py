@@ -98,7 +98,7 @@ def strip(args) -> None:
 def loss(args) -> None:
     from skimage.metrics import structural_similarity
 
-    kw = dict(data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, full=True)
+    kw = {"data_range": 255, "gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "full": True}
     acc, n, first, g0 = None, 0, None, None
     with VideoReader(args.clip) as r, VideoReader(args.render) as o:
         for i, (fa, fb) in enumerate(islice(zip(r, o), args.frames)):
