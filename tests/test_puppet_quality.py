@@ -1215,14 +1215,46 @@ def test_the_trunk_beside_an_arm_is_filled_with_its_garment_not_its_shaded_edge(
     # against 0.127, and 0.194 against 0.163 on his jacket; patches of the garment: 0.140, 0.169.
     # (Her bare waist's rows hold the shorts' waistband at the fill's end, dark against the skin
     # there: with the forearm's skin no longer voted into it, 15 more pixels of denim, 0.205 against
-    # 0.185 now)
+    # 0.185; with her arm's shaded inner edge beside the top the arm's, the fill under the arm
+    # reaches a little further and continues the waistband 48 pixels more, 79 % of them blue denim,
+    # all in the waist's rows: 0.210 against 0.185. A mirrored shaded edge adds 0.06)
     rows = [y for y in range(th) if own[y].sum() >= 20]
     med = np.full(th, np.inf, np.float32)
     med[rows] = [np.median(L[y, own[y]]) for y in rows]
     dark = L < 0.6 * med[:, None]
     fill_dark = (dark & filled)[rows].sum() / max(filled[rows].sum(), 1)
     own_dark = (dark & own)[rows].sum() / own[rows].sum()
-    assert fill_dark <= own_dark + 0.025, (fill_dark, own_dark)
+    assert fill_dark <= own_dark + 0.03, (fill_dark, own_dark)
+
+
+def test_a_bare_arms_shaded_edge_beside_a_top_is_the_arms():
+    # given a woman in a grey top, her bare arms hanging beside it: the arm's inner edge in shade is
+    # tan, nearer the top's grey than the arm's lit skin by lightness alone
+    from steadymotion.skeleton import PART
+
+    img, rig = _rig("mooreanimateanyone__anyone-3.png")
+    part, a, rgb = _texture(rig, "torso")
+    x0, y0 = part.box
+    th, tw = a.shape
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    chroma = np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    top = (a > 0.5) & (chroma < 6) & (lab[..., 0] < 150)
+    assert top.sum() > 5000
+    # then the trunk's layer (what stays when the arm moves) holds no skin beside the top: pixels
+    # of skin's colour, lighter than the top (her hair, of the skin's hue, lying beside it on her
+    # other side is darker), within 8 px of the top along the row and near an upper arm
+    c = rgb.astype(int)
+    skin = (a > 0.5) & (c[..., 0] - c[..., 2] > 35) & (c[..., 1] - c[..., 2] > 10) & (lab[..., 0] > np.median(lab[..., 0][top]) + 20)
+    beside = cv2.dilate(top.astype(np.uint8), np.ones((1, 17), np.uint8)).astype(bool) & ~top
+    counts = {}
+    for s in "lr":
+        arm = (rig.labels == PART[f"upper_arm_{s}"])[y0:y0 + th, x0:x0 + tw]
+        near = cv2.dilate(arm.astype(np.uint8), np.ones((13, 13), np.uint8)).astype(bool)
+        counts[s] = int((skin & beside & near).sum())
+    print(f"\nskin pixels on the trunk's layer beside the top: {counts}")
+    # (measured: 10 on her left, 0 on her right; 54 on her left before, a tan line down the top's
+    # edge once her arm rose, when the top's soft edge against the arm was grown into its shade)
+    assert max(counts.values()) <= 20, counts
 
 
 def test_a_forearm_across_a_corset_hides_corset_not_blouse_or_buttons():

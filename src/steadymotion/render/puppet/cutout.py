@@ -1182,6 +1182,7 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
         ref = np.median(lab[outer], axis=0) if outer.any() else mine
         cloth = np.zeros(len(ys), bool)
         beside = np.zeros(0, bool)
+        arm_hued = np.zeros(len(ys), bool)
         if name.startswith("upper_arm") and outer.sum() >= 20:
             # (one distance transform, not two dilations by discs up to 70 px across on a 1080p frame)
             d_arm = cv2.distanceTransform((~mine_px).astype(np.uint8), cv2.DIST_L2, 5)
@@ -1200,7 +1201,8 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
                 hue = np.arctan2(c[:, 2] - 128.0, c[:, 1] - 128.0)
                 d_hue = np.abs((hue - np.arctan2(ref[2] - 128.0, ref[1] - 128.0) + np.pi) % (2 * np.pi) - np.pi)
                 chroma = np.hypot(c[:, 1] - 128.0, c[:, 2] - 128.0)
-                cloth &= ~((d_hue < np.radians(CLOTH_HUE)) & (chroma >= max(4.0, 0.5 * chroma_ref)))
+                arm_hued = (d_hue < np.radians(CLOTH_HUE)) & (chroma >= max(4.0, 0.5 * chroma_ref))
+                cloth &= ~arm_hued
             give |= cloth
         if not give.any():
             continue
@@ -1214,8 +1216,12 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
         if cloth.sum() >= 20:
             # and the clothes' soft edge against the arm (mixed pixels, common nowhere): pixels
             # next to them, nearer their colour than the arm's outer colour
+            # (but not the arm's skin in shade: of the arm's hue and lighter than the clothes, the inner
+            # edge of anyone-3's bare arm beside her grey top is nearer the top's colour than the arm's
+            # lit outer colour by lightness, and stayed on the trunk as a tan line when the arm rose;
+            # hair of the skin's hue lying against the arm is darker than the top and is still grown)
             gm = np.median(c[cloth], axis=0)
-            nearer = np.linalg.norm(c - gm, axis=1) < np.linalg.norm(c - ref, axis=1)
+            nearer = (np.linalg.norm(c - gm, axis=1) < np.linalg.norm(c - ref, axis=1)) & ~(arm_hued & (c[:, 0] > gm[0]))
             for _ in range(2):
                 g = np.zeros(labels.shape, np.uint8)
                 g[ys[cloth], xs[cloth]] = 1

@@ -77,8 +77,9 @@ from steadymotion.types import RestPose
 #: landmark lies past the picture's edge goes with its forearm, not the trunk; 45: the shins' caps
 #: above the knees under a skirt or dress are its hem's; 46: a held object's bevel its cut left
 #: outside is the hand's; 47: the face's share of the head fades over a width that grows with the
-#: distance from the neck joint).
-RIG_VERSION = 47
+#: distance from the neck joint; 48: a bare arm's inner edge in shade beside a darker top is not
+#: grown into the top's soft edge).
+RIG_VERSION = 48
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
