@@ -1125,8 +1125,9 @@ def _cloth_off_arm_edges(labels: np.ndarray, rgb: np.ndarray, kp: np.ndarray, pr
       by where the pixels lie). A ruffle's lit and shaded folds are each common on the top and
       rare on the arm; a sleeve the colour of the jacket is common on both and stays the arm's; a
       pixel within :data:`CLOTH_HUE` of a chromatic arm's hue (its skin in shade beside a bare
-      waist) is never given; what shows of the arm past the clothes is the body's too
-      (:func:`_beyond_cloth`).
+      waist) is never given by the histograms, nor grown into from the clothes' soft edge when it
+      is lighter than the clothes (the arm's shaded inner edge beside a dark top); what shows of
+      the arm past the clothes is the body's too (:func:`_beyond_cloth`).
 
     ``over_arms``, when given, receives per upper arm the mask of the pixels given back: the
     clothes lying over it, under which the arm goes on (:func:`.rig._arm_under_cloth`). The arm
