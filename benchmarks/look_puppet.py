@@ -126,30 +126,26 @@ def loss(args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("parts", help="animate with each part tinted")
-    p.add_argument("clip", type=Path)
-    p.add_argument("out", type=Path)
+
+    def command(name: str, run, help_: str, *paths: str):
+        p = sub.add_parser(name, help=help_)
+        for path in paths:
+            p.add_argument(path, type=Path)
+        p.set_defaults(run=run)
+        return p
+
+    p = command("parts", parts, "animate with each part tinted", "clip", "out")
     p.add_argument("--image", type=Path, help="the character image (default: the clip's first frame)")
     p.add_argument("--seconds", type=float, default=8.0)
-    p.set_defaults(run=parts)
-    p = sub.add_parser("strip", help="real | render | first frame")
-    p.add_argument("clip", type=Path)
-    p.add_argument("render", type=Path)
-    p.add_argument("out", type=Path)
+    p = command("strip", strip, "real | render | first frame", "clip", "render", "out")
     p.add_argument("frame", type=int)
     p.add_argument("--box", type=int, nargs=4, metavar=("X0", "Y0", "X1", "Y1"))
     p.add_argument("--zoom", type=float, default=1.0)
-    p.set_defaults(run=strip)
-    p = sub.add_parser("loss", help="where the render loses to the frozen first frame")
-    p.add_argument("clip", type=Path)
-    p.add_argument("render", type=Path)
-    p.add_argument("out", type=Path)
+    p = command("loss", loss, "where the render loses to the frozen first frame", "clip", "render", "out")
     p.add_argument("--frames", type=int, default=240)
     p.add_argument("--step", type=int, default=4)
-    p.set_defaults(run=loss)
     args = ap.parse_args()
     args.run(args)
-
 
 if __name__ == "__main__":
     main()
