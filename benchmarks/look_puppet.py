@@ -96,9 +96,8 @@ def strip(args) -> None:
 
 
 def loss(args) -> None:
-    from skimage.metrics import structural_similarity
+    from steadymotion.pipelines.reenact import ssim_map
 
-    kw = {"data_range": 255, "gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False, "full": True}
     acc, n, first, g0 = None, 0, None, None
     with VideoReader(args.clip) as r, VideoReader(args.render) as o:
         for i, (fa, fb) in enumerate(islice(zip(r, o), args.frames)):
@@ -107,8 +106,8 @@ def loss(args) -> None:
                 first, g0 = fa.image, real
             if i % args.step:
                 continue
-            ours = structural_similarity(cv2.cvtColor(fb.image, cv2.COLOR_RGB2GRAY), real, **kw)[1]
-            frozen = structural_similarity(g0, real, **kw)[1]
+            ours = ssim_map(cv2.cvtColor(fb.image, cv2.COLOR_RGB2GRAY), real)
+            frozen = ssim_map(g0, real)
             acc = ours - frozen if acc is None else acc + ours - frozen
             n += 1
     if not n:
@@ -146,6 +145,7 @@ def main() -> None:
     p.add_argument("--step", type=int, default=4)
     args = ap.parse_args()
     args.run(args)
+
 
 if __name__ == "__main__":
     main()

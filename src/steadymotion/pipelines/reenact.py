@@ -57,11 +57,16 @@ def _grey(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+def ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The SSIM map of two grey uint8 frames (Gaussian window, sigma 1.5, as Wang et al. 2004)."""
+    return structural_similarity(a, b, data_range=255, gaussian_weights=True, sigma=1.5,
+                                 use_sample_covariance=False, full=True)[1]
+
+
 def masked_scores(out: np.ndarray, ref: np.ndarray, region: np.ndarray) -> tuple[float, float]:
     """Grey SSIM (mean of the SSIM map inside ``region``) and PSNR (dB) inside ``region``."""
     a, b = _grey(out), _grey(ref)
-    _, smap = structural_similarity(a, b, data_range=255, gaussian_weights=True, sigma=1.5,
-                                    use_sample_covariance=False, full=True)
+    smap = ssim_map(a, b)
     ssim = float(smap[region].mean())
     mse = float(np.mean((a[region].astype(np.float64) - b[region]) ** 2))
     psnr = 10 * np.log10(255.0 ** 2 / max(mse, 1e-10))
