@@ -105,7 +105,10 @@ def test_animate_follows_the_plan_and_keeps_identity(image, motion, outdir):
             if d is not None:
                 dists.append(float(np.linalg.norm(d - d0)))
     print(f"face descriptor distance to the image: max {max(dists):.3f} over {len(dists)} frames")
-    assert len(dists) >= 3 and max(dists) < 0.4
+    # (dlib's same-person threshold is 0.6; the rigid face measured 0.10-0.27 on these pairings, and
+    # the reference's expressions carried onto the face move it further: raw_0's woman laughs, and
+    # anyone-11 laughing with her measures 0.46; a stranger's face is 0.6 and over)
+    assert len(dists) >= 3 and max(dists) < 0.52
 
 
 @pytest.mark.parametrize("pairing", [0, 1, 2])
@@ -402,6 +405,13 @@ def test_max_seconds_tracks_only_the_preview(tmp_path):
     assert abs(len(seq) - round(1.5 * fps)) <= 1 and seq.times[-1] < 1.5
     res = animate(clip, tmp_path / "cut.mp4", image=media_path("mooreanimateanyone__anyone-11.png"), max_seconds=1.5)
     assert probe_video(res.output).frame_count == res.frames == len(seq)
+    # the face is tracked beside the body, and its expressions planned onto the character's face
+    assert res.motion_pose.meta["parts"] == "body+face" and res.motion_pose.face_present.mean() > 0.9
+    assert res.plan.face is not None and res.plan.face.shape == (res.frames, 468, 2)
+    # unless the expressions are switched off: the face then moves only with the head
+    off = animate(clip, tmp_path / "still.mp4", image=media_path("mooreanimateanyone__anyone-11.png"), max_seconds=1.5,
+                  motion_pose=res.motion_pose, expressions=False)
+    assert off.plan.face is None and probe_video(off.output).frame_count == res.frames
 
 
 def test_plan_holds_a_half_body_reference_whose_hips_are_guessed():

@@ -461,6 +461,7 @@ def animate(
     report: Annotated[Optional[Path], typer.Option("--report", help="Also measure the result's drift and write this HTML report (JSON beside it).")] = None,
     fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH motion: the output frame rate (default 30).")] = None,
     skeleton_map: SkeletonMapOpt = None,
+    no_expressions: Annotated[bool, typer.Option("--no-expressions", help="Keep the image's facial expression (by default the reference face's mouth, lids and brows move the character's face; tracking the face costs about 1.6x the body's time).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Animate a character image with the motion of a reference video or BVH capture (the CPU puppet backend)."""
@@ -479,7 +480,8 @@ def animate(
         made = make_video(motion, output, image=image, character=character, store=store, orientation=orientation,
                           prompt=prompt, end_image=end_image, background=background, size=parse_size(size),
                           sound=not no_sound, max_seconds=max_seconds, follow_camera=not static_background,
-                          report=report, progress=stage, fps=fps, skeleton_map=skeleton_map, mode=mode)
+                          report=report, progress=stage, fps=fps, skeleton_map=skeleton_map, mode=mode,
+                          expressions=not no_expressions)
     _print_animation(made.animation, orientation, static_background, time.perf_counter() - started, mode)
     if made.drift is not None:
         _print_drift(made.drift, made.output.name)

@@ -249,11 +249,15 @@ class RestPose:
         Parts the image shows, in :data:`steadymotion.skeleton.PARTS` order (a portrait has no legs).
     size : (width, height)
         The master image's size in pixels.
+    face : ndarray, (468+, 2) float32, optional
+        The face mesh's landmarks in master-image pixels (MediaPipe's order), when the image shows
+        a face: the plan carries the reference's expressions onto them.
     """
 
     keypoints: np.ndarray
     present: np.ndarray
     size: tuple[int, int]
+    face: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         from steadymotion.skeleton import KP_NAMES, PARTS
@@ -266,6 +270,11 @@ class RestPose:
         if w <= 0 or h <= 0:
             raise InvalidPoseDataError(f"size must be positive (width, height), got {self.size}")
         self.size = (w, h)
+        if self.face is not None:
+            self.face = np.asarray(self.face, np.float32)
+            if self.face.ndim != 2 or self.face.shape[0] < 468 or self.face.shape[1] < 2:
+                raise InvalidPoseDataError(f"face must have shape (468+, 2), got {self.face.shape}")
+            self.face = self.face[:, :2]
 
     def has(self, part: str) -> bool:
         """Whether the image shows ``part`` (a name from :data:`steadymotion.skeleton.PARTS`)."""

@@ -59,6 +59,10 @@ class MotionPlan:
         Master-image pixels -> output pixels of the rest framing.
     back_facing, contact : ndarray, (T,) bool and (T, 2) bool
         Frames where the reference shows its back (mirrored, see notes); feet pinned (left, right).
+    face : ndarray, (T, 468, 2) float32, optional
+        The character's face landmarks with the reference's expression, in master-image pixels
+        (before the head's own motion): :func:`steadymotion.motion.face.expression_offsets` added
+        to the image's landmarks. None when the image or the reference shows no face.
     """
 
     keypoints: np.ndarray
@@ -72,6 +76,7 @@ class MotionPlan:
     back_facing: np.ndarray
     contact: np.ndarray
     notes: list[str] = field(default_factory=list)
+    face: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.keypoints)
@@ -178,7 +183,25 @@ def plan_motion(
         keypoints=kp.astype(np.float32), scale=scale_out, order=order, camera=cam_bg,
         times=motion.times.copy(), fps=motion.fps, size=(int(size[0]), int(size[1])), base=base,
         back_facing=back, contact=contact, notes=notes,
+        face=_expressions(rest, motion, back, smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T), end_w),
     )
+
+
+def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, start_w: np.ndarray,
+                 end_w: np.ndarray | None) -> np.ndarray | None:
+    """The character's face landmarks per frame with the reference's expression
+    (:func:`steadymotion.motion.face.expression_offsets`), blended in from the image's own face as
+    the body is (``start_w``) and out into the end image's (``end_w``); frames that show the
+    reference's back show no expression."""
+    from steadymotion.motion.face import MESH, expression_offsets
+
+    if rest.face is None:
+        return None
+    off = expression_offsets(rest.face, motion.face, motion.face_present & ~back)
+    if off is None:
+        return None
+    w = np.asarray(start_w, np.float32) * (1.0 if end_w is None else 1.0 - np.asarray(end_w, np.float32))
+    return (rest.face[None, :MESH] + off * w[:, None, None]).astype(np.float32)
 
 
 def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],

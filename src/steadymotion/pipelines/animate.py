@@ -191,6 +191,7 @@ def animate(
     mode: Mode | str = Mode.ANIMATE,
     fps: float | None = None,
     skeleton_map=None,
+    expressions: bool = True,
 ) -> AnimateResult:
     """Make ``output``: the character performing the motion of the ``motion`` video.
 
@@ -238,6 +239,10 @@ def animate(
         Frame rate a BVH capture is resampled to (default :data:`steadymotion.motion.bvh.DEFAULT_FPS`).
     skeleton_map : path or dict, optional
         A BVH capture's role -> joint names (:func:`steadymotion.motion.bvh.load_skeleton_map`).
+    expressions : bool
+        Carry the reference face's expressions (mouth, lids, brows) onto the character's face
+        (:mod:`steadymotion.motion.face`): the reference's face mesh is tracked beside its body
+        (about 1.6x the body's tracking time). Off: the face moves only with the head.
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
@@ -311,7 +316,9 @@ def animate(
                 # the renderer uses the 33 body landmarks only: BlazePose alone, not Holistic (~2x faster);
                 # a preview of a long reference tracks only what it shows
                 # the camera is tracked on the same decoded frames, in the same workers
-                motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds, parts="body",
+                # (and the face mesh beside it, for the expressions)
+                motion_pose = extract_pose(motion, progress=tracking, until_s=max_seconds,
+                                           parts="body+face" if expressions else "body",
                                            camera=(orientation is Orientation.VIDEO and follow_camera) or mode is Mode.REPLACE)
             timings["motion"] = time.perf_counter() - t0
             source: CharacterSource = source_f.result()
@@ -362,6 +369,8 @@ def animate(
             else:
                 scene = Scene(out_size, fit_background(bg, out_size))
 
+        if not expressions:
+            plan.face = None
         t_render = time.perf_counter()
         n = len(plan)
         # the encoder process works beside this one: one OpenCV thread here wastes less of the CPU

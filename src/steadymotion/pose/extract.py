@@ -63,8 +63,10 @@ from steadymotion.types import PoseSequence
 #: 640 and 480 against 1280). At 1280 the body is bit-identical to Holistic's (six clips), so
 #: switching animate to ``parts="body"`` changes nothing but the time.
 DEFAULT_WORK_SIDE = 1280
-#: What to track: ``"all"`` (Holistic: body, hands, face with iris) or ``"body"`` (BlazePose only).
-PARTS = ("all", "body")
+#: What to track: ``"all"`` (Holistic: body, hands, face with iris), ``"body"`` (BlazePose only) or
+#: ``"body+face"`` (BlazePose and the face mesh with iris, no hands: what animate needs to carry the
+#: reference's expressions).
+PARTS = ("all", "body", "body+face")
 #: A chunk shorter than this is not worth a worker process (start-up costs ~1.5 s).
 MIN_CHUNK_S = 3.0
 #: A worker silent for this long (it reports every 8 frames) is taken as hung and restarted once.
@@ -107,6 +109,8 @@ def _new_graph(opts: HolisticOptions, static: bool = False):
         from steadymotion.errors import MissingDependencyError
 
         raise MissingDependencyError("mediapipe is missing: pip install mediapipe==0.10.21") from exc
+    if opts.parts == "body+face":
+        return _BodyFace(mp_lib, opts, static)
     if opts.parts == "body":  # BlazePose alone (Bazarevsky et al. 2020): no hand or face models
         return mp_lib.solutions.pose.Pose(
             static_image_mode=static,
@@ -125,6 +129,87 @@ def _new_graph(opts: HolisticOptions, static: bool = False):
         min_detection_confidence=opts.min_detection_confidence,
         min_tracking_confidence=opts.min_tracking_confidence,
     )
+
+
+class _BodyFace:
+    """BlazePose and MediaPipe's face mesh (Kartynnik et al. 2019, with the iris model of Ablavatski
+    et al. 2020) side by side on the same frames: Holistic's body and face without its hand models.
+
+    The face mesh finds a face with its own short-range detector and then tracks it. A face too small
+    for that detector (a dancer filmed head to toe) is looked for again in a square crop round the
+    head the body's face landmarks give (:data:`HEAD_CROP` ear-to-ear widths, scaled to
+    :data:`HEAD_CROP_SIDE` px), as Holistic crops it from the pose; a face whose nose lies off the
+    body's nose by more than the face's own width is another person's and dropped.
+    """
+
+    HEAD_CROP = 3.0
+    HEAD_CROP_SIDE = 256
+
+    def __init__(self, mp_lib, opts: HolisticOptions, static: bool) -> None:
+        self._pose = mp_lib.solutions.pose.Pose(
+            static_image_mode=static, model_complexity=1, smooth_landmarks=opts.smooth_landmarks,
+            enable_segmentation=False, min_detection_confidence=opts.min_detection_confidence,
+            min_tracking_confidence=opts.min_tracking_confidence)
+        self._face = mp_lib.solutions.face_mesh.FaceMesh(
+            static_image_mode=static, max_num_faces=1, refine_landmarks=True,
+            min_detection_confidence=opts.min_detection_confidence, min_tracking_confidence=opts.min_tracking_confidence)
+        self._crop = mp_lib.solutions.face_mesh.FaceMesh(
+            static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+            min_detection_confidence=opts.min_detection_confidence)
+
+    def process(self, rgb: np.ndarray):
+        from types import SimpleNamespace
+
+        r = self._pose.process(rgb)
+        f = self._face.process(rgb)
+        h, w = rgb.shape[:2]
+        face = None
+        if f.multi_face_landmarks:
+            face = np.array([(p.x * w, p.y * h, p.z * w) for p in f.multi_face_landmarks[0].landmark], np.float32)
+        if r.pose_landmarks is not None:
+            body = np.array([(p.x * w, p.y * h) for p in r.pose_landmarks.landmark[:11]], np.float64)
+            if face is not None and np.linalg.norm(face[1, :2] - body[0]) > np.ptp(face[:468, 0]):
+                face = None
+            if face is None:
+                face = self._in_head_crop(rgb, body)
+        return SimpleNamespace(pose_landmarks=r.pose_landmarks, pose_world_landmarks=r.pose_world_landmarks,
+                               face_landmarks=None if face is None else _Pixels(face, w, h))
+
+    def _in_head_crop(self, rgb: np.ndarray, body: np.ndarray) -> np.ndarray | None:
+        h, w = rgb.shape[:2]
+        ears = float(np.linalg.norm(body[7] - body[8]))
+        side = self.HEAD_CROP * max(ears, 8.0)
+        c = body[:11].mean(axis=0)
+        x0, y0 = int(round(c[0] - side / 2)), int(round(c[1] - side / 2))
+        n = int(round(side))
+        if n < 16 or x0 >= w or y0 >= h or x0 + n <= 0 or y0 + n <= 0:
+            return None
+        crop = np.zeros((n, n, 3), np.uint8)
+        sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x0 + n), min(h, y0 + n)
+        crop[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = rgb[sy0:sy1, sx0:sx1]
+        k = self.HEAD_CROP_SIDE / n
+        res = self._crop.process(cv2.resize(crop, (self.HEAD_CROP_SIDE, self.HEAD_CROP_SIDE),
+                                            interpolation=cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR))
+        if not res.multi_face_landmarks:
+            return None
+        face = np.array([(p.x * n + x0, p.y * n + y0, p.z * n) for p in res.multi_face_landmarks[0].landmark], np.float32)
+        if np.linalg.norm(face[1, :2] - body[0]) > np.ptp(face[:468, 0]):
+            return None
+        return face
+
+    def close(self) -> None:
+        self._pose.close()
+        self._face.close()
+        self._crop.close()
+
+
+class _Pixels:
+    """Landmarks already in pixels, in the shape :func:`_landmarks` reads (normalised to the frame)."""
+
+    def __init__(self, pts: np.ndarray, w: int, h: int) -> None:
+        from types import SimpleNamespace
+
+        self.landmark = [SimpleNamespace(x=float(x) / w, y=float(y) / h, z=float(z) / w) for x, y, z in pts]
 
 
 def _landmarks(lms, n: int, w: int, h: int, with_visibility: bool = False) -> np.ndarray | None:
@@ -558,8 +643,9 @@ def extract_pose(
     until_s : float, optional
         Track only the frames before this time (seconds from the start): a short preview of a
         long reference costs only what it shows.
-    parts : {"all", "body"}, optional
-        What to track: ``"all"`` (Holistic: body, hands, face) or ``"body"`` (BlazePose only).
+    parts : {"all", "body", "body+face"}, optional
+        What to track: ``"all"`` (Holistic: body, hands, face), ``"body"`` (BlazePose only) or
+        ``"body+face"`` (BlazePose and the face mesh).
         Default ``options.parts``, which is ``"all"``; when given, it overrides ``options.parts``.
         The body layout is the same either way: x, y in source pixels, z scaled like x, visibility.
     camera : bool

@@ -91,7 +91,8 @@ def animate_job(spec: dict, progress: Progress) -> dict:
                           preflight=spec.get("preflight", True), stop_on_error=spec.get("stop_on_error", True),
                           measure=spec.get("measure", True), end_image=spec.get("end_image"),
                           background=spec.get("background") or None, sound=spec.get("sound", True),
-                          max_seconds=spec.get("max_seconds"), mode=spec.get("mode", "animate"), progress=progress)
+                          max_seconds=spec.get("max_seconds"), mode=spec.get("mode", "animate"),
+                          expressions=spec.get("expressions", True), progress=progress)
     except PreflightFailed as exc:
         raise JobError(f"{exc} — fix the inputs, or untick 'stop when the check finds an error'") from None
     res = made.animation

@@ -93,6 +93,8 @@ def animate_tab(app: WebApp, slots: dict):
                     a_max = gr.Number(label="Use only the first seconds of the reference (0 = all)", value=0, minimum=0,
                                       elem_id="a_max")
                     a_sound = gr.Checkbox(label="Keep the reference's sound", value=True)
+                    a_expr = gr.Checkbox(label="Carry the reference's facial expressions (mouth, eyes, brows)", value=True,
+                                         elem_id="a_expr")
                     a_preflight = gr.Checkbox(label="Check the inputs first (preflight)", value=True)
                     a_stop = gr.Checkbox(label="Stop when the check finds an error", value=True)
                     a_measure = gr.Checkbox(label="Measure the result's drift", value=True)
@@ -115,7 +117,7 @@ def animate_tab(app: WebApp, slots: dict):
 
 
     def prepare_animate(image, character, motion, capture, mode, orientation, prompt, end_image, bg_color, bg_image, bg_video,
-                        max_s, sound, preflight, stop, measure, request: gr.Request):
+                        max_s, sound, expressions, preflight, stop, measure, request: gr.Request):
         if character and image:
             raise _error("give a character image or a stored character, not both (clear one of them)")
         if motion and capture:
@@ -141,7 +143,7 @@ def animate_tab(app: WebApp, slots: dict):
         spec = dict(image=image, character=character or None, store=str(app.store) if app.store else None,
                     motion=motion, mode=mode, orientation=orientation, prompt=prompt or None, end_image=end_image,
                     background=background, sound=bool(sound), max_seconds=float(max_s) if max_s else None,
-                    preflight=bool(preflight), stop_on_error=bool(stop), measure=bool(measure))
+                    expressions=bool(expressions), preflight=bool(preflight), stop_on_error=bool(stop), measure=bool(measure))
         app.pending(_session(request))
         return spec, QUEUED
 
@@ -167,7 +169,7 @@ def animate_tab(app: WebApp, slots: dict):
     a_evt = a_run.click(
         prepare_animate,
         [a_image, a_character, a_motion, a_capture, a_mode, a_orientation, a_prompt, a_end, a_bg_color, a_bg_image, a_bg_video,
-         a_max, a_sound, a_preflight, a_stop, a_measure],
+         a_max, a_sound, a_expr, a_preflight, a_stop, a_measure],
         [a_spec, a_status], concurrency_limit=None).success(
         run_animate, [a_spec], [a_video, a_status, a_findings, a_scores_md, a_scores, a_files], **slots)
 

@@ -36,12 +36,16 @@ class Pose2D:
         Part indices, drawn first to last (back to front).
     camera : ndarray, (2, 3) float32
         The camera as an affine map of output pixels (applied to the background).
+    face : ndarray, (468, 2) float32, optional
+        The face's landmarks with the frame's expression, in master-image pixels (before the head's
+        motion; ``MotionPlan.face``): the face is warped to them (:class:`.face.FaceWarp`).
     """
 
     keypoints: np.ndarray
     scale: float
     order: tuple[int, ...]
     camera: np.ndarray
+    face: np.ndarray | None = None
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -131,6 +135,13 @@ class PuppetRenderer:
         self.last_coverage: np.ndarray | None = None
         self._rest_master = np.asarray(rig.rest[:, :2], np.float64)
         self._cells: tuple[np.ndarray, np.ndarray] | None = None
+        self._face = None
+        head = rig.part("head")
+        if getattr(rig, "face", None) is not None and head is not None:
+            from steadymotion.render.puppet.face import FaceWarp
+
+            warp = FaceWarp(head.texture, head.box, rig.face, rig.image)
+            self._face = warp if warp.usable else None
 
     # -- background -----------------------------------------------------------------------------
     def _background(self, camera: np.ndarray) -> np.ndarray:
@@ -177,7 +188,10 @@ class PuppetRenderer:
                 # them at rest; an arm moved away is whole
                 for piece in getattr(self.rig, "under", ()):
                     self._draw(piece, T, target, out, cov)
-            self._draw(part, T, target, out, cov)
+            texture = None
+            if idx == PART["head"] and self._face is not None and pose.face is not None:
+                texture = self._face.apply(pose.face)
+            self._draw(part, T, target, out, cov, texture)
         self.last_coverage = cov
         return out
 
@@ -193,7 +207,8 @@ class PuppetRenderer:
     def _base_scale(self) -> float:
         return float(np.sqrt(abs(np.linalg.det(self.base[:, :2]))))
 
-    def _draw(self, part, T: np.ndarray, target: np.ndarray, out: np.ndarray, cov: np.ndarray | None) -> None:
+    def _draw(self, part, T: np.ndarray, target: np.ndarray, out: np.ndarray, cov: np.ndarray | None,
+              texture: np.ndarray | None = None) -> None:
         w, h = self.size
         v = part.vertices.astype(np.float64)
         dv = _skin_vertices(part, T, v, target, self._rest_master)
@@ -236,7 +251,7 @@ class PuppetRenderer:
         maps = coef[0] * gx + coef[1] * gy
         maps += coef[2]
         maps = cv2.resize(maps, (hw * 2, hh * 2), interpolation=cv2.INTER_LINEAR)[:bh, :bw]
-        tex = cv2.remap(part.texture, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        tex = cv2.remap(part.texture if texture is None else texture, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         # premultiplied "over" in 8 bits: out = out * (1 - a) + colour
         a = tex[..., 3]
         keep = cv2.cvtColor(255 - a, cv2.COLOR_GRAY2RGB)

@@ -78,8 +78,9 @@ from steadymotion.types import RestPose
 #: above the knees under a skirt or dress are its hem's; 46: a held object's bevel its cut left
 #: outside is the hand's; 47: the face's share of the head fades over a width that grows with the
 #: distance from the neck joint; 48: a bare arm's inner edge in shade beside a darker top is not
-#: grown into the top's soft edge).
-RIG_VERSION = 48
+#: grown into the top's soft edge; 49: the rig keeps the image's face landmarks, which the renderer
+#: warps the face by).
+RIG_VERSION = 49
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
@@ -156,6 +157,9 @@ class Rig:
         Pieces of arms hidden under the clothes lying over them (a ruffle over the upper arm),
         their colours filled from the arm's: drawn with the arm's transform right before the
         torso, so the clothes cover them at rest and a moving arm is whole.
+    face : ndarray, (478, 2) float32, optional
+        The face mesh's landmarks in the master image (MediaPipe's order), when it shows a face:
+        what the renderer warps the face by to show the reference's expressions.
     """
 
     image: np.ndarray
@@ -169,6 +173,7 @@ class Rig:
     filled: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
     under: list[Part] = field(default_factory=list)
+    face: np.ndarray | None = None
 
     @property
     def size(self) -> tuple[int, int]:
@@ -177,7 +182,7 @@ class Rig:
     @property
     def rest_pose(self) -> RestPose:
         """The character's joints and the parts its image shows: what motion planning needs."""
-        return RestPose(self.rest, self.present, self.size)
+        return RestPose(self.rest, self.present, self.size, self.face)
 
     def part(self, name: str) -> Part | None:
         for p in self.parts:
@@ -196,6 +201,8 @@ class Rig:
             arrays["labels"] = self.labels
         if self.filled is not None:
             arrays["filled"] = self.filled
+        if self.face is not None:
+            arrays["face"] = self.face
         meta = {"version": RIG_VERSION, "notes": self.notes, "parts": [], "under": []}
         for group, prefix in (("parts", "p"), ("under", "u")):
             for i, p in enumerate(getattr(self, group)):
@@ -228,7 +235,7 @@ class Rig:
         return cls(image=z["image"], alpha=z["alpha"].astype(np.float32), background=z["background"],
                    rest=z["rest"], present=z["present"], radius=z["radius"], parts=groups["parts"], notes=meta["notes"],
                    labels=z["labels"] if "labels" in z else None, filled=z["filled"] if "filled" in z else None,
-                   under=groups["under"])
+                   under=groups["under"], face=z["face"] if "face" in z else None)
 
 
 def _under_arms(labels: np.ndarray, present: np.ndarray, a: np.ndarray, radius: np.ndarray, kp: np.ndarray,
@@ -2042,4 +2049,5 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             p.bones[bad] = PART[p.name]
             p.weights /= np.maximum(p.weights.sum(axis=1, keepdims=True), 1e-6)
     return Rig(image=np.ascontiguousarray(rgb), alpha=a, background=background, rest=kp, present=present,
-               radius=radius, parts=parts, notes=notes, labels=labels.astype(np.int16), filled=synth, under=under)
+               radius=radius, parts=parts, notes=notes, labels=labels.astype(np.int16), filled=synth, under=under,
+               face=None if face is None or not np.isfinite(face[:, :2]).all() else np.ascontiguousarray(face[:, :2], np.float32))
