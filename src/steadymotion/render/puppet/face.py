@@ -1,12 +1,13 @@
 """The face's expressions on the puppet: the head's texture warped by its face landmarks.
 
 The head moves as one rigid cut-out; inside it, the face is redrawn each frame by a piecewise-affine
-warp (the face mesh's 468 landmarks and a fixed ring round the face, Delaunay-triangulated, each
-triangle's affine map taking the landmarks where the plan puts them; the classic landmark-driven
-image warp, e.g. Beier & Neely 1992's feature-based morphing in its triangulated form). The ring
-stays put, so the warp is continuous with the rest of the head. Where the lips part wider than the
-image's (a closed mouth opening), the inner-lip polygon shows the mouth's inside: a dark colour taken
-from the image's own lips, shaded darker towards its middle.
+warp: the face mesh's 468 landmarks and a fixed ring round the face, Delaunay-triangulated, each
+triangle mapped by the affine map its corners give (piecewise linear mapping functions, Goshtasby
+1986, the warp of active appearance models, Cootes, Edwards & Taylor 2001). The ring stays put, so the
+warp is continuous with the rest of the head, its outline and its hair. Where a closed mouth opens,
+its inner-lip polygon shows the mouth's inside, which the image does not have: upper teeth under
+the upper lip in the middle (a warm off-white as light as the eyes' whites), the lips' darkest colour
+below them and in the corners, darker towards the middle.
 """
 
 from __future__ import annotations
