@@ -242,7 +242,7 @@ def animate(
     expressions : bool
         Carry the reference face's expressions (mouth, lids, brows) onto the character's face
         (:mod:`steadymotion.motion.face`): the reference's face mesh is tracked beside its body
-        (about 1.6x the body's tracking time). Off: the face moves only with the head.
+        (6-50 % more tracking time). Off: the face moves only with the head.
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)

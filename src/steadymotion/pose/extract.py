@@ -163,19 +163,20 @@ class _BodyFace:
         r = self._pose.process(rgb)
         f = self._face.process(rgb)
         h, w = rgb.shape[:2]
-        face = None
-        if f.multi_face_landmarks:
-            face = np.array([(p.x * w, p.y * h, p.z * w) for p in f.multi_face_landmarks[0].landmark], np.float32)
+        face = f.multi_face_landmarks[0] if f.multi_face_landmarks else None
         if r.pose_landmarks is not None:
             body = np.array([(p.x * w, p.y * h) for p in r.pose_landmarks.landmark[:11]], np.float64)
-            if face is not None and np.linalg.norm(face[1, :2] - body[0]) > np.ptp(face[:468, 0]):
-                face = None
+            if face is not None:
+                xy = np.array([(p.x * w, p.y * h) for p in face.landmark[:468]])
+                if np.linalg.norm(xy[1] - body[0]) > np.ptp(xy[:, 0]):
+                    face = None
             if face is None:
                 face = self._in_head_crop(rgb, body)
         return SimpleNamespace(pose_landmarks=r.pose_landmarks, pose_world_landmarks=r.pose_world_landmarks,
-                               face_landmarks=None if face is None else _Pixels(face, w, h))
+                               face_landmarks=face)
 
-    def _in_head_crop(self, rgb: np.ndarray, body: np.ndarray) -> np.ndarray | None:
+    def _in_head_crop(self, rgb: np.ndarray, body: np.ndarray) -> _Pixels | None:
+        """The face mesh in the crop round the head (``body``: the body's first 11 landmarks, pixels)."""
         h, w = rgb.shape[:2]
         ears = float(np.linalg.norm(body[7] - body[8]))
         side = self.HEAD_CROP * max(ears, 8.0)
@@ -195,7 +196,7 @@ class _BodyFace:
         face = np.array([(p.x * n + x0, p.y * n + y0, p.z * n) for p in res.multi_face_landmarks[0].landmark], np.float32)
         if np.linalg.norm(face[1, :2] - body[0]) > np.ptp(face[:468, 0]):
             return None
-        return face
+        return _Pixels(face, w, h)
 
     def close(self) -> None:
         self._pose.close()
@@ -204,7 +205,7 @@ class _BodyFace:
 
 
 class _Pixels:
-    """Landmarks already in pixels, in the shape :func:`_landmarks` reads (normalised to the frame)."""
+    """Landmarks found in pixels (a crop's), in the layout :func:`_landmarks` reads: normalised to the frame."""
 
     def __init__(self, pts: np.ndarray, w: int, h: int) -> None:
         from types import SimpleNamespace
