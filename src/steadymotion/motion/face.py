@@ -1,13 +1,13 @@
-"""Facial expression retargeting: the reference face's motion relative to its first frame, carried
+"""Facial expression retargeting: the reference face's motion relative to its neutral frame, carried
 onto the character's face landmarks.
 
 The body plan moves the head as a whole; the face inside it was a rigid cut-out, so a presenter's
 mouth never moved and a blink never showed. Here each frame of the reference's MediaPipe face mesh
-(468 landmarks) is aligned to the reference's first face by the least-squares affine map of its
-stable landmarks (eye corners, nose bridge, forehead, temples, upper cheeks: an affine map takes out
-the head's turn in the picture, its scale and, to first order, its turn in depth), and what is left
-(the mouth opening, the lids, the brows, the jaw dropping) is the expression. It is carried into the
-character's face by the similarity between the two first faces and added to the character's own
+(468 landmarks with depth) is aligned to the reference's neutral face by the least-squares 3D
+similarity (Umeyama 1991) of its stable landmarks (eye corners, nose bridge, forehead, temples,
+upper cheeks), which takes out the head's motion, its turn in depth included, and what is left (the
+mouth opening, the lids, the brows, the jaw dropping) is the expression. It is carried into the
+character's face by the similarity between the two neutral faces and added to the character's own
 landmarks: relative motion, as LivePortrait's "relative" driving mode (Guo et al. 2024) and the
 first-order motion model (Siarohin et al. 2019) use it, so the character keeps its own face shape.
 The motion is taken relative to the reference frame whose expression is most like the image's
@@ -64,18 +64,6 @@ def _affine_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     return A
 
 
-def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """The linear part ``(2, 2)`` of the least-squares similarity taking ``src`` to ``dst``
-    (Umeyama 1991, without reflection)."""
-    a, b = src - src.mean(axis=0), dst - dst.mean(axis=0)
-    U, S, Vt = np.linalg.svd(b.T @ a)
-    d = np.sign(np.linalg.det(U @ Vt)) or 1.0
-    D = np.diag([1.0, d])
-    R = U @ D @ Vt
-    scale = float((S * np.diag(D)).sum() / max((a * a).sum(), 1e-9))
-    return scale * R
-
-
 def eye_distance(face: np.ndarray) -> float:
     """Distance between the outer eye corners (landmarks 33 and 263), pixels."""
     return float(np.hypot(*(face[263, :2] - face[33, :2])))
@@ -101,13 +89,14 @@ def neutral_frame(rest_face: np.ndarray, ref_face: np.ndarray, ok: np.ndarray) -
     return int(idx[np.argmin(d + 1e-9 * np.arange(len(idx)))])
 
 
-def _similarity3(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """Least-squares similarity ``dst ~ s R src + t`` in 3D (Umeyama 1991): ``(s, R, t)``."""
+def _umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Least-squares similarity ``dst ~ s R src + t`` of point sets ``(N, d)``, without reflection
+    (Umeyama 1991): ``(s, R, t)``."""
     ms, md = src.mean(axis=0), dst.mean(axis=0)
     a, b = src - ms, dst - md
     U, S, Vt = np.linalg.svd(b.T @ a)
-    D = np.eye(3)
-    D[2, 2] = np.sign(np.linalg.det(U @ Vt)) or 1.0
+    D = np.eye(src.shape[1])
+    D[-1, -1] = np.sign(np.linalg.det(U @ Vt)) or 1.0
     R = U @ D @ Vt
     scale = float((S * np.diag(D)).sum() / max((a * a).sum(), 1e-9))
     return scale, R, md - scale * R @ ms
@@ -153,11 +142,12 @@ def expression_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.
     iod_ref, iod = eye_distance(ref0), eye_distance(rest)
     if iod_ref < 4.0 or iod < 4.0:
         return None
-    M = _similarity(ref0[st], rest[st])  # the reference's neutral face -> the character's, linear part
+    s_rc, R_rc, _ = _umeyama(ref0[st], rest[st])
+    M = s_rc * R_rc  # the reference's neutral face -> the character's, linear part
     off = np.zeros((T, MESH, 2), np.float64)
     for t in np.flatnonzero(ok):
         if depth:
-            s, R, tr = _similarity3(full[t][st], full[first][st])
+            s, R, tr = _umeyama(full[t][st], full[first][st])
             aligned = (s * full[t] @ R.T + tr)[:, :2]
             turn = np.degrees(np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)))
             keep = 1.0 - np.clip((turn - TURN_FADE[0]) / (TURN_FADE[1] - TURN_FADE[0]), 0.0, 1.0)
