@@ -38,6 +38,19 @@ def media_path(name: str) -> Path:
     return p
 
 
+def first_frame(name: str) -> np.ndarray:
+    """RGB of a shared image, or of a shared clip's first frame (skips without ../shared/media)."""
+    from steadymotion.io.image import read_image
+    from steadymotion.io.video import VideoReader
+
+    path = media_path(name)
+    if path.suffix == ".mp4":
+        with VideoReader(path) as r:
+            for f in r:
+                return f.image
+    return read_image(path).rgb
+
+
 _POSES: dict = {}
 
 

@@ -7,20 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tests.conftest import cached_pose, cached_rig, media_path
+from tests.conftest import cached_pose, cached_rig, first_frame, media_path
 
 TALK = "infinitetalk__videos_2.mp4"
-
-
-def _image(name: str) -> np.ndarray:
-    from steadymotion.io.image import read_image
-    from steadymotion.io.video import VideoReader
-
-    path = media_path(name)
-    if path.suffix == ".mp4":
-        with VideoReader(path) as r:
-            return next(iter(r)).image
-    return read_image(path).rgb
 
 
 def _render(rig, plan, t: int, expressions: bool = True) -> np.ndarray:
@@ -69,7 +58,7 @@ def test_a_self_reenactments_face_starts_on_the_image_and_follows_the_mouth():
     from steadymotion.render.puppet.face import FaceWarp
 
     # given the presenter's first frame driven by his own clip
-    img = _image(TALK)
+    img = first_frame(TALK)
     rig = cached_rig(img)
     seq = cached_pose(TALK, until_s=4.0, parts="body+face")
     assert seq.face_present.mean() > 0.95
@@ -95,7 +84,7 @@ def test_a_closed_mouth_opens_and_closes_with_a_talking_reference():
 
     # given a man with his mouth closed (a half-body picture) driven by a talking presenter who
     # starts mid-word, his mouth open
-    rig = cached_rig(_image("infinitetalk__human.png"))
+    rig = cached_rig(first_frame("infinitetalk__human.png"))
     seq = cached_pose(TALK, until_s=4.0, parts="body+face")
     ref_open = openness(seq.face)[:, 0]
     assert openness(rig.face)[0] < 0.02 and ref_open[0] > 0.08

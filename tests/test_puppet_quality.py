@@ -9,26 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.conftest import cached_rig, media_path
+from tests.conftest import cached_rig, first_frame, media_path
 
 _RIGS: dict = {}
 
 
-def _first_frame(name: str) -> np.ndarray:
-    from steadymotion.io.image import read_image
-    from steadymotion.io.video import VideoReader
-
-    path = media_path(name)
-    if path.suffix == ".mp4":
-        with VideoReader(path) as r:
-            for f in r:
-                return f.image
-    return read_image(path).rgb
-
-
 def _rig(name: str):
     if name not in _RIGS:
-        img = _first_frame(name)
+        img = first_frame(name)
         _RIGS[name] = (img, cached_rig(img))
     return _RIGS[name]
 

@@ -29,9 +29,8 @@ class PuppetBackend:
         renderer = PuppetRenderer(character, scene.size, plan.base, background=scene.background)
         frames = iter(scene.frames) if scene.frames is not None else None
         for i in range(len(plan)):
-            face = getattr(plan, "face", None)
             pose = Pose2D(plan.keypoints[i], float(plan.scale[i]), tuple(int(x) for x in plan.order[i]), plan.camera[i],
-                          None if face is None else face[i])
+                          None if plan.face is None else plan.face[i])
             out = renderer.render(pose, coverage=scene.adjust is not None,
                                   background=next(frames) if frames is not None else None)
             yield out if scene.adjust is None else scene.adjust(out, renderer.last_coverage)

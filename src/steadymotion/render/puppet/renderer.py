@@ -137,7 +137,7 @@ class PuppetRenderer:
         self._cells: tuple[np.ndarray, np.ndarray] | None = None
         self._face = None
         head = rig.part("head")
-        if getattr(rig, "face", None) is not None and head is not None:
+        if rig.face is not None and head is not None:
             from steadymotion.render.puppet.face import FaceWarp
 
             warp = FaceWarp(head.texture, head.box, rig.face, rig.image)
