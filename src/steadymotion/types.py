@@ -249,9 +249,10 @@ class RestPose:
         Parts the image shows, in :data:`steadymotion.skeleton.PARTS` order (a portrait has no legs).
     size : (width, height)
         The master image's size in pixels.
-    face : ndarray, (468+, 2) float32, optional
-        The face mesh's landmarks in master-image pixels (MediaPipe's order), when the image shows
-        a face: the plan carries the reference's expressions onto them.
+    face : ndarray, (468+, 2|3) float32, optional
+        The face mesh's landmarks in master-image pixels (MediaPipe's order; depth scaled like x when
+        given), when the image shows a face: the plan carries the reference's expressions onto them,
+        and with depth its head's turn in depth.
     """
 
     keypoints: np.ndarray
@@ -273,8 +274,8 @@ class RestPose:
         if self.face is not None:
             self.face = np.asarray(self.face, np.float32)
             if self.face.ndim != 2 or self.face.shape[0] < 468 or self.face.shape[1] < 2:
-                raise InvalidPoseDataError(f"face must have shape (468+, 2), got {self.face.shape}")
-            self.face = self.face[:, :2]
+                raise InvalidPoseDataError(f"face must have shape (468+, 2|3), got {self.face.shape}")
+            self.face = self.face[:, :3]
 
     def has(self, part: str) -> bool:
         """Whether the image shows ``part`` (a name from :data:`steadymotion.skeleton.PARTS`)."""

@@ -13,10 +13,21 @@ first-order motion model (Siarohin et al. 2019) use it, so the character keeps i
 The motion is taken relative to the reference frame whose expression is most like the image's
 (mouth and eyes as open), not blindly its first: a presenter who starts mid-word would otherwise
 open a closed-mouthed character's mouth only by the excess and press its lips shut the rest.
+
+The head's turn in depth (:func:`head_turns`), which the body's 2D head bone cannot show (it turns
+the head only in the picture's plane, about the neck), turns the character's face mesh in 3D about
+the ears' axis and projects it back: the nose and the mouth slide towards the turn and the far cheek
+narrows, while the head's outline and hair stay where the bone puts them. The rotation is the 3D
+similarity of the stable landmarks, the image's face to the reference's in each frame (the pose of
+a face mesh, as in Face2Face's reenactment by a face model, Thies et al. 2016), less its twist in
+the picture's plane; its nod is counted from the reference's first frame, and it is held to
+:data:`MAX_TURN` (less towards a three-quarter face's hidden cheek): a picture has no far cheek to
+show.
 """
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
@@ -52,6 +63,18 @@ MESH = 468
 SMOOTH_SIGMA = 0.75
 #: Degrees of the head's turn from the neutral face over which the expression fades out.
 TURN_FADE = (30.0, 45.0)
+#: The head's turn in depth is carried up to this many degrees about the face's horizontal axis (a
+#: nod) and its vertical axis (a turn aside), within the ellipse they span, its direction kept: more
+#: would have to show what the picture does not (the far cheek, the top of the head, under the chin);
+#: a face nodding 30 degrees had its eyes and mouth pressed down against its chin.
+MAX_TURN = (12.0, 25.0)
+#: A face turned aside by its own angle a in the image turns towards the cheek it hides by
+#: MAX_TURN's turn aside less this many times a at most.
+HIDDEN_SIDE = 1.5
+#: The turn fades out towards the face's outline over this share of the eyes' distance.
+OUTLINE_FADE = 0.3
+#: The face turns about the midpoint of these landmarks (its outline at the ears' height).
+PIVOT = (234, 454)
 #: No landmark moves farther than this share of the eyes' distance (a mesh thrown off by a hand
 #: over the face).
 MAX_OFFSET = 0.6
@@ -172,3 +195,125 @@ def expression_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.
     cap = MAX_OFFSET * iod
     off = np.where(n > cap, off * (cap / np.maximum(n, 1e-9)), off)
     return off.astype(np.float32)
+
+
+def _swing(R: np.ndarray) -> np.ndarray:
+    """The part of rotation ``R`` that turns the face in depth, in the face's own frame: with ``R =
+    T S`` (``S`` first, ``T`` a twist about the view axis, the turn in the picture's plane, which
+    the head bone gives), the 2-vector ``theta * axis`` of ``S`` (its axis lies in the picture's
+    plane; swing-twist decomposition). ``S`` is the least rotation that takes the view axis to where
+    ``R``'s inverse takes it, inverted."""
+    m = R[2, :]  # R^T e_z
+    k = np.array([m[1], -m[0]])  # -(e_z x m)
+    sin = float(np.hypot(*k))
+    if sin < 1e-9:
+        return np.zeros(2)
+    return k / sin * float(np.arctan2(sin, m[2]))
+
+
+def _rotation(v: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(..., 3, 3)`` of swing vectors ``(..., 2)`` (:func:`_swing`), Rodrigues'
+    formula."""
+    v = np.asarray(v, np.float64)
+    theta = np.linalg.norm(v, axis=-1)
+    k = np.where(theta[..., None] > 1e-12, v / np.maximum(theta, 1e-12)[..., None], 0.0)
+    K = np.zeros(v.shape[:-1] + (3, 3))
+    K[..., 0, 2], K[..., 1, 2] = k[..., 1], -k[..., 0]
+    K[..., 2, 0], K[..., 2, 1] = -k[..., 1], k[..., 0]
+    s, c = np.sin(theta)[..., None, None], np.cos(theta)[..., None, None]
+    return np.eye(3) + s * K + (1 - c) * (K @ K)
+
+
+def head_turns(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarray) -> np.ndarray | None:
+    """Per frame, the head's turn in depth to give the character: swing vectors ``(T, 2)`` (radians
+    times the axis in the picture's plane, in the face's own frame; :func:`turn_faces` applies them).
+
+    The turn aside (about the face's vertical axis) is the reference's facing in each frame, taken
+    absolutely: the 3D similarity (Umeyama 1991) of the stable landmarks, the image's face onto the
+    reference's, so a frontal character faces the camera where the reference does, whatever the
+    reference's first frame showed (a dancer who starts with her face turned 25 degrees). The nod
+    (about its horizontal axis) is the reference's from its first frame with a face (the same
+    similarity's, less the first frame's), as
+    LivePortrait's relative driving takes the driving video's motion from its first frame (Guo et
+    al. 2024): taken absolutely, two people's different face shapes (brow, chin) tipped one face up
+    by 10 degrees. A self-reenactment's first frame turns neither way. The twist in the picture's
+    plane is left out (the head bone turns the head there), the turn is held to :data:`MAX_TURN`
+    and, for a face the image shows turned aside, towards the cheek it hides to less
+    (:data:`HIDDEN_SIDE`, :func:`facing`); it is carried linearly across frames without a face and
+    smoothed with zero phase as the expressions are. None without depth in either face or without
+    a face in the reference.
+    """
+    rest = np.asarray(rest_face, np.float64)[:MESH]
+    full = np.asarray(ref_face, np.float64)[:, :MESH]
+    if rest.shape[1] < 3 or full.shape[2] < 3 or not np.isfinite(rest).all():
+        return None
+    ok = np.asarray(present, bool) & np.isfinite(full).all(axis=(1, 2))
+    if not ok.any() or eye_distance(rest) < 4.0:
+        return None
+    st = list(STABLE)
+    T = len(full)
+    v = np.zeros((T, 2))
+    idx = np.flatnonzero(ok)
+    for t in idx:
+        v[t] = _swing(_umeyama(rest[st], full[t][st])[1])
+    v[idx, 0] -= v[idx[0], 0]  # the nod from the first frame's
+    for j in range(2):
+        v[:, j] = np.interp(np.arange(T), idx, v[idx, j])
+    if T > 2:
+        v = gaussian_filter1d(v, SMOOTH_SIGMA, axis=0, mode="nearest")
+    cap = np.radians(MAX_TURN)
+    r = np.linalg.norm(v / cap, axis=1, keepdims=True)
+    v = np.where(r > 1.0, v / np.maximum(r, 1e-12), v)
+    # a face the image shows turned (a three-quarter view) turns towards the cheek it hides by
+    # MAX_TURN less 1.5 times its own turn at most: that cheek, foreshortened to a sliver between the
+    # nose and the outline (which stays), would be stretched over the face
+    own = facing(rest)
+    towards = v[:, 1] * np.sign(own) > 0
+    room = max(cap[1] - HIDDEN_SIDE * abs(own), 0.0)
+    v[:, 1] = np.where(towards, np.clip(v[:, 1], -room, room), v[:, 1])
+    return v
+
+
+def facing(face: np.ndarray) -> float:
+    """The face's turn about its vertical axis from facing the camera (radians; positive when its
+    left side, landmark 454's, is farther from the camera than its right): the depth across the
+    face's outline, eyes and upper cheeks (pairs 234-454, 33-263, 127-356), as an angle."""
+    f = np.asarray(face, np.float64)
+    d = sum(f[b] - f[a] for a, b in ((234, 454), (33, 263), (127, 356)))
+    return float(np.arctan2(d[2], d[0]))
+
+
+def turn_faces(rest_face: np.ndarray, offsets: np.ndarray | None, turns: np.ndarray | None,
+               weight: np.ndarray) -> np.ndarray:
+    """The character's face landmarks per frame, ``(T, 468, 3)`` (x, y in the image's pixels, depth
+    scaled like x): the image's own (``rest_face``, (468+, 3)) moved by the expression ``offsets``
+    ((T, 468, 2), :func:`expression_offsets`) and turned in depth by ``turns`` ((T, 2),
+    :func:`head_turns`) about :data:`PIVOT`'s midpoint, projected orthographically, both scaled by
+    ``weight`` ((T,), 0: the image's face, 1: the reference's motion in full)."""
+    rest = np.asarray(rest_face, np.float64)[:MESH]
+    if rest.shape[1] < 3:
+        rest = np.c_[rest[:, :2], np.zeros(len(rest))]
+    w = np.asarray(weight, np.float64)
+    faces = np.repeat(rest[None], len(w), axis=0)
+    if offsets is not None:
+        faces[..., :2] += np.asarray(offsets, np.float64) * w[:, None, None]
+    if turns is not None:
+        pivot = rest[list(PIVOT)].mean(axis=0)
+        R = _rotation(np.asarray(turns, np.float64) * w[:, None])
+        turned = pivot + np.einsum("tij,tnj->tni", R, faces - pivot)
+        # the outline stays where the head bone puts it (the picture has no side of the head to show
+        # beyond it, and an outline moved in bares the background behind the cheek): the turn fades
+        # out towards it
+        fade = _outline_fade(rest[:, :2])[None, :, None]
+        faces[..., :2] += (turned[..., :2] - faces[..., :2]) * fade
+        faces[..., 2] = turned[..., 2]
+    return faces.astype(np.float32)
+
+
+def _outline_fade(face: np.ndarray) -> np.ndarray:
+    """Per landmark, how much of the head's turn it shows: 0 on the face's outline, rising smoothly
+    to 1 at :data:`OUTLINE_FADE` eyes' distances inside it."""
+    oval = np.round(face[list(FACE_OVAL)] * 8).astype(np.int32).reshape(-1, 1, 2)
+    d = np.array([cv2.pointPolygonTest(oval, (float(x) * 8, float(y) * 8), True) / 8 for x, y in face])
+    u = np.clip(d / (OUTLINE_FADE * eye_distance(face)), 0.0, 1.0)
+    return u * u * (3 - 2 * u)

@@ -59,10 +59,11 @@ class MotionPlan:
         Master-image pixels -> output pixels of the rest framing.
     back_facing, contact : ndarray, (T,) bool and (T, 2) bool
         Frames where the reference shows its back (mirrored, see notes); feet pinned (left, right).
-    face : ndarray, (T, 468, 2) float32, optional
-        The character's face landmarks with the reference's expression, in master-image pixels
-        (before the head's own motion): :func:`steadymotion.motion.face.expression_offsets` added
-        to the image's landmarks. None when the image or the reference shows no face.
+    face : ndarray, (T, 468, 3) float32, optional
+        The character's face landmarks with the reference's expression and its head's turn in depth,
+        in master-image pixels (before the head's own motion in the picture's plane; depth scaled
+        like x, the nearer the smaller): :func:`steadymotion.motion.face.turn_faces`. None when the
+        image or the reference shows no face.
     """
 
     keypoints: np.ndarray
@@ -190,18 +191,21 @@ def plan_motion(
 def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, start_w: np.ndarray,
                  end_w: np.ndarray | None) -> np.ndarray | None:
     """The character's face landmarks per frame with the reference's expression
-    (:func:`steadymotion.motion.face.expression_offsets`), blended in from the image's own face as
-    the body is (``start_w``) and out into the end image's (``end_w``); frames that show the
-    reference's back show no expression."""
-    from steadymotion.motion.face import MESH, expression_offsets
+    (:func:`steadymotion.motion.face.expression_offsets`) and its head's turn in depth
+    (:func:`~steadymotion.motion.face.head_turns`), blended in from the image's own face as the body is
+    (``start_w``) and out into the end image's (``end_w``); frames that show the reference's back
+    show no expression and carry the turn across them."""
+    from steadymotion.motion.face import expression_offsets, head_turns, turn_faces
 
     if rest.face is None:
         return None
-    off = expression_offsets(rest.face, motion.face, motion.face_present & ~back)
+    seen = motion.face_present & ~back
+    off = expression_offsets(rest.face, motion.face, seen)
     if off is None:
         return None
+    turns = head_turns(rest.face, motion.face, seen)
     w = np.asarray(start_w, np.float32) * (1.0 if end_w is None else 1.0 - np.asarray(end_w, np.float32))
-    return (rest.face[None, :MESH] + off * w[:, None, None]).astype(np.float32)
+    return turn_faces(rest.face, off, turns, w)
 
 
 def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],

@@ -240,9 +240,10 @@ def animate(
     skeleton_map : path or dict, optional
         A BVH capture's role -> joint names (:func:`steadymotion.motion.bvh.load_skeleton_map`).
     expressions : bool
-        Carry the reference face's expressions (mouth, lids, brows) onto the character's face
-        (:mod:`steadymotion.motion.face`): the reference's face mesh is tracked beside its body
-        (6-50 % more tracking time). Off: the face moves only with the head.
+        Carry the reference face's expressions (mouth, lids, brows) and its head's turn in depth
+        onto the character's face (:mod:`steadymotion.motion.face`): the reference's face mesh is
+        tracked beside its body (6-50 % more tracking time). Off: the face moves only with the head,
+        as a rigid cut-out in the picture's plane.
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)

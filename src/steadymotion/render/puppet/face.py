@@ -4,7 +4,9 @@ The head moves as one rigid cut-out; inside it, the face is redrawn each frame b
 warp: the face mesh's 468 landmarks and a fixed ring round the face, Delaunay-triangulated, each
 triangle mapped by the affine map its corners give (piecewise linear mapping functions, Goshtasby
 1986, the warp of active appearance models, Cootes, Edwards & Taylor 2001). The ring stays put, so the
-warp is continuous with the rest of the head, its outline and its hair. Where a closed mouth opens,
+warp is continuous with the rest of the head, its outline and its hair. A face turned in depth
+(landmarks with depth) is drawn far triangles first (the painter's algorithm), so the nose covers
+the cheek behind it, and triangles turned away from the viewer are left out. Where a closed mouth opens,
 its inner-lip polygon shows the mouth's inside, which the image does not have: upper teeth under
 the upper lip in the middle (a warm off-white as light as the eyes' whites), the lips' darkest colour
 below them and in the corners, darker towards the middle.
@@ -94,6 +96,8 @@ class FaceWarp:
         self.box = np.asarray(box, np.float64)
         rest = np.asarray(face, np.float64)[:MESH, :2]
         self.rest = rest
+        full = np.asarray(face, np.float64)[:MESH]
+        self.depth = full[:, 2] if full.shape[1] > 2 else np.zeros(MESH)
         oval = rest[list(FACE_OVAL)]
         c = oval.mean(axis=0)
         self.ring = c + (oval - c) * RING
@@ -126,9 +130,11 @@ class FaceWarp:
         return x1 - x0 >= 8 and y1 - y0 >= 8 and self.iod >= 4.0
 
     def apply(self, face: np.ndarray) -> np.ndarray:
-        """The head texture with the face's landmarks at ``face`` ((468+, 2), master-image pixels)."""
+        """The head texture with the face's landmarks at ``face`` ((468+, 2|3), master-image pixels;
+        depth scaled like x orders the triangles)."""
         x0, y0, x1, y1 = self.region
-        dst = np.vstack([np.asarray(face, np.float64)[:MESH, :2], self.ring]) - self.box
+        face = np.asarray(face, np.float64)[:MESH]
+        dst = np.vstack([face[:, :2], self.ring]) - self.box
         if np.abs(dst - self.src).max() < 0.05:
             return self.texture
         off = np.array([x0, y0], np.float64)
@@ -151,7 +157,9 @@ class FaceWarp:
         ids = np.zeros((bh, bw), np.int32)
         shift = 4
         pts = np.round(D * (1 << shift)).astype(np.int32)
-        for k in np.flatnonzero(keep):
+        z = np.r_[face[:, 2] if face.shape[1] > 2 else self.depth, self.depth[list(FACE_OVAL)]][self.tri].mean(axis=1)
+        drawn = np.flatnonzero(keep)
+        for k in drawn[np.argsort(-z[drawn], kind="stable")]:
             cv2.fillConvexPoly(ids, pts[k], int(k) + 1, lineType=cv2.LINE_8, shift=shift)
         # per triangle, the affine map from its place in the box to the texture
         maps, _ = _triangle_maps(D, S)

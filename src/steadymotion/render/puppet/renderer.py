@@ -36,9 +36,10 @@ class Pose2D:
         Part indices, drawn first to last (back to front).
     camera : ndarray, (2, 3) float32
         The camera as an affine map of output pixels (applied to the background).
-    face : ndarray, (468, 2) float32, optional
-        The face's landmarks with the frame's expression, in master-image pixels (before the head's
-        motion; ``MotionPlan.face``): the face is warped to them (:class:`.face.FaceWarp`).
+    face : ndarray, (468, 2|3) float32, optional
+        The face's landmarks with the frame's expression and turn in depth, in master-image pixels
+        (before the head's motion; ``MotionPlan.face``): the face is warped to them
+        (:class:`.face.FaceWarp`).
     """
 
     keypoints: np.ndarray

@@ -79,8 +79,8 @@ from steadymotion.types import RestPose
 #: outside is the hand's; 47: the face's share of the head fades over a width that grows with the
 #: distance from the neck joint; 48: a bare arm's inner edge in shade beside a darker top is not
 #: grown into the top's soft edge; 49: the rig keeps the image's face landmarks, which the renderer
-#: warps the face by).
-RIG_VERSION = 49
+#: warps the face by; 50: with their depth, which turns the face in depth).
+RIG_VERSION = 50
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
@@ -157,9 +157,10 @@ class Rig:
         Pieces of arms hidden under the clothes lying over them (a ruffle over the upper arm),
         their colours filled from the arm's: drawn with the arm's transform right before the
         torso, so the clothes cover them at rest and a moving arm is whole.
-    face : ndarray, (478, 2) float32, optional
-        The face mesh's landmarks in the master image (MediaPipe's order), when it shows a face:
-        what the renderer warps the face by to show the reference's expressions.
+    face : ndarray, (478, 3) float32, optional
+        The face mesh's landmarks in the master image (MediaPipe's order; depth scaled like x), when
+        it shows a face: what the renderer warps the face by to show the reference's expressions and
+        the head's turn in depth.
     """
 
     image: np.ndarray
@@ -2050,4 +2051,4 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             p.weights /= np.maximum(p.weights.sum(axis=1, keepdims=True), 1e-6)
     return Rig(image=np.ascontiguousarray(rgb), alpha=a, background=background, rest=kp, present=present,
                radius=radius, parts=parts, notes=notes, labels=labels.astype(np.int16), filled=synth, under=under,
-               face=None if face is None or not np.isfinite(face[:, :2]).all() else np.ascontiguousarray(face[:, :2], np.float32))
+               face=None if face is None or not np.isfinite(face[:, :3]).all() else np.ascontiguousarray(face[:, :3], np.float32))
