@@ -54,7 +54,8 @@ def main() -> None:
         t = time.perf_counter()
         for i in range(n):
             r.render(Pose2D(res.plan.keypoints[i], float(res.plan.scale[i]), tuple(res.plan.order[i]), res.plan.camera[i],
-                            None if res.plan.face is None else res.plan.face[i]))
+                            None if res.plan.face is None else res.plan.face[i],
+                            0.0 if res.plan.head_roll is None else float(res.plan.head_roll[i])))
         render_only = n / (time.perf_counter() - t)
         tm = res.timings
         print(f"{clip}: {info.size[0]}x{info.size[1]} {dur:.1f} s, {n} frames -> 720x1280")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter, uniform_filter1d
 
 from steadymotion.errors import NoPersonError
 from steadymotion.motion.directives import CameraDirectives, camera_path
@@ -64,6 +64,9 @@ class MotionPlan:
         in master-image pixels (before the head's own motion in the picture's plane; depth scaled
         like x, the nearer the smaller): :func:`steadymotion.motion.face.turn_faces`. None when the
         image or the reference shows no face.
+    head_roll : ndarray, (T,) float32, optional
+        How much more the head turns in the picture's plane than its bone (radians): the reference
+        face's own roll (:func:`_head_roll`). None when the reference shows no face.
     """
 
     keypoints: np.ndarray
@@ -78,6 +81,7 @@ class MotionPlan:
     contact: np.ndarray
     notes: list[str] = field(default_factory=list)
     face: np.ndarray | None = None
+    head_roll: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.keypoints)
@@ -152,8 +156,8 @@ def plan_motion(
     ref_kp, vis, ref, back, lvis = r.kp, r.vis, r.params, r.back, r.lvis
     retargeted, fs = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, back, notes, r.rel, _shown(rest))
     _follow_edge_wrists(retargeted, rest_shape, r, ok, motion.size[1], _edge_sides(rest))
-    params = blend(repeat(rest_shape.params, T), retargeted,
-                   smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T))
+    start_w = smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T)
+    params = blend(repeat(rest_shape.params, T), retargeted, start_w)
     end_w = None
     if end_pose is not None:
         end_w = _end_weights(t)
@@ -184,8 +188,48 @@ def plan_motion(
         keypoints=kp.astype(np.float32), scale=scale_out, order=order, camera=cam_bg,
         times=motion.times.copy(), fps=motion.fps, size=(int(size[0]), int(size[1])), base=base,
         back_facing=back, contact=contact, notes=notes,
-        face=_expressions(rest, motion, back, smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T), end_w),
+        face=_expressions(rest, motion, back, start_w, end_w),
+        head_roll=_head_roll(motion, ref, ok & ~back, start_w * (1.0 if end_w is None else 1.0 - end_w)),
     )
+
+
+#: The most the head turns in the picture's plane beyond its bone (radians), and the zero-phase
+#: smoothing of that turn over time (Gaussian sigma, frames).
+HEAD_ROLL_MAX = np.radians(30.0)
+HEAD_ROLL_SIGMA = 1.0
+
+
+def _head_roll(motion: PoseSequence, ref: Params, ok: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
+    """Per frame, how much more the head turns in the picture's plane than its bone (radians): the
+    reference face's own turn there, the 2D similarity (Umeyama 1991) of its stable landmarks from
+    the first frame with a face, less the turn of the line from the neck to the ears' midpoint
+    (which the head bone follows). A dancer tilting her head rolls her face 45 degrees while that
+    line turns 20 (musepose: 14 degrees apart at the median); a head leaning without rolling moves
+    the line alone. Zero on the first frame with a face (a self-reenactment's face turns as the real
+    one from its first frame), carried across frames without a face, smoothed with zero phase,
+    held to :data:`HEAD_ROLL_MAX` and scaled by ``weight`` (the blends from the image and into an
+    end image). None when the reference shows no face."""
+    from steadymotion.motion.face import MESH, STABLE, _umeyama
+
+    if motion.face is None:
+        return None
+    F = np.asarray(motion.face, np.float64)[:, :MESH, :2]
+    seen = motion.face_present & ok & np.isfinite(F).all(axis=(1, 2))
+    idx = np.flatnonzero(seen)
+    if len(idx) < 2:
+        return None
+    st = list(STABLE)
+    first = F[idx[0]][st]
+    bone = ref.torso_angle + ref.head_rel
+    d = np.zeros(len(F))
+    for t in idx:
+        R = _umeyama(first, F[t][st])[1]
+        d[t] = np.arctan2(R[1, 0], R[0, 0]) - (bone[t] - bone[idx[0]])
+    d = wrap(d)
+    d = np.interp(np.arange(len(F)), idx, d[idx])
+    if len(d) > 2:
+        d = gaussian_filter1d(d, HEAD_ROLL_SIGMA, mode="nearest")
+    return (np.clip(d, -HEAD_ROLL_MAX, HEAD_ROLL_MAX) * np.asarray(weight, np.float64)).astype(np.float32)
 
 
 def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, start_w: np.ndarray,
@@ -364,8 +408,8 @@ def _foreshortening(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, r
     reference and in the image (see :class:`Foreshortening`); ``shown`` names the lengths the
     image really shows (a limb cut by its edge, or hips below it, are guesses: taken as full)."""
     use = ok & ~back
-    lengths = {"torso": ref.torso_len, "sh": np.abs(ref.sh_width), "hip": np.abs(ref.hip_width)}
-    seen_of = {"torso": ok, "sh": ok, "hip": ok}
+    lengths = {"torso": ref.torso_len, "sh": np.abs(ref.sh_width), "hip": np.abs(ref.hip_width), "head": ref.head_len}
+    seen_of = {"torso": ok, "sh": ok, "hip": ok, "head": ok}
     stretch = [i for i in range(len(LIMBS)) if not _RIGID[i]]
     chains = {}
     for i in stretch:
@@ -398,7 +442,7 @@ def _shown(rest: RestPose) -> set[str]:
     (a chain only when its upper bone is present too) and, with the hips inside the picture, the
     torso and hip width. Never the shoulders' width: it follows the trunk's turn, which the limb
     directions matched do not show (read anyway, it made two self-reenactments worse)."""
-    shown = set()
+    shown = {"head"}
     if rest.keypoints[KP["pelvis"], 1] <= 0.97 * rest.size[1]:
         shown |= {"torso", "hip"}
     for limb in LIMBS:
@@ -540,7 +584,7 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
     return Params(
         root=root, scale=p0.scale[0] * rel, torso_angle=torso_angle, torso_len=p0.torso_len * rel * ratio_torso,
         sh_width=p0.sh_width * rel * ratio_sh, hip_width=p0.hip_width * rel * ratio_hip,
-        head_rel=ref.head_rel, head_len=p0.head_len * rel,
+        head_rel=ref.head_rel, head_len=p0.head_len * rel * fs.ratio("head", 0.5, 1.1),
         limb_rel=limb_rel, limb_len=p0.limb_len * rel[:, None] * limb_ratio,
     ), fs
 

@@ -242,8 +242,9 @@ def animate(
     expressions : bool
         Carry the reference face's expressions (mouth, lids, brows) and its head's turn in depth
         onto the character's face (:mod:`steadymotion.motion.face`): the reference's face mesh is
-        tracked beside its body (6-50 % more tracking time). Off: the face moves only with the head,
-        as a rigid cut-out in the picture's plane.
+        tracked beside its body (6-50 % more tracking time), which also turns the head in the
+        picture's plane as the face turns (not only as the line from the neck to the ears). Off: the
+        face moves only with the head, as a rigid cut-out in the picture's plane.
     """
     # every option is checked before any work
     orientation = Orientation.parse(orientation)
@@ -371,7 +372,7 @@ def animate(
                 scene = Scene(out_size, fit_background(bg, out_size))
 
         if not expressions:
-            plan.face = None
+            plan.face = plan.head_roll = None
         t_render = time.perf_counter()
         n = len(plan)
         # the encoder process works beside this one: one OpenCV thread here wastes less of the CPU

@@ -30,7 +30,8 @@ class PuppetBackend:
         frames = iter(scene.frames) if scene.frames is not None else None
         for i in range(len(plan)):
             pose = Pose2D(plan.keypoints[i], float(plan.scale[i]), tuple(int(x) for x in plan.order[i]), plan.camera[i],
-                          None if plan.face is None else plan.face[i])
+                          None if plan.face is None else plan.face[i],
+                          0.0 if plan.head_roll is None else float(plan.head_roll[i]))
             out = renderer.render(pose, coverage=scene.adjust is not None,
                                   background=next(frames) if frames is not None else None)
             yield out if scene.adjust is None else scene.adjust(out, renderer.last_coverage)

@@ -40,6 +40,9 @@ class Pose2D:
         The face's landmarks with the frame's expression and turn in depth, in master-image pixels
         (before the head's motion; ``MotionPlan.face``): the face is warped to them
         (:class:`.face.FaceWarp`).
+    head_roll : float
+        How much more the head turns in the picture's plane than its bone, radians
+        (``MotionPlan.head_roll``).
     """
 
     keypoints: np.ndarray
@@ -47,6 +50,7 @@ class Pose2D:
     order: tuple[int, ...]
     camera: np.ndarray
     face: np.ndarray | None = None
+    head_roll: float = 0.0
 
 
 def _rot(theta: float) -> np.ndarray:
@@ -58,11 +62,12 @@ def _angle(v: np.ndarray) -> float:
     return float(np.arctan2(v[1], v[0]))
 
 
-def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float) -> np.ndarray:
+def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float, head_roll: float = 0.0) -> np.ndarray:
     """Affine transforms ``(P + 1, 2, 3)`` taking each part from the rest pose to the target.
 
     Limbs: rotation + stretch along the bone (``|a'b'| / |ab|``) + ``scale`` across it. Rigid
-    parts: rotation + uniform ``scale`` about the proximal joint. Torso: the upper transform maps
+    parts: rotation + uniform ``scale`` about the proximal joint (the head: about its own joint, so
+    the bone's length moves it, turned ``head_roll`` radians more than its bone). Torso: the upper transform maps
     both shoulders and the pelvis exactly, the lower one both hips and the neck (index
     :data:`TORSO_LOWER`).
     """
@@ -81,11 +86,14 @@ def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float) -> np.nd
         la, lb = float(np.hypot(*va)), float(np.hypot(*vb))
         th0, th1 = _angle(va), _angle(vb)
         if spec.rigid or la < 1e-6 or lb < 1e-6:
-            A = scale * _rot(th1 - th0)
+            A = scale * _rot(th1 - th0 + (head_roll if spec.name == "head" else 0.0))
         else:
             A = _rot(th1) @ np.diag([lb / la, scale]) @ _rot(-th0)
         T[i, :, :2] = A
-        T[i, :, 2] = t[a] - A @ r[a]
+        # the head goes where its joint (the ears' midpoint) is, nearer the neck or farther from it
+        # with the reference's nod and lean; the neck's blend takes up the difference
+        anchor = b if spec.name == "head" else a
+        T[i, :, 2] = t[anchor] - A @ r[anchor]
     return T
 
 
@@ -174,7 +182,8 @@ class PuppetRenderer:
         cov = np.zeros((h, w), np.float32) if coverage else None
         rest_out = _apply(self.base, self.rig.rest[:, :2])
         # part transforms in output space: (target) o (rest in output)^-1 is built on output rest
-        T = part_transforms(np.c_[rest_out, self.rig.rest[:, 2:]], pose.keypoints, pose.scale / self._base_scale)
+        T = part_transforms(np.c_[rest_out, self.rig.rest[:, 2:]], pose.keypoints, pose.scale / self._base_scale,
+                            pose.head_roll)
         # master -> output = T o base
         for T_i in range(len(T)):
             T[T_i] = _compose(T[T_i], self.base)
