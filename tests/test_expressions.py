@@ -249,7 +249,7 @@ def test_a_dancers_small_face_is_tracked_beside_her_body():
 
 
 def test_a_self_reenactments_head_rolls_and_nods_as_the_real_one():
-    from steadymotion.motion.face import MESH, STABLE, _umeyama
+    from steadymotion.motion.face import MESH, STABLE, umeyama
     from steadymotion.motion.plan import plan_motion
     from steadymotion.skeleton import KP, keypoints_from_body
 
@@ -266,7 +266,7 @@ def test_a_self_reenactments_head_rolls_and_nods_as_the_real_one():
     ok = np.flatnonzero(seq.face_present & seq.body_present & (seq.times - seq.times[0] > 0.7))
     F = seq.face[:, :MESH, :2].astype(np.float64)
     st = list(STABLE)
-    real = np.array([np.arctan2(*_umeyama(F[0, st], F[t, st])[1][[1, 0], 0]) for t in ok])
+    real = np.array([np.arctan2(*umeyama(F[0, st], F[t, st])[1][[1, 0], 0]) for t in ok])
     _, planned_bone = bone(plan.keypoints[ok])
     _, rest_bone = bone(plan.keypoints[:1])
     by_bone = planned_bone - rest_bone[0]

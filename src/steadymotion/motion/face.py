@@ -112,7 +112,7 @@ def neutral_frame(rest_face: np.ndarray, ref_face: np.ndarray, ok: np.ndarray) -
     return int(idx[np.argmin(d + 1e-9 * np.arange(len(idx)))])
 
 
-def _umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Least-squares similarity ``dst ~ s R src + t`` of point sets ``(N, d)``, without reflection
     (Umeyama 1991): ``(s, R, t)``."""
     ms, md = src.mean(axis=0), dst.mean(axis=0)
@@ -165,12 +165,12 @@ def expression_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.
     iod_ref, iod = eye_distance(ref0), eye_distance(rest)
     if iod_ref < 4.0 or iod < 4.0:
         return None
-    s_rc, R_rc, _ = _umeyama(ref0[st], rest[st])
+    s_rc, R_rc, _ = umeyama(ref0[st], rest[st])
     M = s_rc * R_rc  # the reference's neutral face -> the character's, linear part
     off = np.zeros((T, MESH, 2), np.float64)
     for t in np.flatnonzero(ok):
         if depth:
-            s, R, tr = _umeyama(full[t][st], full[first][st])
+            s, R, tr = umeyama(full[t][st], full[first][st])
             aligned = (s * full[t] @ R.T + tr)[:, :2]
             turn = np.degrees(np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)))
             keep = 1.0 - np.clip((turn - TURN_FADE[0]) / (TURN_FADE[1] - TURN_FADE[0]), 0.0, 1.0)
@@ -255,7 +255,7 @@ def head_turns(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarray)
     v = np.zeros((T, 2))
     idx = np.flatnonzero(ok)
     for t in idx:
-        v[t] = _swing(_umeyama(rest[st], full[t][st])[1])
+        v[t] = _swing(umeyama(rest[st], full[t][st])[1])
     v[idx, 0] -= v[idx[0], 0]  # the nod from the first frame's
     for j in range(2):
         v[:, j] = np.interp(np.arange(T), idx, v[idx, j])

@@ -181,6 +181,8 @@ def plan_motion(
             contact[end_w > 0] = False
         kp = hold_planted_feet(kp, contact)
 
+    # the face's own motion blends in from the image as the body does and out into an end image
+    face_w = start_w * (1.0 if end_w is None else 1.0 - end_w)
     kp, cam_bg, scale_out = _camera(kp, params.scale, ref, rest_shape.params, orientation, directives, camera_track,
                                     size, notes, fs.root_gain(rest_shape.params.torso_len[0]))
     order = draw_order(ref_kp[..., 2].copy(), back, ok, ref.torso_len)
@@ -188,8 +190,8 @@ def plan_motion(
         keypoints=kp.astype(np.float32), scale=scale_out, order=order, camera=cam_bg,
         times=motion.times.copy(), fps=motion.fps, size=(int(size[0]), int(size[1])), base=base,
         back_facing=back, contact=contact, notes=notes,
-        face=_expressions(rest, motion, back, start_w, end_w),
-        head_roll=_head_roll(motion, ref, ok & ~back, start_w * (1.0 if end_w is None else 1.0 - end_w)),
+        face=_expressions(rest, motion, back, face_w),
+        head_roll=_head_roll(motion, ref, ok & ~back, face_w),
     )
 
 
@@ -209,7 +211,7 @@ def _head_roll(motion: PoseSequence, ref: Params, ok: np.ndarray, weight: np.nda
     one from its first frame), carried across frames without a face, smoothed with zero phase,
     held to :data:`HEAD_ROLL_MAX` and scaled by ``weight`` (the blends from the image and into an
     end image). None when the reference shows no face."""
-    from steadymotion.motion.face import MESH, STABLE, _umeyama
+    from steadymotion.motion.face import MESH, STABLE, umeyama
 
     if motion.face is None:
         return None
@@ -223,7 +225,7 @@ def _head_roll(motion: PoseSequence, ref: Params, ok: np.ndarray, weight: np.nda
     bone = ref.torso_angle + ref.head_rel
     d = np.zeros(len(F))
     for t in idx:
-        R = _umeyama(first, F[t][st])[1]
+        R = umeyama(first, F[t][st])[1]
         d[t] = np.arctan2(R[1, 0], R[0, 0]) - (bone[t] - bone[idx[0]])
     d = wrap(d)
     d = np.interp(np.arange(len(F)), idx, d[idx])
@@ -232,13 +234,12 @@ def _head_roll(motion: PoseSequence, ref: Params, ok: np.ndarray, weight: np.nda
     return (np.clip(d, -HEAD_ROLL_MAX, HEAD_ROLL_MAX) * np.asarray(weight, np.float64)).astype(np.float32)
 
 
-def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, start_w: np.ndarray,
-                 end_w: np.ndarray | None) -> np.ndarray | None:
+def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """The character's face landmarks per frame with the reference's expression
     (:func:`steadymotion.motion.face.expression_offsets`) and its head's turn in depth
-    (:func:`~steadymotion.motion.face.head_turns`), blended in from the image's own face as the body is
-    (``start_w``) and out into the end image's (``end_w``); frames that show the reference's back
-    show no expression and carry the turn across them."""
+    (:func:`~steadymotion.motion.face.head_turns`), scaled by ``weight`` (the blends from the
+    image's own face and into an end image's); frames that show the reference's back show no
+    expression and carry the turn across them."""
     from steadymotion.motion.face import expression_offsets, head_turns, turn_faces
 
     if rest.face is None:
@@ -247,9 +248,7 @@ def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, start_w
     off = expression_offsets(rest.face, motion.face, seen)
     if off is None:
         return None
-    turns = head_turns(rest.face, motion.face, seen)
-    w = np.asarray(start_w, np.float32) * (1.0 if end_w is None else 1.0 - np.asarray(end_w, np.float32))
-    return turn_faces(rest.face, off, turns, w)
+    return turn_faces(rest.face, off, head_turns(rest.face, motion.face, seen), weight)
 
 
 def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],
@@ -439,8 +438,8 @@ def _foreshortening(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, r
 
 def _shown(rest: RestPose) -> set[str]:
     """The lengths whose foreshortening in the image is read from the reference: its present limbs
-    (a chain only when its upper bone is present too) and, with the hips inside the picture, the
-    torso and hip width. Never the shoulders' width: it follows the trunk's turn, which the limb
+    (a chain only when its upper bone is present too), the head's bone (the image always shows the
+    head) and, with the hips inside the picture, the torso and hip width. Never the shoulders' width: it follows the trunk's turn, which the limb
     directions matched do not show (read anyway, it made two self-reenactments worse)."""
     shown = {"head"}
     if rest.keypoints[KP["pelvis"], 1] <= 0.97 * rest.size[1]:
