@@ -73,6 +73,8 @@ MAX_TURN = (12.0, 25.0)
 HIDDEN_SIDE = 1.5
 #: The turn fades out towards the face's outline over this share of the eyes' distance.
 OUTLINE_FADE = 0.3
+#: Frames turned at a time (:func:`turn_faces`).
+TURN_CHUNK = 256
 #: The face turns about the midpoint of these landmarks (its outline at the ears' height).
 PIVOT = (234, 454)
 #: No landmark moves farther than this share of the eyes' distance (a mesh thrown off by a hand
@@ -233,9 +235,8 @@ def head_turns(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarray)
     reference's, so a frontal character faces the camera where the reference does, whatever the
     reference's first frame showed (a dancer who starts with her face turned 25 degrees). The nod
     (about its horizontal axis) is the reference's from its first frame with a face (the same
-    similarity's, less the first frame's), as
-    LivePortrait's relative driving takes the driving video's motion from its first frame (Guo et
-    al. 2024): taken absolutely, two people's different face shapes (brow, chin) tipped one face up
+    similarity's, less the first frame's), as LivePortrait's relative driving takes the driving
+    video's motion from its first frame (Guo et al. 2024): taken absolutely, two people's different face shapes (brow, chin) tipped one face up
     by 10 degrees. A self-reenactment's first frame turns neither way. The twist in the picture's
     plane is left out (the head bone turns the head there), the turn is held to :data:`MAX_TURN`
     and, for a face the image shows turned aside, towards the cheek it hides to less
@@ -294,20 +295,25 @@ def turn_faces(rest_face: np.ndarray, offsets: np.ndarray | None, turns: np.ndar
     if rest.shape[1] < 3:
         rest = np.c_[rest[:, :2], np.zeros(len(rest))]
     w = np.asarray(weight, np.float64)
-    faces = np.repeat(rest[None], len(w), axis=0)
-    if offsets is not None:
-        faces[..., :2] += np.asarray(offsets, np.float64) * w[:, None, None]
+    out = np.empty((len(w), len(rest), 3), np.float32)
     if turns is not None:
         pivot = rest[list(PIVOT)].mean(axis=0)
-        R = _rotation(np.asarray(turns, np.float64) * w[:, None])
-        turned = pivot + np.einsum("tij,tnj->tni", R, faces - pivot)
         # the outline stays where the head bone puts it (the picture has no side of the head to show
         # beyond it, and an outline moved in bares the background behind the cheek): the turn fades
         # out towards it
         fade = _outline_fade(rest[:, :2])[None, :, None]
-        faces[..., :2] += (turned[..., :2] - faces[..., :2]) * fade
-        faces[..., 2] = turned[..., 2]
-    return faces.astype(np.float32)
+    for a in range(0, len(w), TURN_CHUNK):  # a few hundred frames at a time: memory stays flat
+        wa = w[a:a + TURN_CHUNK]
+        faces = np.repeat(rest[None], len(wa), axis=0)
+        if offsets is not None:
+            faces[..., :2] += np.asarray(offsets[a:a + TURN_CHUNK], np.float64) * wa[:, None, None]
+        if turns is not None:
+            R = _rotation(np.asarray(turns[a:a + TURN_CHUNK], np.float64) * wa[:, None])
+            turned = pivot + np.einsum("tij,tnj->tni", R, faces - pivot)
+            faces[..., :2] += (turned[..., :2] - faces[..., :2]) * fade
+            faces[..., 2] = turned[..., 2]
+        out[a:a + TURN_CHUNK] = faces
+    return out
 
 
 def _outline_fade(face: np.ndarray) -> np.ndarray:
