@@ -405,9 +405,9 @@ def test_max_seconds_tracks_only_the_preview(tmp_path):
     assert abs(len(seq) - round(1.5 * fps)) <= 1 and seq.times[-1] < 1.5
     res = animate(clip, tmp_path / "cut.mp4", image=media_path("mooreanimateanyone__anyone-11.png"), max_seconds=1.5)
     assert probe_video(res.output).frame_count == res.frames == len(seq)
-    # the face is tracked beside the body, and its expressions planned onto the character's face
+    # the face is tracked beside the body, and its expressions and gaze planned onto the character's face
     assert res.motion_pose.meta["parts"] == "body+face" and res.motion_pose.face_present.mean() > 0.9
-    assert res.plan.face is not None and res.plan.face.shape == (res.frames, 468, 3)
+    assert res.plan.face is not None and res.plan.face.shape == (res.frames, 478, 3)  # the irises last
     # unless the expressions are switched off: the face then moves only with the head
     off = animate(clip, tmp_path / "still.mp4", image=media_path("mooreanimateanyone__anyone-11.png"), max_seconds=1.5,
                   motion_pose=res.motion_pose, expressions=False)

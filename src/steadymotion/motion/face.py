@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, median_filter
 
 #: MediaPipe face-mesh landmarks that an expression barely moves: eye corners, nose bridge,
 #: forehead, temples and upper cheeks.
@@ -80,9 +80,31 @@ PIVOT = (234, 454)
 #: No landmark moves farther than this share of the eyes' distance (a mesh thrown off by a hand
 #: over the face).
 MAX_OFFSET = 0.6
+#: The eyes' contours (MediaPipe face mesh, lid margins in order round each eye): the picture's left
+#: eye (the person's right, corners 33 and 133) first.
+EYES = ((33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7),
+        (362, 398, 384, 385, 386, 387, 388, 466, 263, 249, 390, 373, 374, 380, 381, 382))
+#: Per eye (in :data:`EYES`' order): its corners (the picture's left one first), its lids' middles
+#: (upper, lower), its iris's centre and the iris's ring (the refined face mesh's 478 landmarks).
+EYE_CORNERS = ((33, 133), (362, 263))
+EYE_LIDS = ((159, 145), (386, 374))
+IRISES = ((468, (469, 470, 471, 472)), (473, (474, 475, 476, 477)))
+#: The refined mesh's landmark count: the 468 and the irises' ten.
+MESH_IRISES = 478
+#: An eye counts as shut (its iris not read; the gaze carried across) while its lids part by less
+#: than this share of their median parting over the clip (a blink throws the iris's landmarks about).
+GAZE_SHUT = 0.55
+#: The gaze over time: a running median over this many frames (a blink's first and last frames,
+#: the lids half shut, throw the iris's landmarks by a fifth of the eye's width; a saccade is a
+#: step, which a median keeps), then zero-phase Gaussian smoothing (sigma, frames: the landmarks
+#: jitter by 2-3 % of the eye's width; a saccade takes 1-2 frames).
+GAZE_MEDIAN, GAZE_SIGMA = 5, 1.0
+#: The iris moves from its place in the image by at most these shares of the eye's width along the
+#: eye and across it (an ellipse): more would slide it under a corner or a lid.
+MAX_GAZE = (0.22, 0.12)
 
 
-def _affine_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def affine_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """Least-squares affine ``(3, 2)`` with ``[src, 1] @ A ~ dst``."""
     X = np.c_[src, np.ones(len(src))]
     A, *_ = np.linalg.lstsq(X, dst, rcond=None)
@@ -177,7 +199,7 @@ def expression_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.
             turn = np.degrees(np.arccos(np.clip((np.trace(R) - 1.0) / 2.0, -1.0, 1.0)))
             keep = 1.0 - np.clip((turn - TURN_FADE[0]) / (TURN_FADE[1] - TURN_FADE[0]), 0.0, 1.0)
         else:
-            A = _affine_fit(ref[t][st], ref0[st])
+            A = affine_fit(ref[t][st], ref0[st])
             aligned = np.c_[ref[t], np.ones(MESH)] @ A
             keep = 1.0
         off[t] = keep * (aligned - ref0) @ M.T
@@ -196,6 +218,89 @@ def expression_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.
     n = np.linalg.norm(off, axis=2, keepdims=True)
     cap = MAX_OFFSET * iod
     off = np.where(n > cap, off * (cap / np.maximum(n, 1e-9)), off)
+    return off.astype(np.float32)
+
+
+def _eye_frames(face: np.ndarray) -> np.ndarray:
+    """Per eye (:data:`EYE_CORNERS`), its frame in the picture, ``(..., 2, 3, 2)``: the corners'
+    midpoint, the unit vector from the picture's left corner to its right one and the unit vector
+    across it (pointing down the picture for an upright face)."""
+    f = np.asarray(face, np.float64)[..., :2]
+    out = []
+    for a, b in EYE_CORNERS:
+        p, q = f[..., a, :], f[..., b, :]
+        ax = (q - p) / np.maximum(np.linalg.norm(q - p, axis=-1, keepdims=True), 1e-9)
+        out.append(np.stack([(p + q) / 2, ax, np.stack([-ax[..., 1], ax[..., 0]], axis=-1)], axis=-2))
+    return np.stack(out, axis=-3)
+
+
+def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarray) -> np.ndarray | None:
+    """Per frame, how far each of the character's irises moves within its eye with the reference's
+    gaze: ``(T, 2, 2)`` float32, the picture's left eye first, in the character image's pixels.
+
+    The reference's face in each frame is aligned to its neutral one (:func:`neutral_frame`, the
+    expressions' own) by the 3D similarity of the stable landmarks (Umeyama 1991), which takes the
+    head's turn out of it; what is left of each iris centre's place relative to its eye's corners,
+    along the eye and across it in shares of the eye's width, is where the eye looks in the head
+    (the iris-to-eye-corner gaze feature of appearance-free gaze estimation, e.g. Hansen & Ji 2010's
+    survey; MediaPipe's iris model, Ablavatski et al. 2020, gives the centre). Each eye is read on
+    its own (a face crossing its eyes turns them towards each other), relative to the neutral
+    frame, as the expressions are, and carried into the character's eye along its own corners'
+    axis, scaled by its width. While an eye is shut (:data:`GAZE_SHUT`) its iris is not read and the
+    gaze is carried across; it is filtered with zero phase (:data:`GAZE_MEDIAN`) and held to
+    :data:`MAX_GAZE`. None when
+    either face lacks the irises (468 landmarks only) or the reference shows no face.
+    """
+    rest = np.asarray(rest_face, np.float64)
+    full = np.asarray(ref_face, np.float64)
+    if rest.shape[0] < MESH_IRISES or full.shape[1] < MESH_IRISES or not np.isfinite(rest[:MESH_IRISES, :2]).all():
+        return None
+    full = full[:, :MESH_IRISES]
+    ok = np.asarray(present, bool) & np.isfinite(full[..., :2]).all(axis=(1, 2))
+    if not ok.any() or eye_distance(rest) < 4.0:
+        return None
+    depth = full.shape[2] >= 3 and bool(np.isfinite(full[ok]).all())
+    T = len(full)
+    st = list(STABLE)
+    neutral = neutral_frame(rest[:MESH, :2], full[:, :MESH, :2], ok)
+    base = full[neutral]
+    dims = 3 if depth else 2
+    frame0 = _eye_frames(base)
+    width0 = np.array([np.linalg.norm(base[b, :2] - base[a, :2]) for a, b in EYE_CORNERS])
+    if width0.min() < 2.0:
+        return None
+    g = np.full((T, 2, 2), np.nan)
+    for t in np.flatnonzero(ok):
+        s, R, tr = umeyama(full[t][st, :dims], base[st, :dims])
+        aligned = (s * full[t][:, :dims] @ R.T + tr)[:, :2]
+        mid = _eye_frames(aligned)[:, 0]
+        for e, (c, _) in enumerate(IRISES):
+            d = aligned[c] - mid[e]
+            g[t, e] = (d @ frame0[e, 1], d @ frame0[e, 2])
+    g /= width0[None, :, None]
+    # an eye shut (a blink, a squint) hides its iris: carried across from the frames around it
+    parting = np.stack([np.linalg.norm(full[:, lo, :2] - full[:, up, :2], axis=-1) for up, lo in EYE_LIDS], axis=1)
+    parting /= np.maximum(np.linalg.norm(full[:, 263, :2] - full[:, 33, :2], axis=-1), 1e-9)[:, None]
+    for e in range(2):
+        seen = ok & np.isfinite(g[:, e, 0])
+        if not seen.any():
+            return None
+        seen &= parting[:, e] >= GAZE_SHUT * np.median(parting[ok, e])
+        if not seen.any():
+            return None
+        idx = np.flatnonzero(seen)
+        for j in range(2):
+            g[:, e, j] = np.interp(np.arange(T), idx, g[idx, e, j])
+    if T > 2:
+        g = median_filter(g, size=(min(GAZE_MEDIAN, T), 1, 1), mode="nearest")
+        g = gaussian_filter1d(g, GAZE_SIGMA, axis=0, mode="nearest")
+    g -= g[neutral][None]
+    r = np.linalg.norm(g / np.asarray(MAX_GAZE), axis=2, keepdims=True)
+    g = np.where(r > 1.0, g / np.maximum(r, 1e-12), g)
+    # into the character's eyes: along and across each of its own eyes, times its width
+    fr = _eye_frames(rest)
+    width = np.array([np.linalg.norm(rest[b, :2] - rest[a, :2]) for a, b in EYE_CORNERS])
+    off = (g[..., 0:1] * fr[None, :, 1] + g[..., 1:2] * fr[None, :, 2]) * width[None, :, None]
     return off.astype(np.float32)
 
 
@@ -285,13 +390,17 @@ def facing(face: np.ndarray) -> float:
 
 
 def turn_faces(rest_face: np.ndarray, offsets: np.ndarray | None, turns: np.ndarray | None,
-               weight: np.ndarray) -> np.ndarray:
-    """The character's face landmarks per frame, ``(T, 468, 3)`` (x, y in the image's pixels, depth
-    scaled like x): the image's own (``rest_face``, (468+, 3)) moved by the expression ``offsets``
-    ((T, 468, 2), :func:`expression_offsets`) and turned in depth by ``turns`` ((T, 2),
-    :func:`head_turns`) about :data:`PIVOT`'s midpoint, projected orthographically, both scaled by
-    ``weight`` ((T,), 0: the image's face, 1: the reference's motion in full)."""
-    rest = np.asarray(rest_face, np.float64)[:MESH]
+               weight: np.ndarray, gaze: np.ndarray | None = None) -> np.ndarray:
+    """The character's face landmarks per frame, ``(T, 468, 3)``, or ``(T, 478, 3)`` with the irises
+    when ``rest_face`` has them (x, y in the image's pixels, depth scaled like x): the image's own
+    (``rest_face``, (468+, 3)) moved by the expression ``offsets`` ((T, 468, 2),
+    :func:`expression_offsets`; an iris moves with its eye's contour, and within it by ``gaze``,
+    (T, 2, 2), :func:`gaze_offsets`) and turned in depth by ``turns`` ((T, 2), :func:`head_turns`)
+    about :data:`PIVOT`'s midpoint, projected orthographically, all scaled by ``weight`` ((T,), 0:
+    the image's face, 1: the reference's motion in full)."""
+    rest = np.asarray(rest_face, np.float64)
+    irises = rest.shape[0] >= MESH_IRISES and bool(np.isfinite(rest[:MESH_IRISES]).all())
+    rest = rest[:MESH_IRISES if irises else MESH]
     if rest.shape[1] < 3:
         rest = np.c_[rest[:, :2], np.zeros(len(rest))]
     w = np.asarray(weight, np.float64)
@@ -306,7 +415,14 @@ def turn_faces(rest_face: np.ndarray, offsets: np.ndarray | None, turns: np.ndar
         wa = w[a:a + TURN_CHUNK]
         faces = np.repeat(rest[None], len(wa), axis=0)
         if offsets is not None:
-            faces[..., :2] += np.asarray(offsets[a:a + TURN_CHUNK], np.float64) * wa[:, None, None]
+            off = np.asarray(offsets[a:a + TURN_CHUNK], np.float64)
+            if irises:
+                # each iris (centre and ring) moves with its eye's contour, and within it by the gaze
+                eye = np.stack([off[:, list(c)].mean(axis=1) for c in EYES], axis=1)
+                if gaze is not None:
+                    eye = eye + np.asarray(gaze[a:a + TURN_CHUNK], np.float64)
+                off = np.concatenate([off, np.repeat(eye, 5, axis=1)], axis=1)
+            faces[..., :2] += off * wa[:, None, None]
         if turns is not None:
             R = _rotation(np.asarray(turns[a:a + TURN_CHUNK], np.float64) * wa[:, None])
             turned = pivot + np.einsum("tij,tnj->tni", R, faces - pivot)

@@ -59,8 +59,9 @@ class MotionPlan:
         Master-image pixels -> output pixels of the rest framing.
     back_facing, contact : ndarray, (T,) bool and (T, 2) bool
         Frames where the reference shows its back (mirrored, see notes); feet pinned (left, right).
-    face : ndarray, (T, 468, 3) float32, optional
-        The character's face landmarks with the reference's expression and its head's turn in depth,
+    face : ndarray, (T, 478, 3) float32, optional
+        The character's face landmarks (MediaPipe's refined mesh, its irises last; 468 where the image's
+        face has no irises) with the reference's expression, gaze and its head's turn in depth,
         in master-image pixels (before the head's own motion in the picture's plane; depth scaled
         like x, the nearer the smaller): :func:`steadymotion.motion.face.turn_faces`. None when the
         image or the reference shows no face.
@@ -236,11 +237,12 @@ def _head_roll(motion: PoseSequence, ref: Params, ok: np.ndarray, weight: np.nda
 
 def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, weight: np.ndarray) -> np.ndarray | None:
     """The character's face landmarks per frame with the reference's expression
-    (:func:`steadymotion.motion.face.expression_offsets`) and its head's turn in depth
+    (:func:`steadymotion.motion.face.expression_offsets`), gaze
+    (:func:`~steadymotion.motion.face.gaze_offsets`) and its head's turn in depth
     (:func:`~steadymotion.motion.face.head_turns`), scaled by ``weight`` (the blends from the
     image's own face and into an end image's); frames that show the reference's back show no
     expression and carry the turn across them."""
-    from steadymotion.motion.face import expression_offsets, head_turns, turn_faces
+    from steadymotion.motion.face import expression_offsets, gaze_offsets, head_turns, turn_faces
 
     if rest.face is None:
         return None
@@ -248,7 +250,8 @@ def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, weight:
     off = expression_offsets(rest.face, motion.face, seen)
     if off is None:
         return None
-    return turn_faces(rest.face, off, head_turns(rest.face, motion.face, seen), weight)
+    return turn_faces(rest.face, off, head_turns(rest.face, motion.face, seen), weight,
+                      gaze_offsets(rest.face, motion.face, seen))
 
 
 def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],
