@@ -461,7 +461,7 @@ def animate(
     report: Annotated[Optional[Path], typer.Option("--report", help="Also measure the result's drift and write this HTML report (JSON beside it).")] = None,
     fps: Annotated[Optional[float], typer.Option("--fps", min=1, max=240, help="BVH motion: the output frame rate (default 30).")] = None,
     skeleton_map: SkeletonMapOpt = None,
-    no_expressions: Annotated[bool, typer.Option("--no-expressions", help="Keep the image's facial expression (by default the reference face's mouth, lids and brows move the character's face and its head's turn in depth turns it; tracking the face adds 6-50 % to the tracking time).")] = False,
+    no_expressions: Annotated[bool, typer.Option("--no-expressions", help="Keep the image's facial expression (by default the reference face's mouth, lids and brows move the character's face, its eyes look where the reference's look and its head's turn in depth turns it; tracking the face adds 6-50 % to the tracking time).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Animate a character image with the motion of a reference video or BVH capture (the CPU puppet backend)."""

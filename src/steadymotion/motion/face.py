@@ -102,6 +102,9 @@ GAZE_MEDIAN, GAZE_SIGMA = 5, 1.0
 #: The iris moves from its place in the image by at most these shares of the eye's width along the
 #: eye and across it (an ellipse): more would slide it under a corner or a lid.
 MAX_GAZE = (0.22, 0.12)
+#: The eyeball's radius in shares of the eye's width (corner to corner): about 12 mm against 30 mm
+#: (the adult eye's axial length, Bekerman et al. 2014; the palpebral fissure's width).
+EYEBALL_RADIUS = 0.4
 
 
 def affine_fit(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -234,7 +237,8 @@ def _eye_frames(face: np.ndarray) -> np.ndarray:
     return np.stack(out, axis=-3)
 
 
-def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarray) -> np.ndarray | None:
+def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarray,
+                 shown_turns: np.ndarray | None = None) -> np.ndarray | None:
     """Per frame, how far each of the character's irises moves within its eye with the reference's
     gaze: ``(T, 2, 2)`` float32, the picture's left eye first, in the character image's pixels.
 
@@ -248,7 +252,15 @@ def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarra
     frame, as the expressions are, and carried into the character's eye along its own corners'
     axis, scaled by its width. While an eye is shut (:data:`GAZE_SHUT`) its iris is not read and the
     gaze is carried across; it is filtered with zero phase (:data:`GAZE_MEDIAN`) and held to
-    :data:`MAX_GAZE`. None when
+    :data:`MAX_GAZE`.
+
+    With ``shown_turns`` ((T, 2), the character's head's turn in depth as it is drawn,
+    :func:`head_turns`), the eyes turn on by as much as the drawn head turns less than the
+    reference's from its neutral face (an eyeball of :data:`EYEBALL_RADIUS` turned by the
+    difference): a dancer who turns her head 45 degrees while looking at the camera turns her
+    eyes back in her head by as much, and a character whose head is held to 25 degrees looks at the
+    camera with its eyes turned back by 25 (the eye counter-rolling against the head's turn of the
+    vestibulo-ocular reflex, kept in the picture's frame), not sideways. None when
     either face lacks the irises (468 landmarks only) or the reference shows no face.
     """
     rest = np.asarray(rest_face, np.float64)
@@ -270,8 +282,11 @@ def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarra
     if width0.min() < 2.0:
         return None
     g = np.full((T, 2, 2), np.nan)
+    turned = np.zeros((T, 2))  # the reference's head's turn in depth from its neutral face
     for t in np.flatnonzero(ok):
         s, R, tr = umeyama(full[t][st, :dims], base[st, :dims])
+        if depth:
+            turned[t] = _swing(R.T)
         aligned = (s * full[t][:, :dims] @ R.T + tr)[:, :2]
         mid = _eye_frames(aligned)[:, 0]
         for e, (c, _) in enumerate(IRISES):
@@ -295,10 +310,21 @@ def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarra
         g = median_filter(g, size=(min(GAZE_MEDIAN, T), 1, 1), mode="nearest")
         g = gaussian_filter1d(g, GAZE_SIGMA, axis=0, mode="nearest")
     g -= g[neutral][None]
+    fr = _eye_frames(rest)
+    if shown_turns is not None and depth:
+        idx = np.flatnonzero(ok)
+        for j in range(2):
+            turned[:, j] = np.interp(np.arange(T), idx, turned[idx, j])
+        if T > 2:
+            turned = gaussian_filter1d(turned, SMOOTH_SIGMA, axis=0, mode="nearest")
+        # what the drawn head does not turn, the eyes turn: a point on the eyeball's front moves by
+        # radius * (-v1, v0) under a small swing v (turn_faces' rotation), in eyes' widths
+        miss = turned - np.asarray(shown_turns, np.float64)
+        more = EYEBALL_RADIUS * np.stack([-miss[:, 1], miss[:, 0]], axis=1)
+        g += np.stack([np.stack([more @ fr[e, 1], more @ fr[e, 2]], axis=1) for e in range(2)], axis=1)
     r = np.linalg.norm(g / np.asarray(MAX_GAZE), axis=2, keepdims=True)
     g = np.where(r > 1.0, g / np.maximum(r, 1e-12), g)
     # into the character's eyes: along and across each of its own eyes, times its width
-    fr = _eye_frames(rest)
     width = np.array([np.linalg.norm(rest[b, :2] - rest[a, :2]) for a, b in EYE_CORNERS])
     off = (g[..., 0:1] * fr[None, :, 1] + g[..., 1:2] * fr[None, :, 2]) * width[None, :, None]
     return off.astype(np.float32)

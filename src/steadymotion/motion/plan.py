@@ -250,8 +250,8 @@ def _expressions(rest: RestPose, motion: PoseSequence, back: np.ndarray, weight:
     off = expression_offsets(rest.face, motion.face, seen)
     if off is None:
         return None
-    return turn_faces(rest.face, off, head_turns(rest.face, motion.face, seen), weight,
-                      gaze_offsets(rest.face, motion.face, seen))
+    turns = head_turns(rest.face, motion.face, seen)
+    return turn_faces(rest.face, off, turns, weight, gaze_offsets(rest.face, motion.face, seen, turns))
 
 
 def replace_base(rest: RestPose, motion: PoseSequence, size: tuple[int, int],

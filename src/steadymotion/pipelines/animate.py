@@ -240,8 +240,8 @@ def animate(
     skeleton_map : path or dict, optional
         A BVH capture's role -> joint names (:func:`steadymotion.motion.bvh.load_skeleton_map`).
     expressions : bool
-        Carry the reference face's expressions (mouth, lids, brows) and its head's turn in depth
-        onto the character's face (:mod:`steadymotion.motion.face`): the reference's face mesh is
+        Carry the reference face's expressions (mouth, lids, brows), its gaze (where its irises sit
+        in its eyes) and its head's turn in depth onto the character's face (:mod:`steadymotion.motion.face`): the reference's face mesh is
         tracked beside its body (6-50 % more tracking time), which also turns the head in the
         picture's plane as the face turns (not only as the line from the neck to the ears). Off: the
         face moves only with the head, as a rigid cut-out in the picture's plane.

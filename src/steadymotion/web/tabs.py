@@ -93,7 +93,7 @@ def animate_tab(app: WebApp, slots: dict):
                     a_max = gr.Number(label="Use only the first seconds of the reference (0 = all)", value=0, minimum=0,
                                       elem_id="a_max")
                     a_sound = gr.Checkbox(label="Keep the reference's sound", value=True)
-                    a_expr = gr.Checkbox(label="Carry the reference's facial expressions (mouth, eyes, brows) and head turns", value=True,
+                    a_expr = gr.Checkbox(label="Carry the reference's facial expressions (mouth, eyes, brows), gaze and head turns", value=True,
                                          elem_id="a_expr")
                     a_preflight = gr.Checkbox(label="Check the inputs first (preflight)", value=True)
                     a_stop = gr.Checkbox(label="Stop when the check finds an error", value=True)
