@@ -259,8 +259,8 @@ def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarra
     reference's from its neutral face (an eyeball of :data:`EYEBALL_RADIUS` turned by the
     difference): a dancer who turns her head 45 degrees while looking at the camera turns her
     eyes back in her head by as much, and a character whose head is held to 25 degrees looks at the
-    camera with its eyes turned back by 25 (the eye counter-rolling against the head's turn of the
-    vestibulo-ocular reflex, kept in the picture's frame), not sideways. None when
+    camera with its eyes turned back by 25, not sideways (the eyes turning against the head's turn
+    as the vestibulo-ocular reflex turns them, so the gaze holds in the picture's frame). None when
     either face lacks the irises (468 landmarks only) or the reference shows no face.
     """
     rest = np.asarray(rest_face, np.float64)

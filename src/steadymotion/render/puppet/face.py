@@ -41,6 +41,13 @@ OPEN_FULL = 0.06
 #: An eye narrower than this (master-image pixels) or with an iris of a smaller radius keeps its
 #: iris where the mesh's warp puts it (its gaze would not show).
 EYE_MIN_WIDTH, IRIS_MIN_RADIUS = 10.0, 1.5
+#: A pixel of the iris's disc is the iris's when it is farther from the white than these shares
+#: of the way to the iris's body in lightness and in colour (at a half of the Lab distance, a blue
+#: iris's light outer ring was left on the white and stayed behind as a ring when the iris moved;
+#: a white's own tint varies across it by a third of a blue iris's colour).
+IRIS_FROM_WHITE = (0.35, 0.6)
+#: The iris's radius in the picture is at most this many times the face mesh's.
+IRIS_GROWTH = 1.5
 #: An eye's box reaches this share of its width beyond its contour and its iris (where the iris
 #: is filled in from the white round it).
 EYEBALL_MARGIN = 0.35
@@ -164,8 +171,8 @@ class FaceWarp:
                 eye = Eyeball(texture, full[:MESH_IRISES, :2] - self.box, e)
                 if eye.usable:
                     self.eyes.append(eye)
-        # the head's texture with each eye's white filled in under its iris and beyond its lids
-        # (what the warp draws behind a moved iris), and where it was filled
+        # the head's texture with each eye's white filled in under its iris (what the warp draws
+        # behind a moved iris), and where it was filled
         self.plated, self.made = texture, None
         if self.eyes:
             self.plated, self.made = texture.copy(), np.zeros(texture.shape[:2], np.float32)
@@ -323,10 +330,10 @@ def _opening(poly: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, np.n
 
 def _fill_smooth(rgb: np.ndarray, weight: np.ndarray, sigma: float, far: np.ndarray, prior: float = 0.05) -> np.ndarray:
     """``rgb`` with every pixel replaced by the Gaussian-weighted mean of the pixels round it that
-    ``weight`` (0-1) counts, drawn towards the colour ``far`` (one, or one per pixel) where they are few (normalised
-    convolution with a prior, Knutsson & Westin 1993): a smooth fill that meets the counted pixels'
-    colours beside them and is ``far`` away from them; the white of an eye under its iris and
-    beyond its lids."""
+    ``weight`` (0-1) counts, drawn towards the colour ``far`` (one, or one per pixel) where they are
+    few (normalised convolution with a prior, Knutsson & Westin 1993): a smooth fill that meets the
+    counted pixels' colours beside them and is ``far`` away from them (the white under an iris, the
+    iris under the lids)."""
     k = weight.astype(np.float32)
     wgt = cv2.GaussianBlur(k, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     acc = cv2.GaussianBlur(rgb.astype(np.float32) * k[..., None], (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
@@ -337,17 +344,18 @@ def _fill_smooth(rgb: np.ndarray, weight: np.ndarray, sigma: float, far: np.ndar
 class Eyeball:
     """One eye of a :class:`FaceWarp`'s head texture, drawn as an eyeball behind its lids.
 
-    From the image: the *iris*, the pixels of its disc farther from the white's colour than halfway
-    to its own (its middle always), with the parts the lids hide, and its rim beside them,
-    completed ring by ring about its centre (an iris's pattern is radial); the *plate*,
-    the eye's box with what the iris covers, and what lies beyond the lids' margins (where lids
-    opening wider than the image's show it), filled smoothly from the white beside it, shaded
-    towards the lids as the image's white is where it is drawn. Each frame, inside the eye's opening (its contour's polygon
-    where the warp puts it, a pixel inside the lids' margins), the white is the face mesh's warp of
-    the texture with the plate in it (so it meets the lids as the image's eye does) and the iris sits
-    at the plan's iris centre, stretched with the eye's opening (its contour's affine motion):
-    the eye layers of a 2D avatar's rig, an eye-region redirection (DeepWarp, Ganin et al. 2016) by
-    layers instead of a learnt flow. Where nothing moved it draws the texture's own pixels exactly.
+    From the image: the *iris*, the pixels of its disc not near the white's colour (its middle
+    always), with the parts the lids hide and its rim beside them drawn from
+    its own pixels round them (:meth:`_iris_texture`); the *plate*, the eye's box with the white
+    filled in under the iris from the white beside it (normalised convolution, its lighter pixels
+    counted most). Each frame where the plan moves the iris within the eye (its gaze), inside the
+    eye's opening (its contour's polygon where the warp puts it, a pixel inside the lids' margins)
+    the white is the face mesh's own warp of the texture with the plate in it (so it meets the lids
+    as the image's eye does), what was filled shaded towards the lids as the image's white is, and
+    the iris sits where the eye's motion (its contour's affine fit) takes it and the gaze moves it
+    on, stretched with the opening: the eye layers of a 2D avatar's rig, an eye-region redirection
+    (DeepWarp, Ganin et al. 2016) by layers instead of a learnt flow. An eye that does not look
+    aside is left as the warp draws it.
     """
 
     def __init__(self, texture: np.ndarray, face: np.ndarray, eye: int) -> None:
@@ -379,9 +387,11 @@ class Eyeball:
         kept = shown > 0
         inner = cv2.erode(kept.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         dist = _disc(shape, c - self.origin)
-        iris = self._iris_pixels(crop, inner, dist, r)
-        if iris is None:
+        found = self._iris_pixels(crop, inner, dist, r)
+        if found is None:
             return
+        iris, r = found
+        self.r = r
         white = inner & ~(cv2.dilate(iris.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
         if white.sum() < 6:
             return  # no white of the eye to show the iris moving over
@@ -451,36 +461,65 @@ class Eyeball:
         return tex, alpha, made
 
     @staticmethod
-    def _iris_pixels(crop: np.ndarray, inner: np.ndarray, dist: np.ndarray, r: float) -> np.ndarray | None:
-        """The iris's pixels in the eye's box: within its disc (a pixel and a half beyond the mesh's
-        radius), those farther from the white's colour (CIELAB) than halfway to the iris's own (its
-        body's median, between half and nine tenths of its radius: a blue iris's light rim is
-        nearer the white's lightness than to its pupil's, not its colour), all of its middle (a glint
-        in the pupil stays in it), grown by a pixel. None where the white and the iris cannot be
-        told apart (less than 12 units between them) or either is too small to read."""
+    def _iris_pixels(crop: np.ndarray, inner: np.ndarray, dist: np.ndarray,
+                     r: float) -> tuple[np.ndarray, float] | None:
+        """The iris's pixels in the eye's box and its radius in the picture.
+
+        A pixel looks like the iris where it is farther from the white (CIELAB, the median of the
+        opening beyond the disc) than :data:`IRIS_FROM_WHITE` of the way to the iris's body (its
+        median between half and nine tenths of the radius) in lightness or in colour (an a*b*
+        distance; a blue iris's light rim is as light as the white, a brown iris as grey as a
+        shaded white). Its radius is the mesh's, grown to where the iris ends along the row through its
+        centre on its nearer side (the iris model assumes a human iris's size; a cartoon's is
+        larger, and the outer ring it left on the white stayed behind as a ring when the iris
+        moved), at most :data:`IRIS_GROWTH` times. Its pixels: those looking like it within the
+        disc (and a pixel and a half beyond) joined to its middle, all of its middle (a glint in the
+        pupil stays in it), what they enclose, grown by a pixel. None where the white and the iris
+        cannot be told apart (less than 12 units between them) or either is too small to read."""
         lab = cv2.cvtColor(np.ascontiguousarray(crop[..., :3]), cv2.COLOR_RGB2LAB).astype(np.float32)
         middle = dist <= 0.7 * r
-        white = inner & (dist > r + 1.5)
         body = inner & (dist > 0.5 * r) & (dist <= 0.9 * r)
+        white = inner & (dist > r + 1.5)
         if (inner & middle).sum() < 4 or white.sum() < 6:
             return None
         if body.sum() < 4:
             body = inner & middle
-        lw = np.median(lab[white], axis=0)
-        span = float(np.linalg.norm(np.median(lab[body], axis=0) - lw))
-        if span < 12.0:
+        lw, li = np.median(lab[white], axis=0), np.median(lab[body], axis=0)
+        if float(np.linalg.norm(li - lw)) < 12.0:
             return None
-        iris = ((np.linalg.norm(lab - lw, axis=2) > 0.5 * span) & (dist <= r + 1.5)) | middle
+        # how far along the way from the white to the iris each pixel is, in lightness or in colour
+        # (whichever tells them apart: a colour too close to the white's is left out)
+        dl, dab = abs(float(li[0] - lw[0])), float(np.linalg.norm(li[1:] - lw[1:]))
+        looks = np.zeros(dist.shape, bool)
+        if dl >= 8.0:  # (on the iris's side of the white: a white lighter than its median is white)
+            looks |= (lab[..., 0] - lw[0]) * np.sign(li[0] - lw[0]) > IRIS_FROM_WHITE[0] * dl
+        if dab >= 8.0:
+            looks |= np.linalg.norm(lab[..., 1:] - lw[1:], axis=-1) > IRIS_FROM_WHITE[1] * dab
+        # the radius: along the row through the centre, each side's first pixel beyond the mesh's
+        # radius that no longer looks like the iris (inside the opening); the nearer side's (the
+        # farther one's took a cartoon's tinted white for the iris's)
+        cy, cx = np.unravel_index(np.argmin(dist), dist.shape)
+        radius = r
+        ends = []
+        for step in (-1, 1):
+            x = cx + step * int(np.ceil(r))
+            while 0 <= x < dist.shape[1] and inner[cy, x] and looks[cy, x] and abs(x - cx) < IRIS_GROWTH * r:
+                x += step
+            if 0 <= x < dist.shape[1] and inner[cy, x]:
+                ends.append(abs(x - cx) - 0.5)
+        if ends:
+            radius = max(r, min(ends))
+        iris = (looks & (dist <= radius + 1.5)) | middle
         # only what joins the middle (a lash's shadow beside the disc is not the iris)
-        n, lab_ids = cv2.connectedComponents(iris.astype(np.uint8), connectivity=8)
-        ids = np.unique(lab_ids[middle & iris])
-        iris = np.isin(lab_ids, ids[ids > 0])
+        n, ids_map = cv2.connectedComponents(iris.astype(np.uint8), connectivity=8)
+        ids = np.unique(ids_map[middle & iris])
+        iris = np.isin(ids_map, ids[ids > 0])
         # with what it encloses (its highlights: left on the white, they stayed behind as it moved)
         filled = np.zeros(iris.shape, np.uint8)
         cv2.fillConvexPoly(filled, cv2.convexHull(np.argwhere(iris)[:, ::-1].astype(np.int32)), 1)
-        iris |= (filled > 0) & (dist <= r + 1.5)
+        iris |= (filled > 0) & (dist <= radius + 1.5)
         # and a pixel round it: the limbus's soft edge goes with the iris, not left on the white
-        return cv2.dilate(iris.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        return cv2.dilate(iris.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0, radius
 
     def moved(self, face: np.ndarray) -> bool:
         """Whether the eye's corners, contour or iris moved from the image's (``face``: (478, 2),
@@ -498,7 +537,8 @@ class Eyeball:
         # plan's iris centre: stretched as its opening is, as the warp stretched the image's eye (a
         # rigid eyeball behind lids opening wider showed what the image hides: the lids' lines and
         # shade on the iris, its highlights cut)
-        A = affine_fit(self.rest[len(self.corners):-1], face[self.contour])
+        rest_poly = self.rest[len(self.corners):-1]
+        A = affine_fit(rest_poly, face[self.contour])
         M = A[:2].T
         det = float(np.linalg.det(M))
         if abs(det) < 1e-6:
@@ -509,15 +549,14 @@ class Eyeball:
         # the eye's contour (its gaze): the plan moves it with the contour's mean, which the warp's
         # stretch of an eye opening unevenly does not follow (the iris slid off its place under the
         # lids, baring a crescent of white, with no gaze)
-        rest_poly = self.rest[len(self.corners):-1]
-        gaze = face[self.centre] - (self.rest[-1] + (poly - rest_poly).mean(axis=0))
+        gaze = face[self.centre] - (self.rest_centre + (poly - rest_poly).mean(axis=0))
         # an eye that does not look aside keeps the warp's own (the iris stretched with the lids,
         # their lines and shade on it where they lie); the eyeball comes in over the gaze's first
         # pixel
         show = float(np.clip(np.hypot(*gaze) / GAZE_IN, 0.0, 1.0))
         if show <= 0.0:
             return
-        c2 = np.r_[self.rest[-1], 1.0] @ A + gaze
+        c2 = np.r_[self.rest_centre, 1.0] @ A + gaze
         reach = k * (self.r + 1.5)
         x0, y0 = np.maximum(np.floor(np.minimum(poly.min(axis=0), c2 - reach) - 1).astype(int), 0)
         x1, y1 = np.minimum(np.ceil(np.maximum(poly.max(axis=0), c2 + reach)).astype(int) + 2, [w, h])

@@ -36,10 +36,10 @@ class Pose2D:
         Part indices, drawn first to last (back to front).
     camera : ndarray, (2, 3) float32
         The camera as an affine map of output pixels (applied to the background).
-    face : ndarray, (468, 2|3) float32, optional
-        The face's landmarks with the frame's expression and turn in depth, in master-image pixels
-        (before the head's motion; ``MotionPlan.face``): the face is warped to them
-        (:class:`.face.FaceWarp`).
+    face : ndarray, (468 or 478, 2|3) float32, optional
+        The face's landmarks with the frame's expression, turn in depth and (with the irises, the
+        last ten) gaze, in master-image pixels (before the head's motion; ``MotionPlan.face``): the
+        face is warped to them and its eyes drawn looking where they say (:class:`.face.FaceWarp`).
     head_roll : float
         How much more the head turns in the picture's plane than its bone, radians
         (``MotionPlan.head_roll``).
