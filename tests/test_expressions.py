@@ -21,6 +21,20 @@ def _render(rig, plan, t: int, expressions: bool = True) -> np.ndarray:
                            plan.face[t] if expressions else None, float(plan.head_roll[t]) if expressions else 0.0))
 
 
+def _plan_without(part: str, rig, seq):
+    """The self-reenactment's plan with one of :mod:`steadymotion.motion.face`'s parts (``head_turns``,
+    ``gaze_offsets``) giving nothing, as where it finds nothing to carry."""
+    import steadymotion.motion.face as mf
+    from steadymotion.motion.plan import plan_motion
+
+    keep = getattr(mf, part)
+    setattr(mf, part, lambda *a, **k: None)
+    try:
+        return plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
+    finally:
+        setattr(mf, part, keep)
+
+
 def test_expression_offsets_leave_out_the_heads_motion():
     from steadymotion.motion.face import MESH, expression_offsets
 
@@ -206,15 +220,9 @@ def test_a_self_reenactments_face_turns_with_the_reference():
     assert np.degrees(turns[most]).min() > 8.0
     import cv2
 
-    import steadymotion.motion.face as mf
     from steadymotion.io.video import VideoReader
 
-    keep = mf.head_turns
-    mf.head_turns = lambda *a, **k: None
-    try:
-        flat = plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
-    finally:
-        mf.head_turns = keep
+    flat = _plan_without("head_turns", rig, seq)
     with_turn, without = [], []
     with VideoReader(media_path(TALK)) as r:
         frames = {i: f.image for i, f in zip(range(max(most) + 1), r) if i in set(most.tolist())}
@@ -452,14 +460,7 @@ def test_a_self_reenactments_eyes_look_where_the_real_ones_look():
     import tempfile
     from pathlib import Path
 
-    import steadymotion.motion.face as mf
-
-    keep = mf.gaze_offsets
-    mf.gaze_offsets = lambda *a, **k: None
-    try:
-        still = plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
-    finally:
-        mf.gaze_offsets = keep
+    still = _plan_without("gaze_offsets", rig, seq)
     drawn = {}
     with tempfile.TemporaryDirectory() as d:
         for name, p in (("gaze", plan), ("still", still)):
