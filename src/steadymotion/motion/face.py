@@ -285,7 +285,7 @@ def gaze_offsets(rest_face: np.ndarray, ref_face: np.ndarray, present: np.ndarra
     turned = np.zeros((T, 2))  # the reference's head's turn in depth from its neutral face
     for t in np.flatnonzero(ok):
         s, R, tr = umeyama(full[t][st, :dims], base[st, :dims])
-        if depth:
+        if depth and shown_turns is not None:
             turned[t] = _swing(R.T)
         aligned = (s * full[t][:, :dims] @ R.T + tr)[:, :2]
         mid = _eye_frames(aligned)[:, 0]

@@ -201,16 +201,17 @@ class FaceWarp:
         if eyes:
             out = out.copy() if out is self.texture else out
             for e in eyes:
-                e.draw(out, eye_dst, self.plated, self.made, lambda box: self._sampled(box, maps))
+                e.draw(out, eye_dst, self.plated, self.made, lambda x0, y0, gx, gy: self._sampled(x0, y0, gx, gy, maps))
         return out
 
     @staticmethod
-    def _sampled(box: tuple[int, int, int, int], maps) -> tuple[np.ndarray, np.ndarray]:
-        """Where the warp samples the texture for each pixel of ``box`` (x0, y0, x1, y1 of the
-        texture): ``maps`` from :meth:`_warp` (its box's origin and maps), identity outside it."""
-        x0, y0, x1, y1 = box
-        gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    def _sampled(x0: int, y0: int, gx: np.ndarray, gy: np.ndarray, maps) -> tuple[np.ndarray, np.ndarray]:
+        """Where the warp samples the texture for each pixel of a box of the texture (its corner
+        ``x0, y0`` and its pixels' own coordinates ``gx, gy``, float32): ``maps`` from :meth:`_warp`
+        (its box's origin and maps), the pixel itself outside it."""
+        gx, gy = gx.copy(), gy.copy()
         if maps is not None:
+            y1, x1 = y0 + gx.shape[0], x0 + gx.shape[1]
             ox, oy, mx, my = maps
             ax0, ay0 = max(x0, ox), max(y0, oy)
             ax1, ay1 = min(x1, ox + mx.shape[1]), min(y1, oy + mx.shape[0])
@@ -363,12 +364,12 @@ class Eyeball:
         self.corners = list(EYE_CORNERS[eye])
         self.centre, ring = IRISES[eye][0], list(IRISES[eye][1])
         self.watched = self.corners + self.contour + [self.centre]
-        self.rest = face[self.watched].copy()
+        self.rest = face[self.watched].copy()  # the corners, the contour, the iris centre last
         p, q = face[self.corners[0]], face[self.corners[1]]
         width = float(np.hypot(*(q - p)))
         c = face[self.centre]
         r = float(np.mean(np.linalg.norm(face[ring] - c, axis=1)))
-        self.rest_centre, self.r = c, r
+        self.r = r
         self.usable = False
         poly = face[self.contour]
         if (width < EYE_MIN_WIDTH or r < IRIS_MIN_RADIUS
@@ -530,7 +531,8 @@ class Eyeball:
         """Draws the eyeball into ``out`` (the warped head texture, premultiplied RGBA) inside the
         eye's opening where ``face`` ((478, 2), the texture's pixels) puts it: the white from
         ``plated`` (the texture with the eyes' whites filled; ``made`` marks the filled pixels)
-        through the face's warp (``sampled(box)``: the texture's pixels the warp samples over a box),
+        through the face's warp (``sampled(x0, y0, gx, gy)``: the texture's pixels the warp samples
+        for a box's pixels),
         the iris over it."""
         h, w = out.shape[:2]
         # the iris is drawn by the eye's affine motion (its contour's least-squares fit) about the
@@ -549,14 +551,14 @@ class Eyeball:
         # the eye's contour (its gaze): the plan moves it with the contour's mean, which the warp's
         # stretch of an eye opening unevenly does not follow (the iris slid off its place under the
         # lids, baring a crescent of white, with no gaze)
-        gaze = face[self.centre] - (self.rest_centre + (poly - rest_poly).mean(axis=0))
+        gaze = face[self.centre] - (self.rest[-1] + (poly - rest_poly).mean(axis=0))
         # an eye that does not look aside keeps the warp's own (the iris stretched with the lids,
         # their lines and shade on it where they lie); the eyeball comes in over the gaze's first
         # pixel
         show = float(np.clip(np.hypot(*gaze) / GAZE_IN, 0.0, 1.0))
         if show <= 0.0:
             return
-        c2 = np.r_[self.rest_centre, 1.0] @ A + gaze
+        c2 = np.r_[self.rest[-1], 1.0] @ A + gaze
         reach = k * (self.r + 1.5)
         x0, y0 = np.maximum(np.floor(np.minimum(poly.min(axis=0), c2 - reach) - 1).astype(int), 0)
         x1, y1 = np.minimum(np.ceil(np.maximum(poly.max(axis=0), c2 + reach)).astype(int) + 2, [w, h])
@@ -567,11 +569,11 @@ class Eyeball:
             return
         m = m[..., None]
         # the white: the warp's own, of the texture with the white filled in where the iris was
-        sx, sy = sampled((x0, y0, x1, y1))
+        gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        sx, sy = sampled(x0, y0, gx, gy)
         white = cv2.remap(plated, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
         filled = cv2.remap(made, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-        iris = ((np.stack([gx, gy], axis=-1) - c2) @ np.linalg.inv(M).T + self.rest_centre - self.origin).astype(np.float32)
+        iris = ((np.stack([gx, gy], axis=-1).astype(np.float64) - c2) @ np.linalg.inv(M).T + self.rest[-1] - self.origin).astype(np.float32)
         disc = cv2.remap(self.iris, iris[..., 0], iris[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         a = cv2.remap(self.alpha, iris[..., 0], iris[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                       borderValue=0)
