@@ -903,6 +903,46 @@ def test_a_hand_raised_from_below_the_frame_follows_the_reference_wrist():
     assert np.ptp(np.degrees(np.arctan2(d_plan[:, 1], d_plan[:, 0]))) > 40
 
 
+def test_a_hand_laid_flat_in_the_reference_is_drawn_foreshortened():
+    from scipy.stats import spearmanr
+
+    from steadymotion.motion.plan import HAND_MIN, plan_motion
+    from steadymotion.render.puppet import part_transforms
+    from steadymotion.skeleton import KP, PART, keypoint_visibility, keypoints_from_body
+    from tests.conftest import cached_pose
+
+    # given the presenter's first frame driven by his own clip: he holds his phone up in the image
+    # and soon lays it flat, his hand (wrist to knuckles) shortening in the picture to a third
+    img, rig = _rig("infinitetalk__videos_2.mp4")
+    seq = cached_pose("infinitetalk__videos_2.mp4", until_s=4.0, parts="body")
+    plan = plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
+    kp, vis = keypoints_from_body(seq.body), keypoint_visibility(seq.body)
+    t = seq.times - seq.times[0]
+    length = np.linalg.norm(plan.keypoints[:, KP["hand_l"]] - plan.keypoints[:, KP["wrist_l"]], axis=1)
+    ref = np.linalg.norm(kp[:, KP["hand_l"], :2] - kp[:, KP["wrist_l"], :2], axis=1)
+    seen = (vis[:, KP["hand_l"]] > 0.5) & (kp[:, KP["hand_l"], 1] < 0.99 * seq.size[1]) & (t > 0.7)
+    assert seen.sum() > 40
+    # then the hand is drawn as long as the image shows it on the first frame, and as much shorter
+    # as the reference's is where that one shortens (rank correlation 0.94; under half its first
+    # length: 0.35 of the image's at the median, never under HAND_MIN)
+    rest = float(np.linalg.norm(rig.rest[KP["hand_l"], :2] - rig.rest[KP["wrist_l"], :2]))
+    assert abs(length[0] - rest) < 0.02 * rest
+    assert spearmanr(length[seen], ref[seen])[0] > 0.8
+    short = seen & (ref < 0.5 * ref[0])
+    assert short.sum() > 20 and np.median(length[short]) < 0.5 * rest
+    assert length.min() > (HAND_MIN - 0.02) * rest
+    # and the renderer squashes it along its bone (a flat phone tilted in depth), keeping its width
+    i = int(np.argmin(np.where(short, length, np.inf)))
+    T = part_transforms(rig.rest, plan.keypoints[i], 1.0)[PART["hand_l"], :, :2]
+    bone = rig.rest[KP["hand_l"], :2] - rig.rest[KP["wrist_l"], :2]
+    across = np.array([-bone[1], bone[0]])
+    assert abs(np.linalg.norm(T @ bone) - length[i]) < 0.01 * rest and length[i] < 0.5 * rest
+    assert abs(np.linalg.norm(T @ across) - np.linalg.norm(across)) < 1e-6 * np.linalg.norm(across)
+    # while a hand at its full length stays the rigid cut-out (turned, not stretched)
+    T0 = part_transforms(rig.rest, rig.rest, 1.0)[PART["hand_l"], :, :2]
+    assert np.allclose(T0, np.eye(2))
+
+
 def test_a_body_cut_by_the_bottom_edge_still_reaches_it_when_it_rises():
     """A presenter leaning back rises in the frame: the body must still run out of the picture, not
     end in a straight cut with the background below it (the rig continues parts the image's bottom

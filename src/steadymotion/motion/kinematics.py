@@ -167,11 +167,11 @@ def fill_missing(arr: np.ndarray, ok: np.ndarray) -> np.ndarray:
     return arr[pick]
 
 
-def full_length(v: np.ndarray, ok: np.ndarray | None = None) -> float:
-    """A bone's full (unforeshortened) length: the 90th percentile of its visible lengths."""
+def full_length(v: np.ndarray, ok: np.ndarray | None = None, q: float = 90.0) -> float:
+    """A bone's full (unforeshortened) length: the ``q``-th percentile (90th) of its visible lengths."""
     x = v if ok is None else v[ok]
     x = x[np.isfinite(x)]
-    return float(np.percentile(x, 90)) if x.size else 1.0
+    return float(np.percentile(x, q)) if x.size else 1.0
 
 
 def arms_out(kp: np.ndarray, degrees: float) -> np.ndarray:

@@ -156,7 +156,7 @@ def plan_motion(
     r = _read_reference(motion, ok, notes, follow_size=orientation is Orientation.VIDEO)
     ref_kp, vis, ref, back, lvis = r.kp, r.vis, r.params, r.back, r.lvis
     retargeted, fs = _retarget(rest_shape.params, ref, lvis, ok, motion, orientation, back, notes, r.rel, _shown(rest))
-    _follow_edge_wrists(retargeted, rest_shape, r, ok, motion.size[1], _edge_sides(rest))
+    _follow_edge_wrists(retargeted, rest_shape, r, ok, motion.size[1], _edge_sides(rest), fps)
     start_w = smoothstep(t / start_blend_s) if start_blend_s > 0 else np.ones(T)
     params = blend(repeat(rest_shape.params, T), retargeted, start_w)
     end_w = None
@@ -414,7 +414,7 @@ def _foreshortening(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, r
     seen_of = {"torso": ok, "sh": ok, "hip": ok, "head": ok}
     stretch = [i for i in range(len(LIMBS)) if not _RIGID[i]]
     chains = {}
-    for i in stretch:
+    for i in stretch + [LIMB["hand_l"], LIMB["hand_r"]]:
         seen = lvis[:, i] >= VISIBLE
         lengths[LIMBS[i].name] = ref.limb_len[:, i]
         seen_of[LIMBS[i].name] = seen if seen.any() else None
@@ -427,7 +427,8 @@ def _foreshortening(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, r
     full_torso = 1.0
     for name, v in lengths.items():
         n = v / rel
-        full = full_length(n, seen_of[name])
+        # (a hand is seen foreshortened most of the time: its full length is its longest, not a usual one)
+        full = full_length(n, seen_of[name], HAND_FULL_Q if name.startswith("hand") else 90.0)
         if name == "torso":
             full_torso = full
         f_ref[name] = n / max(full, 1e-6)
@@ -480,7 +481,7 @@ def _gap_filled(values: np.ndarray, good: np.ndarray) -> np.ndarray:
 
 
 def _follow_edge_wrists(p: Params, rest_shape: RestShape, r: _Reference, ok: np.ndarray, ref_h: int,
-                        sides: list[str]) -> None:
+                        sides: list[str], fps: float) -> None:
     """Drive arms raised from below the picture by where the reference's wrist and hand are (in place).
 
     Their elbows are below both pictures, so the elbow angles the rest of the plan transfers are
@@ -491,7 +492,9 @@ def _follow_edge_wrists(p: Params, rest_shape: RestShape, r: _Reference, ok: np.
     kinematics of one bone, the upper arm held: the reduced case of the
     analytic limb solution of Tolani, Goswami & Badler 2000); the hand takes the reference's
     direction where it is at least half its usual length (a hand pointing at the camera has none),
-    bent at most :data:`WRIST_MAX` against the forearm. Frames
+    bent at most :data:`WRIST_MAX` against the forearm, and it is drawn as foreshortened as the
+    reference's (:func:`_hand_foreshortening`; its full length the longest the reference shows
+    it, as the image is taken to show it: a presenter laying his phone flat). Frames
     where the reference does not show them are interpolated between those that do.
     """
     if not sides:
@@ -521,6 +524,10 @@ def _follow_edge_wrists(p: Params, rest_shape: RestShape, r: _Reference, ok: np.
         hv = hd - wr
         hl = np.hypot(*hv.T)
         hgood = good & (r.seen[:, h_i] >= VISIBLE) & (hd[:, 1] <= EDGE_WRIST * ref_h)
+        if hgood.sum() >= max(2, 0.2 * T):
+            n = hl / r.rel
+            f = _gap_filled(n, hgood) / full_length(n, hgood, HAND_FULL_Q)
+            p.limb_len[:, LIMB[f"hand_{side}"]] = rest_shape.params.limb_len[0, LIMB[f"hand_{side}"]] * r.rel * _hand_foreshortening(f, fps)
         if hgood.sum() >= 2:
             hgood &= hl >= 0.5 * np.percentile(hl[hgood], 90)
         if hgood.sum() >= max(2, 0.2 * T):
@@ -569,6 +576,8 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
     for i in range(len(LIMBS)):
         if not _RIGID[i]:
             limb_ratio[:, i] = fs.ratio(LIMBS[i].name, 0.3, 1.1)
+    for side in "lr":
+        limb_ratio[:, LIMB[f"hand_{side}"]] = _hand_foreshortening(fs.ratio(f"hand_{side}", 0.0, 1.1), float(motion.fps))
     # limbs the reference does not show keep the character's rest pose (a half-body dance moves no
     # legs; a reference cropped at the waist leaves the legs where the image had them)
     w_vis = uniform_filter1d((lvis >= VISIBLE).astype(np.float64), size=max(1, int(round(float(motion.fps) * 0.3))), axis=0, mode="nearest")
@@ -589,6 +598,33 @@ def _retarget(p0: Params, ref: Params, lvis: np.ndarray, ok: np.ndarray, motion:
         head_rel=ref.head_rel, head_len=p0.head_len * rel * fs.ratio("head", 0.5, 1.1),
         limb_rel=limb_rel, limb_len=p0.limb_len * rel[:, None] * limb_ratio,
     ), fs
+
+
+#: Hands: the percentile of a hand's 2D lengths taken as its full length; the least share of it a
+#: hand is drawn at; seconds of the median and the Gaussian (sigma) that steady its foreshortening.
+HAND_FULL_Q = 98.0
+HAND_MIN = 0.3
+HAND_MEDIAN_S, HAND_SIGMA_S = 0.3, 0.06
+
+
+def _hand_foreshortening(ratio: np.ndarray, fps: float) -> np.ndarray:
+    """Per frame, the share of its image length a hand is drawn at: the reference hand's
+    foreshortening against the image's (``Foreshortening.ratio``), steadied over time (running
+    median, then Gaussian: zero phase), never longer than the image's hand and never under
+    :data:`HAND_MIN`.
+
+    A hand is drawn as a rigid cut-out turned with its bone. Turned towards the camera or away from
+    it the reference's hand shortens in the picture (a presenter laying his phone flat: its 2D
+    length falls to a third); the cut-out is then squashed along its bone, which is how a flat
+    thing tilted in depth projects under weak perspective (an affine image of the plane: Hartley &
+    Zisserman 2004, section 6.3). The wrist-to-knuckles length BlazePose gives is noisy on small
+    hands, hence the filtering; a hand is never drawn longer than the image shows it.
+    """
+    r = np.asarray(ratio, np.float64)
+    if len(r) > 2:
+        r = median_filter(r, size=max(3, int(round(fps * HAND_MEDIAN_S)) | 1), mode="nearest")
+        r = gaussian_filter1d(r, max(0.5, fps * HAND_SIGMA_S), mode="nearest")
+    return np.clip(r, HAND_MIN, 1.0)
 
 
 def _end_weights(t: np.ndarray) -> np.ndarray:

@@ -66,7 +66,8 @@ def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float, head_rol
     """Affine transforms ``(P + 1, 2, 3)`` taking each part from the rest pose to the target.
 
     Limbs: rotation + stretch along the bone (``|a'b'| / |ab|``) + ``scale`` across it. Rigid
-    parts: rotation + uniform ``scale`` about the proximal joint (the head: about its own joint, so
+    parts: rotation + uniform ``scale`` about the proximal joint (a hand drawn shorter than that,
+    foreshortened, is squashed along its bone) (the head: about its own joint, so
     the bone's length moves it, turned ``head_roll`` radians more than its bone). Torso: the upper transform maps
     both shoulders and the pelvis exactly, the lower one both hips and the neck (index
     :data:`TORSO_LOWER`).
@@ -85,7 +86,10 @@ def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float, head_rol
         va, vb = r[b] - r[a], t[b] - t[a]
         la, lb = float(np.hypot(*va)), float(np.hypot(*vb))
         th0, th1 = _angle(va), _angle(vb)
-        if spec.rigid or la < 1e-6 or lb < 1e-6:
+        if spec.name.startswith("hand") and la > 1e-6 and 1e-6 < lb < 0.999 * scale * la:
+            # a hand turned in depth: squashed along its bone (``motion.plan._hand_foreshortening``)
+            A = _rot(th1) @ np.diag([lb / la, scale]) @ _rot(-th0)
+        elif spec.rigid or la < 1e-6 or lb < 1e-6:
             A = scale * _rot(th1 - th0 + (head_roll if spec.name == "head" else 0.0))
         else:
             A = _rot(th1) @ np.diag([lb / la, scale]) @ _rot(-th0)
