@@ -226,8 +226,8 @@ class PuppetRenderer:
         w, h = self.size
         v = part.vertices.astype(np.float64)
         dv = _skin_vertices(part, T, v, target, self._rest_master)
-        x0, y0 = np.floor(dv.min(axis=0)).astype(int)
-        x1, y1 = np.ceil(dv.max(axis=0)).astype(int) + 1
+        x0, y0 = np.floor(dv.min(axis=0)).astype(int) - 2 * MESH_REACH
+        x1, y1 = np.ceil(dv.max(axis=0)).astype(int) + 1 + 2 * MESH_REACH
         x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
         if x1 <= x0 or y1 <= y0:
             return
@@ -249,8 +249,10 @@ class PuppetRenderer:
         pts = np.round((dst * 0.5 - 0.25) * (1 << shift)).astype(np.int32)
         for k in np.flatnonzero(ok):
             cv2.fillConvexPoly(ids, pts[k], int(k) + 1, lineType=cv2.LINE_8, shift=shift)
-        # one cell of the neighbouring triangle's map outside the mesh keeps the upsampling clean
-        grown = cv2.dilate(ids, _CROSS3)
+        # the neighbouring triangle's map carries on for MESH_REACH cells outside the mesh: the
+        # upsampling stays clean, and the texture's soft outline where the mesh (its outline
+        # simplified) cuts inside it is drawn whole, not cut in the half-resolution cells' steps
+        grown = cv2.dilate(ids, _CROSS3, iterations=MESH_REACH)
         ids = np.where(ids > 0, ids, grown)
         # per cell: (x, y)_src = A[id] (x, y)_dst + t[id], both coordinates at once in two channels
         table = np.concatenate([np.array([[[0, 0, -1e4], [0, 0, -1e4]]]), inv], axis=0).astype(np.float32)
@@ -283,6 +285,8 @@ BLEND_FADE = (np.radians(60.0), np.radians(110.0))
 
 
 _CROSS3 = np.ones((3, 3), np.uint8)
+#: Half-resolution cells the mesh's maps reach past its outline (2 px each).
+MESH_REACH = 3
 
 
 def _skin_vertices(part, T: np.ndarray, v: np.ndarray, target: np.ndarray, rest: np.ndarray) -> np.ndarray:
