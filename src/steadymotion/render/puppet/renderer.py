@@ -66,9 +66,9 @@ def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float, head_rol
     """Affine transforms ``(P + 1, 2, 3)`` taking each part from the rest pose to the target.
 
     Limbs: rotation + stretch along the bone (``|a'b'| / |ab|``) + ``scale`` across it. Rigid
-    parts: rotation + uniform ``scale`` about the proximal joint (a hand drawn shorter than that,
-    foreshortened, is squashed along its bone) (the head: about its own joint, so
-    the bone's length moves it, turned ``head_roll`` radians more than its bone). Torso: the upper transform maps
+    parts: rotation + uniform ``scale`` about the proximal joint (the head: about its own joint, so
+    the bone's length moves it, turned ``head_roll`` radians more than its bone); a hand the target
+    draws shorter than that (turned in depth) is squashed along its bone to that length. Torso: the upper transform maps
     both shoulders and the pelvis exactly, the lower one both hips and the neck (index
     :data:`TORSO_LOWER`).
     """
