@@ -21,12 +21,25 @@ def _rig(name: str):
     return _RIGS[name]
 
 
-def _render(rig, keypoints: np.ndarray, background=None) -> np.ndarray:
+def _render(rig, keypoints: np.ndarray, background=None, coverage: bool = False):
+    """``rig`` drawn at ``keypoints`` in its own frame; with ``coverage``, ``(frame, coverage)``."""
     from steadymotion.render.puppet import Pose2D, PuppetRenderer, rest_order
 
     ident = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
     r = PuppetRenderer(rig, rig.size, ident, background=background)
-    return r.render(Pose2D(np.asarray(keypoints, np.float32), 1.0, rest_order(rig), ident))
+    out = r.render(Pose2D(np.asarray(keypoints, np.float32), 1.0, rest_order(rig), ident), coverage=coverage)
+    return (out, r.last_coverage) if coverage else out
+
+
+def _self_plan(name: str, seconds: float = 4.0):
+    """A self-reenactment's plan: ``name``'s first frame driven by its own first ``seconds`` (body
+    landmarks); ``(rig, seq, plan)``."""
+    from steadymotion.motion.plan import plan_motion
+    from tests.conftest import cached_pose
+
+    _, rig = _rig(name)
+    seq = cached_pose(name, until_s=seconds, parts="body")
+    return rig, seq, plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
 
 
 def _texture(rig, name: str):
@@ -53,7 +66,7 @@ def _filled_and_own(rig, name: str, a: np.ndarray):
 def test_a_still_figure_renders_its_image(name):
     # given a rig of a real image, drawn in its own rest pose
     img, rig = _rig(name)
-    out = _render(rig, rig.rest[:, :2])
+    out, cov = _render(rig, rig.rest[:, :2], coverage=True)
     # then the frame is the image: no specks of plate through the figure, no halo around it
     # (measured 0.15-0.38 grey levels, 0.2-0.7 % of pixels off by > 20; 0.22-0.49 and 0.3-1.0 %
     # before the outline was unmixed from the plate; the first generation's blocky matte gave
@@ -64,18 +77,13 @@ def test_a_still_figure_renders_its_image(name):
     # and each part covers what its texture does, its soft outline whole: the meshes (their
     # outlines simplified) do not cut it in the half-resolution cells' steps (pixels off by > 0.1
     # in coverage: 0, 0 and 29; 96, 22 and 431 when the maps reached one cell past the mesh)
-    from steadymotion.render.puppet import Pose2D, PuppetRenderer, rest_order
-
-    ident = np.array([[1, 0, 0], [0, 1, 0]], np.float64)
-    r = PuppetRenderer(rig, rig.size, ident)
-    r.render(Pose2D(np.asarray(rig.rest[:, :2], np.float32), 1.0, rest_order(rig), ident), coverage=True)
-    clear = np.ones(r.last_coverage.shape, np.float32)
+    clear = np.ones(cov.shape, np.float32)
     for p in list(rig.parts) + list(rig.under or ()):
         x0, y0 = p.box
         a = p.texture[..., 3].astype(np.float32) / 255
         sub = clear[y0:y0 + a.shape[0], x0:x0 + a.shape[1]]  # (parts cut by the bottom edge go on below it)
         sub *= 1 - a[: sub.shape[0], : sub.shape[1]]
-    off = np.abs(r.last_coverage - (1 - clear)) > 0.1
+    off = np.abs(cov - (1 - clear)) > 0.1
     assert off.sum() < 1e-4 * off.size, off.sum()
 
 
@@ -897,14 +905,10 @@ def test_the_shirt_beside_the_neck_stays_with_the_body():
 
 
 def test_a_hand_raised_from_below_the_frame_follows_the_reference_wrist():
-    from steadymotion.motion.plan import plan_motion
     from steadymotion.skeleton import KP, keypoint_visibility, keypoints_from_body
-    from tests.conftest import cached_pose
 
     # given that presenter's first frame driven by his own clip (a self-reenactment's plan)
-    img, rig = _rig("infinitetalk__videos_2.mp4")
-    seq = cached_pose("infinitetalk__videos_2.mp4", until_s=4.0, parts="body")
-    plan = plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
+    rig, seq, plan = _self_plan("infinitetalk__videos_2.mp4")
     kp = keypoints_from_body(seq.body)
     vis = keypoint_visibility(seq.body)
     # then where the reference shows its left wrist (in the frame's bottom band, where elbows are
@@ -922,16 +926,13 @@ def test_a_hand_raised_from_below_the_frame_follows_the_reference_wrist():
 def test_a_hand_laid_flat_in_the_reference_is_drawn_foreshortened():
     from scipy.stats import spearmanr
 
-    from steadymotion.motion.plan import HAND_MIN, plan_motion
+    from steadymotion.motion.plan import HAND_MIN
     from steadymotion.render.puppet import part_transforms
     from steadymotion.skeleton import KP, PART, keypoint_visibility, keypoints_from_body
-    from tests.conftest import cached_pose
 
     # given the presenter's first frame driven by his own clip: he holds his phone up in the image
     # and soon lays it flat, his hand (wrist to knuckles) shortening in the picture to a third
-    img, rig = _rig("infinitetalk__videos_2.mp4")
-    seq = cached_pose("infinitetalk__videos_2.mp4", until_s=4.0, parts="body")
-    plan = plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
+    rig, seq, plan = _self_plan("infinitetalk__videos_2.mp4")
     kp, vis = keypoints_from_body(seq.body), keypoint_visibility(seq.body)
     t = seq.times - seq.times[0]
     length = np.linalg.norm(plan.keypoints[:, KP["hand_l"]] - plan.keypoints[:, KP["wrist_l"]], axis=1)
@@ -961,16 +962,12 @@ def test_a_hand_laid_flat_in_the_reference_is_drawn_foreshortened():
 
 @pytest.mark.parametrize("name", ["infinitetalk__videos_2.mp4", "mimicmotion__raw_0.mp4"])
 def test_a_self_reenactments_head_is_drawn_where_the_real_one_is(name):
-    from steadymotion.motion.plan import plan_motion
     from steadymotion.skeleton import KP, keypoints_from_body
-    from tests.conftest import cached_pose
 
     # given a presenter and a half-body woman, each clip's first frame driven by the clip (4 s):
     # their necks shorten and lengthen in the picture as they slouch, shrug and drop their chins,
     # which their limbs' directions do not show
-    img, rig = _rig(name)
-    seq = cached_pose(name, until_s=4.0, parts="body")
-    plan = plan_motion(rig.rest_pose, seq, size=seq.size, pin_feet=False)
+    rig, seq, plan = _self_plan(name)
     kp = keypoints_from_body(seq.body)
     after = (seq.times - seq.times[0]) > 0.7  # after the blend from the image's pose
     err = np.linalg.norm(plan.keypoints[after, KP["head"]] - kp[after, KP["head"], :2], axis=1)
