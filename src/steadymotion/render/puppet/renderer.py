@@ -86,10 +86,10 @@ def part_transforms(rest: np.ndarray, target: np.ndarray, scale: float, head_rol
         va, vb = r[b] - r[a], t[b] - t[a]
         la, lb = float(np.hypot(*va)), float(np.hypot(*vb))
         th0, th1 = _angle(va), _angle(vb)
-        if spec.name.startswith("hand") and la > 1e-6 and 1e-6 < lb < 0.999 * scale * la:
-            # a hand turned in depth: squashed along its bone (``motion.plan._hand_foreshortening``)
-            A = _rot(th1) @ np.diag([lb / la, scale]) @ _rot(-th0)
-        elif spec.rigid or la < 1e-6 or lb < 1e-6:
+        # a hand turned in depth is squashed along its bone as a limb stretches
+        # (``motion.plan._hand_foreshortening``)
+        squashed = spec.name.startswith("hand") and lb < 0.999 * scale * la
+        if (spec.rigid and not squashed) or la < 1e-6 or lb < 1e-6:
             A = scale * _rot(th1 - th0 + (head_roll if spec.name == "head" else 0.0))
         else:
             A = _rot(th1) @ np.diag([lb / la, scale]) @ _rot(-th0)
