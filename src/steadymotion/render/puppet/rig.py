@@ -79,8 +79,10 @@ from steadymotion.types import RestPose
 #: outside is the hand's; 47: the face's share of the head fades over a width that grows with the
 #: distance from the neck joint; 48: a bare arm's inner edge in shade beside a darker top is not
 #: grown into the top's soft edge; 49: the rig keeps the image's face landmarks, which the renderer
-#: warps the face by; 50: with their depth, which turns the face in depth).
-RIG_VERSION = 50
+#: warps the face by; 50: with their depth, which turns the face in depth; 51: the plate's margin past
+#: the matte keeps the image's pixels where they hold no figure colour, the figure's fringe there is
+#: its parts', and each part's mesh holds its whole hull).
+RIG_VERSION = 51
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
@@ -1114,6 +1116,96 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     a[:] = np.where(band, a * np.minimum(keep, soft), a)
 
 
+#: :func:`_unmix_margin`: a margin pixel whose estimated share of the figure (its projection on the
+#: line from the background's colour to the figure's) is under this is the background's.
+MARGIN_MIN_ALPHA = 0.02
+#: A margin pixel this near (0-1 RGB, Euclidean) the fill or the background the picture shows next
+#: to it is the background's.
+MARGIN_NEAR = 0.04
+
+
+@dataclass
+class _Fringe:
+    """The figure's fringe past its matte (:func:`_unmix_margin`): per pixel its coverage, colour
+    and the part it belongs to (the part of its nearest solid pixel)."""
+
+    alpha: np.ndarray  # (H, W) float32, 0 off the fringe
+    colour: np.ndarray  # (H, W, 3) float32 0-1
+    owner: np.ndarray  # (H, W) int
+
+
+def _unmix_margin(rgb: np.ndarray, a: np.ndarray, labels: np.ndarray, background: np.ndarray,
+                  margin: np.ndarray) -> tuple[_Fringe, np.ndarray]:
+    """The plate's safety margin past the matte split into background and the figure's fringe
+    (``background`` in place); returns the fringe and the margin pixels that are background.
+
+    The plate is filled over the figure and a margin past its matte (the segmentation's edge may
+    miss a fringe of hair or a blurred hand). The fill there is a guess of what lay behind: beside
+    musepose's shins it put the white sky over the green of a bush, and at rest the figure, whose
+    texture ended with its matte, stood in a white seam where the image is green. Each margin pixel
+    is read with the compositing equation ``I = a F + (1 - a) B`` (Porter & Duff 1984): ``F`` is
+    the colour of the figure's nearest solid pixel, ``B`` the fill or the nearest pixel the picture
+    shows past the margin, whichever lies nearer the line from ``B`` to ``F``, and ``a`` the
+    projection of ``I - B`` on ``F - B`` (Smith & Blinn 1996, as :func:`_unmix_silhouette` does
+    inside the matte).
+
+    - On that line (within half of ``|F - B|``) with ``a`` at least :data:`MARGIN_MIN_ALPHA`, the
+      pixel is the figure's fringe: the plate there takes ``B`` and the part it joins draws ``F``
+      at ``a`` (so at rest the two make the image again, and the moving part keeps a soft edge of
+      its own colour, never the old background's).
+    - Within :data:`MARGIN_NEAR` of the fill or of the background beside it, it is the
+      background, and the plate takes the image's own pixel.
+    - Anything else keeps the fill: a figure the fill's colour (``|F - B|`` under
+      :data:`UNMIX_MIN_CONTRAST`: its fringe is not told from the background), or a pixel of
+      neither's colour (the video's chroma fringe along an edge: kept, it left the outline in the
+      plate).
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    h, w = a.shape
+    fringe = _Fringe(np.zeros((h, w), np.float32), np.zeros((h, w, 3), np.float32), np.full((h, w), -1))
+    solid = cv2.erode((a >= 0.98).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if not margin.any() or not solid.any():
+        return fringe, np.zeros_like(margin)
+    ys, xs = np.nonzero(margin)
+    _, (fy, fx) = distance_transform_edt(~solid, return_indices=True)
+    _, (oy, ox) = distance_transform_edt(margin | (a > 0.02), return_indices=True)
+    rgbf = rgb.astype(np.float32) / 255
+    I = rgbf[ys, xs]
+    F = rgbf[fy[ys, xs], fx[ys, xs]]
+    fill = background[ys, xs].astype(np.float32) / 255
+    best = np.full(len(ys), np.inf)
+    alpha = np.zeros(len(ys), np.float32)
+    B = fill.copy()
+    near = np.full(len(ys), np.inf)
+    for cand in (fill, rgbf[oy[ys, xs], ox[ys, xs]]):
+        near = np.minimum(near, np.linalg.norm(I - cand, axis=1))
+        d = F - cand
+        n2 = (d * d).sum(axis=1)
+        est = np.clip(((I - cand) * d).sum(axis=1) / np.maximum(n2, 1e-6), 0.0, 1.0)
+        off = np.linalg.norm(I - cand - est[:, None] * d, axis=1)
+        mix = (n2 > UNMIX_MIN_CONTRAST ** 2) & (off < 0.5 * np.sqrt(n2)) & (est >= MARGIN_MIN_ALPHA) & (off < best)
+        best = np.where(mix, off, best)
+        alpha = np.where(mix, est, alpha)
+        B = np.where(mix[:, None], cand, B)
+    # (a figure the fill's colour: its fringe is not told from the background, which stays filled)
+    alike = ((F - fill) ** 2).sum(axis=1) <= UNMIX_MIN_CONTRAST ** 2
+    alpha[alike] = 0.0
+    B[alike] = fill[alike]
+    mixed = alpha > 0
+    # (a pixel neither the fringe nor the background's colour, a chroma fringe of the video's
+    # subsampling along an edge, stays filled: the image's would leave the outline in the plate)
+    bg = ~mixed & ~alike & (near < MARGIN_NEAR)
+    plate = np.where(bg[:, None], I, B)
+    background[ys, xs] = (plate * 255 + 0.5).clip(0, 255).astype(np.uint8)
+    fringe.alpha[ys, xs] = alpha
+    fringe.colour[ys, xs] = F
+    fringe.owner[ys, xs] = labels[fy[ys, xs], fx[ys, xs]]
+    back = np.zeros_like(margin)
+    back[ys[bg], xs[bg]] = True
+    return fringe, back
+
+
 #: Length (pixels) of the slices across an arm in which its width and colour are measured.
 UNDER_SLICE = 4.0
 #: An upper arm is at most this many times as wide as its forearm.
@@ -1652,6 +1744,11 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     synth = hole.astype(np.uint8)
     if not _own_alpha(alpha):
         _background_off_limb_edges(rgb, a, labels, background)
+        # (the margin past the matte: the fingertips' and the shoes' fringe zones stay filled)
+        fringe, given = _unmix_margin(rgb, a, labels, background, hole & (a <= 0.02) & ~past.astype(bool) & ~plain_floor)
+        synth[given] = 0
+    else:
+        fringe = None
 
     under_arms = _under_arms(labels, present, a, radius, kp, skirt)
     behind_arm = _arm_behind_arm(labels, kp, present, radius, a)
@@ -1988,6 +2085,12 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
             # (an image with its own transparency holds the figure's colours already: never mixed)
             _unmix_silhouette(color, pa, a[y0:y1, x0:x1], background[y0:y1, x0:x1], (pa > 0.02) & ~hid,
                               region[y0:y1, x0:x1] & (a[y0:y1, x0:x1] >= 0.98), max(1, int(round(UNMIX_EDGE * max(h, w)))))
+        if fringe is not None:
+            # and its fringe past the matte, at the coverage unmixed from the plate there
+            fr = np.where(fringe.owner[y0:y1, x0:x1] == i, fringe.alpha[y0:y1, x0:x1], 0.0)
+            add = fr > pa
+            color[add] = fringe.colour[y0:y1, x0:x1][add]
+            pa = np.where(add, fr, pa).astype(np.float32)
         tex = (np.dstack([color * pa[..., None], pa]) * 255).round().clip(0, 255).astype(np.uint8)
         shape = grown[y0:y1, x0:x1] | (pa > 0.02)
         if y1 == h and not (spec.rigid and spec.name != "head"):
