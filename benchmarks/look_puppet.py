@@ -50,7 +50,9 @@ class TintedPuppetBackend(PuppetBackend):
         def tint(p):
             tex = p.texture.copy()
             colour = np.array(PART_COLORS.get(p.name, (128, 128, 128)), np.float32)
-            tex[..., :3] = (0.5 * tex[..., :3] + 0.5 * colour).astype(np.uint8)
+            # (premultiplied: the tint goes where the texture is, not over its mesh's empty corners)
+            a = tex[..., 3:].astype(np.float32) / 255
+            tex[..., :3] = (0.5 * tex[..., :3] + 0.5 * colour * a).astype(np.uint8)
             return replace(p, texture=tex)
 
         tinted = replace(character, parts=[tint(p) for p in character.parts],

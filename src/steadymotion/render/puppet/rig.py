@@ -81,8 +81,9 @@ from steadymotion.types import RestPose
 #: grown into the top's soft edge; 49: the rig keeps the image's face landmarks, which the renderer
 #: warps the face by; 50: with their depth, which turns the face in depth; 51: the plate's margin past
 #: the matte keeps the image's pixels where they hold no figure colour, the figure's fringe there is
-#: its parts', and each part's mesh holds its whole hull).
-RIG_VERSION = 51
+#: its parts', and each part's mesh holds its whole hull; 52: an arm's edge the trunk's capsule took,
+#: apart from the trunk, is the arm's).
+RIG_VERSION = 52
 
 #: The trunk's own pixels beside an arm across it are filled with the trunk under the arm where the
 #: fill differs from them by at most this (CIELAB, 8-bit units): a soft edge or a shade, not another
@@ -1116,6 +1117,49 @@ def _background_off_limb_edges(rgb: np.ndarray, a: np.ndarray, labels: np.ndarra
     a[:] = np.where(band, a * np.minimum(keep, soft), a)
 
 
+#: :func:`_soft_arm_edges`: how far (pixels) from an arm's solid pixels its edge reaches, and how
+#: much nearer they must be than the trunk's core.
+SOFT_EDGE_REACH = 3.0
+SOFT_EDGE_MARGIN = 3.0
+
+
+def _soft_arm_edges(labels: np.ndarray, a: np.ndarray) -> None:
+    """An arm's outline the trunk's label took, apart from the trunk, goes to the arm (``labels``
+    in place).
+
+    Parts are cut by capsule distance, so along an arm hanging beside the body with a gap between
+    them, the arm's inner edge (its soft pixels and a pixel or two of its shaded solid rim) fell
+    inside the trunk's capsule: a line of the sleeve's edge, apart from the trunk's own pixels,
+    drawn by the trunk. When the arm rose it stayed beside the waist as a dotted dark line
+    (UniAnimate's dancer). :func:`~.cutout.limb_edges_off_torso` hands such pieces to the arm by
+    colour, and a sleeve's shaded edge is nearer the colour of dark trousers on the trunk. Here a
+    trunk pixel on the figure's outline (within two pixels of its matte's half) within
+    :data:`SOFT_EDGE_REACH` of an arm's solid pixels and farther by
+    :data:`SOFT_EDGE_MARGIN` from the trunk's core (its solid pixels, eroded by two) is the arm's:
+    an edge belongs to the solid figure it fades from (as a matte's edge colour is extrapolated
+    from its nearest foreground, Levin et al. 2008), and the trunk's own edge lies at its core.
+    """
+    from scipy.ndimage import distance_transform_edt
+
+    from steadymotion.skeleton import PART
+
+    torso = PART["torso"]
+    arms = [PART[f"{k}_{s}"] for k in ("upper_arm", "forearm", "hand") for s in "lr"]
+    trunk = (labels == torso) & (a > 0.02)
+    arm_solid = np.isin(labels, arms) & (a >= 0.98)
+    if not trunk.any() or not arm_solid.any():
+        return
+    core = cv2.erode(((labels == torso) & (a >= 0.98)).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if not core.any():
+        return
+    d_arm, (iy, ix) = distance_transform_edt(~arm_solid, return_indices=True)
+    d_core = distance_transform_edt(~core)
+    # (on the figure's outline only: a sliver of the trunk inside a hand is not an edge)
+    outline = cv2.dilate((a < 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    move = trunk & outline & (d_arm <= SOFT_EDGE_REACH) & (d_core > d_arm + SOFT_EDGE_MARGIN)
+    labels[move] = labels[iy, ix][move]
+
+
 #: :func:`_unmix_margin`: a margin pixel whose estimated share of the figure (its projection on the
 #: line from the background's colour to the figure's) is under this is the background's.
 MARGIN_MIN_ALPHA = 0.02
@@ -1712,6 +1756,7 @@ def build_rig(rgb: np.ndarray, pose=None, alpha: np.ndarray | None = None, *, so
     _label_raised_hands(labels, raised, a)
     # (after the raised hands' threads went to the torso: the phone's edge among them is the hand's)
     limb_edges_off_torso(labels, cv2.cvtColor(cv2.GaussianBlur(rgb, (5, 5), 0), cv2.COLOR_RGB2LAB).astype(np.float32), present, radius)
+    _soft_arm_edges(labels, a)
     skirt = _trunk_runs_below_hips(labels, kp, a)
     notes = []
     missing = [p.name for i, p in enumerate(PARTS) if not present[i]]
