@@ -490,6 +490,18 @@ def _own_colour_at_seams(color: np.ndarray, pa: np.ndarray, region: np.ndarray, 
     pa[ring] *= 0.5
 
 
+def _mix_share(I: np.ndarray, F: np.ndarray, B: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How much of ``F`` each pixel ``I`` shows over ``B`` (rows of colours, 0-1): the projection
+    of ``I - B`` on ``F - B``, clipped to 0-1 (the alpha of a pixel whose foreground and background
+    colours are known, Smith & Blinn 1996 "Blue screen matting"), the distance of ``I`` from that
+    line, and ``|F - B|`` squared (``(share, off, contrast2)``)."""
+    d = F - B
+    n2 = (d * d).sum(axis=1)
+    est = np.clip(((I - B) * d).sum(axis=1) / np.maximum(n2, 1e-6), 0.0, 1.0)
+    off = np.linalg.norm(I - B - est[:, None] * d, axis=1)
+    return est, off, n2
+
+
 #: Below this matte value a silhouette pixel takes the colour of the figure's nearest solid pixel
 #: instead of its colour unmixed from the plate (the division would magnify the noise).
 UNMIX_MIN_ALPHA = 0.15
@@ -539,10 +551,7 @@ def _unmix_silhouette(color: np.ndarray, pa: np.ndarray, a: np.ndarray, plate: n
     _, (iy, ix) = distance_transform_edt(~deep, return_indices=True)
     F = color[iy[band], ix[band]]
     I = color[band]
-    d = F - B
-    n2 = (d * d).sum(axis=1)
-    est = np.clip(((I - B) * d).sum(axis=1) / np.maximum(n2, 1e-6), 0.0, 1.0)
-    off = np.linalg.norm(I - B - est[:, None] * d, axis=1)
+    est, off, n2 = _mix_share(I, F, B)
     use = (n2 > UNMIX_MIN_CONTRAST ** 2) & (off < 0.5 * np.sqrt(n2))
     alpha = np.where(use, est, a[band])
     ah = np.maximum(alpha, UNMIX_MIN_ALPHA)[:, None]
@@ -1161,7 +1170,8 @@ def _soft_arm_edges(labels: np.ndarray, a: np.ndarray) -> None:
 
 
 #: :func:`_unmix_margin`: a margin pixel whose estimated share of the figure (its projection on the
-#: line from the background's colour to the figure's) is under this is the background's.
+#: line from the background's colour to the figure's, :func:`_mix_share`) is under this is not the
+#: figure's fringe.
 MARGIN_MIN_ALPHA = 0.02
 #: A margin pixel this near (0-1 RGB, Euclidean) the fill or the background the picture shows next
 #: to it is the background's.
@@ -1224,10 +1234,7 @@ def _unmix_margin(rgb: np.ndarray, a: np.ndarray, labels: np.ndarray, background
     near = np.full(len(ys), np.inf)
     for cand in (fill, rgbf[oy[ys, xs], ox[ys, xs]]):
         near = np.minimum(near, np.linalg.norm(I - cand, axis=1))
-        d = F - cand
-        n2 = (d * d).sum(axis=1)
-        est = np.clip(((I - cand) * d).sum(axis=1) / np.maximum(n2, 1e-6), 0.0, 1.0)
-        off = np.linalg.norm(I - cand - est[:, None] * d, axis=1)
+        est, off, n2 = _mix_share(I, F, cand)
         mix = (n2 > UNMIX_MIN_CONTRAST ** 2) & (off < 0.5 * np.sqrt(n2)) & (est >= MARGIN_MIN_ALPHA) & (off < best)
         best = np.where(mix, off, best)
         alpha = np.where(mix, est, alpha)
