@@ -196,6 +196,19 @@ def plan_motion(
     )
 
 
+def _face_from_first(motion: PoseSequence, ok: np.ndarray) -> tuple[np.ndarray, list]:
+    """The frames (within ``ok``) where the reference shows a whole face mesh and, for each, the 2D
+    similarity ``(s, R, t)`` of its stable landmarks from the first of them (Umeyama 1991): the
+    face's motion from its first frame, which the head's roll (:func:`_head_roll`) and its joint
+    (:func:`_head_on_face`) are driven by."""
+    from steadymotion.motion.face import MESH, STABLE, umeyama
+
+    F = np.asarray(motion.face, np.float64)[:, :MESH, :2]
+    idx = np.flatnonzero(motion.face_present & ok & np.isfinite(F).all(axis=(1, 2)))
+    st = list(STABLE)
+    return idx, [umeyama(F[idx[0]][st], F[t][st]) for t in idx]
+
+
 #: The most the head turns in the picture's plane beyond its bone (radians), and the zero-phase
 #: smoothing of that turn over time (Gaussian sigma, frames).
 HEAD_ROLL_MAX = np.radians(30.0)
@@ -212,24 +225,17 @@ def _head_roll(motion: PoseSequence, ref: Params, ok: np.ndarray, weight: np.nda
     one from its first frame), carried across frames without a face, smoothed with zero phase,
     held to :data:`HEAD_ROLL_MAX` and scaled by ``weight`` (the blends from the image and into an
     end image). None when the reference shows no face."""
-    from steadymotion.motion.face import MESH, STABLE, umeyama
-
     if motion.face is None:
         return None
-    F = np.asarray(motion.face, np.float64)[:, :MESH, :2]
-    seen = motion.face_present & ok & np.isfinite(F).all(axis=(1, 2))
-    idx = np.flatnonzero(seen)
+    idx, fits = _face_from_first(motion, ok)
     if len(idx) < 2:
         return None
-    st = list(STABLE)
-    first = F[idx[0]][st]
     bone = ref.torso_angle + ref.head_rel
-    d = np.zeros(len(F))
-    for t in idx:
-        R = umeyama(first, F[t][st])[1]
+    d = np.zeros(len(motion))
+    for t, (_, R, _) in zip(idx, fits):
         d[t] = np.arctan2(R[1, 0], R[0, 0]) - (bone[t] - bone[idx[0]])
     d = wrap(d)
-    d = np.interp(np.arange(len(F)), idx, d[idx])
+    d = np.interp(np.arange(len(d)), idx, d[idx])
     if len(d) > 2:
         d = gaussian_filter1d(d, HEAD_ROLL_SIGMA, mode="nearest")
     return (np.clip(d, -HEAD_ROLL_MAX, HEAD_ROLL_MAX) * np.asarray(weight, np.float64)).astype(np.float32)
@@ -347,21 +353,16 @@ def _head_on_face(head: np.ndarray, motion: PoseSequence, ok: np.ndarray) -> np.
     carried through the clip.) Frames without a face keep the ears' midpoint; the face's share fades
     in and out over :data:`HEAD_ON_FACE_FADE_S` at each gap.
     """
-    from steadymotion.motion.face import MESH, STABLE, umeyama
-
     head = np.asarray(head, np.float64)
     if motion.face is None:
         return head
-    F = np.asarray(motion.face, np.float64)[:, :MESH, :2]
-    seen = motion.face_present & ok & np.isfinite(F).all(axis=(1, 2)) & np.isfinite(head).all(axis=1)
-    idx = np.flatnonzero(seen)
+    idx, fits = _face_from_first(motion, ok & np.isfinite(head).all(axis=1))
     if len(idx) < 2:
         return head
-    st = list(STABLE)
-    first = F[idx[0]][st]
+    seen = np.zeros(len(head), bool)
+    seen[idx] = True
     carried = head.copy()
-    for t in idx[1:]:
-        sc, R, tr = umeyama(first, F[t][st])
+    for t, (sc, R, tr) in zip(idx, fits):
         carried[t] = sc * R @ head[idx[0]] + tr
     # the face's share: full inside a run of frames with a face, fading to none at its ends
     ramp = max(1.0, float(motion.fps) * HEAD_ON_FACE_FADE_S)
