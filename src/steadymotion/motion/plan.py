@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d, median_filter, uniform_filter1d
+from scipy.ndimage import distance_transform_edt, gaussian_filter1d, median_filter, uniform_filter1d
 
 from steadymotion.errors import NoPersonError
 from steadymotion.motion.directives import CameraDirectives, camera_path
@@ -340,7 +340,7 @@ def _head_on_face(head: np.ndarray, motion: PoseSequence, ok: np.ndarray) -> np.
     across the skull when the head turns, not with the hair and outline. Self-reenactment scores
     the choice: the ears alone put musepose's face 17 px off the real one at the median (face mesh
     re-detected in the render against the real frame's, eyes 95 px apart), the face alone took
-    that to 5 px and left her hair and skull behind (InfiniteTalk's SSIM 0.819 -> 0.816); half-way
+    that to 5 px across (11 up or down) and left her hair and skull behind (InfiniteTalk's SSIM 0.819 -> 0.816); half-way
     scored best on both (InfiniteTalk 0.824, musepose level at 0.883 with PSNR 20.3 -> 20.4; 0.3
     and 0.7 between).
 
@@ -365,14 +365,9 @@ def _head_on_face(head: np.ndarray, motion: PoseSequence, ok: np.ndarray) -> np.
     for t, (sc, R, tr) in zip(idx, fits):
         carried[t] = sc * R @ head[idx[0]] + tr
     # the face's share: full inside a run of frames with a face, fading to none at its ends
+    # (frames from the nearest frame without one)
     ramp = max(1.0, float(motion.fps) * HEAD_ON_FACE_FADE_S)
-    gaps = np.flatnonzero(~seen)
-    frames = np.arange(len(seen))
-    if len(gaps):
-        j = np.searchsorted(gaps, frames)
-        inside = np.minimum(np.abs(frames - gaps[np.maximum(j - 1, 0)]), np.abs(frames - gaps[np.minimum(j, len(gaps) - 1)]))
-    else:
-        inside = np.full(len(seen), np.inf)
+    inside = distance_transform_edt(seen) if not seen.all() else np.full(len(seen), np.inf)
     w = HEAD_ON_FACE * np.clip(inside / ramp, 0.0, 1.0)
     return head + (carried - head) * w[:, None]
 
